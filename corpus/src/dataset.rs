@@ -1,0 +1,134 @@
+//! The Open Terms Archive dataset layout: `<service>/<terms type>/<YYYY-MM-DDTHH-MM-SSZ>.md`.
+//!
+//! The first file of a document is its first record; later ones are changes. As an extension,
+//! a file named `<stamp>.technical-upgrade.md` is a technical upgrade (the dataset export
+//! itself does not say which versions are).
+
+use std::path::Path;
+
+use palimpsest_schema::{Timestamp, VersionKind};
+
+use crate::archive::{Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::error::Result;
+use crate::folder::{Entry, entries};
+
+const UPGRADE_SUFFIX: &str = ".technical-upgrade";
+
+/// Parses a dataset file name into its instant and whether it marks a technical upgrade.
+pub fn parse_file_name(name: &str) -> Option<(Timestamp, bool)> {
+    let stem = name.strip_suffix(".md")?;
+    let (stamp, upgrade) = match stem.strip_suffix(UPGRADE_SUFFIX) {
+        Some(stamp) => (stamp, true),
+        None => (stem, false),
+    };
+    let (date, time) = stamp.split_once('T')?;
+    let time = time.strip_suffix('Z')?;
+    let mut parts = time.split('-');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || [h, m, s].iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    if date.len() != 10 {
+        return None;
+    }
+    Timestamp::parse(&format!("{date}T{h}:{m}:{s}Z")).ok().map(|t| (t, upgrade))
+}
+
+pub(crate) fn looks_like(root: &Path) -> bool {
+    let Ok(services) = entries(root) else { return false };
+    services.iter().filter(|e| e.is_dir).take(20).any(|service| {
+        entries(&service.path).is_ok_and(|types| {
+            types.iter().filter(|t| t.is_dir).any(|t| {
+                entries(&t.path).is_ok_and(|files| files.iter().any(|f| parse_file_name(&f.name).is_some()))
+            })
+        })
+    })
+}
+
+pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
+    let mut listing = Listing::default();
+    let mut seq = 0;
+    for service in entries(root)? {
+        if !service.is_dir {
+            skip_non_dir(&mut listing, &service, root);
+            continue;
+        }
+        for terms in entries(&service.path)? {
+            if !terms.is_dir {
+                skip_non_dir(&mut listing, &terms, root);
+                continue;
+            }
+            let key = match doc_key(options, &service.name, &terms.name) {
+                Ok(key) => key,
+                Err(reason) => {
+                    listing.warnings.push(Warning { path: relative(root, &terms.path), reason: format!("skipped: {reason}") });
+                    continue;
+                }
+            };
+            let mut files: Vec<(Timestamp, bool, Entry)> = Vec::new();
+            for file in entries(&terms.path)? {
+                match (parse_file_name(&file.name), file.is_file) {
+                    (Some((at, upgrade)), true) => files.push((at, upgrade, file)),
+                    _ => listing.warnings.push(Warning {
+                        path: relative(root, &file.path),
+                        reason: if file.is_symlink {
+                            "skipped: symbolic links are not followed".into()
+                        } else {
+                            "skipped: not a <YYYY-MM-DDTHH-MM-SSZ>.md version file".into()
+                        },
+                    }),
+                }
+            }
+            files.sort_by(|a, b| (a.0, &a.2.name).cmp(&(b.0, &b.2.name)));
+            for (i, (recorded_at, upgrade, file)) in files.into_iter().enumerate() {
+                let kind = if i == 0 {
+                    VersionKind::FirstRecord
+                } else if upgrade {
+                    VersionKind::TechnicalUpgrade
+                } else {
+                    VersionKind::Change
+                };
+                listing.versions.push(VersionRef {
+                    key: key.clone(),
+                    recorded_at,
+                    source_id: relative(root, &file.path),
+                    kind,
+                    seq,
+                    location: Location::File(file.path),
+                });
+                seq += 1;
+            }
+        }
+    }
+    Ok(listing)
+}
+
+fn skip_non_dir(listing: &mut Listing, entry: &Entry, root: &Path) {
+    if entry.name.starts_with('.') || ["README.md", "LICENSE", "LICENSE.md"].contains(&entry.name.as_str()) {
+        return;
+    }
+    listing.warnings.push(Warning {
+        path: relative(root, &entry.path),
+        reason: "skipped: not a folder of the dataset layout".into(),
+    });
+}
+
+pub(crate) fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dataset_file_names() {
+        let (at, upgrade) = parse_file_name("2024-03-01T10-20-30Z.md").unwrap();
+        assert_eq!(at.to_string(), "2024-03-01T10:20:30Z");
+        assert!(!upgrade);
+        assert!(parse_file_name("2024-03-01T10-20-30Z.technical-upgrade.md").unwrap().1);
+        for bad in ["2024-03-01.md", "2024-02-30T00-00-00Z.md", "x.md", "2024-03-01T10-20-30Z.txt", "2024-03-01T10:20:30Z.md"] {
+            assert!(parse_file_name(bad).is_none(), "{bad}");
+        }
+    }
+}

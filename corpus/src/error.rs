@@ -1,0 +1,35 @@
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Errors that stop reading an archive. Problems with single files are [`crate::Warning`]s.
+#[derive(Debug, Error)]
+pub enum CorpusError {
+    /// The path does not exist or cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The path holds nothing that looks like an archive.
+    #[error("{path} is not an archive: {reason}")]
+    NotAnArchive {
+        /// The path.
+        path: PathBuf,
+        /// What was expected.
+        reason: String,
+    },
+    /// The git repository cannot be read.
+    #[error("cannot read git repository {path}: {message}")]
+    Git {
+        /// The repository.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = CorpusError> = std::result::Result<T, E>;

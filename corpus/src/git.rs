@@ -1,0 +1,324 @@
+//! Open Terms Archive versions repositories, read with gix from the object database.
+//!
+//! The first-parent history of HEAD is walked; each commit is compared with its first parent
+//! two levels deep (`<service>/<terms type>.md`). An added or modified file is a version
+//! recorded at the commit's author date; a deleted file ends its document.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use gix::bstr::{BStr, ByteSlice};
+use gix::objs::TreeRefIter;
+use gix::objs::tree::EntryRef;
+use palimpsest_schema::{Timestamp, VersionKind};
+
+use crate::archive::{Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::error::{CorpusError, Result};
+
+fn git_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> CorpusError + '_ {
+    move |e| CorpusError::Git {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+pub(crate) fn open(path: &Path) -> Result<gix::Repository> {
+    let mut repo = gix::open(path).map_err(|e| git_error(path)(&e))?;
+    repo.object_cache_size_if_unset(32 << 20);
+    Ok(repo)
+}
+
+pub(crate) fn read_blob(repo: &gix::Repository, path: &Path, id: gix::ObjectId) -> Result<Vec<u8>> {
+    let mut blob = repo.find_blob(id).map_err(|e| git_error(path)(&e))?;
+    Ok(blob.take_data())
+}
+
+/// The kind of version a commit records, from its subject.
+pub(crate) fn kind_of(subject: &str, added: bool) -> VersionKind {
+    const FIRST: [&str; 2] = ["First record of", "Start tracking"];
+    const CHANGE: [&str; 2] = ["Record new changes of", "Update"];
+    const UPGRADE: [&str; 2] = ["Apply technical or declaration upgrade on", "Refilter"];
+    if FIRST.iter().any(|p| subject.starts_with(p)) {
+        VersionKind::FirstRecord
+    } else if UPGRADE.iter().any(|p| subject.starts_with(p)) {
+        VersionKind::TechnicalUpgrade
+    } else if CHANGE.iter().any(|p| subject.starts_with(p)) || !added {
+        VersionKind::Change
+    } else {
+        VersionKind::FirstRecord
+    }
+}
+
+struct CommitInfo {
+    id: gix::ObjectId,
+    tree: gix::ObjectId,
+    author_seconds: i64,
+    subject: String,
+}
+
+pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> Result<Listing> {
+    let err = git_error(path);
+    let repo = open(path)?;
+    let mut listing = Listing::default();
+    let head = match repo.head_id() {
+        Ok(id) => id.detach(),
+        // An unborn branch: a repository without commits has no versions.
+        Err(_) => return Ok(listing),
+    };
+    listing.head = Some(head.to_string());
+    let since = since.and_then(|s| gix::ObjectId::from_hex(s.as_bytes()).ok());
+
+    let mut commits = Vec::new();
+    let mut base_tree = None;
+    let mut next = Some(head);
+    while let Some(id) = next {
+        let commit = repo.find_commit(id).map_err(|e| err(&e))?;
+        if Some(id) == since {
+            listing.since_found = true;
+            base_tree = Some(commit.tree_id().map_err(|e| err(&e))?.detach());
+            break;
+        }
+        let author_seconds = commit
+            .author()
+            .map_err(|e| err(&e))?
+            .seconds();
+        let subject = commit
+            .message()
+            .map(|m| m.summary().to_str_lossy().into_owned())
+            .unwrap_or_default();
+        commits.push(CommitInfo {
+            id,
+            tree: commit.tree_id().map_err(|e| err(&e))?.detach(),
+            author_seconds,
+            subject,
+        });
+        next = commit.parent_ids().next().map(|p| p.detach());
+    }
+
+    commits.reverse();
+    let mut parent_tree = base_tree;
+    let mut old_buf = Vec::new();
+    let mut new_buf = Vec::new();
+    for (seq, commit) in commits.iter().enumerate() {
+        if parent_tree == Some(commit.tree) {
+            continue;
+        }
+        let Some(recorded_at) = Timestamp::from_unix(commit.author_seconds) else {
+            listing.warnings.push(Warning {
+                path: commit.id.to_string(),
+                reason: format!("author date out of range ({} s)", commit.author_seconds),
+            });
+            parent_tree = Some(commit.tree);
+            continue;
+        };
+        let mut changes = Vec::new();
+        diff_trees(&repo, path, parent_tree, Some(commit.tree), 0, &mut Vec::new(), &mut changes, &mut old_buf, &mut new_buf)?;
+        for change in changes {
+            let Some(terms_file) = change.path.get(1) else {
+                continue;
+            };
+            let display = format!("{}/{} at {}", change.path[0], terms_file, commit.id);
+            let Some(terms_type) = terms_file.strip_suffix(".md") else {
+                continue;
+            };
+            let key = match doc_key(options, &change.path[0], terms_type) {
+                Ok(key) => key,
+                Err(reason) => {
+                    listing.warnings.push(Warning { path: display, reason: format!("skipped: {reason}") });
+                    continue;
+                }
+            };
+            let (kind, location) = match change.what {
+                What::Written { id, added } => (kind_of(&commit.subject, added), Location::Blob(id)),
+                What::Deleted => (VersionKind::Deleted, Location::Nothing),
+                What::Unreadable(reason) => {
+                    listing.warnings.push(Warning { path: display, reason });
+                    continue;
+                }
+            };
+            listing.versions.push(VersionRef {
+                key,
+                recorded_at,
+                source_id: commit.id.to_string(),
+                kind,
+                seq: seq as u64,
+                location,
+            });
+        }
+        parent_tree = Some(commit.tree);
+    }
+    Ok(listing)
+}
+
+enum What {
+    Written { id: gix::ObjectId, added: bool },
+    Deleted,
+    Unreadable(String),
+}
+
+struct Change {
+    path: Vec<String>,
+    what: What,
+}
+
+/// Git's tree order: names compared as bytes, a tree's name followed by `/`.
+fn git_order(a: &EntryRef<'_>, b: &EntryRef<'_>) -> Ordering {
+    let slash = |e: &EntryRef<'_>| e.mode.is_tree().then_some(b'/');
+    a.filename
+        .iter()
+        .copied()
+        .chain(slash(a))
+        .cmp(b.filename.iter().copied().chain(slash(b)))
+}
+
+fn load_tree(repo: &gix::Repository, path: &Path, id: Option<gix::ObjectId>, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
+    if let Some(id) = id {
+        let tree = repo.find_tree(id).map_err(|e| git_error(path)(&e))?;
+        buf.extend_from_slice(&tree.data);
+    }
+    Ok(())
+}
+
+fn entries<'a>(path: &Path, data: &'a [u8]) -> Result<Vec<EntryRef<'a>>> {
+    TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| git_error(path)(&e))
+}
+
+/// Compares two trees down to depth 2 (`service/terms.md`), pushing what changed.
+#[allow(clippy::too_many_arguments)]
+fn diff_trees(
+    repo: &gix::Repository,
+    path: &Path,
+    old: Option<gix::ObjectId>,
+    new: Option<gix::ObjectId>,
+    depth: usize,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<Change>,
+    old_buf: &mut Vec<u8>,
+    new_buf: &mut Vec<u8>,
+) -> Result<()> {
+    load_tree(repo, path, old, old_buf)?;
+    load_tree(repo, path, new, new_buf)?;
+    let old_entries = entries(path, old_buf)?;
+    let new_entries = entries(path, new_buf)?;
+    // Collect pairs first: recursion reuses the buffers.
+    let mut pairs: Vec<(Option<Owned>, Option<Owned>)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < old_entries.len() || j < new_entries.len() {
+        let order = match (old_entries.get(i), new_entries.get(j)) {
+            (Some(a), Some(b)) => git_order(a, b),
+            (Some(_), None) => Ordering::Less,
+            _ => Ordering::Greater,
+        };
+        match order {
+            Ordering::Less => {
+                pairs.push((Some(Owned::from(&old_entries[i])), None));
+                i += 1;
+            }
+            Ordering::Greater => {
+                pairs.push((None, Some(Owned::from(&new_entries[j]))));
+                j += 1;
+            }
+            Ordering::Equal => {
+                if old_entries[i].oid != new_entries[j].oid || old_entries[i].mode != new_entries[j].mode {
+                    pairs.push((Some(Owned::from(&old_entries[i])), Some(Owned::from(&new_entries[j]))));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    for (old, new) in pairs {
+        let name = new.as_ref().or(old.as_ref()).expect("one side").name.clone();
+        let Ok(name) = String::from_utf8(name.clone()) else {
+            out.push(Change {
+                path: prefix.iter().cloned().chain([String::from_utf8_lossy(&name).into_owned(), String::new()]).collect(),
+                what: What::Unreadable("skipped: file name is not UTF-8".into()),
+            });
+            continue;
+        };
+        if depth == 0 {
+            let old_tree = old.filter(|e| e.kind == Kind::Tree).map(|e| e.id);
+            let new_tree = new.filter(|e| e.kind == Kind::Tree).map(|e| e.id);
+            if old_tree.is_some() || new_tree.is_some() {
+                prefix.push(name);
+                diff_trees(repo, path, old_tree, new_tree, 1, prefix, out, old_buf, new_buf)?;
+                prefix.pop();
+            }
+            continue;
+        }
+        if !name.ends_with(".md") {
+            continue;
+        }
+        let mut full = prefix.clone();
+        full.push(name);
+        let what = match (&old, &new) {
+            (_, Some(e)) if e.kind == Kind::Blob => What::Written {
+                id: e.id,
+                added: old.as_ref().is_none_or(|o| o.kind != Kind::Blob),
+            },
+            (_, Some(e)) if e.kind == Kind::Link => {
+                What::Unreadable("skipped: a symbolic link has no content to index".into())
+            }
+            (Some(o), _) if o.kind == Kind::Blob => What::Deleted,
+            _ => continue,
+        };
+        out.push(Change { path: full, what });
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tree,
+    Blob,
+    Link,
+    Other,
+}
+
+struct Owned {
+    name: Vec<u8>,
+    id: gix::ObjectId,
+    kind: Kind,
+}
+
+impl From<&EntryRef<'_>> for Owned {
+    fn from(e: &EntryRef<'_>) -> Self {
+        let kind = if e.mode.is_tree() {
+            Kind::Tree
+        } else if e.mode.is_link() {
+            Kind::Link
+        } else if e.mode.is_blob_or_symlink() {
+            Kind::Blob
+        } else {
+            Kind::Other
+        };
+        Owned {
+            name: <&BStr>::from(e.filename).to_vec(),
+            id: e.oid.to_owned(),
+            kind,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_subjects() {
+        assert_eq!(kind_of("First record of X Terms", true), VersionKind::FirstRecord);
+        assert_eq!(kind_of("Start tracking X", true), VersionKind::FirstRecord);
+        assert_eq!(kind_of("Record new changes of X", false), VersionKind::Change);
+        assert_eq!(kind_of("Update X", false), VersionKind::Change);
+        assert_eq!(
+            kind_of("Apply technical or declaration upgrade on X", false),
+            VersionKind::TechnicalUpgrade
+        );
+        assert_eq!(kind_of("Refilter X", false), VersionKind::TechnicalUpgrade);
+        assert_eq!(kind_of("Merge pull request #1", true), VersionKind::FirstRecord);
+        assert_eq!(kind_of("Merge pull request #1", false), VersionKind::Change);
+    }
+}

@@ -1,0 +1,40 @@
+//! Reads policy archives into a time-ordered stream of [`PolicyVersion`]s.
+//!
+//! Three layouts are recognised by [`Archive::open`]:
+//! - an Open Terms Archive versions **git repository** (`<service>/<terms type>.md`, one commit
+//!   per recorded version), read from the object database with gix, never checked out;
+//! - the Open Terms Archive **dataset** layout (`<service>/<terms type>/<YYYY-MM-DDTHH-MM-SSZ>.md`);
+//! - a plain **folder** of `<service>/<terms type>.md`, one version each.
+//!
+//! Listing is cheap (metadata only); contents are read afterwards with a [`VersionReader`],
+//! which may live on another thread. Files that cannot be versions (too large, binary,
+//! symbolic links, names that cannot be services) are skipped with a [`Warning`].
+//!
+//! ```
+//! use palimpsest_corpus::{Archive, ReadOptions};
+//! use palimpsest_schema::CollectionName;
+//!
+//! let options = ReadOptions::new(CollectionName::new("sample").unwrap());
+//! let archive = Archive::open(&palimpsest_corpus::sample_path(), &options).unwrap();
+//! let listing = archive.list(None).unwrap();
+//! let mut reader = archive.reader().unwrap();
+//! let first = reader.read(&listing.versions[0]).unwrap();
+//! assert!(!first.content.is_empty());
+//! ```
+#![warn(missing_docs)]
+
+mod archive;
+mod dataset;
+mod error;
+mod folder;
+mod git;
+mod text;
+
+pub use archive::{Archive, ArchiveKind, Listing, ReadOptions, VersionReader, VersionRef, Warning};
+pub use error::{CorpusError, Result};
+pub use palimpsest_schema::PolicyVersion;
+
+/// The built-in sample archive (OTA dataset layout), written by the project.
+pub fn sample_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample")
+}

@@ -1,0 +1,148 @@
+//! The two kinds of stored documents, and their conversion to and from Tantivy documents.
+
+use crate::{
+    DocKey, DocType, IndexFields, OPEN_END, Section, SpanId, Timestamp, VersionKind, path_hash,
+    section_key,
+};
+use tantivy::TantivyDocument;
+use tantivy::schema::Value;
+
+use crate::{SchemaError, SpanRecord, VersionRecord};
+
+type Result<T> = std::result::Result<T, SchemaError>;
+
+fn key_fields(fields: &IndexFields, doc: &mut TantivyDocument, key: &DocKey, doc_type: DocType) {
+    doc.add_text(fields.doc_type, doc_type.as_str());
+    doc.add_text(fields.doc_key, key.term_text());
+    doc.add_u64(fields.doc_hash, key.hash64());
+    doc.add_text(fields.collection, key.collection.as_str());
+    doc.add_text(fields.service, key.service.as_str());
+    doc.add_text(fields.terms_type, key.terms_type.as_str());
+}
+
+/// The index document of a span.
+pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    key_fields(fields, &mut doc, key, DocType::Span);
+    let path = &span.section.path;
+    doc.add_text(fields.section_top, path.first().map_or("", String::as_str));
+    doc.add_text(fields.section_key, section_key(path));
+    for heading in path {
+        doc.add_text(fields.heading, heading);
+    }
+    doc.add_text(fields.title, path.join(" \u{203a} "));
+    doc.add_text(fields.body, &span.section.text);
+    doc.add_u64(fields.span_id, span.id.0);
+    doc.add_u64(fields.path_hash, path_hash(path));
+    doc.add_i64(fields.valid_from, span.valid_from.as_unix());
+    doc.add_i64(
+        fields.valid_to,
+        span.valid_to.map_or(OPEN_END, Timestamp::as_unix),
+    );
+    doc.add_u64(fields.year, span.valid_from.year().max(0) as u64);
+    doc.add_text(fields.first_version, &span.first_version);
+    if let Some(last) = &span.last_version {
+        doc.add_text(fields.last_version, last);
+    }
+    doc
+}
+
+/// The index document of a version record.
+pub fn version_document(
+    fields: &IndexFields,
+    key: &DocKey,
+    version: &VersionRecord,
+) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    key_fields(fields, &mut doc, key, DocType::Version);
+    doc.add_i64(fields.recorded_at, version.recorded_at.as_unix());
+    doc.add_u64(fields.ordinal, version.ordinal);
+    doc.add_text(fields.version_id, &version.source_id);
+    doc.add_text(fields.version_kind, version.kind.as_str());
+    let mut ids = Vec::with_capacity(version.spans.len() * 8);
+    for id in &version.spans {
+        ids.extend_from_slice(&id.0.to_le_bytes());
+    }
+    doc.add_bytes(fields.span_ids, &ids);
+    doc
+}
+
+fn missing(field: &str) -> SchemaError {
+    SchemaError::Inconsistent(format!("stored document without {field}"))
+}
+
+fn text(doc: &TantivyDocument, field: tantivy::schema::Field, name: &str) -> Result<String> {
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| missing(name))
+}
+
+fn instant(doc: &TantivyDocument, field: tantivy::schema::Field, name: &str) -> Result<i64> {
+    doc.get_first(field)
+        .and_then(|v| v.as_i64())
+        .ok_or_else(|| missing(name))
+}
+
+fn timestamp(seconds: i64) -> Result<Timestamp> {
+    Timestamp::from_unix(seconds)
+        .ok_or_else(|| SchemaError::Inconsistent(format!("instant out of range: {seconds}")))
+}
+
+/// Reads a stored span document back.
+pub fn span_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result<SpanRecord> {
+    let path = doc
+        .get_all(fields.heading)
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let valid_to = instant(doc, fields.valid_to, "valid_to")?;
+    Ok(SpanRecord {
+        id: SpanId(
+            doc.get_first(fields.span_id)
+                .and_then(|v| v.as_u64())
+                .ok_or_else(|| missing("span_id"))?,
+        ),
+        section: Section {
+            path,
+            text: text(doc, fields.body, "body")?,
+        },
+        valid_from: timestamp(instant(doc, fields.valid_from, "valid_from")?)?,
+        valid_to: if valid_to == OPEN_END {
+            None
+        } else {
+            Some(timestamp(valid_to)?)
+        },
+        first_version: text(doc, fields.first_version, "first_version")?,
+        last_version: doc
+            .get_first(fields.last_version)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+    })
+}
+
+/// Reads a stored version record back.
+pub fn version_from_document(
+    fields: &IndexFields,
+    doc: &TantivyDocument,
+) -> Result<VersionRecord> {
+    let bytes = doc
+        .get_first(fields.span_ids)
+        .and_then(|v| v.as_bytes())
+        .ok_or_else(|| missing("span_ids"))?;
+    let kind = text(doc, fields.version_kind, "version_kind")?;
+    Ok(VersionRecord {
+        recorded_at: timestamp(instant(doc, fields.recorded_at, "recorded_at")?)?,
+        ordinal: doc
+            .get_first(fields.ordinal)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| missing("ordinal"))?,
+        source_id: text(doc, fields.version_id, "version_id")?,
+        kind: kind
+            .parse::<VersionKind>()
+            .map_err(|e| SchemaError::Inconsistent(e.to_string()))?,
+        spans: bytes
+            .chunks_exact(8)
+            .map(|c| SpanId(u64::from_le_bytes(c.try_into().expect("8 bytes"))))
+            .collect(),
+    })
+}

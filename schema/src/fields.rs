@@ -1,0 +1,192 @@
+use tantivy::schema::{
+    BytesOptions, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+};
+
+/// Name of the tokenizer used for titles and bodies; register it with [`register_tokenizer`]
+/// on every index opened or created.
+pub const TOKENIZER: &str = "palimpsest";
+
+/// `valid_to` of a span still in force: later than any real instant, so that
+/// `valid_from <= T < valid_to` holds for every `T` after `valid_from`.
+pub const OPEN_END: i64 = i64::MAX;
+
+/// The two kinds of documents stored in the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocType {
+    /// A span: one section with identical content over a run of versions; searched.
+    Span,
+    /// A version record: metadata and the ordered span ids of one version.
+    Version,
+}
+
+impl DocType {
+    /// The indexed value of the `doc_type` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocType::Span => "span",
+            DocType::Version => "version",
+        }
+    }
+}
+
+/// Registers the Palimpsest tokenizer: words split on non-alphanumerics, lowercased and
+/// folded to ASCII (so `données` matches `donnees`), over-long tokens dropped.
+pub fn register_tokenizer(index: &tantivy::Index) {
+    let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    index.tokenizers().register(TOKENIZER, analyzer);
+}
+
+/// The section filter key of a heading path: headings lowercased, joined by U+001F.
+/// A prefix of this key selects a section and its subsections.
+pub fn section_key(path: &[impl AsRef<str>]) -> String {
+    let mut key = String::new();
+    for (i, heading) in path.iter().enumerate() {
+        if i > 0 {
+            key.push('\u{1f}');
+        }
+        key.push_str(&heading.as_ref().trim().to_lowercase());
+    }
+    key
+}
+
+/// Every field of the index, built once from the schema. Span documents and version records
+/// share the index so that one Tantivy commit publishes both atomically.
+#[derive(Debug, Clone)]
+pub struct IndexFields {
+    /// The Tantivy schema.
+    pub schema: Schema,
+    /// `span` or `version` (see [`DocType`]).
+    pub doc_type: Field,
+    /// The document key ([`crate::DocKey::term_text`]): deletes and lookups by document.
+    pub doc_key: Field,
+    /// [`crate::DocKey::hash64`], fast, for grouping hits by document.
+    pub doc_hash: Field,
+    /// Collection name: filter, facet, stored.
+    pub collection: Field,
+    /// Service name: filter, facet, stored.
+    pub service: Field,
+    /// Terms type: filter, facet, stored.
+    pub terms_type: Field,
+    /// Span: the top-level heading (empty before the first heading), for the section facet.
+    pub section_top: Field,
+    /// Span: [`section_key`] of the path, for `section` prefix filters.
+    pub section_key: Field,
+    /// Span: the heading path, one stored value per level, in order.
+    pub heading: Field,
+    /// Span: the headings as searchable text, weighted above the body.
+    pub title: Field,
+    /// Span: the exact section text; searched with positions, stored for snippets and rebuilds.
+    pub body: Field,
+    /// Span: its [`crate::SpanId`].
+    pub span_id: Field,
+    /// Span: [`crate::path_hash`] of its heading path, fast, for grouping.
+    pub path_hash: Field,
+    /// Span: Unix seconds of the first version that has it.
+    pub valid_from: Field,
+    /// Span: Unix seconds of the first later version without it, or [`OPEN_END`].
+    pub valid_to: Field,
+    /// Span: calendar year of `valid_from`, for the year facet.
+    pub year: Field,
+    /// Span: source id of the first version that has it.
+    pub first_version: Field,
+    /// Span: source id of the last version that has it (empty while in force).
+    pub last_version: Field,
+    /// Version record: Unix seconds of `recorded_at`.
+    pub recorded_at: Field,
+    /// Version record: position within its document's history, from 0.
+    pub ordinal: Field,
+    /// Version record: source id (commit id or path).
+    pub version_id: Field,
+    /// Version record: [`crate::VersionKind`] name.
+    pub version_kind: Field,
+    /// Version record: ordered span ids, 8 little-endian bytes each.
+    pub span_ids: Field,
+}
+
+impl IndexFields {
+    /// The schema of a new index.
+    pub fn new() -> IndexFields {
+        let mut builder = Schema::builder();
+        let text = |stored: bool| {
+            let indexing = TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+            let options = TextOptions::default().set_indexing_options(indexing);
+            if stored { options.set_stored() } else { options }
+        };
+        let doc_type = builder.add_text_field("doc_type", STRING);
+        let doc_key = builder.add_text_field("doc_key", STRING | FAST);
+        let doc_hash = builder.add_u64_field("doc_hash", FAST);
+        let collection = builder.add_text_field("collection", STRING | STORED | FAST);
+        let service = builder.add_text_field("service", STRING | STORED | FAST);
+        let terms_type = builder.add_text_field("terms_type", STRING | STORED | FAST);
+        let section_top = builder.add_text_field("section_top", STRING | FAST);
+        let section_key = builder.add_text_field("section_key", STRING);
+        let heading = builder.add_text_field("heading", STORED);
+        let title = builder.add_text_field("title", text(false));
+        let body = builder.add_text_field("body", text(true));
+        let span_id = builder.add_u64_field("span_id", INDEXED | FAST | STORED);
+        let path_hash = builder.add_u64_field("path_hash", FAST);
+        let valid_from = builder.add_i64_field("valid_from", INDEXED | FAST | STORED);
+        let valid_to = builder.add_i64_field("valid_to", INDEXED | FAST | STORED);
+        let year = builder.add_u64_field("year", FAST);
+        let first_version = builder.add_text_field("first_version", STORED);
+        let last_version = builder.add_text_field("last_version", STORED);
+        let recorded_at = builder.add_i64_field("recorded_at", INDEXED | FAST | STORED);
+        let ordinal = builder.add_u64_field("ordinal", FAST | STORED);
+        let version_id = builder.add_text_field("version_id", STRING | STORED | FAST);
+        let version_kind = builder.add_text_field("version_kind", STRING | STORED | FAST);
+        let span_ids = builder.add_bytes_field("span_ids", BytesOptions::default().set_stored());
+        IndexFields {
+            schema: builder.build(),
+            doc_type,
+            doc_key,
+            doc_hash,
+            collection,
+            service,
+            terms_type,
+            section_top,
+            section_key,
+            heading,
+            title,
+            body,
+            span_id,
+            path_hash,
+            valid_from,
+            valid_to,
+            year,
+            first_version,
+            last_version,
+            recorded_at,
+            ordinal,
+            version_id,
+            version_kind,
+            span_ids,
+        }
+    }
+}
+
+impl Default for IndexFields {
+    fn default() -> Self {
+        IndexFields::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_key_lowercases_and_separates_levels() {
+        assert_eq!(section_key(&["How We Use", " Ads "]), "how we use\u{1f}ads");
+        assert_eq!(section_key::<&str>(&[]), "");
+    }
+}

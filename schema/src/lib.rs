@@ -1,0 +1,32 @@
+//! The index contract of Palimpsest, shared by the write side (`indexer`) and the read side
+//! (`search`): the Tantivy fields and their options, the tokenizer, and the domain types
+//! (services, terms types, versions, sections, span ids, timestamps).
+//!
+//! Nothing here does I/O: it only names things, so that two crates that never import each
+//! other agree on what is in the index.
+//!
+//! ```
+//! use palimpsest_schema::{DocKey, Timestamp};
+//!
+//! let key = DocKey::new("sample", "Acme Cloud", "Terms of Service").unwrap();
+//! assert_eq!(key.service.as_str(), "Acme Cloud");
+//! let at = Timestamp::parse("2024-03-01").unwrap();
+//! assert_eq!(at.to_string(), "2024-03-01T00:00:00Z");
+//! ```
+#![warn(missing_docs)]
+
+mod documents;
+mod error;
+mod fields;
+mod names;
+mod time;
+mod version;
+
+pub use error::SchemaError;
+pub use fields::{DocType, IndexFields, OPEN_END, TOKENIZER, register_tokenizer, section_key};
+pub use names::{CollectionName, DocKey, ServiceId, TermsType};
+pub use time::Timestamp;
+pub use documents::{span_document, span_from_document, version_document, version_from_document};
+pub use version::{
+    PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, path_hash,
+};

@@ -1,0 +1,160 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DocKey, SchemaError, Timestamp};
+
+/// How a version came to be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionKind {
+    /// The first version recorded of a document.
+    FirstRecord,
+    /// A change at the source.
+    Change,
+    /// A re-extraction of unchanged source pages (new filters or declarations); not a change
+    /// at the source, hidden from change views by default.
+    TechnicalUpgrade,
+    /// The document stopped being tracked: its file was deleted from the archive. Such a
+    /// record has no content; nothing is in force after it until a later version.
+    Deleted,
+}
+
+impl VersionKind {
+    /// The snake_case name used in JSON and in the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionKind::FirstRecord => "first_record",
+            VersionKind::Change => "change",
+            VersionKind::TechnicalUpgrade => "technical_upgrade",
+            VersionKind::Deleted => "deleted",
+        }
+    }
+}
+
+impl fmt::Display for VersionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for VersionKind {
+    type Err = SchemaError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "first_record" => VersionKind::FirstRecord,
+            "change" => VersionKind::Change,
+            "technical_upgrade" => VersionKind::TechnicalUpgrade,
+            "deleted" => VersionKind::Deleted,
+            _ => {
+                return Err(SchemaError::InvalidKind {
+                    value: s.to_owned(),
+                });
+            }
+        })
+    }
+}
+
+/// One recorded version of one document, as read from an archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    /// Which document.
+    pub key: DocKey,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// Where it came from in the archive: a commit id, or a path.
+    pub source_id: String,
+    /// How it came to be recorded.
+    pub kind: VersionKind,
+    /// The recorded text (empty for [`VersionKind::Deleted`]).
+    pub content: String,
+}
+
+/// A titled part of a version: its heading path and its exact text, heading line included.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Section {
+    /// Headings from the outermost to this section's own; empty before the first heading.
+    pub path: Vec<String>,
+    /// The exact text of the section, heading line(s) included.
+    pub text: String,
+}
+
+/// A span as it is written to the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpanRecord {
+    /// Stable id, derived from the document, the version that opened it and its position.
+    pub id: SpanId,
+    /// The section's heading path and exact text.
+    pub section: Section,
+    /// Recorded instant of the first version that has it.
+    pub valid_from: Timestamp,
+    /// Recorded instant of the first later version without it; `None` while in force.
+    pub valid_to: Option<Timestamp>,
+    /// Source id of the first version that has it.
+    pub first_version: String,
+    /// Source id of the last version that has it; `None` while in force.
+    pub last_version: Option<String>,
+}
+
+/// A version as it is written to the index: metadata and the ordered ids of its spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// Position in the document's history, from 0.
+    pub ordinal: u64,
+    /// Commit id or path in the archive.
+    pub source_id: String,
+    /// How it came to be recorded.
+    pub kind: VersionKind,
+    /// The spans that make up its text, in order.
+    pub spans: Vec<SpanId>,
+}
+
+/// Identifies a span in the index: stable across full and incremental builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpanId(pub u64);
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// A stable 64-bit hash of a heading path, kept in a fast field so that hits on the same
+/// section can be grouped without loading stored documents.
+pub fn path_hash(path: &[String]) -> u64 {
+    let mut joined = String::new();
+    for heading in path {
+        joined.push_str(heading);
+        joined.push('\u{1f}');
+    }
+    xxhash_rust::xxh3::xxh3_64(joined.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in [
+            VersionKind::FirstRecord,
+            VersionKind::Change,
+            VersionKind::TechnicalUpgrade,
+            VersionKind::Deleted,
+        ] {
+            assert_eq!(kind.as_str().parse::<VersionKind>().unwrap(), kind);
+        }
+        assert!("update".parse::<VersionKind>().is_err());
+    }
+
+    #[test]
+    fn path_hash_separates_levels() {
+        let a = path_hash(&["a b".into()]);
+        let b = path_hash(&["a".into(), "b".into()]);
+        assert_ne!(a, b);
+        assert_ne!(path_hash(&[]), path_hash(&["".into()]));
+    }
+}

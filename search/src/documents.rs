@@ -1,0 +1,370 @@
+//! Services, version lists, versions rebuilt at an instant, and index statistics.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use palimpsest_schema::{
+    DocKey, DocType, SpanId, Timestamp, VersionKind, VersionRecord, span_from_document,
+    version_from_document,
+};
+use serde::Serialize;
+use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{Searcher, Term};
+
+use crate::engine::Engine;
+use crate::error::{Result, SearchError};
+use crate::query::term;
+
+/// One document of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentSummary {
+    /// Terms type.
+    pub terms_type: String,
+    /// Collection.
+    pub collection: String,
+    /// Versions recorded (deletions not counted).
+    pub versions: u64,
+    /// First recorded instant.
+    pub first_recorded: Timestamp,
+    /// Last recorded instant.
+    pub last_recorded: Timestamp,
+}
+
+/// A service and its documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceSummary {
+    /// Service.
+    pub service: String,
+    /// Its documents, by terms type then collection.
+    pub documents: Vec<DocumentSummary>,
+}
+
+/// Every service in the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServicesResponse {
+    /// Services, by name.
+    pub services: Vec<ServiceSummary>,
+}
+
+/// One version in a version list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionEntry {
+    /// Source id (commit id or path).
+    pub id: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// `first_record`, `change`, `technical_upgrade`, or `deleted` when the file was removed.
+    pub kind: VersionKind,
+}
+
+/// The versions of one document, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionsResponse {
+    /// Service.
+    pub service: String,
+    /// Terms type.
+    pub terms_type: String,
+    /// Collection.
+    pub collection: String,
+    /// Versions, in recorded order.
+    pub versions: Vec<VersionEntry>,
+}
+
+/// A version rebuilt from the index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionResponse {
+    /// Service.
+    pub service: String,
+    /// Terms type.
+    pub terms_type: String,
+    /// Collection.
+    pub collection: String,
+    /// Source id.
+    pub id: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// How it came to be recorded.
+    pub kind: VersionKind,
+    /// The recorded text.
+    pub content: String,
+}
+
+/// Index statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsResponse {
+    /// Collections.
+    pub collections: u64,
+    /// Documents (service and terms type within a collection).
+    pub documents: u64,
+    /// Versions recorded (deletions not counted).
+    pub versions: u64,
+    /// Spans stored.
+    pub spans: u64,
+    /// Size of the index folder in bytes.
+    pub index_bytes: u64,
+    /// Segments of the index.
+    pub segments: u64,
+}
+
+/// Which document and which version to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowRequest {
+    /// Service name (matched case-insensitively when not exact).
+    pub service: String,
+    /// Terms type (matched case-insensitively when not exact).
+    pub terms_type: String,
+    /// Collection, needed only when several hold the document.
+    pub collection: Option<String>,
+    /// The instant; `None` for the latest version.
+    pub at: Option<Timestamp>,
+}
+
+/// Per-document facts read from fast fields of version records.
+struct DocFacts {
+    versions: u64,
+    first: i64,
+    last: i64,
+}
+
+impl Engine {
+    fn doc_facts(&self, searcher: &Searcher) -> Result<BTreeMap<String, DocFacts>> {
+        let query = term(self.fields.doc_type, DocType::Version.as_str());
+        let docs = searcher
+            .search(&*query, &DocSetCollector)
+            .map_err(SearchError::tantivy("cannot list versions"))?;
+        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
+        for address in docs {
+            by_segment.entry(address.segment_ord).or_default().push(address.doc_id);
+        }
+        let mut facts: BTreeMap<String, DocFacts> = BTreeMap::new();
+        let mut key = String::new();
+        let mut kind = String::new();
+        for (segment, docs) in by_segment {
+            let fast = searcher.segment_reader(segment).fast_fields();
+            let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
+            let (Some(keys), Some(kinds)) = (fast.str("doc_key").map_err(internal)?, fast.str("version_kind").map_err(internal)?) else {
+                continue;
+            };
+            let recorded = fast.i64("recorded_at").map_err(internal)?;
+            for doc in docs {
+                let (Some(k), Some(v), Some(at)) = (keys.term_ords(doc).next(), kinds.term_ords(doc).next(), recorded.first(doc)) else {
+                    continue;
+                };
+                keys.ord_to_str(k, &mut key).ok();
+                kinds.ord_to_str(v, &mut kind).ok();
+                let entry = facts.entry(key.clone()).or_insert(DocFacts { versions: 0, first: i64::MAX, last: i64::MIN });
+                if kind != VersionKind::Deleted.as_str() {
+                    entry.versions += 1;
+                }
+                entry.first = entry.first.min(at);
+                entry.last = entry.last.max(at);
+            }
+        }
+        Ok(facts)
+    }
+
+    /// Every service and its documents.
+    pub fn services(&self) -> Result<ServicesResponse> {
+        let searcher = self.searcher();
+        let mut services: BTreeMap<String, Vec<DocumentSummary>> = BTreeMap::new();
+        for (key, facts) in self.doc_facts(&searcher)? {
+            let mut parts = key.split('\u{1f}');
+            let (Some(collection), Some(service), Some(terms_type)) = (parts.next(), parts.next(), parts.next()) else {
+                continue;
+            };
+            services.entry(service.to_owned()).or_default().push(DocumentSummary {
+                terms_type: terms_type.to_owned(),
+                collection: collection.to_owned(),
+                versions: facts.versions,
+                first_recorded: Timestamp::from_unix(facts.first).unwrap_or(Timestamp::MIN),
+                last_recorded: Timestamp::from_unix(facts.last).unwrap_or(Timestamp::MIN),
+            });
+        }
+        Ok(ServicesResponse {
+            services: services
+                .into_iter()
+                .map(|(service, mut documents)| {
+                    documents.sort_by(|a, b| (&a.terms_type, &a.collection).cmp(&(&b.terms_type, &b.collection)));
+                    ServiceSummary { service, documents }
+                })
+                .collect(),
+        })
+    }
+
+    /// Finds the document a user means: exact names first, then case-insensitive ones.
+    fn resolve(&self, searcher: &Searcher, service: &str, terms_type: &str, collection: Option<&str>) -> Result<DocKey> {
+        let keys: Vec<(String, String, String)> = self
+            .doc_facts(searcher)?
+            .into_keys()
+            .filter_map(|k| {
+                let mut p = k.split('\u{1f}').map(str::to_owned);
+                Some((p.next()?, p.next()?, p.next()?))
+            })
+            .collect();
+        let pick = |exact: bool, wanted: &str, have: &str| if exact { wanted == have } else { wanted.to_lowercase() == have.to_lowercase() };
+        let services: HashSet<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+        let service_name = if services.contains(service) {
+            service.to_owned()
+        } else {
+            let close: Vec<&str> = services.iter().copied().filter(|s| pick(false, service, s)).collect();
+            match close.as_slice() {
+                [one] => (*one).to_owned(),
+                _ => {
+                    let mut similar: Vec<&str> = services
+                        .iter()
+                        .copied()
+                        .filter(|s| {
+                            let (a, b) = (s.to_lowercase(), service.to_lowercase());
+                            !b.is_empty() && (a.contains(&b) || b.contains(&a))
+                        })
+                        .collect();
+                    similar.sort();
+                    let hint = if similar.is_empty() {
+                        "; `palimpsest services` lists them".to_owned()
+                    } else {
+                        format!("; did you mean {}?", similar.iter().take(5).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+                    };
+                    return Err(SearchError::NotFound { message: format!("unknown service `{service}`{hint}") });
+                }
+            }
+        };
+        let docs: Vec<&(String, String, String)> = keys.iter().filter(|k| k.1 == service_name).collect();
+        let exact: Vec<_> = docs.iter().filter(|k| pick(true, terms_type, &k.2)).collect();
+        let matching: Vec<_> = if exact.is_empty() { docs.iter().filter(|k| pick(false, terms_type, &k.2)).collect() } else { exact };
+        let matching: Vec<_> = matching.into_iter().filter(|k| collection.is_none_or(|c| c == k.0)).collect();
+        match matching.as_slice() {
+            [] => {
+                let mut types: Vec<&str> = docs.iter().map(|k| k.2.as_str()).collect();
+                types.sort();
+                types.dedup();
+                Err(SearchError::NotFound {
+                    message: format!(
+                        "`{service_name}` has no document `{terms_type}`{}; it has: {}",
+                        collection.map(|c| format!(" in collection `{c}`")).unwrap_or_default(),
+                        types.join(", ")
+                    ),
+                })
+            }
+            [one] => Ok(DocKey::new(&one.0, &one.1, &one.2)?),
+            many => Err(SearchError::InvalidParameter {
+                name: "collection",
+                message: format!(
+                    "`{service_name}` `{terms_type}` is in several collections ({}); choose one",
+                    many.iter().map(|k| k.0.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// Every version record of a document, in recorded order.
+    pub(crate) fn version_records(&self, searcher: &Searcher, key: &DocKey) -> Result<Vec<VersionRecord>> {
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, term(self.fields.doc_type, DocType::Version.as_str())),
+            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
+        ]);
+        let docs = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(SearchError::tantivy("cannot list versions"))?;
+        let mut records = docs
+            .into_iter()
+            .map(|address| {
+                let doc = searcher.doc(address).map_err(SearchError::tantivy("cannot read version record"))?;
+                Ok(version_from_document(&self.fields, &doc)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        records.sort_by_key(|r| r.ordinal);
+        Ok(records)
+    }
+
+    /// The versions of one document.
+    pub fn versions(&self, service: &str, terms_type: &str, collection: Option<&str>) -> Result<VersionsResponse> {
+        let searcher = self.searcher();
+        let key = self.resolve(&searcher, service, terms_type, collection)?;
+        let versions = self
+            .version_records(&searcher, &key)?
+            .into_iter()
+            .map(|r| VersionEntry { id: r.source_id, recorded_at: r.recorded_at, kind: r.kind })
+            .collect();
+        Ok(VersionsResponse {
+            service: key.service.to_string(),
+            terms_type: key.terms_type.to_string(),
+            collection: key.collection.to_string(),
+            versions,
+        })
+    }
+
+    /// The version in force at an instant (or the latest), rebuilt from its spans.
+    pub fn show(&self, request: &ShowRequest) -> Result<VersionResponse> {
+        if let Some(at) = request.at {
+            if at > Timestamp::now() {
+                return Err(SearchError::InFuture { at });
+            }
+        }
+        let searcher = self.searcher();
+        let key = self.resolve(&searcher, &request.service, &request.terms_type, request.collection.as_deref())?;
+        let records = self.version_records(&searcher, &key)?;
+        let record = match request.at {
+            None => records.last(),
+            Some(at) => records.iter().rev().find(|r| r.recorded_at <= at),
+        };
+        let Some(record) = record else {
+            let first = records.first().map(|r| r.recorded_at.to_string()).unwrap_or_default();
+            return Err(SearchError::NotFound {
+                message: format!("{key} has no version at {}: it was first recorded at {first}", request.at.map(|t| t.to_string()).unwrap_or_default()),
+            });
+        };
+        if record.kind == VersionKind::Deleted {
+            return Err(SearchError::NotFound {
+                message: format!("{key} was not tracked at that instant: it was removed from the archive at {}", record.recorded_at),
+            });
+        }
+        let content = self.rebuild(&searcher, &record.spans)?;
+        Ok(VersionResponse {
+            service: key.service.to_string(),
+            terms_type: key.terms_type.to_string(),
+            collection: key.collection.to_string(),
+            id: record.source_id.clone(),
+            recorded_at: record.recorded_at,
+            kind: record.kind,
+            content,
+        })
+    }
+
+    fn rebuild(&self, searcher: &Searcher, spans: &[SpanId]) -> Result<String> {
+        let mut content = String::new();
+        for id in spans {
+            let query = TermQuery::new(Term::from_field_u64(self.fields.span_id, id.0), IndexRecordOption::Basic);
+            let hits = searcher
+                .search(&query, &TopDocs::with_limit(1).order_by_score())
+                .map_err(SearchError::tantivy("cannot look up span"))?;
+            let Some((_, address)) = hits.first() else {
+                return Err(SearchError::Schema(palimpsest_schema::SchemaError::Inconsistent(format!("span {id} is missing"))));
+            };
+            let doc = searcher.doc(*address).map_err(SearchError::tantivy("cannot read span"))?;
+            content.push_str(&span_from_document(&self.fields, &doc)?.section.text);
+        }
+        Ok(content)
+    }
+
+    /// Index statistics.
+    pub fn stats(&self) -> Result<StatsResponse> {
+        let searcher = self.searcher();
+        let facts = self.doc_facts(&searcher)?;
+        let collections: HashSet<&str> = facts.keys().filter_map(|k| k.split('\u{1f}').next()).collect();
+        let spans = searcher
+            .search(&*term(self.fields.doc_type, DocType::Span.as_str()), &Count)
+            .map_err(SearchError::tantivy("cannot count spans"))?;
+        let index_bytes = std::fs::read_dir(self.dir())
+            .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+            .unwrap_or(0);
+        Ok(StatsResponse {
+            collections: collections.len() as u64,
+            documents: facts.len() as u64,
+            versions: facts.values().map(|f| f.versions).sum(),
+            spans: spans as u64,
+            index_bytes,
+            segments: searcher.segment_readers().len() as u64,
+        })
+    }
+}

@@ -1,0 +1,74 @@
+//! [`Engine`]: an open index and its reader.
+
+use std::path::{Path, PathBuf};
+
+use palimpsest_schema::{IndexFields, register_tokenizer};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
+
+use crate::error::{Result, SearchError};
+use crate::request::Limits;
+
+/// An index opened for reading. Cheap to share between threads; each operation takes a
+/// consistent snapshot of the last commit.
+pub struct Engine {
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    pub(crate) fields: IndexFields,
+    pub(crate) limits: Limits,
+    dir: PathBuf,
+}
+
+impl Engine {
+    /// Opens the index in `dir`, with default limits. The reader follows new commits.
+    pub fn open(dir: &Path) -> Result<Engine> {
+        if !dir.join("meta.json").is_file() {
+            return Err(SearchError::NoIndex {
+                path: dir.to_owned(),
+            });
+        }
+        let index = Index::open_in_dir(dir).map_err(SearchError::tantivy("cannot open index"))?;
+        let fields = IndexFields::new();
+        if index.schema() != fields.schema {
+            return Err(SearchError::InvalidParameter {
+                name: "index",
+                message: format!(
+                    "{} was written by another version of Palimpsest; index again with --rebuild",
+                    dir.display()
+                ),
+            });
+        }
+        register_tokenizer(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()
+            .map_err(SearchError::tantivy("cannot open index reader"))?;
+        Ok(Engine {
+            index,
+            reader,
+            fields,
+            limits: Limits::default(),
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Replaces the request limits.
+    pub fn with_limits(mut self, limits: Limits) -> Engine {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits requests are checked against.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The index folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+}

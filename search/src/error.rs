@@ -1,0 +1,103 @@
+use thiserror::Error;
+
+/// How an error should be reported, without naming a transport: the server maps kinds to
+/// status codes, the CLI to messages and exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is malformed: a query, a parameter, a limit.
+    BadRequest,
+    /// The request names something the index does not hold.
+    NotFound,
+    /// The request asks about an instant in the future.
+    InFuture,
+    /// Something went wrong on our side.
+    Internal,
+}
+
+/// Errors of the read side.
+#[derive(Debug, Error)]
+pub enum SearchError {
+    /// The query text cannot be parsed.
+    #[error("invalid query: {message}")]
+    InvalidQuery {
+        /// What is wrong, in the user's terms.
+        message: String,
+    },
+    /// A parameter is out of range or malformed.
+    #[error("invalid parameter `{name}`: {message}")]
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No service, terms type or document matches.
+    #[error("{message}")]
+    NotFound {
+        /// What was not found, with suggestions.
+        message: String,
+    },
+    /// An instant after the present.
+    #[error("{at} is in the future; the latest version is the one in force now")]
+    InFuture {
+        /// The instant asked for.
+        at: palimpsest_schema::Timestamp,
+    },
+    /// The index folder holds no index.
+    #[error("no index at {path}: run `palimpsest index PATH` first")]
+    NoIndex {
+        /// The folder.
+        path: std::path::PathBuf,
+    },
+    /// Tantivy failed.
+    #[error("{action}: {source}")]
+    Tantivy {
+        /// What was being done.
+        action: &'static str,
+        /// The underlying error.
+        source: tantivy::TantivyError,
+    },
+    /// A stored document does not have the expected shape.
+    #[error(transparent)]
+    Schema(#[from] palimpsest_schema::SchemaError),
+}
+
+impl SearchError {
+    /// How this error should be reported.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SearchError::InvalidQuery { .. } | SearchError::InvalidParameter { .. } => {
+                ErrorKind::BadRequest
+            }
+            SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
+            SearchError::InFuture { .. } => ErrorKind::InFuture,
+            SearchError::Tantivy { .. } | SearchError::Schema(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// A stable snake_case code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SearchError::InvalidQuery { .. } => "invalid_query",
+            SearchError::InvalidParameter { .. } => "invalid_parameter",
+            SearchError::NotFound { .. } => "not_found",
+            SearchError::InFuture { .. } => "date_in_future",
+            SearchError::NoIndex { .. } => "no_index",
+            SearchError::Tantivy { .. } | SearchError::Schema(_) => "internal",
+        }
+    }
+
+    pub(crate) fn tantivy(action: &'static str) -> impl FnOnce(tantivy::TantivyError) -> Self {
+        move |source| SearchError::Tantivy { action, source }
+    }
+
+    pub(crate) fn parameter(name: &'static str, message: impl Into<String>) -> Self {
+        SearchError::InvalidParameter {
+            name,
+            message: message.into(),
+        }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = SearchError> = std::result::Result<T, E>;

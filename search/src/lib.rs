@@ -1,0 +1,32 @@
+//! The read side of Palimpsest: section search with filters, time modes, facets and snippets;
+//! services, version lists, the version in force at any instant rebuilt from its spans; index
+//! statistics. Every answer is a serde type whose JSON is the interface contract shared by the
+//! CLI (`--json`) and the HTTP API.
+//!
+//! ```no_run
+//! use palimpsest_search::{Engine, SearchRequest};
+//!
+//! let engine = Engine::open(std::path::Path::new("palimpsest-index")).unwrap();
+//! let response = engine.search(&SearchRequest::new("\"personal data\" AND cookies")).unwrap();
+//! for hit in &response.hits {
+//!     println!("{} {} {:?}: {}", hit.service, hit.terms_type, hit.section, hit.snippet);
+//! }
+//! ```
+#![warn(missing_docs)]
+
+mod collectors;
+mod documents;
+mod engine;
+mod error;
+mod query;
+mod request;
+mod search;
+
+pub use documents::{
+    DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse, VersionEntry,
+    VersionResponse, VersionsResponse,
+};
+pub use engine::Engine;
+pub use error::{ErrorKind, SearchError};
+pub use request::{Filters, Limits, SearchRequest, TimeMode};
+pub use search::{FacetCount, Facets, Hit, SearchResponse};

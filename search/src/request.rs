@@ -1,0 +1,219 @@
+//! Search requests: what a user may ask, validated before anything runs.
+
+use palimpsest_schema::Timestamp;
+
+use crate::error::{Result, SearchError};
+
+/// Which spans a search looks at, by their validity in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeMode {
+    /// Spans in force now (no `valid_to`).
+    #[default]
+    Current,
+    /// Spans in force at an instant: `valid_from <= T < valid_to`.
+    AsOf(Timestamp),
+    /// Spans whose validity overlaps `[from, to)`; either end may be open.
+    Between {
+        /// Start of the window, inclusive.
+        from: Option<Timestamp>,
+        /// End of the window, exclusive.
+        to: Option<Timestamp>,
+    },
+    /// Every span ever recorded; hits on one section over adjacent spans are grouped.
+    History,
+}
+
+/// Filters common to every operation. Values of one filter are alternatives (OR); different
+/// filters must all hold (AND).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    /// Service names.
+    pub services: Vec<String>,
+    /// Terms types.
+    pub terms_types: Vec<String>,
+    /// Collections.
+    pub collections: Vec<String>,
+    /// Heading-path prefix, one string per level, compared case-insensitively; the last level
+    /// may be the start of a heading.
+    pub section: Vec<String>,
+}
+
+/// Bounds on what one request may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest query, in bytes.
+    pub max_query_bytes: usize,
+    /// Deepest nesting of parentheses.
+    pub max_nesting: usize,
+    /// Most terms (words and phrases) in a query.
+    pub max_terms: usize,
+    /// Largest page.
+    pub max_limit: usize,
+    /// Deepest result reachable: `offset + limit` at most this.
+    pub max_window: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_query_bytes: 1024,
+            max_nesting: 20,
+            max_terms: 64,
+            max_limit: 100,
+            max_window: 10_000,
+        }
+    }
+}
+
+/// A section search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchRequest {
+    /// Query in Tantivy's syntax; `*` matches everything.
+    pub query: String,
+    /// Filters.
+    pub filters: Filters,
+    /// Time mode.
+    pub time: TimeMode,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+}
+
+impl SearchRequest {
+    /// A request for `query` with default filters, time mode and paging (20 hits).
+    pub fn new(query: impl Into<String>) -> SearchRequest {
+        SearchRequest {
+            query: query.into(),
+            filters: Filters::default(),
+            time: TimeMode::Current,
+            limit: 20,
+            offset: 0,
+        }
+    }
+
+    /// Checks the request against `limits`.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        if self.limit == 0 || self.limit > limits.max_limit {
+            return Err(SearchError::parameter(
+                "limit",
+                format!("must be between 1 and {}", limits.max_limit),
+            ));
+        }
+        if self.offset.saturating_add(self.limit) > limits.max_window {
+            return Err(SearchError::parameter(
+                "offset",
+                format!(
+                    "offset + limit must be at most {}; narrow the query or the filters",
+                    limits.max_window
+                ),
+            ));
+        }
+        if let TimeMode::Between { from: Some(from), to: Some(to) } = self.time {
+            if from >= to {
+                return Err(SearchError::parameter("from", format!("{from} is not before `to` {to}")));
+            }
+        }
+        validate_query(&self.query, limits)
+    }
+}
+
+/// Checks a query's size and shape before it reaches the parser.
+pub(crate) fn validate_query(query: &str, limits: &Limits) -> Result<()> {
+    let invalid = |message: String| Err(SearchError::InvalidQuery { message });
+    if query.trim().is_empty() {
+        return invalid("the query is empty; use * to match everything".into());
+    }
+    if query.len() > limits.max_query_bytes {
+        return invalid(format!(
+            "the query is {} bytes long; the limit is {}",
+            query.len(),
+            limits.max_query_bytes
+        ));
+    }
+    if query.contains('\0') {
+        return invalid("the query contains a NUL character".into());
+    }
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut in_quotes = false;
+    let mut terms = 0usize;
+    let mut in_term = false;
+    for c in query.chars() {
+        match c {
+            '"' => {
+                if !in_quotes {
+                    terms += 1;
+                }
+                in_quotes = !in_quotes;
+                in_term = false;
+            }
+            '(' if !in_quotes => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                in_term = false;
+            }
+            ')' if !in_quotes => {
+                depth = depth.saturating_sub(1);
+                in_term = false;
+            }
+            c if c.is_whitespace() => in_term = false,
+            _ if !in_quotes => {
+                if !in_term {
+                    terms += 1;
+                    in_term = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if deepest > limits.max_nesting {
+        return invalid(format!(
+            "parentheses are nested {deepest} deep; the limit is {}",
+            limits.max_nesting
+        ));
+    }
+    if terms > limits.max_terms {
+        return invalid(format!(
+            "the query has {terms} terms; the limit is {}",
+            limits.max_terms
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = Limits::default();
+        let mut r = SearchRequest::new("x");
+        assert!(r.validate(&limits).is_ok());
+        r.limit = 0;
+        assert!(r.validate(&limits).is_err());
+        r.limit = 101;
+        assert!(r.validate(&limits).is_err());
+        r.limit = 100;
+        r.offset = 9_900;
+        assert!(r.validate(&limits).is_ok());
+        r.offset = 9_901;
+        assert!(r.validate(&limits).is_err());
+        r.offset = usize::MAX;
+        assert!(r.validate(&limits).is_err());
+    }
+
+    #[test]
+    fn nesting_and_size_are_bounded() {
+        let limits = Limits::default();
+        let nested = |n: usize| format!("{}a{}", "(".repeat(n), ")".repeat(n));
+        assert!(validate_query(&nested(20), &limits).is_ok());
+        assert!(validate_query(&nested(21), &limits).is_err());
+        assert!(validate_query(&nested(10_000), &limits).is_err());
+        assert!(validate_query(&"a ".repeat(600), &limits).is_err());
+        assert!(validate_query(&"x OR ".repeat(100), &limits).is_err());
+        assert!(validate_query("\"( ( (\" a", &limits).is_ok());
+        assert!(validate_query("  ", &limits).is_err());
+    }
+}

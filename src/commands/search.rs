@@ -1,0 +1,145 @@
+//! `palimpsest search`: find sections.
+
+use palimpsest_schema::Timestamp;
+use palimpsest_search::{Filters, SearchRequest, SearchResponse, TimeMode};
+
+use crate::Context;
+use crate::output::{self, Style};
+
+/// Search sections, in force now (default), at a date, in a window, or over all history.
+///
+/// QUERY uses Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
+/// +required, -excluded, parentheses; * matches everything. Headings weigh more than body text.
+///
+/// Examples:
+///   palimpsest search '"artificial intelligence" OR AI' --terms-type "Privacy Policy"
+///   palimpsest search arbitration --as-of 2023-06-01 --service Acme
+///   palimpsest search cookies --history --section "How we use"
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The query.
+    query: String,
+    /// Only this service (repeatable).
+    #[arg(long = "service", value_name = "NAME")]
+    services: Vec<String>,
+    /// Only this terms type, e.g. "Privacy Policy" (repeatable).
+    #[arg(long = "terms-type", value_name = "TYPE")]
+    terms_types: Vec<String>,
+    /// Only this collection (repeatable).
+    #[arg(long = "collection", value_name = "NAME")]
+    collections: Vec<String>,
+    /// Only sections under this heading path, levels separated by " > "; case-insensitive,
+    /// the last level may be the start of a heading: --section "Your data > Shar".
+    #[arg(long, value_name = "PREFIX")]
+    section: Option<String>,
+    /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
+    #[arg(long, value_name = "T", value_parser = super::parse_time, conflicts_with_all = ["from", "to", "history"])]
+    as_of: Option<Timestamp>,
+    /// Sections in force at some point from this instant on.
+    #[arg(long, value_name = "A", value_parser = super::parse_time, conflicts_with = "history")]
+    from: Option<Timestamp>,
+    /// Sections in force at some point before this instant.
+    #[arg(long, value_name = "B", value_parser = super::parse_time, conflicts_with = "history")]
+    to: Option<Timestamp>,
+    /// Every section ever recorded; one hit per run of unchanged text.
+    #[arg(long)]
+    history: bool,
+    /// Hits per page (1 to 100).
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Hits to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+}
+
+impl Args {
+    fn request(self) -> SearchRequest {
+        let time = match (self.as_of, self.from, self.to, self.history) {
+            (Some(at), ..) => TimeMode::AsOf(at),
+            (_, None, None, true) => TimeMode::History,
+            (_, None, None, false) => TimeMode::Current,
+            (_, from, to, _) => TimeMode::Between { from, to },
+        };
+        SearchRequest {
+            query: self.query,
+            filters: Filters {
+                services: self.services,
+                terms_types: self.terms_types,
+                collections: self.collections,
+                section: self.section.map(|s| s.split('>').map(|l| l.trim().to_owned()).collect()).unwrap_or_default(),
+            },
+            time,
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let engine = super::open_engine(context)?;
+    let request = args.request();
+    let response = engine.search(&request)?;
+    if context.json {
+        return output::json(&response);
+    }
+    print(&request, &response);
+    Ok(())
+}
+
+fn print(request: &SearchRequest, response: &SearchResponse) {
+    let style = Style::detect();
+    let mode = match request.time {
+        TimeMode::Current => "in force now".to_owned(),
+        TimeMode::AsOf(at) => format!("in force at {at}"),
+        TimeMode::Between { from, to } => format!(
+            "in force between {} and {}",
+            from.map_or("the beginning".into(), |t| t.to_string()),
+            to.map_or("now".into(), |t| t.to_string())
+        ),
+        TimeMode::History => "over all history".to_owned(),
+    };
+    let unit = if request.time == TimeMode::History { "runs of unchanged text" } else { "sections" };
+    println!("{} matching {unit} {mode}", style.bold(&response.total.to_string()));
+    for (i, hit) in response.hits.iter().enumerate() {
+        let path = if hit.section.is_empty() { "(before the first heading)".to_owned() } else { hit.section.join(" › ") };
+        let until = hit.valid_to.map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
+        println!();
+        println!(
+            "{:>3}. {} · {} › {}",
+            request.offset + i + 1,
+            style.bold(&hit.service),
+            hit.terms_type,
+            path
+        );
+        println!(
+            "     {}",
+            style.dim(&format!(
+                "{} → {}{}  [{}]",
+                &hit.valid_from.to_string()[..10],
+                until,
+                if hit.spans > 1 { format!(", {} versions of the text", hit.spans) } else { String::new() },
+                hit.collection
+            ))
+        );
+        println!("     {}", style.snippet(&hit.snippet));
+    }
+    let shown = request.offset + response.hits.len();
+    if (shown as u64) < response.total {
+        println!("\n{}", style.dim(&format!("… {} more: --offset {shown}", response.total - shown as u64)));
+    }
+    let facet = |name: &str, values: &[palimpsest_search::FacetCount]| {
+        if values.len() > 1 {
+            let list: Vec<String> = values.iter().take(8).map(|f| format!("{} ({})", if f.value.is_empty() { "—" } else { &f.value }, f.count)).collect();
+            println!("{}", style.dim(&format!("{name}: {}", list.join(", "))));
+        }
+    };
+    if response.total > 0 {
+        println!();
+        facet("services", &response.facets.service);
+        facet("terms types", &response.facets.terms_type);
+        facet("collections", &response.facets.collection);
+        facet("sections", &response.facets.section);
+        facet("years", &response.facets.year);
+    }
+}

@@ -1,0 +1,31 @@
+//! `palimpsest services`: what the index holds.
+
+use crate::Context;
+use crate::output::{self, Style};
+
+/// List services and their documents, with version counts and recorded dates.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
+    let engine = super::open_engine(context)?;
+    let response = engine.services()?;
+    if context.json {
+        return output::json(&response);
+    }
+    let style = Style::detect();
+    for service in &response.services {
+        println!("{}", style.bold(&service.service));
+        for doc in &service.documents {
+            println!(
+                "  {:<40} {:>5} versions  {} → {}  {}",
+                doc.terms_type,
+                doc.versions,
+                &doc.first_recorded.to_string()[..10],
+                &doc.last_recorded.to_string()[..10],
+                style.dim(&doc.collection)
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! `palimpsest show`: a version rebuilt from the index.
+
+use palimpsest_schema::Timestamp;
+use palimpsest_search::ShowRequest;
+
+use crate::Context;
+use crate::output;
+
+/// Print the version of a document in force at an instant (default: the latest), rebuilt
+/// from the index alone. The text goes to stdout, a line about the version to stderr.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Service, e.g. Instagram.
+    service: String,
+    /// Terms type, e.g. "Privacy Policy".
+    terms_type: String,
+    /// The instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
+    #[arg(long, value_name = "T", value_parser = super::parse_time)]
+    at: Option<Timestamp>,
+    /// Collection, when several hold the document.
+    #[arg(long)]
+    collection: Option<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let engine = super::open_engine(context)?;
+    let response = engine.show(&ShowRequest {
+        service: args.service,
+        terms_type: args.terms_type,
+        collection: args.collection,
+        at: args.at,
+    })?;
+    if context.json {
+        return output::json(&response);
+    }
+    if context.progress {
+        eprintln!(
+            "{} · {} [{}], {} recorded at {} ({})",
+            response.service, response.terms_type, response.collection, response.kind, response.recorded_at, response.id
+        );
+    }
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(response.content.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! `palimpsest stats`: what the index holds, in numbers.
+
+use crate::Context;
+use crate::output;
+
+/// Count collections, documents, versions and spans, and measure the index.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
+    let engine = super::open_engine(context)?;
+    let stats = engine.stats()?;
+    if context.json {
+        return output::json(&stats);
+    }
+    println!("collections  {}", stats.collections);
+    println!("documents    {}", stats.documents);
+    println!("versions     {}", stats.versions);
+    println!("spans        {}", stats.spans);
+    println!("index size   {} ({} segments)", output::bytes(stats.index_bytes), stats.segments);
+    Ok(())
+}

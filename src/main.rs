@@ -1,0 +1,89 @@
+//! `palimpsest`: index archives of website policies with their whole history, and search them.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+mod output;
+
+/// Full-text search over the whole version history of terms of service, privacy policies and
+/// other website policies.
+///
+/// Index an archive (an Open Terms Archive versions repository, a dataset export, or a folder
+/// of Markdown files), then search what is in force today, what was in force at any date, or
+/// everything ever recorded.
+///
+/// Examples:
+///   palimpsest index ~/archives/pga-versions
+///   palimpsest search '"personal data" AND advertising' --service Instagram
+///   palimpsest search arbitration --as-of 2023-01-01
+///   palimpsest show Instagram "Privacy Policy" --at 2025-06-01
+#[derive(Debug, Parser)]
+#[command(name = "palimpsest", version, verbatim_doc_comment)]
+pub struct Cli {
+    /// Index folder. Without it, the built-in sample archive is indexed on first use.
+    #[arg(long, global = true, env = "PALIMPSEST_INDEX", value_name = "DIR")]
+    index: Option<PathBuf>,
+    /// Print JSON (the same shapes as the HTTP API) instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars or notices.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Index(commands::index::Args),
+    Search(commands::search::Args),
+    Services(commands::services::Args),
+    Versions(commands::versions::Args),
+    Show(commands::show::Args),
+    Stats(commands::stats::Args),
+}
+
+/// Settings every command sees.
+pub struct Context {
+    /// The index folder.
+    pub index: PathBuf,
+    /// Whether the folder was chosen by default (then the sample may be indexed into it).
+    pub default_index: bool,
+    /// JSON output.
+    pub json: bool,
+    /// Show progress and notices.
+    pub progress: bool,
+}
+
+/// Index folder used when neither `--index` nor `PALIMPSEST_INDEX` is given.
+pub const DEFAULT_INDEX: &str = "palimpsest-index";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let context = Context {
+        default_index: cli.index.is_none(),
+        index: cli.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
+        json: cli.json,
+        progress: !cli.quiet && std::io::stderr().is_terminal(),
+    };
+    let result = match cli.command {
+        Command::Index(args) => commands::index::run(&context, args),
+        Command::Search(args) => commands::search::run(&context, args),
+        Command::Services(args) => commands::services::run(&context, args),
+        Command::Versions(args) => commands::versions::run(&context, args),
+        Command::Show(args) => commands::show::run(&context, args),
+        Command::Stats(args) => commands::stats::run(&context, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

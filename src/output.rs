@@ -1,0 +1,79 @@
+//! Printing: JSON for machines, readable text for people.
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+/// Whether an error is a closed stdout (`palimpsest search x | head`), which is not a failure.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints a value as pretty JSON followed by a newline.
+pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Styles for text output; plain when stdout is not a terminal.
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Detects whether stdout is a terminal.
+    pub fn detect() -> Style {
+        Style {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Bold text.
+    pub fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+
+    /// Dimmed text.
+    pub fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+
+    /// A snippet from HTML (`<mark>` matches, escaped text) to terminal text.
+    pub fn snippet(&self, html: &str) -> String {
+        let (open, close) = if self.color { ("\x1b[1;33m", "\x1b[0m") } else { ("**", "**") };
+        let text = html.replace("<mark>", open).replace("</mark>", close);
+        let text = text
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A byte count for people.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
