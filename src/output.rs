@@ -54,7 +54,11 @@ impl Style {
 
     /// A snippet from HTML (`<mark>` matches, escaped text) to terminal text.
     pub fn snippet(&self, html: &str) -> String {
-        let (open, close) = if self.color { ("\x1b[1;33m", "\x1b[0m") } else { ("**", "**") };
+        let (open, close) = if self.color {
+            ("\x1b[1;33m", "\x1b[0m")
+        } else {
+            ("**", "**")
+        };
         let text = html.replace("<mark>", open).replace("</mark>", close);
         let text = text
             .replace("&lt;", "<")
@@ -75,5 +79,9 @@ pub fn bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

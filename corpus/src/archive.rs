@@ -133,7 +133,9 @@ impl Archive {
                 reason: "it is a file; give the archive's folder".into(),
             });
         }
-        if path.join(".git").exists() || (path.join("HEAD").is_file() && path.join("objects").is_dir()) {
+        if path.join(".git").exists()
+            || (path.join("HEAD").is_file() && path.join("objects").is_dir())
+        {
             return Ok(ArchiveKind::Git);
         }
         if dataset::looks_like(path) {
@@ -242,7 +244,12 @@ impl VersionReader {
                 source,
             })?,
         };
-        let describe = || format!("{} ({} / {})", version.source_id, version.key.service, version.key.terms_type);
+        let describe = || {
+            format!(
+                "{} ({} / {})",
+                version.source_id, version.key.service, version.key.terms_type
+            )
+        };
         if let Some(reason) = text::reject_reason(&bytes, self.max_file_bytes) {
             return Ok(ReadOutcome {
                 version: None,

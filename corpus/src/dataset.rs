@@ -25,24 +25,37 @@ pub fn parse_file_name(name: &str) -> Option<(Timestamp, bool)> {
     let time = time.strip_suffix('Z')?;
     let mut parts = time.split('-');
     let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || [h, m, s].iter().any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.next().is_some()
+        || [h, m, s]
+            .iter()
+            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     if date.len() != 10 {
         return None;
     }
-    Timestamp::parse(&format!("{date}T{h}:{m}:{s}Z")).ok().map(|t| (t, upgrade))
+    Timestamp::parse(&format!("{date}T{h}:{m}:{s}Z"))
+        .ok()
+        .map(|t| (t, upgrade))
 }
 
 pub(crate) fn looks_like(root: &Path) -> bool {
-    let Ok(services) = entries(root) else { return false };
-    services.iter().filter(|e| e.is_dir).take(20).any(|service| {
-        entries(&service.path).is_ok_and(|types| {
-            types.iter().filter(|t| t.is_dir).any(|t| {
-                entries(&t.path).is_ok_and(|files| files.iter().any(|f| parse_file_name(&f.name).is_some()))
+    let Ok(services) = entries(root) else {
+        return false;
+    };
+    services
+        .iter()
+        .filter(|e| e.is_dir)
+        .take(20)
+        .any(|service| {
+            entries(&service.path).is_ok_and(|types| {
+                types.iter().filter(|t| t.is_dir).any(|t| {
+                    entries(&t.path)
+                        .is_ok_and(|files| files.iter().any(|f| parse_file_name(&f.name).is_some()))
+                })
             })
         })
-    })
 }
 
 pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
@@ -61,7 +74,10 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
             let key = match doc_key(options, &service.name, &terms.name) {
                 Ok(key) => key,
                 Err(reason) => {
-                    listing.warnings.push(Warning { path: relative(root, &terms.path), reason: format!("skipped: {reason}") });
+                    listing.warnings.push(Warning {
+                        path: relative(root, &terms.path),
+                        reason: format!("skipped: {reason}"),
+                    });
                     continue;
                 }
             };
@@ -104,7 +120,9 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
 }
 
 fn skip_non_dir(listing: &mut Listing, entry: &Entry, root: &Path) {
-    if entry.name.starts_with('.') || ["README.md", "LICENSE", "LICENSE.md"].contains(&entry.name.as_str()) {
+    if entry.name.starts_with('.')
+        || ["README.md", "LICENSE", "LICENSE.md"].contains(&entry.name.as_str())
+    {
         return;
     }
     listing.warnings.push(Warning {
@@ -114,7 +132,10 @@ fn skip_non_dir(listing: &mut Listing, entry: &Entry, root: &Path) {
 }
 
 pub(crate) fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root).unwrap_or(path).to_string_lossy().into_owned()
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -126,8 +147,18 @@ mod tests {
         let (at, upgrade) = parse_file_name("2024-03-01T10-20-30Z.md").unwrap();
         assert_eq!(at.to_string(), "2024-03-01T10:20:30Z");
         assert!(!upgrade);
-        assert!(parse_file_name("2024-03-01T10-20-30Z.technical-upgrade.md").unwrap().1);
-        for bad in ["2024-03-01.md", "2024-02-30T00-00-00Z.md", "x.md", "2024-03-01T10-20-30Z.txt", "2024-03-01T10:20:30Z.md"] {
+        assert!(
+            parse_file_name("2024-03-01T10-20-30Z.technical-upgrade.md")
+                .unwrap()
+                .1
+        );
+        for bad in [
+            "2024-03-01.md",
+            "2024-02-30T00-00-00Z.md",
+            "x.md",
+            "2024-03-01T10-20-30Z.txt",
+            "2024-03-01T10:20:30Z.md",
+        ] {
             assert!(parse_file_name(bad).is_none(), "{bad}");
         }
     }

@@ -21,11 +21,16 @@ pub(crate) struct Entry {
 
 /// The entries of a folder, sorted by name; names that are not UTF-8 are left out.
 pub(crate) fn entries(dir: &Path) -> Result<Vec<Entry>> {
-    let io = |source| CorpusError::Io { path: dir.to_owned(), source };
+    let io = |source| CorpusError::Io {
+        path: dir.to_owned(),
+        source,
+    };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
-        let Ok(name) = entry.file_name().into_string() else { continue };
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
         let meta = std::fs::symlink_metadata(entry.path()).map_err(io)?;
         out.push(Entry {
             name,
@@ -41,18 +46,26 @@ pub(crate) fn entries(dir: &Path) -> Result<Vec<Entry>> {
 }
 
 pub(crate) fn looks_like(root: &Path) -> bool {
-    let Ok(services) = entries(root) else { return false };
+    let Ok(services) = entries(root) else {
+        return false;
+    };
     services.iter().filter(|e| e.is_dir).any(|service| {
-        entries(&service.path).is_ok_and(|files| files.iter().any(|f| f.is_file && f.name.ends_with(".md")))
+        entries(&service.path)
+            .is_ok_and(|files| files.iter().any(|f| f.is_file && f.name.ends_with(".md")))
     })
 }
 
 pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
     let mut listing = Listing::default();
     let mut seq = 0;
-    for service in entries(root)?.into_iter().filter(|e| e.is_dir && !e.name.starts_with('.')) {
+    for service in entries(root)?
+        .into_iter()
+        .filter(|e| e.is_dir && !e.name.starts_with('.'))
+    {
         for file in entries(&service.path)? {
-            let Some(terms_type) = file.name.strip_suffix(".md") else { continue };
+            let Some(terms_type) = file.name.strip_suffix(".md") else {
+                continue;
+            };
             let path = relative(root, &file.path);
             if !file.is_file {
                 listing.warnings.push(Warning {
@@ -68,7 +81,10 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
             let key = match doc_key(options, &service.name, terms_type) {
                 Ok(key) => key,
                 Err(reason) => {
-                    listing.warnings.push(Warning { path, reason: format!("skipped: {reason}") });
+                    listing.warnings.push(Warning {
+                        path,
+                        reason: format!("skipped: {reason}"),
+                    });
                     continue;
                 }
             };
@@ -81,7 +97,11 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                 {
                     Some(at) => at,
                     None => {
-                        listing.warnings.push(Warning { path, reason: "skipped: no usable modification time; pass --recorded-at".into() });
+                        listing.warnings.push(Warning {
+                            path,
+                            reason: "skipped: no usable modification time; pass --recorded-at"
+                                .into(),
+                        });
                         continue;
                     }
                 },

@@ -78,10 +78,7 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
             base_tree = Some(commit.tree_id().map_err(|e| err(&e))?.detach());
             break;
         }
-        let author_seconds = commit
-            .author()
-            .map_err(|e| err(&e))?
-            .seconds();
+        let author_seconds = commit.author().map_err(|e| err(&e))?.seconds();
         let subject = commit
             .message()
             .map(|m| m.summary().to_str_lossy().into_owned())
@@ -112,7 +109,17 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
             continue;
         };
         let mut changes = Vec::new();
-        diff_trees(&repo, path, parent_tree, Some(commit.tree), 0, &mut Vec::new(), &mut changes, &mut old_buf, &mut new_buf)?;
+        diff_trees(
+            &repo,
+            path,
+            parent_tree,
+            Some(commit.tree),
+            0,
+            &mut Vec::new(),
+            &mut changes,
+            &mut old_buf,
+            &mut new_buf,
+        )?;
         for change in changes {
             let Some(terms_file) = change.path.get(1) else {
                 continue;
@@ -124,15 +131,23 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
             let key = match doc_key(options, &change.path[0], terms_type) {
                 Ok(key) => key,
                 Err(reason) => {
-                    listing.warnings.push(Warning { path: display, reason: format!("skipped: {reason}") });
+                    listing.warnings.push(Warning {
+                        path: display,
+                        reason: format!("skipped: {reason}"),
+                    });
                     continue;
                 }
             };
             let (kind, location) = match change.what {
-                What::Written { id, added } => (kind_of(&commit.subject, added), Location::Blob(id)),
+                What::Written { id, added } => {
+                    (kind_of(&commit.subject, added), Location::Blob(id))
+                }
                 What::Deleted => (VersionKind::Deleted, Location::Nothing),
                 What::Unreadable(reason) => {
-                    listing.warnings.push(Warning { path: display, reason });
+                    listing.warnings.push(Warning {
+                        path: display,
+                        reason,
+                    });
                     continue;
                 }
             };
@@ -171,7 +186,12 @@ fn git_order(a: &EntryRef<'_>, b: &EntryRef<'_>) -> Ordering {
         .cmp(b.filename.iter().copied().chain(slash(b)))
 }
 
-fn load_tree(repo: &gix::Repository, path: &Path, id: Option<gix::ObjectId>, buf: &mut Vec<u8>) -> Result<()> {
+fn load_tree(
+    repo: &gix::Repository,
+    path: &Path,
+    id: Option<gix::ObjectId>,
+    buf: &mut Vec<u8>,
+) -> Result<()> {
     buf.clear();
     if let Some(id) = id {
         let tree = repo.find_tree(id).map_err(|e| git_error(path)(&e))?;
@@ -222,8 +242,13 @@ fn diff_trees(
                 j += 1;
             }
             Ordering::Equal => {
-                if old_entries[i].oid != new_entries[j].oid || old_entries[i].mode != new_entries[j].mode {
-                    pairs.push((Some(Owned::from(&old_entries[i])), Some(Owned::from(&new_entries[j]))));
+                if old_entries[i].oid != new_entries[j].oid
+                    || old_entries[i].mode != new_entries[j].mode
+                {
+                    pairs.push((
+                        Some(Owned::from(&old_entries[i])),
+                        Some(Owned::from(&new_entries[j])),
+                    ));
                 }
                 i += 1;
                 j += 1;
@@ -231,10 +256,19 @@ fn diff_trees(
         }
     }
     for (old, new) in pairs {
-        let name = new.as_ref().or(old.as_ref()).expect("one side").name.clone();
+        let name = new
+            .as_ref()
+            .or(old.as_ref())
+            .expect("one side")
+            .name
+            .clone();
         let Ok(name) = String::from_utf8(name.clone()) else {
             out.push(Change {
-                path: prefix.iter().cloned().chain([String::from_utf8_lossy(&name).into_owned(), String::new()]).collect(),
+                path: prefix
+                    .iter()
+                    .cloned()
+                    .chain([String::from_utf8_lossy(&name).into_owned(), String::new()])
+                    .collect(),
                 what: What::Unreadable("skipped: file name is not UTF-8".into()),
             });
             continue;
@@ -244,7 +278,9 @@ fn diff_trees(
             let new_tree = new.filter(|e| e.kind == Kind::Tree).map(|e| e.id);
             if old_tree.is_some() || new_tree.is_some() {
                 prefix.push(name);
-                diff_trees(repo, path, old_tree, new_tree, 1, prefix, out, old_buf, new_buf)?;
+                diff_trees(
+                    repo, path, old_tree, new_tree, 1, prefix, out, old_buf, new_buf,
+                )?;
                 prefix.pop();
             }
             continue;
@@ -309,16 +345,25 @@ mod tests {
 
     #[test]
     fn kinds_come_from_subjects() {
-        assert_eq!(kind_of("First record of X Terms", true), VersionKind::FirstRecord);
+        assert_eq!(
+            kind_of("First record of X Terms", true),
+            VersionKind::FirstRecord
+        );
         assert_eq!(kind_of("Start tracking X", true), VersionKind::FirstRecord);
-        assert_eq!(kind_of("Record new changes of X", false), VersionKind::Change);
+        assert_eq!(
+            kind_of("Record new changes of X", false),
+            VersionKind::Change
+        );
         assert_eq!(kind_of("Update X", false), VersionKind::Change);
         assert_eq!(
             kind_of("Apply technical or declaration upgrade on X", false),
             VersionKind::TechnicalUpgrade
         );
         assert_eq!(kind_of("Refilter X", false), VersionKind::TechnicalUpgrade);
-        assert_eq!(kind_of("Merge pull request #1", true), VersionKind::FirstRecord);
+        assert_eq!(
+            kind_of("Merge pull request #1", true),
+            VersionKind::FirstRecord
+        );
         assert_eq!(kind_of("Merge pull request #1", false), VersionKind::Change);
     }
 }

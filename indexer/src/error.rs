@@ -47,9 +47,16 @@ impl IndexerError {
         move |source| IndexerError::Tantivy { action, source }
     }
 
-    pub(crate) fn io(action: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: &std::path::Path,
+    ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.to_owned();
-        move |source| IndexerError::Io { action, path, source }
+        move |source| IndexerError::Io {
+            action,
+            path,
+            source,
+        }
     }
 }
 

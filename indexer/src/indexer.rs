@@ -4,14 +4,15 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
-    CollectionName, DocKey, DocType, IndexFields, PolicyVersion, VersionRecord,
-    register_tokenizer, span_document, span_from_document, version_document,
-    version_from_document,
+    CollectionName, DocKey, DocType, IndexFields, PolicyVersion, VersionRecord, register_tokenizer,
+    span_document, span_from_document, version_document, version_from_document,
 };
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 use crate::error::{IndexerError, Result};
 use crate::state::{CollectionState, FORMAT, Payload};
@@ -110,7 +111,8 @@ pub struct Indexer {
 impl Indexer {
     /// Opens the index in `dir` for an incremental run, creating it if `dir` holds none.
     pub fn open(dir: &Path, options: &IndexerOptions) -> Result<Indexer> {
-        std::fs::create_dir_all(dir).map_err(IndexerError::io("cannot create index folder", dir))?;
+        std::fs::create_dir_all(dir)
+            .map_err(IndexerError::io("cannot create index folder", dir))?;
         let index = if dir.join("meta.json").exists() {
             open_index(dir)?
         } else {
@@ -124,8 +126,10 @@ impl Indexer {
     pub fn rebuild(dir: &Path, options: &IndexerOptions) -> Result<Indexer> {
         let staging = sibling(dir, "rebuilding");
         if staging.exists() {
-            std::fs::remove_dir_all(&staging)
-                .map_err(IndexerError::io("cannot remove unfinished rebuild", &staging))?;
+            std::fs::remove_dir_all(&staging).map_err(IndexerError::io(
+                "cannot remove unfinished rebuild",
+                &staging,
+            ))?;
         }
         std::fs::create_dir_all(&staging)
             .map_err(IndexerError::io("cannot create index folder", &staging))?;
@@ -133,7 +137,12 @@ impl Indexer {
         Indexer::start(index, staging, Some(dir.to_owned()), options)
     }
 
-    fn start(index: Index, dir: PathBuf, replace: Option<PathBuf>, options: &IndexerOptions) -> Result<Indexer> {
+    fn start(
+        index: Index,
+        dir: PathBuf,
+        replace: Option<PathBuf>,
+        options: &IndexerOptions,
+    ) -> Result<Indexer> {
         let payload = match index
             .load_metas()
             .map_err(IndexerError::tantivy("cannot read index metadata"))?
@@ -158,9 +167,12 @@ impl Indexer {
             .map_err(IndexerError::tantivy("cannot open index reader"))?;
         let threads = options.threads.clamp(1, 8);
         let budget = options.memory_budget.max(threads * 16 << 20);
-        let writer = index
-            .writer_with_num_threads(threads, budget)
-            .map_err(IndexerError::tantivy("cannot open index writer (is another `index` running?)"))?;
+        let writer =
+            index
+                .writer_with_num_threads(threads, budget)
+                .map_err(IndexerError::tantivy(
+                    "cannot open index writer (is another `index` running?)",
+                ))?;
         Ok(Indexer {
             fields: IndexFields::new(),
             writer,
@@ -188,8 +200,14 @@ impl Indexer {
     /// Every version of `collection` already in the index.
     pub fn known_versions(&self, collection: &CollectionName) -> Result<KnownVersions> {
         let query = BooleanQuery::new(vec![
-            (Occur::Must, self.term_query(self.fields.doc_type, DocType::Version.as_str())),
-            (Occur::Must, self.term_query(self.fields.collection, collection.as_str())),
+            (
+                Occur::Must,
+                self.term_query(self.fields.doc_type, DocType::Version.as_str()),
+            ),
+            (
+                Occur::Must,
+                self.term_query(self.fields.collection, collection.as_str()),
+            ),
         ]);
         let docs = self
             .searcher
@@ -203,9 +221,16 @@ impl Indexer {
             let (keys, ids) = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let fast = self.searcher.segment_reader(address.segment_ord).fast_fields();
-                    let keys = fast.str("doc_key").map_err(IndexerError::tantivy("doc_key column"))?;
-                    let ids = fast.str("version_id").map_err(IndexerError::tantivy("version_id column"))?;
+                    let fast = self
+                        .searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields();
+                    let keys = fast
+                        .str("doc_key")
+                        .map_err(IndexerError::tantivy("doc_key column"))?;
+                    let ids = fast
+                        .str("version_id")
+                        .map_err(IndexerError::tantivy("version_id column"))?;
                     match (keys, ids) {
                         (Some(keys), Some(ids)) => e.insert((keys, ids)),
                         _ => continue,
@@ -261,14 +286,19 @@ impl Indexer {
 
     /// Replaces everything indexed of one document with the timeline of `versions`, its whole
     /// history, sorted here by recorded instant (ties keep their order).
-    pub fn replace_document(&mut self, key: &DocKey, mut versions: Vec<PolicyVersion>) -> Result<()> {
+    pub fn replace_document(
+        &mut self,
+        key: &DocKey,
+        mut versions: Vec<PolicyVersion>,
+    ) -> Result<()> {
         self.writer
             .delete_term(Term::from_field_text(self.fields.doc_key, &key.term_text()));
         versions.sort_by_key(|v| v.recorded_at);
         if !self.timelines.contains_key(key) {
             self.summary.documents += 1;
         }
-        self.timelines.insert(key.clone(), Timeline::new(key.clone()));
+        self.timelines
+            .insert(key.clone(), Timeline::new(key.clone()));
         self.summary.replayed += 1;
         for version in versions {
             if self.add(version)? == Added::NeedsReplay {
@@ -339,8 +369,14 @@ impl Indexer {
     /// The timeline of a document as committed: its latest version and that version's spans.
     fn resume(&self, key: &DocKey) -> Result<Timeline> {
         let query = BooleanQuery::new(vec![
-            (Occur::Must, self.term_query(self.fields.doc_type, DocType::Version.as_str())),
-            (Occur::Must, self.term_query(self.fields.doc_key, &key.term_text())),
+            (
+                Occur::Must,
+                self.term_query(self.fields.doc_type, DocType::Version.as_str()),
+            ),
+            (
+                Occur::Must,
+                self.term_query(self.fields.doc_key, &key.term_text()),
+            ),
         ]);
         let docs = self
             .searcher
@@ -388,7 +424,6 @@ impl Indexer {
             IndexRecordOption::Basic,
         ))
     }
-
 }
 
 fn create_index(dir: &Path) -> Result<Index> {
@@ -428,7 +463,8 @@ fn swap_into_place(staging: &Path, target: &Path) -> Result<()> {
     if target.exists() {
         std::fs::rename(target, &old).map_err(IndexerError::io("cannot move aside", target))?;
     }
-    std::fs::rename(staging, target).map_err(IndexerError::io("cannot move new index to", target))?;
+    std::fs::rename(staging, target)
+        .map_err(IndexerError::io("cannot move new index to", target))?;
     if old.exists() {
         std::fs::remove_dir_all(&old).map_err(IndexerError::io("cannot remove", &old))?;
     }

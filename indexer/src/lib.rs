@@ -28,8 +28,8 @@
 
 mod error;
 mod indexer;
-mod state;
 pub mod split;
+mod state;
 pub mod timeline;
 
 pub use error::{IndexerError, Result};

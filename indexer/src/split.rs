@@ -69,7 +69,10 @@ pub fn split_sections(text: &str) -> Vec<SectionRange> {
     }
     let mut stack: Vec<(usize, String)> = Vec::new();
     for (i, heading) in headings.iter().enumerate() {
-        while stack.last().is_some_and(|(level, _)| *level >= heading.level) {
+        while stack
+            .last()
+            .is_some_and(|(level, _)| *level >= heading.level)
+        {
             stack.pop();
         }
         stack.push((heading.level, heading.title.clone()));
@@ -310,8 +313,9 @@ fn candidate(line: &str) -> Option<(Candidate, String)> {
         let title = clean_title(body);
         return title_like(&title).then_some((Candidate::Numbered(depth), title));
     }
-    if body.starts_with(['-', '*', '+', '>', '|', '[', '!', '#', '<', '(', '`', '"', '\''])
-        || body.contains("](")
+    if body.starts_with([
+        '-', '*', '+', '>', '|', '[', '!', '#', '<', '(', '`', '"', '\'',
+    ]) || body.contains("](")
         || body.contains("://")
     {
         return None;
@@ -373,7 +377,9 @@ fn clean_title(raw: &str) -> String {
     while let Some(c) = chars.next() {
         match c {
             '*' | '`' => {}
-            '_' if out.is_empty() || out.ends_with(' ') || chars.peek().is_none_or(|n| *n == '_' || n.is_whitespace()) => {}
+            '_' if out.is_empty()
+                || out.ends_with(' ')
+                || chars.peek().is_none_or(|n| *n == '_' || n.is_whitespace()) => {}
             '\\' => {
                 if let Some(next) = chars.next() {
                     out.push(next);
@@ -479,7 +485,8 @@ mod tests {
 
     #[test]
     fn runs_of_short_lines_title_only_what_follows() {
-        let text = "Acme Inc\n\n1 Main Street\n\nSpringfield\n\nWe are a company that does things.\n";
+        let text =
+            "Acme Inc\n\n1 Main Street\n\nSpringfield\n\nWe are a company that does things.\n";
         assert_eq!(paths(text), vec![p(&[]), p(&["Springfield"])]);
     }
 
@@ -507,19 +514,26 @@ mod tests {
 
     #[test]
     fn plain_title_lines_are_ignored_when_real_headings_exist() {
-        let text = "# A\n\nShort line here\n\nBody text follows.\n\n## B\n\nOther Short Line\n\nx.\n";
+        let text =
+            "# A\n\nShort line here\n\nBody text follows.\n\n## B\n\nOther Short Line\n\nx.\n";
         assert_eq!(paths(text), vec![p(&["A"]), p(&["A", "B"])]);
     }
 
     #[test]
     fn bold_titles_nest_under_the_enclosing_real_heading() {
         let text = "# A\n\n**Cookies**\n\nWe use cookies.\n\n# B\n\nx\n";
-        assert_eq!(paths(text), vec![p(&["A"]), p(&["A", "Cookies"]), p(&["B"])]);
+        assert_eq!(
+            paths(text),
+            vec![p(&["A"]), p(&["A", "Cookies"]), p(&["B"])]
+        );
     }
 
     #[test]
     fn titles_lose_markup() {
-        assert_eq!(clean_title("[Your **rights**](https://x.y/(a))  now"), "Your rights now");
+        assert_eq!(
+            clean_title("[Your **rights**](https://x.y/(a))  now"),
+            "Your rights now"
+        );
         assert_eq!(clean_title("snake_case_name"), "snake_case_name");
     }
 

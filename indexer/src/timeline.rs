@@ -148,8 +148,10 @@ impl Timeline {
             for i in next.iter().flatten() {
                 still_open[*i] = true;
             }
-            let mut old: Vec<Option<OpenSpan>> =
-                std::mem::take(&mut self.open).into_iter().map(Some).collect();
+            let mut old: Vec<Option<OpenSpan>> = std::mem::take(&mut self.open)
+                .into_iter()
+                .map(Some)
+                .collect();
             for (i, keep) in still_open.iter().enumerate() {
                 if !keep {
                     let mut span = old[i].take().expect("each span closes once");
@@ -258,10 +260,16 @@ mod tests {
         let a = spans.iter().find(|s| s.section.path == ["A"]).unwrap();
         assert_eq!(a.valid_from.as_unix(), 10);
         assert_eq!(a.valid_to, None);
-        let old_b = spans.iter().find(|s| s.section.text == "# B\n\nb\n").unwrap();
+        let old_b = spans
+            .iter()
+            .find(|s| s.section.text == "# B\n\nb\n")
+            .unwrap();
         assert_eq!(old_b.valid_to.unwrap().as_unix(), 20);
         assert_eq!(old_b.last_version.as_deref(), Some("v1"));
-        assert_eq!(records[1].spans, records[2].spans, "a re-record opens no span");
+        assert_eq!(
+            records[1].spans, records[2].spans,
+            "a re-record opens no span"
+        );
         for (v, r) in versions.iter().zip(&records) {
             assert_eq!(rebuild(&spans, r), v.content);
         }
@@ -283,7 +291,11 @@ mod tests {
     fn deletion_closes_every_span() {
         let mut deleted = version(2, "v2", "");
         deleted.kind = VersionKind::Deleted;
-        let versions = [version(1, "v1", "# A\n\nx\n"), deleted, version(3, "v3", "# A\n\nx\n")];
+        let versions = [
+            version(1, "v1", "# A\n\nx\n"),
+            deleted,
+            version(3, "v3", "# A\n\nx\n"),
+        ];
         let (spans, records) = replay(&versions);
         assert_eq!(spans.len(), 2);
         assert!(records[1].spans.is_empty());
@@ -327,7 +339,13 @@ mod tests {
             spans.push(closed.record);
         }
         records.extend(out.version);
-        spans.extend(resumed.take_open().into_iter().filter(|s| !s.persisted).map(|s| s.record));
+        spans.extend(
+            resumed
+                .take_open()
+                .into_iter()
+                .filter(|s| !s.persisted)
+                .map(|s| s.record),
+        );
         spans.sort_by_key(|s| s.id);
         let mut expected = all_spans.clone();
         expected.sort_by_key(|s| s.id);

@@ -121,10 +121,7 @@ pub fn span_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result
 }
 
 /// Reads a stored version record back.
-pub fn version_from_document(
-    fields: &IndexFields,
-    doc: &TantivyDocument,
-) -> Result<VersionRecord> {
+pub fn version_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result<VersionRecord> {
     let bytes = doc
         .get_first(fields.span_ids)
         .and_then(|v| v.as_bytes())

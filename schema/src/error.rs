@@ -14,13 +14,17 @@ pub enum SchemaError {
         reason: &'static str,
     },
     /// A date or instant that is not RFC 3339 or a plain `YYYY-MM-DD` date, or is impossible.
-    #[error("invalid date {value:?}: expected an RFC 3339 instant (2024-03-01T12:00:00Z) or a date (2024-03-01)")]
+    #[error(
+        "invalid date {value:?}: expected an RFC 3339 instant (2024-03-01T12:00:00Z) or a date (2024-03-01)"
+    )]
     InvalidDate {
         /// The rejected value.
         value: String,
     },
     /// A version kind that is none of the known ones.
-    #[error("unknown version kind {value:?}: expected first_record, change, technical_upgrade or deleted")]
+    #[error(
+        "unknown version kind {value:?}: expected first_record, change, technical_upgrade or deleted"
+    )]
     InvalidKind {
         /// The rejected value.
         value: String,

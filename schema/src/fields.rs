@@ -120,7 +120,11 @@ impl IndexFields {
                 .set_tokenizer(TOKENIZER)
                 .set_index_option(IndexRecordOption::WithFreqsAndPositions);
             let options = TextOptions::default().set_indexing_options(indexing);
-            if stored { options.set_stored() } else { options }
+            if stored {
+                options.set_stored()
+            } else {
+                options
+            }
         };
         let doc_type = builder.add_text_field("doc_type", STRING);
         let doc_key = builder.add_text_field("doc_key", STRING | FAST);

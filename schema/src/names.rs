@@ -113,7 +113,10 @@ impl DocKey {
     /// The key as one indexed term; names hold no control characters, so the unit separator
     /// cannot be ambiguous.
     pub fn term_text(&self) -> String {
-        format!("{}\u{1f}{}\u{1f}{}", self.collection, self.service, self.terms_type)
+        format!(
+            "{}\u{1f}{}\u{1f}{}",
+            self.collection, self.service, self.terms_type
+        )
     }
 
     /// A stable 64-bit hash of the key, kept in a fast field for grouping.
@@ -124,7 +127,11 @@ impl DocKey {
 
 impl fmt::Display for DocKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} / {} ({})", self.service, self.terms_type, self.collection)
+        write!(
+            f,
+            "{} / {} ({})",
+            self.service, self.terms_type, self.collection
+        )
     }
 }
 

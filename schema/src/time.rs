@@ -104,7 +104,13 @@ mod tests {
 
     #[test]
     fn rejects_impossible_dates() {
-        for bad in ["2024-02-30", "2024-13-01", "yesterday", "", "2024-03-01T25:00:00Z"] {
+        for bad in [
+            "2024-02-30",
+            "2024-13-01",
+            "yesterday",
+            "",
+            "2024-03-01T25:00:00Z",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
     }

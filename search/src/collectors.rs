@@ -29,7 +29,11 @@ impl Collector for FacetCollector {
     type Fruit = FacetTally;
     type Child = FacetSegment;
 
-    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<FacetSegment> {
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<FacetSegment> {
         let fast = segment.fast_fields();
         let mut columns = Vec::new();
         let mut counts = Vec::new();
@@ -125,7 +129,11 @@ impl Collector for MatchCollector {
     type Fruit = Vec<SpanMatch>;
     type Child = MatchSegment;
 
-    fn for_segment(&self, segment: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<MatchSegment> {
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<MatchSegment> {
         let fast = reader.fast_fields();
         Ok(MatchSegment {
             segment,

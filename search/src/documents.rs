@@ -135,7 +135,10 @@ impl Engine {
             .map_err(SearchError::tantivy("cannot list versions"))?;
         let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
         for address in docs {
-            by_segment.entry(address.segment_ord).or_default().push(address.doc_id);
+            by_segment
+                .entry(address.segment_ord)
+                .or_default()
+                .push(address.doc_id);
         }
         let mut facts: BTreeMap<String, DocFacts> = BTreeMap::new();
         let mut key = String::new();
@@ -143,17 +146,28 @@ impl Engine {
         for (segment, docs) in by_segment {
             let fast = searcher.segment_reader(segment).fast_fields();
             let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
-            let (Some(keys), Some(kinds)) = (fast.str("doc_key").map_err(internal)?, fast.str("version_kind").map_err(internal)?) else {
+            let (Some(keys), Some(kinds)) = (
+                fast.str("doc_key").map_err(internal)?,
+                fast.str("version_kind").map_err(internal)?,
+            ) else {
                 continue;
             };
             let recorded = fast.i64("recorded_at").map_err(internal)?;
             for doc in docs {
-                let (Some(k), Some(v), Some(at)) = (keys.term_ords(doc).next(), kinds.term_ords(doc).next(), recorded.first(doc)) else {
+                let (Some(k), Some(v), Some(at)) = (
+                    keys.term_ords(doc).next(),
+                    kinds.term_ords(doc).next(),
+                    recorded.first(doc),
+                ) else {
                     continue;
                 };
                 keys.ord_to_str(k, &mut key).ok();
                 kinds.ord_to_str(v, &mut kind).ok();
-                let entry = facts.entry(key.clone()).or_insert(DocFacts { versions: 0, first: i64::MAX, last: i64::MIN });
+                let entry = facts.entry(key.clone()).or_insert(DocFacts {
+                    versions: 0,
+                    first: i64::MAX,
+                    last: i64::MIN,
+                });
                 if kind != VersionKind::Deleted.as_str() {
                     entry.versions += 1;
                 }
@@ -170,22 +184,29 @@ impl Engine {
         let mut services: BTreeMap<String, Vec<DocumentSummary>> = BTreeMap::new();
         for (key, facts) in self.doc_facts(&searcher)? {
             let mut parts = key.split('\u{1f}');
-            let (Some(collection), Some(service), Some(terms_type)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(collection), Some(service), Some(terms_type)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
                 continue;
             };
-            services.entry(service.to_owned()).or_default().push(DocumentSummary {
-                terms_type: terms_type.to_owned(),
-                collection: collection.to_owned(),
-                versions: facts.versions,
-                first_recorded: Timestamp::from_unix(facts.first).unwrap_or(Timestamp::MIN),
-                last_recorded: Timestamp::from_unix(facts.last).unwrap_or(Timestamp::MIN),
-            });
+            services
+                .entry(service.to_owned())
+                .or_default()
+                .push(DocumentSummary {
+                    terms_type: terms_type.to_owned(),
+                    collection: collection.to_owned(),
+                    versions: facts.versions,
+                    first_recorded: Timestamp::from_unix(facts.first).unwrap_or(Timestamp::MIN),
+                    last_recorded: Timestamp::from_unix(facts.last).unwrap_or(Timestamp::MIN),
+                });
         }
         Ok(ServicesResponse {
             services: services
                 .into_iter()
                 .map(|(service, mut documents)| {
-                    documents.sort_by(|a, b| (&a.terms_type, &a.collection).cmp(&(&b.terms_type, &b.collection)));
+                    documents.sort_by(|a, b| {
+                        (&a.terms_type, &a.collection).cmp(&(&b.terms_type, &b.collection))
+                    });
                     ServiceSummary { service, documents }
                 })
                 .collect(),
@@ -193,7 +214,13 @@ impl Engine {
     }
 
     /// Finds the document a user means: exact names first, then case-insensitive ones.
-    fn resolve(&self, searcher: &Searcher, service: &str, terms_type: &str, collection: Option<&str>) -> Result<DocKey> {
+    fn resolve(
+        &self,
+        searcher: &Searcher,
+        service: &str,
+        terms_type: &str,
+        collection: Option<&str>,
+    ) -> Result<DocKey> {
         let keys: Vec<(String, String, String)> = self
             .doc_facts(searcher)?
             .into_keys()
@@ -202,12 +229,22 @@ impl Engine {
                 Some((p.next()?, p.next()?, p.next()?))
             })
             .collect();
-        let pick = |exact: bool, wanted: &str, have: &str| if exact { wanted == have } else { wanted.to_lowercase() == have.to_lowercase() };
+        let pick = |exact: bool, wanted: &str, have: &str| {
+            if exact {
+                wanted == have
+            } else {
+                wanted.to_lowercase() == have.to_lowercase()
+            }
+        };
         let services: HashSet<&str> = keys.iter().map(|k| k.1.as_str()).collect();
         let service_name = if services.contains(service) {
             service.to_owned()
         } else {
-            let close: Vec<&str> = services.iter().copied().filter(|s| pick(false, service, s)).collect();
+            let close: Vec<&str> = services
+                .iter()
+                .copied()
+                .filter(|s| pick(false, service, s))
+                .collect();
             match close.as_slice() {
                 [one] => (*one).to_owned(),
                 _ => {
@@ -223,16 +260,39 @@ impl Engine {
                     let hint = if similar.is_empty() {
                         "; `palimpsest services` lists them".to_owned()
                     } else {
-                        format!("; did you mean {}?", similar.iter().take(5).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+                        format!(
+                            "; did you mean {}?",
+                            similar
+                                .iter()
+                                .take(5)
+                                .map(|s| format!("`{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
                     };
-                    return Err(SearchError::NotFound { message: format!("unknown service `{service}`{hint}") });
+                    return Err(SearchError::NotFound {
+                        message: format!("unknown service `{service}`{hint}"),
+                    });
                 }
             }
         };
-        let docs: Vec<&(String, String, String)> = keys.iter().filter(|k| k.1 == service_name).collect();
-        let exact: Vec<_> = docs.iter().filter(|k| pick(true, terms_type, &k.2)).collect();
-        let matching: Vec<_> = if exact.is_empty() { docs.iter().filter(|k| pick(false, terms_type, &k.2)).collect() } else { exact };
-        let matching: Vec<_> = matching.into_iter().filter(|k| collection.is_none_or(|c| c == k.0)).collect();
+        let docs: Vec<&(String, String, String)> =
+            keys.iter().filter(|k| k.1 == service_name).collect();
+        let exact: Vec<_> = docs
+            .iter()
+            .filter(|k| pick(true, terms_type, &k.2))
+            .collect();
+        let matching: Vec<_> = if exact.is_empty() {
+            docs.iter()
+                .filter(|k| pick(false, terms_type, &k.2))
+                .collect()
+        } else {
+            exact
+        };
+        let matching: Vec<_> = matching
+            .into_iter()
+            .filter(|k| collection.is_none_or(|c| c == k.0))
+            .collect();
         match matching.as_slice() {
             [] => {
                 let mut types: Vec<&str> = docs.iter().map(|k| k.2.as_str()).collect();
@@ -241,7 +301,9 @@ impl Engine {
                 Err(SearchError::NotFound {
                     message: format!(
                         "`{service_name}` has no document `{terms_type}`{}; it has: {}",
-                        collection.map(|c| format!(" in collection `{c}`")).unwrap_or_default(),
+                        collection
+                            .map(|c| format!(" in collection `{c}`"))
+                            .unwrap_or_default(),
                         types.join(", ")
                     ),
                 })
@@ -251,16 +313,26 @@ impl Engine {
                 name: "collection",
                 message: format!(
                     "`{service_name}` `{terms_type}` is in several collections ({}); choose one",
-                    many.iter().map(|k| k.0.as_str()).collect::<Vec<_>>().join(", ")
+                    many.iter()
+                        .map(|k| k.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             }),
         }
     }
 
     /// Every version record of a document, in recorded order.
-    pub(crate) fn version_records(&self, searcher: &Searcher, key: &DocKey) -> Result<Vec<VersionRecord>> {
+    pub(crate) fn version_records(
+        &self,
+        searcher: &Searcher,
+        key: &DocKey,
+    ) -> Result<Vec<VersionRecord>> {
         let query = BooleanQuery::new(vec![
-            (Occur::Must, term(self.fields.doc_type, DocType::Version.as_str())),
+            (
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Version.as_str()),
+            ),
             (Occur::Must, term(self.fields.doc_key, &key.term_text())),
         ]);
         let docs = searcher
@@ -269,7 +341,9 @@ impl Engine {
         let mut records = docs
             .into_iter()
             .map(|address| {
-                let doc = searcher.doc(address).map_err(SearchError::tantivy("cannot read version record"))?;
+                let doc = searcher
+                    .doc(address)
+                    .map_err(SearchError::tantivy("cannot read version record"))?;
                 Ok(version_from_document(&self.fields, &doc)?)
             })
             .collect::<Result<Vec<_>>>()?;
@@ -278,13 +352,22 @@ impl Engine {
     }
 
     /// The versions of one document.
-    pub fn versions(&self, service: &str, terms_type: &str, collection: Option<&str>) -> Result<VersionsResponse> {
+    pub fn versions(
+        &self,
+        service: &str,
+        terms_type: &str,
+        collection: Option<&str>,
+    ) -> Result<VersionsResponse> {
         let searcher = self.searcher();
         let key = self.resolve(&searcher, service, terms_type, collection)?;
         let versions = self
             .version_records(&searcher, &key)?
             .into_iter()
-            .map(|r| VersionEntry { id: r.source_id, recorded_at: r.recorded_at, kind: r.kind })
+            .map(|r| VersionEntry {
+                id: r.source_id,
+                recorded_at: r.recorded_at,
+                kind: r.kind,
+            })
             .collect();
         Ok(VersionsResponse {
             service: key.service.to_string(),
@@ -302,21 +385,35 @@ impl Engine {
             }
         }
         let searcher = self.searcher();
-        let key = self.resolve(&searcher, &request.service, &request.terms_type, request.collection.as_deref())?;
+        let key = self.resolve(
+            &searcher,
+            &request.service,
+            &request.terms_type,
+            request.collection.as_deref(),
+        )?;
         let records = self.version_records(&searcher, &key)?;
         let record = match request.at {
             None => records.last(),
             Some(at) => records.iter().rev().find(|r| r.recorded_at <= at),
         };
         let Some(record) = record else {
-            let first = records.first().map(|r| r.recorded_at.to_string()).unwrap_or_default();
+            let first = records
+                .first()
+                .map(|r| r.recorded_at.to_string())
+                .unwrap_or_default();
             return Err(SearchError::NotFound {
-                message: format!("{key} has no version at {}: it was first recorded at {first}", request.at.map(|t| t.to_string()).unwrap_or_default()),
+                message: format!(
+                    "{key} has no version at {}: it was first recorded at {first}",
+                    request.at.map(|t| t.to_string()).unwrap_or_default()
+                ),
             });
         };
         if record.kind == VersionKind::Deleted {
             return Err(SearchError::NotFound {
-                message: format!("{key} was not tracked at that instant: it was removed from the archive at {}", record.recorded_at),
+                message: format!(
+                    "{key} was not tracked at that instant: it was removed from the archive at {}",
+                    record.recorded_at
+                ),
             });
         }
         let content = self.rebuild(&searcher, &record.spans)?;
@@ -334,14 +431,21 @@ impl Engine {
     fn rebuild(&self, searcher: &Searcher, spans: &[SpanId]) -> Result<String> {
         let mut content = String::new();
         for id in spans {
-            let query = TermQuery::new(Term::from_field_u64(self.fields.span_id, id.0), IndexRecordOption::Basic);
+            let query = TermQuery::new(
+                Term::from_field_u64(self.fields.span_id, id.0),
+                IndexRecordOption::Basic,
+            );
             let hits = searcher
                 .search(&query, &TopDocs::with_limit(1).order_by_score())
                 .map_err(SearchError::tantivy("cannot look up span"))?;
             let Some((_, address)) = hits.first() else {
-                return Err(SearchError::Schema(palimpsest_schema::SchemaError::Inconsistent(format!("span {id} is missing"))));
+                return Err(SearchError::Schema(
+                    palimpsest_schema::SchemaError::Inconsistent(format!("span {id} is missing")),
+                ));
             };
-            let doc = searcher.doc(*address).map_err(SearchError::tantivy("cannot read span"))?;
+            let doc = searcher
+                .doc(*address)
+                .map_err(SearchError::tantivy("cannot read span"))?;
             content.push_str(&span_from_document(&self.fields, &doc)?.section.text);
         }
         Ok(content)
@@ -351,12 +455,21 @@ impl Engine {
     pub fn stats(&self) -> Result<StatsResponse> {
         let searcher = self.searcher();
         let facts = self.doc_facts(&searcher)?;
-        let collections: HashSet<&str> = facts.keys().filter_map(|k| k.split('\u{1f}').next()).collect();
+        let collections: HashSet<&str> = facts
+            .keys()
+            .filter_map(|k| k.split('\u{1f}').next())
+            .collect();
         let spans = searcher
             .search(&*term(self.fields.doc_type, DocType::Span.as_str()), &Count)
             .map_err(SearchError::tantivy("cannot count spans"))?;
         let index_bytes = std::fs::read_dir(self.dir())
-            .map(|entries| entries.filter_map(|e| e.ok()?.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum())
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum()
+            })
             .unwrap_or(0);
         Ok(StatsResponse {
             collections: collections.len() as u64,

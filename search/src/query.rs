@@ -3,7 +3,9 @@
 use std::ops::Bound;
 
 use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Index, Term};
 
@@ -14,20 +16,29 @@ use crate::request::{Filters, TimeMode};
 const TITLE_BOOST: f32 = 2.5;
 
 pub(crate) fn term(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
 }
 
 /// Parses the user's text query; words must all match unless joined with OR.
-pub(crate) fn text_query(index: &Index, fields: &IndexFields, query: &str) -> Result<Box<dyn Query>> {
+pub(crate) fn text_query(
+    index: &Index,
+    fields: &IndexFields,
+    query: &str,
+) -> Result<Box<dyn Query>> {
     if query.trim() == "*" {
         return Ok(Box::new(AllQuery));
     }
     let mut parser = QueryParser::for_index(index, vec![fields.title, fields.body]);
     parser.set_conjunction_by_default();
     parser.set_field_boost(fields.title, TITLE_BOOST);
-    parser.parse_query(query).map_err(|e| SearchError::InvalidQuery {
-        message: describe_parse_error(&e),
-    })
+    parser
+        .parse_query(query)
+        .map_err(|e| SearchError::InvalidQuery {
+            message: describe_parse_error(&e),
+        })
 }
 
 fn describe_parse_error(error: &tantivy::query::QueryParserError) -> String {
@@ -51,7 +62,9 @@ fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
         [] => None,
         [one] => Some(term(field, one)),
         many => Some(Box::new(BooleanQuery::new(
-            many.iter().map(|v| (Occur::Should, term(field, v))).collect(),
+            many.iter()
+                .map(|v| (Occur::Should, term(field, v)))
+                .collect(),
         ))),
     }
 }
@@ -80,8 +93,13 @@ fn prefix_regex(prefix: &str) -> String {
 }
 
 /// The filter and time clauses every span search adds to its text query.
-pub(crate) fn span_clauses(fields: &IndexFields, filters: &Filters, time: TimeMode) -> Result<Vec<(Occur, Box<dyn Query>)>> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, term(fields.doc_type, DocType::Span.as_str()))];
+pub(crate) fn span_clauses(
+    fields: &IndexFields,
+    filters: &Filters,
+    time: TimeMode,
+) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+        vec![(Occur::Must, term(fields.doc_type, DocType::Span.as_str()))];
     for (field, values) in [
         (fields.service, &filters.services),
         (fields.terms_type, &filters.terms_types),
@@ -91,27 +109,64 @@ pub(crate) fn span_clauses(fields: &IndexFields, filters: &Filters, time: TimeMo
             clauses.push((Occur::Must, q));
         }
     }
-    let levels: Vec<&str> = filters.section.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let levels: Vec<&str> = filters
+        .section
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
     if !levels.is_empty() {
-        let regex = RegexQuery::from_pattern(&prefix_regex(&section_key(&levels)), fields.section_key)
-            .map_err(|e| SearchError::parameter("section", e.to_string()))?;
+        let regex =
+            RegexQuery::from_pattern(&prefix_regex(&section_key(&levels)), fields.section_key)
+                .map_err(|e| SearchError::parameter("section", e.to_string()))?;
         clauses.push((Occur::Must, Box::new(regex)));
     }
     match time {
         TimeMode::Current => clauses.push((
             Occur::Must,
-            Box::new(TermQuery::new(Term::from_field_i64(fields.valid_to, OPEN_END), IndexRecordOption::Basic)),
+            Box::new(TermQuery::new(
+                Term::from_field_i64(fields.valid_to, OPEN_END),
+                IndexRecordOption::Basic,
+            )),
         )),
         TimeMode::AsOf(at) => {
-            clauses.push((Occur::Must, i64_range(fields.valid_from, Bound::Unbounded, Bound::Included(at.as_unix()))));
-            clauses.push((Occur::Must, i64_range(fields.valid_to, Bound::Excluded(at.as_unix()), Bound::Unbounded)));
+            clauses.push((
+                Occur::Must,
+                i64_range(
+                    fields.valid_from,
+                    Bound::Unbounded,
+                    Bound::Included(at.as_unix()),
+                ),
+            ));
+            clauses.push((
+                Occur::Must,
+                i64_range(
+                    fields.valid_to,
+                    Bound::Excluded(at.as_unix()),
+                    Bound::Unbounded,
+                ),
+            ));
         }
         TimeMode::Between { from, to } => {
             if let Some(to) = to {
-                clauses.push((Occur::Must, i64_range(fields.valid_from, Bound::Unbounded, Bound::Excluded(to.as_unix()))));
+                clauses.push((
+                    Occur::Must,
+                    i64_range(
+                        fields.valid_from,
+                        Bound::Unbounded,
+                        Bound::Excluded(to.as_unix()),
+                    ),
+                ));
             }
             if let Some(from) = from {
-                clauses.push((Occur::Must, i64_range(fields.valid_to, Bound::Excluded(from.as_unix()), Bound::Unbounded)));
+                clauses.push((
+                    Occur::Must,
+                    i64_range(
+                        fields.valid_to,
+                        Bound::Excluded(from.as_unix()),
+                        Bound::Unbounded,
+                    ),
+                ));
             }
         }
         TimeMode::History => {}
@@ -127,6 +182,9 @@ mod tests {
     fn prefix_regex_escapes_everything_but_ascii_alphanumerics() {
         assert_eq!(prefix_regex("a b.\u{1f}"), "a\\x{20}b\\x{2e}\\x{1f}.*");
         let fields = IndexFields::new();
-        assert!(RegexQuery::from_pattern(&prefix_regex("what (we) do?* [x]"), fields.section_key).is_ok());
+        assert!(
+            RegexQuery::from_pattern(&prefix_regex("what (we) do?* [x]"), fields.section_key)
+                .is_ok()
+        );
     }
 }

@@ -109,9 +109,16 @@ impl SearchRequest {
                 ),
             ));
         }
-        if let TimeMode::Between { from: Some(from), to: Some(to) } = self.time {
+        if let TimeMode::Between {
+            from: Some(from),
+            to: Some(to),
+        } = self.time
+        {
             if from >= to {
-                return Err(SearchError::parameter("from", format!("{from} is not before `to` {to}")));
+                return Err(SearchError::parameter(
+                    "from",
+                    format!("{from} is not before `to` {to}"),
+                ));
             }
         }
         validate_query(&self.query, limits)

@@ -103,7 +103,10 @@ impl From<FacetTally> for Facets {
         let mut year: Vec<FacetCount> = tally
             .years
             .into_iter()
-            .map(|(y, count)| FacetCount { value: y.to_string(), count })
+            .map(|(y, count)| FacetCount {
+                value: y.to_string(),
+                count,
+            })
             .collect();
         year.sort_by(|a, b| a.value.cmp(&b.value));
         Facets {
@@ -117,11 +120,16 @@ impl From<FacetTally> for Facets {
 }
 
 fn stored_str(doc: &TantivyDocument, field: Field) -> String {
-    doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn stored_i64(doc: &TantivyDocument, field: Field) -> i64 {
-    doc.get_first(field).and_then(|v| v.as_i64()).unwrap_or_default()
+    doc.get_first(field)
+        .and_then(|v| v.as_i64())
+        .unwrap_or_default()
 }
 
 pub(crate) fn html_escape(text: &str) -> String {
@@ -166,7 +174,11 @@ impl Engine {
                 .take(request.limit)
                 .map(|group| self.hit(&searcher, &snippets, &mut latest, &group))
                 .collect::<Result<Vec<_>>>()?;
-            return Ok(SearchResponse { total, hits, facets: tally.into() });
+            return Ok(SearchResponse {
+                total,
+                hits,
+                facets: tally.into(),
+            });
         }
 
         let top = TopDocs::with_limit(request.limit)
@@ -178,24 +190,51 @@ impl Engine {
         let hits = top
             .into_iter()
             .map(|(score, address)| {
-                let group = Group { score, best: address, spans: vec![address] };
+                let group = Group {
+                    score,
+                    best: address,
+                    spans: vec![address],
+                };
                 self.hit(&searcher, &snippets, &mut latest, &group)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(SearchResponse { total: total as u64, hits, facets: tally.into() })
+        Ok(SearchResponse {
+            total: total as u64,
+            hits,
+            facets: tally.into(),
+        })
     }
 
-    fn hit(&self, searcher: &Searcher, snippets: &SnippetGenerator, latest: &mut LatestVersions, group: &Group) -> Result<Hit> {
+    fn hit(
+        &self,
+        searcher: &Searcher,
+        snippets: &SnippetGenerator,
+        latest: &mut LatestVersions,
+        group: &Group,
+    ) -> Result<Hit> {
         let f = &self.fields;
         let load = |address: DocAddress| -> Result<TantivyDocument> {
-            searcher.doc(address).map_err(SearchError::tantivy("cannot read stored span"))
+            searcher
+                .doc(address)
+                .map_err(SearchError::tantivy("cannot read stored span"))
         };
         let best = load(group.best)?;
-        let first = if group.spans[0] == group.best { best.clone() } else { load(group.spans[0])? };
+        let first = if group.spans[0] == group.best {
+            best.clone()
+        } else {
+            load(group.spans[0])?
+        };
         let last_address = *group.spans.last().expect("groups are not empty");
-        let last = if last_address == group.best { best.clone() } else { load(last_address)? };
+        let last = if last_address == group.best {
+            best.clone()
+        } else {
+            load(last_address)?
+        };
 
-        let section: Vec<String> = best.get_all(f.heading).filter_map(|v| v.as_str().map(str::to_owned)).collect();
+        let section: Vec<String> = best
+            .get_all(f.heading)
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
         let body = stored_str(&best, f.body);
         let mut snippet = snippets.snippet(&body);
         snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
@@ -205,9 +244,17 @@ impl Engine {
         } else {
             snippet.to_html()
         };
-        let (service, terms_type, collection) = (stored_str(&best, f.service), stored_str(&best, f.terms_type), stored_str(&best, f.collection));
+        let (service, terms_type, collection) = (
+            stored_str(&best, f.service),
+            stored_str(&best, f.terms_type),
+            stored_str(&best, f.collection),
+        );
         let valid_to_raw = stored_i64(&last, f.valid_to);
-        let valid_to = if valid_to_raw == OPEN_END { None } else { Timestamp::from_unix(valid_to_raw) };
+        let valid_to = if valid_to_raw == OPEN_END {
+            None
+        } else {
+            Timestamp::from_unix(valid_to_raw)
+        };
         let last_version = match stored_str(&last, f.last_version) {
             id if !id.is_empty() => id,
             _ => latest.get(self, searcher, &collection, &service, &terms_type)?,
@@ -216,7 +263,8 @@ impl Engine {
             title: section.last().cloned().unwrap_or_default(),
             section,
             snippet,
-            valid_from: Timestamp::from_unix(stored_i64(&first, f.valid_from)).unwrap_or(Timestamp::MIN),
+            valid_from: Timestamp::from_unix(stored_i64(&first, f.valid_from))
+                .unwrap_or(Timestamp::MIN),
             valid_to,
             first_version: stored_str(&first, f.first_version),
             last_version,
@@ -234,7 +282,14 @@ impl Engine {
 struct LatestVersions(HashMap<String, String>);
 
 impl LatestVersions {
-    fn get(&mut self, engine: &Engine, searcher: &Searcher, collection: &str, service: &str, terms_type: &str) -> Result<String> {
+    fn get(
+        &mut self,
+        engine: &Engine,
+        searcher: &Searcher,
+        collection: &str,
+        service: &str,
+        terms_type: &str,
+    ) -> Result<String> {
         let key = DocKey::new(collection, service, terms_type)?;
         let text = key.term_text();
         if let Some(id) = self.0.get(&text) {
@@ -267,7 +322,9 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     let mut previous: Option<SpanMatch> = None;
     for m in matches {
-        let continues = previous.is_some_and(|p| p.doc_hash == m.doc_hash && p.path_hash == m.path_hash && p.valid_to == m.valid_from);
+        let continues = previous.is_some_and(|p| {
+            p.doc_hash == m.doc_hash && p.path_hash == m.path_hash && p.valid_to == m.valid_from
+        });
         match groups.last_mut() {
             Some(group) if continues => {
                 group.spans.push(m.address);
@@ -276,10 +333,18 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
                     group.best = m.address;
                 }
             }
-            _ => groups.push(Group { score: m.score, best: m.address, spans: vec![m.address] }),
+            _ => groups.push(Group {
+                score: m.score,
+                best: m.address,
+                spans: vec![m.address],
+            }),
         }
         previous = Some(m);
     }
-    groups.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.best.cmp(&b.best)));
+    groups.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.best.cmp(&b.best))
+    });
     groups
 }

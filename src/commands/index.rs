@@ -55,7 +55,13 @@ pub struct IndexSettings {
 impl IndexSettings {
     /// Settings used to index the built-in sample.
     pub fn sample() -> IndexSettings {
-        IndexSettings { collection: Some("sample".into()), rebuild: false, recorded_at: None, max_file_size: 10 << 20, memory: 64 }
+        IndexSettings {
+            collection: Some("sample".into()),
+            rebuild: false,
+            recorded_at: None,
+            max_file_size: 10 << 20,
+            memory: 64,
+        }
     }
 }
 
@@ -83,7 +89,9 @@ struct CollectionReport {
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if args.collection.is_some() && args.paths.len() > 1 {
-        bail!("--collection names what is indexed from one PATH; index several archives one at a time to name each");
+        bail!(
+            "--collection names what is indexed from one PATH; index several archives one at a time to name each"
+        );
     }
     let settings = IndexSettings {
         collection: args.collection,
@@ -107,7 +115,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         context.index.display()
     );
     if report.warnings > 0 {
-        println!("{} files skipped or imperfect (see warnings above)", report.warnings);
+        println!(
+            "{} files skipped or imperfect (see warnings above)",
+            report.warnings
+        );
     }
     Ok(())
 }
@@ -116,9 +127,18 @@ fn collection_name(path: &Path, given: Option<&str>) -> anyhow::Result<Collectio
     let name = match given {
         Some(name) => name.to_owned(),
         None => {
-            let canonical = path.canonicalize().with_context(|| format!("cannot read {}", path.display()))?;
-            let folder = canonical.file_name().and_then(|n| n.to_str()).unwrap_or("archive").to_owned();
-            folder.strip_suffix("-versions").unwrap_or(&folder).to_owned()
+            let canonical = path
+                .canonicalize()
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let folder = canonical
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("archive")
+                .to_owned();
+            folder
+                .strip_suffix("-versions")
+                .unwrap_or(&folder)
+                .to_owned()
         }
     };
     CollectionName::new(name).context("choose a collection name with --collection")
@@ -133,9 +153,16 @@ fn source_kind(kind: ArchiveKind) -> SourceKind {
 }
 
 /// Indexes `paths` into the context's index.
-pub fn index_paths(context: &Context, paths: &[PathBuf], settings: &IndexSettings) -> anyhow::Result<IndexReport> {
+pub fn index_paths(
+    context: &Context,
+    paths: &[PathBuf],
+    settings: &IndexSettings,
+) -> anyhow::Result<IndexReport> {
     let started = Instant::now();
-    let options = IndexerOptions { memory_budget: settings.memory << 20, ..IndexerOptions::default() };
+    let options = IndexerOptions {
+        memory_budget: settings.memory << 20,
+        ..IndexerOptions::default()
+    };
     let mut indexer = if settings.rebuild {
         Indexer::rebuild(&context.index, &options)
     } else {
@@ -150,13 +177,16 @@ pub fn index_paths(context: &Context, paths: &[PathBuf], settings: &IndexSetting
         let mut read = ReadOptions::new(collection.clone());
         read.recorded_at = settings.recorded_at;
         read.max_file_bytes = settings.max_file_size;
-        let archive = Archive::open(path, &read).with_context(|| format!("cannot index {}", path.display()))?;
+        let archive = Archive::open(path, &read)
+            .with_context(|| format!("cannot index {}", path.display()))?;
         let previous = indexer.collection(&collection).cloned();
         let since = previous
             .as_ref()
             .filter(|p| p.kind == SourceKind::Git && archive.kind() == ArchiveKind::Git)
             .and_then(|p| p.head.clone());
-        let listing = archive.list(since.as_deref()).with_context(|| format!("cannot list {}", path.display()))?;
+        let listing = archive
+            .list(since.as_deref())
+            .with_context(|| format!("cannot list {}", path.display()))?;
         let mut versions = listing.versions;
         if !(since.is_some() && listing.since_found) {
             let known = indexer.known_versions(&collection)?;
@@ -187,11 +217,14 @@ pub fn index_paths(context: &Context, paths: &[PathBuf], settings: &IndexSetting
             }
         }
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-        indexer.set_collection(&collection, CollectionState {
-            kind: source_kind(archive.kind()),
-            path: canonical.display().to_string(),
-            head: listing.head,
-        });
+        indexer.set_collection(
+            &collection,
+            CollectionState {
+                kind: source_kind(archive.kind()),
+                path: canonical.display().to_string(),
+                head: listing.head,
+            },
+        );
         reports.push(CollectionReport {
             collection: collection.to_string(),
             path: canonical.display().to_string(),
@@ -240,8 +273,10 @@ fn feed(
     let bar = if context.progress {
         let bar = ProgressBar::new(versions.len() as u64);
         bar.set_style(
-            ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} versions {per_sec} ETA {eta}")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{prefix} {bar:30} {pos}/{len} versions {per_sec} ETA {eta}",
+            )
+            .expect("valid template"),
         );
         bar.set_prefix(collection.to_string());
         bar
@@ -272,7 +307,9 @@ fn feed(
                 });
                 warnings.push(warning);
             }
-            let Some(version) = outcome.version else { continue };
+            let Some(version) = outcome.version else {
+                continue;
+            };
             if replay.contains(&version.key) {
                 continue;
             }
@@ -281,7 +318,9 @@ fn feed(
                 replay.insert(key);
             }
         }
-        producer.join().map_err(|_| anyhow::anyhow!("the archive reader panicked"))??;
+        producer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the archive reader panicked"))??;
         Ok(())
     })?;
     bar.finish_and_clear();

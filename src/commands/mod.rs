@@ -28,8 +28,13 @@ pub fn open_engine(context: &Context) -> anyhow::Result<Engine> {
                 context.index.display()
             );
         }
-        index::index_paths(context, &[palimpsest_corpus::sample_path()], &index::IndexSettings::sample())
-            .context("cannot index the built-in sample archive")?;
+        index::index_paths(
+            context,
+            &[palimpsest_corpus::sample_path()],
+            &index::IndexSettings::sample(),
+        )
+        .context("cannot index the built-in sample archive")?;
     }
-    Engine::open(&context.index).with_context(|| format!("cannot open index {}", context.index.display()))
+    Engine::open(&context.index)
+        .with_context(|| format!("cannot open index {}", context.index.display()))
 }

@@ -67,7 +67,10 @@ impl Args {
                 services: self.services,
                 terms_types: self.terms_types,
                 collections: self.collections,
-                section: self.section.map(|s| s.split('>').map(|l| l.trim().to_owned()).collect()).unwrap_or_default(),
+                section: self
+                    .section
+                    .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
+                    .unwrap_or_default(),
             },
             time,
             limit: self.limit,
@@ -99,11 +102,24 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         ),
         TimeMode::History => "over all history".to_owned(),
     };
-    let unit = if request.time == TimeMode::History { "runs of unchanged text" } else { "sections" };
-    println!("{} matching {unit} {mode}", style.bold(&response.total.to_string()));
+    let unit = if request.time == TimeMode::History {
+        "runs of unchanged text"
+    } else {
+        "sections"
+    };
+    println!(
+        "{} matching {unit} {mode}",
+        style.bold(&response.total.to_string())
+    );
     for (i, hit) in response.hits.iter().enumerate() {
-        let path = if hit.section.is_empty() { "(before the first heading)".to_owned() } else { hit.section.join(" › ") };
-        let until = hit.valid_to.map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
+        let path = if hit.section.is_empty() {
+            "(before the first heading)".to_owned()
+        } else {
+            hit.section.join(" › ")
+        };
+        let until = hit
+            .valid_to
+            .map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
         println!();
         println!(
             "{:>3}. {} · {} › {}",
@@ -118,7 +134,11 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
                 "{} → {}{}  [{}]",
                 &hit.valid_from.to_string()[..10],
                 until,
-                if hit.spans > 1 { format!(", {} versions of the text", hit.spans) } else { String::new() },
+                if hit.spans > 1 {
+                    format!(", {} versions of the text", hit.spans)
+                } else {
+                    String::new()
+                },
                 hit.collection
             ))
         );
@@ -126,11 +146,27 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     }
     let shown = request.offset + response.hits.len();
     if (shown as u64) < response.total {
-        println!("\n{}", style.dim(&format!("… {} more: --offset {shown}", response.total - shown as u64)));
+        println!(
+            "\n{}",
+            style.dim(&format!(
+                "… {} more: --offset {shown}",
+                response.total - shown as u64
+            ))
+        );
     }
     let facet = |name: &str, values: &[palimpsest_search::FacetCount]| {
         if values.len() > 1 {
-            let list: Vec<String> = values.iter().take(8).map(|f| format!("{} ({})", if f.value.is_empty() { "—" } else { &f.value }, f.count)).collect();
+            let list: Vec<String> = values
+                .iter()
+                .take(8)
+                .map(|f| {
+                    format!(
+                        "{} ({})",
+                        if f.value.is_empty() { "—" } else { &f.value },
+                        f.count
+                    )
+                })
+                .collect();
             println!("{}", style.dim(&format!("{name}: {}", list.join(", "))));
         }
     };

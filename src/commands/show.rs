@@ -36,7 +36,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if context.progress {
         eprintln!(
             "{} · {} [{}], {} recorded at {} ({})",
-            response.service, response.terms_type, response.collection, response.kind, response.recorded_at, response.id
+            response.service,
+            response.terms_type,
+            response.collection,
+            response.kind,
+            response.recorded_at,
+            response.id
         );
     }
     use std::io::Write;

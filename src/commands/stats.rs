@@ -17,6 +17,10 @@ pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
     println!("documents    {}", stats.documents);
     println!("versions     {}", stats.versions);
     println!("spans        {}", stats.spans);
-    println!("index size   {} ({} segments)", output::bytes(stats.index_bytes), stats.segments);
+    println!(
+        "index size   {} ({} segments)",
+        output::bytes(stats.index_bytes),
+        stats.segments
+    );
     Ok(())
 }

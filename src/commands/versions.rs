@@ -22,9 +22,19 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return output::json(&response);
     }
     let style = Style::detect();
-    println!("{} · {} [{}]", style.bold(&response.service), response.terms_type, response.collection);
+    println!(
+        "{} · {} [{}]",
+        style.bold(&response.service),
+        response.terms_type,
+        response.collection
+    );
     for v in &response.versions {
-        println!("  {}  {:<18} {}", v.recorded_at, v.kind.as_str(), style.dim(&v.id));
+        println!(
+            "  {}  {:<18} {}",
+            v.recorded_at,
+            v.kind.as_str(),
+            style.dim(&v.id)
+        );
     }
     Ok(())
 }
