@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
-use gix::bstr::{BStr, ByteSlice};
+use gix::bstr::ByteSlice;
 use gix::objs::TreeRefIter;
 use gix::objs::tree::EntryRef;
 use palimpsest_schema::{Timestamp, VersionKind};
@@ -332,7 +332,7 @@ impl From<&EntryRef<'_>> for Owned {
             Kind::Other
         };
         Owned {
-            name: <&BStr>::from(e.filename).to_vec(),
+            name: e.filename.to_vec(),
             id: e.oid.to_owned(),
             kind,
         }

@@ -166,7 +166,7 @@ impl Indexer {
             .try_into()
             .map_err(IndexerError::tantivy("cannot open index reader"))?;
         let threads = options.threads.clamp(1, 8);
-        let budget = options.memory_budget.max(threads * 16 << 20);
+        let budget = options.memory_budget.max((threads * 16) << 20);
         let writer =
             index
                 .writer_with_num_threads(threads, budget)

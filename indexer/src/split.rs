@@ -270,13 +270,18 @@ fn pseudo_headings(lines: &[Line<'_>], real: &[Heading], plain_allowed: bool) ->
                 }
                 // In a run of short lines (a list of names, an address), only the last one
                 // before real text titles what follows.
-                let next = candidates[i + 1..]
-                    .iter()
-                    .zip(&lines[i + 1..])
-                    .find(|(_, l)| !l.is_blank());
+                let next = (i + 1..lines.len()).find(|&j| !lines[j].is_blank());
                 match next {
                     None => continue,
-                    Some((Some((Candidate::Plain, _)), _)) => continue,
+                    Some(j) if matches!(candidates[j], Some((Candidate::Plain, _))) => continue,
+                    // `1 Main Street` is no title, but still a short line of the same run.
+                    Some(j)
+                        if candidates[j].is_none()
+                            && lines.get(j + 1).is_none_or(|l| l.is_blank())
+                            && title_like(&clean_title(lines[j].text.trim())) =>
+                    {
+                        continue;
+                    }
                     Some(_) => base_level + 1,
                 }
             }
@@ -350,6 +355,8 @@ fn clause_number_depth(body: &str) -> Option<usize> {
                 rest = after;
                 break;
             }
+            // `4 Termination` is too much like `1 Main Street`: one number needs its dot.
+            None if depth == 1 => return None,
             None => break,
         }
     }
@@ -492,6 +499,7 @@ mod tests {
 
     #[test]
     fn bold_and_numbered_titles_are_headings() {
+        assert_eq!(clause_number_depth("1 Main Street"), None);
         let text = "**Definitions**\n\nWords mean things.\n\n4. Termination\n\nWe may end it.\n\n\
                     4.1 Notice\n\nWe will tell you.\n\nArticle 5 Liability\n\nNone.\n";
         assert_eq!(

@@ -111,10 +111,10 @@ impl Timeline {
     /// Appends the next version. `version.key` must be this timeline's key.
     pub fn append(&mut self, version: &PolicyVersion) -> Result<AppendOutcome, AppendError> {
         debug_assert_eq!(version.key, self.key);
-        if let Some((latest, _)) = &self.latest {
-            if version.recorded_at < *latest {
-                return Err(AppendError::OutOfOrder { latest: *latest });
-            }
+        if let Some((latest, _)) = &self.latest
+            && version.recorded_at < *latest
+        {
+            return Err(AppendError::OutOfOrder { latest: *latest });
         }
         let ordinal = self.next_ordinal;
         let previous_id = self.latest.as_ref().map(|(_, id)| id.clone());
@@ -371,7 +371,7 @@ mod tests {
             }
             for s in &spans {
                 if let Some(to) = s.valid_to {
-                    prop_assert!(s.valid_from < to || s.valid_from == to);
+                    prop_assert!(s.valid_from <= to);
                 }
             }
         }

@@ -191,6 +191,7 @@ mod tests {
     #[test]
     fn section_key_lowercases_and_separates_levels() {
         assert_eq!(section_key(&["How We Use", " Ads "]), "how we use\u{1f}ads");
-        assert_eq!(section_key::<&str>(&[]), "");
+        let empty: [&str; 0] = [];
+        assert_eq!(section_key(&empty), "");
     }
 }

@@ -118,6 +118,9 @@ pub struct ShowRequest {
     pub collection: Option<String>,
     /// The instant; `None` for the latest version.
     pub at: Option<Timestamp>,
+    /// A version's source id, or a unique prefix of it (at least 4 characters); takes
+    /// precedence over `at`.
+    pub version: Option<String>,
 }
 
 /// Per-document facts read from fast fields of version records.
@@ -379,10 +382,10 @@ impl Engine {
 
     /// The version in force at an instant (or the latest), rebuilt from its spans.
     pub fn show(&self, request: &ShowRequest) -> Result<VersionResponse> {
-        if let Some(at) = request.at {
-            if at > Timestamp::now() {
-                return Err(SearchError::InFuture { at });
-            }
+        if let Some(at) = request.at
+            && at > Timestamp::now()
+        {
+            return Err(SearchError::InFuture { at });
         }
         let searcher = self.searcher();
         let key = self.resolve(
@@ -392,6 +395,18 @@ impl Engine {
             request.collection.as_deref(),
         )?;
         let records = self.version_records(&searcher, &key)?;
+        if let Some(id) = &request.version {
+            let record = find_version(&records, id).map_err(|message| match message {
+                VersionLookup::Invalid(message) => SearchError::InvalidParameter {
+                    name: "version",
+                    message,
+                },
+                VersionLookup::Missing => SearchError::NotFound {
+                    message: format!("{key} has no version `{id}`"),
+                },
+            })?;
+            return self.version_response(&searcher, &key, record);
+        }
         let record = match request.at {
             None => records.last(),
             Some(at) => records.iter().rev().find(|r| r.recorded_at <= at),
@@ -408,6 +423,15 @@ impl Engine {
                 ),
             });
         };
+        self.version_response(&searcher, &key, record)
+    }
+
+    fn version_response(
+        &self,
+        searcher: &Searcher,
+        key: &DocKey,
+        record: &VersionRecord,
+    ) -> Result<VersionResponse> {
         if record.kind == VersionKind::Deleted {
             return Err(SearchError::NotFound {
                 message: format!(
@@ -416,7 +440,7 @@ impl Engine {
                 ),
             });
         }
-        let content = self.rebuild(&searcher, &record.spans)?;
+        let content = self.rebuild(searcher, &record.spans)?;
         Ok(VersionResponse {
             service: key.service.to_string(),
             terms_type: key.terms_type.to_string(),
@@ -479,5 +503,39 @@ impl Engine {
             index_bytes,
             segments: searcher.segment_readers().len() as u64,
         })
+    }
+}
+
+enum VersionLookup {
+    Invalid(String),
+    Missing,
+}
+
+/// The record whose source id is `id` or starts with it (case-insensitively).
+fn find_version<'a>(
+    records: &'a [VersionRecord],
+    id: &str,
+) -> std::result::Result<&'a VersionRecord, VersionLookup> {
+    let id = id.trim();
+    if id.chars().count() < 4 {
+        return Err(VersionLookup::Invalid(format!(
+            "`{id}` is too short: give at least 4 characters of a version id"
+        )));
+    }
+    if let Some(exact) = records.iter().find(|r| r.source_id == id) {
+        return Ok(exact);
+    }
+    let lower = id.to_lowercase();
+    let found: Vec<&VersionRecord> = records
+        .iter()
+        .filter(|r| r.source_id.to_lowercase().starts_with(&lower))
+        .collect();
+    match found.as_slice() {
+        [] => Err(VersionLookup::Missing),
+        [one] => Ok(one),
+        many => Err(VersionLookup::Invalid(format!(
+            "`{id}` matches {} versions: give more characters",
+            many.len()
+        ))),
     }
 }

@@ -113,13 +113,12 @@ impl SearchRequest {
             from: Some(from),
             to: Some(to),
         } = self.time
+            && from >= to
         {
-            if from >= to {
-                return Err(SearchError::parameter(
-                    "from",
-                    format!("{from} is not before `to` {to}"),
-                ));
-            }
+            return Err(SearchError::parameter(
+                "from",
+                format!("{from} is not before `to` {to}"),
+            ));
         }
         validate_query(&self.query, limits)
     }
@@ -165,11 +164,9 @@ pub(crate) fn validate_query(query: &str, limits: &Limits) -> Result<()> {
                 in_term = false;
             }
             c if c.is_whitespace() => in_term = false,
-            _ if !in_quotes => {
-                if !in_term {
-                    terms += 1;
-                    in_term = true;
-                }
+            _ if !in_quotes && !in_term => {
+                terms += 1;
+                in_term = true;
             }
             _ => {}
         }

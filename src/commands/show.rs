@@ -17,6 +17,10 @@ pub struct Args {
     /// The instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
     #[arg(long, value_name = "T", value_parser = super::parse_time)]
     at: Option<Timestamp>,
+    /// A version id as `versions` lists it (a commit id for git archives), or a unique
+    /// prefix of at least 4 characters.
+    #[arg(long, value_name = "ID", conflicts_with = "at")]
+    version: Option<String>,
     /// Collection, when several hold the document.
     #[arg(long)]
     collection: Option<String>,
@@ -29,6 +33,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         terms_type: args.terms_type,
         collection: args.collection,
         at: args.at,
+        version: args.version,
     })?;
     if context.json {
         return output::json(&response);

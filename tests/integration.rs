@@ -1,0 +1,776 @@
+//! End-to-end tests on the built-in sample archive: corpus → indexer → search, and the CLI.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+use palimpsest_corpus::{Archive, ReadOptions};
+use palimpsest_indexer::{Added, Indexer, IndexerOptions};
+use palimpsest_schema::{CollectionName, PolicyVersion, Timestamp};
+use palimpsest_search::{Engine, ErrorKind, SearchRequest, ShowRequest, TimeMode};
+
+fn sample_versions() -> Vec<PolicyVersion> {
+    let options = ReadOptions::new(CollectionName::new("sample").unwrap());
+    let archive = Archive::open(&palimpsest_corpus::sample_path(), &options).unwrap();
+    let listing = archive.list(None).unwrap();
+    assert!(listing.warnings.is_empty(), "{:?}", listing.warnings);
+    let mut reader = archive.reader().unwrap();
+    listing
+        .versions
+        .iter()
+        .map(|v| reader.read(v).unwrap())
+        .collect()
+}
+
+fn index(dir: &Path, versions: &[PolicyVersion]) {
+    let mut indexer = Indexer::open(dir, &IndexerOptions::default()).unwrap();
+    let mut replay: HashMap<_, Vec<PolicyVersion>> = HashMap::new();
+    for v in versions {
+        if indexer.add(v.clone()).unwrap() == Added::NeedsReplay {
+            replay.insert(v.key.clone(), Vec::new());
+        }
+    }
+    for (key, history) in &mut replay {
+        // The whole history of the document: what is already indexed plus the new versions.
+        history.extend(sample_versions().into_iter().filter(|v| &v.key == key));
+        indexer.replace_document(key, history.clone()).unwrap();
+    }
+    indexer.commit().unwrap();
+}
+
+fn sample_engine() -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    index(dir.path(), &sample_versions());
+    let engine = Engine::open(dir.path()).unwrap();
+    (dir, engine)
+}
+
+fn request(query: &str, time: TimeMode) -> SearchRequest {
+    SearchRequest {
+        time,
+        ..SearchRequest::new(query)
+    }
+}
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+/// Everything observable about an index, for comparing two builds.
+fn observe(engine: &Engine) -> String {
+    let mut out = serde_json::to_string(&engine.services().unwrap()).unwrap();
+    let stats = engine.stats().unwrap();
+    out.push_str(&format!(
+        "{} {} {} {}",
+        stats.collections, stats.documents, stats.versions, stats.spans
+    ));
+    for v in sample_versions() {
+        let shown = engine
+            .show(&ShowRequest {
+                service: v.key.service.to_string(),
+                terms_type: v.key.terms_type.to_string(),
+                collection: None,
+                at: Some(v.recorded_at),
+                version: None,
+            })
+            .unwrap();
+        out.push_str(&serde_json::to_string(&shown).unwrap());
+    }
+    let mut all = request(
+        "*",
+        TimeMode::Between {
+            from: None,
+            to: None,
+        },
+    );
+    all.limit = 100;
+    let mut hits = engine.search(&all).unwrap().hits;
+    hits.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    for hit in hits {
+        out.push_str(&format!(
+            "{} {:?} {} {:?} {} {}\n",
+            hit.service,
+            hit.section,
+            hit.valid_from,
+            hit.valid_to,
+            hit.first_version,
+            hit.last_version
+        ));
+    }
+    out
+}
+
+mod versions {
+    use super::*;
+
+    #[test]
+    fn every_sample_version_is_rebuilt_exactly() {
+        let (_dir, engine) = sample_engine();
+        let versions = sample_versions();
+        assert_eq!(versions.len(), 12);
+        for v in &versions {
+            let shown = engine
+                .show(&ShowRequest {
+                    service: v.key.service.to_string(),
+                    terms_type: v.key.terms_type.to_string(),
+                    collection: Some("sample".into()),
+                    at: Some(v.recorded_at),
+                    version: None,
+                })
+                .unwrap();
+            assert_eq!(shown.content, v.content, "{} at {}", v.key, v.recorded_at);
+            assert_eq!(shown.id, v.source_id);
+            assert_eq!(shown.kind, v.kind);
+        }
+    }
+
+    #[test]
+    fn versions_are_shown_by_id_or_unique_prefix() {
+        let (_dir, engine) = sample_engine();
+        let show = |version: &str| {
+            engine.show(&ShowRequest {
+                service: "Birdsong".into(),
+                terms_type: "Privacy Policy".into(),
+                collection: None,
+                at: None,
+                version: Some(version.into()),
+            })
+        };
+        let id = "Birdsong/Privacy Policy/2023-11-01T00-00-00Z.md";
+        let by_at = engine
+            .show(&ShowRequest {
+                service: "Birdsong".into(),
+                terms_type: "Privacy Policy".into(),
+                collection: None,
+                at: Some(at("2023-11-01")),
+                version: None,
+            })
+            .unwrap();
+        assert_eq!(show(id).unwrap().content, by_at.content);
+        assert_eq!(show("birdsong/privacy policy/2023-11").unwrap().id, id);
+        let ambiguous = show("Birdsong/Privacy").unwrap_err();
+        assert_eq!(ambiguous.kind(), ErrorKind::BadRequest, "{ambiguous}");
+        assert_eq!(show("Bir").unwrap_err().kind(), ErrorKind::BadRequest);
+        assert_eq!(show("nope-nope").unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn identical_re_record_opens_no_span_and_counts_add_up() {
+        let (_dir, engine) = sample_engine();
+        let stats = engine.stats().unwrap();
+        assert_eq!(
+            (stats.collections, stats.documents, stats.versions),
+            (1, 4, 12)
+        );
+        // Acme: 6 sections at first; +1 (age change); +1 (renamed section); +2 (acceptable
+        // use changed, preamble unchanged); the identical re-record adds none.
+        let versions = engine
+            .versions("Acme Cloud", "Terms of Service", None)
+            .unwrap();
+        assert_eq!(versions.versions.len(), 5);
+        let mut all = request(
+            "*",
+            TimeMode::Between {
+                from: None,
+                to: None,
+            },
+        );
+        all.filters.services = vec!["Acme Cloud".into()];
+        assert_eq!(engine.search(&all).unwrap().total, 8);
+    }
+
+    #[test]
+    fn names_match_case_insensitively_and_unknown_ones_are_reported() {
+        let (_dir, engine) = sample_engine();
+        let shown = engine
+            .show(&ShowRequest {
+                service: "acme cloud".into(),
+                terms_type: "terms of service".into(),
+                collection: None,
+                at: None,
+                version: None,
+            })
+            .unwrap();
+        assert_eq!(shown.service, "Acme Cloud");
+        let err = engine
+            .versions("Acme", "Terms of Service", None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(err.to_string().contains("Acme Cloud"), "{err}");
+        let err = engine.versions("Birdsong", "Terms", None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn show_before_first_record_or_in_the_future_is_an_error() {
+        let (_dir, engine) = sample_engine();
+        let show = |t: &str| {
+            engine.show(&ShowRequest {
+                service: "Birdsong".into(),
+                terms_type: "Privacy Policy".into(),
+                collection: None,
+                at: Some(at(t)),
+                version: None,
+            })
+        };
+        assert_eq!(show("2020-01-01").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(show("9000-01-01").unwrap_err().kind(), ErrorKind::InFuture);
+        assert_eq!(
+            show("2023-12-01").unwrap().id,
+            "Birdsong/Privacy Policy/2023-11-01T00-00-00Z.md"
+        );
+    }
+}
+
+mod incremental {
+    use super::*;
+
+    #[test]
+    fn update_in_two_runs_equals_full_build() {
+        let versions = sample_versions();
+        let (_full_dir, full) = sample_engine();
+        let dir = tempfile::tempdir().unwrap();
+        let cut = at("2023-10-01");
+        let (before, after): (Vec<_>, Vec<_>) =
+            versions.into_iter().partition(|v| v.recorded_at < cut);
+        index(dir.path(), &before);
+        index(dir.path(), &after);
+        let incremental = Engine::open(dir.path()).unwrap();
+        assert_eq!(observe(&incremental), observe(&full));
+    }
+
+    #[test]
+    fn version_arriving_out_of_order_replays_its_document() {
+        let versions = sample_versions();
+        let (_full_dir, full) = sample_engine();
+        let dir = tempfile::tempdir().unwrap();
+        let late = versions
+            .iter()
+            .position(|v| v.key.service.as_str() == "Birdsong")
+            .unwrap();
+        let mut first = versions.clone();
+        let withheld = first.remove(late);
+        index(dir.path(), &first);
+        index(dir.path(), &[withheld]);
+        let incremental = Engine::open(dir.path()).unwrap();
+        assert_eq!(observe(&incremental), observe(&full));
+    }
+}
+
+mod search {
+    use super::*;
+
+    #[test]
+    fn time_modes_select_spans_by_validity() {
+        let (_dir, engine) = sample_engine();
+        let total = |time| engine.search(&request("arbitration", time)).unwrap().total;
+        assert_eq!(total(TimeMode::Current), 0, "removed in 2024-05");
+        assert_eq!(total(TimeMode::AsOf(at("2023-07-01"))), 1);
+        assert_eq!(total(TimeMode::AsOf(at("2022-01-01"))), 0);
+        assert_eq!(
+            total(TimeMode::AsOf(at("2024-05-20T10:00:00Z"))),
+            0,
+            "valid_to is exclusive"
+        );
+        assert_eq!(total(TimeMode::AsOf(at("2024-05-20T09:59:59Z"))), 1);
+        assert_eq!(
+            total(TimeMode::Between {
+                from: Some(at("2024-06-01")),
+                to: None
+            }),
+            0
+        );
+        assert_eq!(
+            total(TimeMode::Between {
+                from: Some(at("2023-01-01")),
+                to: Some(at("2023-02-01"))
+            }),
+            1
+        );
+        assert_eq!(total(TimeMode::History), 1);
+    }
+
+    #[test]
+    fn history_groups_adjacent_spans_of_one_section() {
+        let (_dir, engine) = sample_engine();
+        // "spam" is in Acme's "Acceptable use" section, which changed once (2024-05):
+        // two spans, adjacent, so one hit over the whole range.
+        let response = engine.search(&request("spam", TimeMode::History)).unwrap();
+        assert_eq!(response.total, 1);
+        let hit = &response.hits[0];
+        assert_eq!(hit.spans, 2);
+        assert_eq!(hit.valid_from, at("2023-01-10T09:00:00Z"));
+        assert_eq!(hit.valid_to, None);
+        let plain = engine
+            .search(&request(
+                "spam",
+                TimeMode::Between {
+                    from: None,
+                    to: None,
+                },
+            ))
+            .unwrap();
+        assert_eq!(plain.total, 2);
+    }
+
+    #[test]
+    fn renamed_and_setext_and_heading_less_sections_have_paths() {
+        let (_dir, engine) = sample_engine();
+        let hit = &engine
+            .search(&request("suspend", TimeMode::Current))
+            .unwrap();
+        let acme = hit.hits.iter().find(|h| h.service == "Acme Cloud").unwrap();
+        assert_eq!(
+            acme.section,
+            ["Acme Cloud Terms of Service", "Ending the agreement"]
+        );
+        let old = engine
+            .search(&request("suspend", TimeMode::AsOf(at("2023-12-01"))))
+            .unwrap();
+        assert!(
+            old.hits
+                .iter()
+                .any(|h| h.section.last().map(String::as_str) == Some("Termination"))
+        );
+        let bird = &engine
+            .search(&request("location", TimeMode::Current))
+            .unwrap()
+            .hits;
+        assert!(
+            bird.iter()
+                .any(|h| h.section == ["Birdsong Privacy Policy", "What we collect"])
+        );
+        let minors = &engine
+            .search(&request("minors", TimeMode::Current))
+            .unwrap()
+            .hits[0];
+        assert_eq!(minors.section, ["Protecting minors"]);
+        let cookies = &engine
+            .search(&request("cookies", TimeMode::Current))
+            .unwrap()
+            .hits[0];
+        assert_eq!(cookies.section, ["Cookies"]);
+        assert!(
+            cookies.snippet.contains("<mark>cookies</mark>"),
+            "{}",
+            cookies.snippet
+        );
+    }
+
+    #[test]
+    fn filters_restrict_hits() {
+        let (_dir, engine) = sample_engine();
+        let mut r = request("data OR account", TimeMode::Current);
+        let all = engine.search(&r).unwrap().total;
+        r.filters.services = vec!["Birdsong".into()];
+        let bird = engine.search(&r).unwrap();
+        assert!(bird.total > 0 && bird.total < all);
+        assert!(bird.hits.iter().all(|h| h.service == "Birdsong"));
+        r.filters.services.clear();
+        r.filters.terms_types = vec!["Terms of Service".into()];
+        assert!(
+            engine
+                .search(&r)
+                .unwrap()
+                .hits
+                .iter()
+                .all(|h| h.terms_type == "Terms of Service")
+        );
+        r.filters.terms_types.clear();
+        r.filters.collections = vec!["elsewhere".into()];
+        assert_eq!(engine.search(&r).unwrap().total, 0);
+        r.filters.collections.clear();
+        r.filters.section = vec!["birdsong privacy policy".into(), "how we".into()];
+        let section = engine.search(&r).unwrap();
+        assert_eq!(section.total, 1);
+        assert_eq!(section.hits[0].section[1], "How we use your data");
+    }
+
+    #[test]
+    fn facet_counts_equal_a_brute_force_count() {
+        let (_dir, engine) = sample_engine();
+        for time in [
+            TimeMode::Current,
+            TimeMode::Between {
+                from: None,
+                to: None,
+            },
+        ] {
+            let mut r = request("*", time);
+            r.limit = 100;
+            let response = engine.search(&r).unwrap();
+            assert_eq!(response.total as usize, response.hits.len());
+            let mut services: HashMap<String, u64> = HashMap::new();
+            let mut sections: HashMap<String, u64> = HashMap::new();
+            let mut years: HashMap<String, u64> = HashMap::new();
+            for hit in &response.hits {
+                *services.entry(hit.service.clone()).or_default() += 1;
+                *sections
+                    .entry(hit.section.first().cloned().unwrap_or_default())
+                    .or_default() += 1;
+                *years
+                    .entry(hit.valid_from.to_string()[..4].to_owned())
+                    .or_default() += 1;
+            }
+            let as_map = |list: &[palimpsest_search::FacetCount]| {
+                list.iter()
+                    .map(|f| (f.value.clone(), f.count))
+                    .collect::<HashMap<_, _>>()
+            };
+            assert_eq!(as_map(&response.facets.service), services);
+            assert_eq!(as_map(&response.facets.section), sections);
+            assert_eq!(as_map(&response.facets.year), years);
+            assert_eq!(
+                response.facets.collection,
+                [palimpsest_search::FacetCount {
+                    value: "sample".into(),
+                    count: response.total
+                }]
+            );
+        }
+    }
+
+    #[test]
+    fn paging_is_stable_and_bounded() {
+        let (_dir, engine) = sample_engine();
+        let mut r = request(
+            "*",
+            TimeMode::Between {
+                from: None,
+                to: None,
+            },
+        );
+        r.limit = 5;
+        let first = engine.search(&r).unwrap();
+        r.offset = 5;
+        let second = engine.search(&r).unwrap();
+        assert_eq!(first.total, second.total);
+        assert!(first.hits.iter().all(|a| !second.hits.contains(a)));
+        for (limit, offset) in [(0, 0), (101, 0), (100, 9_901), (1, usize::MAX)] {
+            r.limit = limit;
+            r.offset = offset;
+            assert_eq!(
+                engine.search(&r).unwrap_err().kind(),
+                ErrorKind::BadRequest,
+                "{limit} {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_queries_get_a_message_not_a_panic() {
+        let (_dir, engine) = sample_engine();
+        let deep = format!("{}a{}", "(".repeat(800), ")".repeat(800));
+        let long = "a".repeat(1_000_000);
+        for query in [
+            "a:(^",
+            "\"unclosed",
+            "((((",
+            "",
+            "nofield:x",
+            "- *",
+            "AND",
+            "a\0b",
+            &deep,
+            &long,
+            "))",
+        ] {
+            match engine.search(&request(query, TimeMode::Current)) {
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.kind(), ErrorKind::BadRequest, "{query:.40}: {e}"),
+            }
+        }
+        assert!(engine.search(&request("a:(^", TimeMode::Current)).is_err());
+        assert!(engine.search(&request(&deep, TimeMode::Current)).is_err());
+    }
+
+    #[test]
+    fn phrases_and_boolean_operators_work() {
+        let (_dir, engine) = sample_engine();
+        let total = |q: &str| engine.search(&request(q, TimeMode::Current)).unwrap().total;
+        assert_eq!(total("\"artificial intelligence\""), 2);
+        assert_eq!(total("\"intelligence artificial\""), 0);
+        assert_eq!(total("artificial AND birds"), 1);
+        assert_eq!(total("artificial -birds"), 1);
+        assert_eq!(total("cookies OR elections"), 2);
+        assert_eq!(total("ÉLECTIONS"), 1, "case and accents are folded");
+    }
+}
+
+mod git {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str], date: Option<&str>) {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@e")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@e");
+        if let Some(date) = date {
+            cmd.env("GIT_AUTHOR_DATE", date)
+                .env("GIT_COMMITTER_DATE", date);
+        }
+        let status = cmd.output().unwrap();
+        assert!(
+            status.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+
+    /// Writes the sample as an OTA versions repository, one commit per version, then deletes
+    /// one document.
+    fn sample_repository(dir: &Path) {
+        git(dir, &["init", "-q", "-b", "main"], None);
+        std::fs::write(dir.join("README.md"), "not a document").unwrap();
+        git(dir, &["add", "."], None);
+        git(
+            dir,
+            &["commit", "-qm", "Initial commit"],
+            Some("2020-01-01T00:00:00Z"),
+        );
+        let mut seen = std::collections::HashSet::new();
+        for v in sample_versions() {
+            let folder = dir.join(v.key.service.as_str());
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join(format!("{}.md", v.key.terms_type)), &v.content).unwrap();
+            let subject = if seen.insert(v.key.clone()) {
+                format!("First record of {} {}", v.key.service, v.key.terms_type)
+            } else if v.kind == palimpsest_schema::VersionKind::TechnicalUpgrade {
+                format!(
+                    "Apply technical or declaration upgrade on {} {}",
+                    v.key.service, v.key.terms_type
+                )
+            } else {
+                format!(
+                    "Record new changes of {} {}",
+                    v.key.service, v.key.terms_type
+                )
+            };
+            git(dir, &["add", "-A"], None);
+            git(
+                dir,
+                &["commit", "-q", "--allow-empty", "-m", &subject],
+                Some(&v.recorded_at.to_string()),
+            );
+        }
+        git(dir, &["rm", "-q", "-r", "Dune Maps"], None);
+        git(
+            dir,
+            &["commit", "-qm", "Delete Dune Maps"],
+            Some("2024-10-01T00:00:00Z"),
+        );
+    }
+
+    #[test]
+    fn git_archive_gives_the_same_versions_and_deletions_end_documents() {
+        let repo = tempfile::tempdir().unwrap();
+        sample_repository(repo.path());
+        let options = ReadOptions::new(CollectionName::new("sample").unwrap());
+        let archive = Archive::open(repo.path(), &options).unwrap();
+        assert_eq!(archive.kind(), palimpsest_corpus::ArchiveKind::Git);
+        let listing = archive.list(None).unwrap();
+        // 12 versions minus the identical re-record (no tree change), plus one deletion.
+        assert_eq!(listing.versions.len(), 12);
+        let mut reader = archive.reader().unwrap();
+        let versions: Vec<_> = listing
+            .versions
+            .iter()
+            .map(|v| reader.read(v).unwrap())
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        index(dir.path(), &versions);
+        let engine = Engine::open(dir.path()).unwrap();
+        for v in sample_versions()
+            .iter()
+            .filter(|v| v.key.service.as_str() != "Dune Maps")
+        {
+            let shown = engine
+                .show(&ShowRequest {
+                    service: v.key.service.to_string(),
+                    terms_type: v.key.terms_type.to_string(),
+                    collection: None,
+                    at: Some(v.recorded_at),
+                    version: None,
+                })
+                .unwrap();
+            assert_eq!(shown.content, v.content);
+        }
+        let kinds: Vec<_> = engine
+            .versions("Acme Cloud", "Terms of Service", None)
+            .unwrap()
+            .versions
+            .iter()
+            .map(|v| v.kind.as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["first_record", "change", "technical_upgrade", "change"]
+        );
+        let dune = engine.show(&ShowRequest {
+            service: "Dune Maps".into(),
+            terms_type: "Privacy Policy".into(),
+            collection: None,
+            at: None,
+            version: None,
+        });
+        assert_eq!(dune.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            engine
+                .search(&request("desert", TimeMode::Current))
+                .unwrap()
+                .total,
+            0
+        );
+        assert_eq!(
+            engine
+                .search(&request("desert", TimeMode::AsOf(at("2024-06-01"))))
+                .unwrap()
+                .total,
+            1
+        );
+    }
+
+    #[test]
+    fn cli_indexes_git_incrementally() {
+        let repo = tempfile::tempdir().unwrap();
+        sample_repository(repo.path());
+        let index_dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+                .arg("--index")
+                .arg(index_dir.path())
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        };
+        let repo_path = repo.path().to_str().unwrap();
+        let first = run(&["--json", "index", repo_path, "--collection", "demo"]);
+        assert_eq!(first["versions"], 12);
+        let again = run(&["--json", "index", repo_path, "--collection", "demo"]);
+        assert_eq!(again["versions"], 0);
+        std::fs::write(
+            repo.path().join("Birdsong/Privacy Policy.md"),
+            "# New\n\nAll new text about owls.\n",
+        )
+        .unwrap();
+        git(
+            repo.path(),
+            &[
+                "commit",
+                "-qam",
+                "Record new changes of Birdsong Privacy Policy",
+            ],
+            Some("2025-01-01T00:00:00Z"),
+        );
+        let update = run(&["--json", "index", repo_path, "--collection", "demo"]);
+        assert_eq!(update["versions"], 1);
+        let hits = run(&["--json", "search", "owls"]);
+        assert_eq!(hits["total"], 1);
+        assert_eq!(hits["hits"][0]["section"][0], "New");
+        assert_eq!(hits["hits"][0]["valid_to"], serde_json::Value::Null);
+        let stats = run(&["--json", "stats"]);
+        assert_eq!(
+            stats["versions"], 12,
+            "11 recorded, 1 new; the deletion is not a version"
+        );
+    }
+}
+
+mod cli {
+    use super::*;
+
+    fn palimpsest(index: &Path, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+            .arg("--index")
+            .arg(index)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn bad_input_exits_non_zero_with_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        for (args, expected) in [
+            (vec!["show", "Nobody", "Terms"], "unknown service"),
+            (vec!["search", "x", "--as-of", "2024-02-30"], "invalid date"),
+            (vec!["search", "a:(^"], "invalid query"),
+            (vec!["search", "x", "--limit", "0"], "limit"),
+            (vec!["index", "/nonexistent/archive"], "cannot"),
+        ] {
+            let out = palimpsest(dir.path(), &args);
+            assert!(!out.status.success(), "{args:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        }
+    }
+
+    #[test]
+    fn json_output_has_the_contract_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        let json = |args: &[&str]| -> serde_json::Value {
+            let mut all = vec!["--json"];
+            all.extend_from_slice(args);
+            serde_json::from_slice(&palimpsest(dir.path(), &all).stdout).unwrap()
+        };
+        let search = json(&["search", "arbitration", "--history"]);
+        let hit = &search["hits"][0];
+        for key in [
+            "service",
+            "terms_type",
+            "collection",
+            "section",
+            "title",
+            "snippet",
+            "valid_from",
+            "valid_to",
+            "first_version",
+            "last_version",
+            "score",
+        ] {
+            assert!(hit.get(key).is_some(), "hit lacks {key}");
+        }
+        assert_eq!(hit["valid_to"], "2024-05-20T10:00:00Z");
+        for facet in ["service", "terms_type", "collection", "section", "year"] {
+            assert!(search["facets"][facet].is_array(), "facet {facet}");
+        }
+        let show = json(&["show", "Birdsong", "Privacy Policy", "--at", "2023-06-01"]);
+        for key in [
+            "service",
+            "terms_type",
+            "collection",
+            "id",
+            "recorded_at",
+            "kind",
+            "content",
+        ] {
+            assert!(show.get(key).is_some(), "show lacks {key}");
+        }
+        assert_eq!(show["kind"], "first_record");
+        let versions = json(&["versions", "Birdsong", "Privacy Policy"]);
+        assert_eq!(versions["versions"].as_array().unwrap().len(), 3);
+        let services = json(&["services"]);
+        assert_eq!(services["services"].as_array().unwrap().len(), 4);
+    }
+}
