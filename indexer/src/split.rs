@@ -131,8 +131,14 @@ fn strip_indent(line: &str) -> Option<&str> {
     (spaces <= 3 && !line[spaces..].starts_with('\t')).then(|| &line[spaces..])
 }
 
+/// The line without leading spaces: headings nested in list items are indented, and real
+/// policies have no indented code for them to be confused with.
+fn strip_any_indent(line: &str) -> &str {
+    line.trim_start_matches(' ')
+}
+
 fn atx_heading(line: &str) -> Option<(usize, String)> {
-    let body = strip_indent(line)?;
+    let body = strip_any_indent(line);
     let level = body.bytes().take_while(|&b| b == b'#').count();
     if !(1..=6).contains(&level) {
         return None;
@@ -152,7 +158,7 @@ fn atx_heading(line: &str) -> Option<(usize, String)> {
 }
 
 fn setext_level(line: &str) -> Option<usize> {
-    let body = strip_indent(line)?.trim_end();
+    let body = strip_any_indent(line).trim_end();
     let c = body.chars().next()?;
     if (c == '=' || c == '-') && body.chars().all(|x| x == c) {
         Some(if c == '=' { 1 } else { 2 })
@@ -518,6 +524,24 @@ mod tests {
         let text = "# Terms\n\nThis is a sentence.\n\n- A list item\n\n1. we collect data\n\n\
                     Contact us at the address below:\n";
         assert_eq!(paths(text), vec![p(&["Terms"])]);
+    }
+
+    #[test]
+    fn headings_nested_in_list_items_are_headings() {
+        let text = "Agreement\n=========\n\nIntro.\n\n1. Introduction\n    ------------\n    \n    \
+                    ### 1.1 Contract\n    \n    You agree.\n    \n    #### Services\n    \n    \
+                    This applies.\n\n2. Obligations\n    -----------\n\n    Be nice.\n";
+        assert_eq!(
+            paths(text),
+            vec![
+                p(&["Agreement"]),
+                p(&["Agreement", "1. Introduction"]),
+                p(&["Agreement", "1. Introduction", "1.1 Contract"]),
+                p(&["Agreement", "1. Introduction", "1.1 Contract", "Services"]),
+                p(&["Agreement", "2. Obligations"]),
+            ]
+        );
+        assert_eq!(rejoin(text), text);
     }
 
     #[test]
