@@ -151,7 +151,7 @@ fn main() -> anyhow::Result<()> {
         all.print("distinct contents");
         current.print("latest versions ");
         let mut worst: Vec<_> = worst.into_values().collect();
-        worst.sort_by(|a, b| b.0.cmp(&a.0));
+        worst.sort_by_key(|w| std::cmp::Reverse(w.0));
         println!(
             "  long versions barely cut, in {} documents; the longest:",
             worst.len()
