@@ -6,7 +6,7 @@ use palimpsest_search::{Filters, SearchRequest, SearchResponse, TimeMode};
 use crate::Context;
 use crate::output::{self, Style};
 
-/// Search sections, in force now (default), at a date, in a window, or over all history.
+/// Search sections in force now (default), at a date, in a window, or over all history
 ///
 /// QUERY uses Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
 /// +required, -excluded, parentheses; * matches everything. Headings weigh more than body text.
