@@ -234,6 +234,7 @@ def main():
     parser.add_argument("--work", help="folder for clones and the index (default: a temporary one)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     if not os.path.exists(args.bin):
         sys.exit(f"no binary at {args.bin}: run `cargo build --release` first")
     work = args.work or tempfile.mkdtemp(prefix="palimpsest-acceptance-")
