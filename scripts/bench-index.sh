@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Indexing benchmark on a real archive (default: contrib-versions, the scale case).
 #
-#   scripts/bench-index.sh [BUNDLE] [WORK_DIR]
+#   scripts/bench-index.sh [BUNDLE] [WORK_DIR]     (PALIMPSEST_BIN=path: use that binary)
 #
 # Measures, in one run so that ratios hold on a noisy machine:
 #   baseline  reading every blob of the repository with `git cat-file --batch-all-objects`
@@ -15,12 +15,12 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bundle="${1:-$root/../shared/corpus/contrib-versions.bundle}"
 work="${2:-$(mktemp -d -t palimpsest-bench-XXXXXX)}"
-bin="$root/target/release/palimpsest"
+bin="${PALIMPSEST_BIN:-$root/target/release/palimpsest}"
 [ -f "$bundle" ] || { echo "no bundle at $bundle: the real archives live in ../shared/corpus" >&2; exit 1; }
 for tool in /usr/bin/time bc jq; do
   command -v "$tool" >/dev/null || { echo "needs $tool (Debian packages: time, bc, jq)" >&2; exit 1; }
 done
-(cd "$root" && cargo build --release --quiet)
+[ -n "${PALIMPSEST_BIN:-}" ] || (cd "$root" && cargo build --release --quiet --bin palimpsest)
 
 name="$(basename "$bundle" .bundle)"
 repo="$work/$name"
