@@ -426,8 +426,27 @@ impl Indexer {
     }
 }
 
+/// Stored text is compressed in large blocks: spans of one document that follow each other
+/// are near copies (a section changed by a word is stored again whole), which zstd finds
+/// only within a block.
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
+            compression_level: Some(STORE_ZSTD_LEVEL),
+        }),
+        docstore_blocksize: STORE_BLOCK_BYTES,
+        ..tantivy::IndexSettings::default()
+    }
+}
+
+const STORE_ZSTD_LEVEL: i32 = 9;
+const STORE_BLOCK_BYTES: usize = 32 << 10;
+
 fn create_index(dir: &Path) -> Result<Index> {
-    let index = Index::create_in_dir(dir, IndexFields::new().schema)
+    let index = Index::builder()
+        .schema(IndexFields::new().schema)
+        .settings(settings())
+        .create_in_dir(dir)
         .map_err(IndexerError::tantivy("cannot create index"))?;
     register_tokenizer(&index);
     Ok(index)
