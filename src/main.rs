@@ -21,6 +21,7 @@ mod output;
 ///   palimpsest search '"personal data" AND advertising' --service Instagram
 ///   palimpsest search arbitration --as-of 2023-01-01
 ///   palimpsest show Instagram "Privacy Policy" --at 2025-06-01
+///   palimpsest serve --addr 127.0.0.1:7700
 #[derive(Debug, Parser)]
 #[command(name = "palimpsest", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -45,6 +46,7 @@ enum Command {
     Versions(commands::versions::Args),
     Show(commands::show::Args),
     Stats(commands::stats::Args),
+    Serve(commands::serve::Args),
 }
 
 /// Settings every command sees.
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Versions(args) => commands::versions::run(&context, args),
         Command::Show(args) => commands::show::run(&context, args),
         Command::Stats(args) => commands::stats::run(&context, args),
+        Command::Serve(args) => commands::serve::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

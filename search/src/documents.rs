@@ -18,6 +18,7 @@ use crate::query::term;
 
 /// One document of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DocumentSummary {
     /// Terms type.
     pub terms_type: String,
@@ -26,13 +27,16 @@ pub struct DocumentSummary {
     /// Versions recorded (deletions not counted).
     pub versions: u64,
     /// First recorded instant.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub first_recorded: Timestamp,
     /// Last recorded instant.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub last_recorded: Timestamp,
 }
 
 /// A service and its documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceSummary {
     /// Service.
     pub service: String,
@@ -42,6 +46,7 @@ pub struct ServiceSummary {
 
 /// Every service in the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServicesResponse {
     /// Services, by name.
     pub services: Vec<ServiceSummary>,
@@ -49,17 +54,21 @@ pub struct ServicesResponse {
 
 /// One version in a version list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionEntry {
     /// Source id (commit id or path).
     pub id: String,
     /// When it was recorded.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub recorded_at: Timestamp,
     /// `first_record`, `change`, `technical_upgrade`, or `deleted` when the file was removed.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "change"))]
     pub kind: VersionKind,
 }
 
 /// The versions of one document, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionsResponse {
     /// Service.
     pub service: String,
@@ -73,6 +82,7 @@ pub struct VersionsResponse {
 
 /// A version rebuilt from the index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionResponse {
     /// Service.
     pub service: String,
@@ -83,8 +93,10 @@ pub struct VersionResponse {
     /// Source id.
     pub id: String,
     /// When it was recorded.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub recorded_at: Timestamp,
     /// How it came to be recorded.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "change"))]
     pub kind: VersionKind,
     /// The recorded text.
     pub content: String,
@@ -92,6 +104,7 @@ pub struct VersionResponse {
 
 /// Index statistics.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatsResponse {
     /// Collections.
     pub collections: u64,

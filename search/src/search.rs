@@ -27,6 +27,7 @@ const SNIPPET_CHARS: usize = 240;
 
 /// One result: a section (or, in history mode, a run of adjacent spans of one section).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// Service.
     pub service: String,
@@ -41,8 +42,10 @@ pub struct Hit {
     /// Matching text, HTML-escaped, with matches in `<mark>`.
     pub snippet: String,
     /// When the text came into force.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub valid_from: Timestamp,
     /// When it stopped being in force; `null` while in force.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub valid_to: Option<Timestamp>,
     /// Source id of the first version with this text.
     pub first_version: String,
@@ -56,6 +59,7 @@ pub struct Hit {
 
 /// One facet value and its count of matching spans.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacetCount {
     /// The value.
     pub value: String,
@@ -65,6 +69,7 @@ pub struct FacetCount {
 
 /// Facet counts over every matching span, largest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Facets {
     /// By service.
     pub service: Vec<FacetCount>,
@@ -80,6 +85,7 @@ pub struct Facets {
 
 /// The answer to a search.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     /// Matching spans (history mode: groups).
     pub total: u64,

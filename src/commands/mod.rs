@@ -2,6 +2,7 @@
 
 pub mod index;
 pub mod search;
+pub mod serve;
 pub mod services;
 pub mod show;
 pub mod stats;

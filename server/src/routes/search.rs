@@ -1,0 +1,159 @@
+//! `GET /api/v1/search`: the parameters of `palimpsest search`, the same JSON.
+
+use axum::Json;
+use axum::extract::State;
+use palimpsest_schema::Timestamp;
+use palimpsest_search::{Filters, SearchRequest, SearchResponse, TimeMode};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{FromParams, Params, RawParams};
+use crate::state::AppState;
+
+/// Search parameters; the names of the CLI flags, in snake_case.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// The query, in Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
+    /// +required, -excluded, parentheses; `*` matches everything. At most 1 KiB, 64 terms and
+    /// 20 levels of parentheses by default.
+    #[param(example = "\"personal data\" AND advertising")]
+    pub q: String,
+    /// Only this service (repeatable).
+    pub service: Vec<String>,
+    /// Only this terms type, e.g. `Privacy Policy` (repeatable).
+    pub terms_type: Vec<String>,
+    /// Only this collection (repeatable).
+    pub collection: Vec<String>,
+    /// Only sections under this heading path, levels separated by `>`; case-insensitive, the
+    /// last level may be the start of a heading.
+    pub section: Option<String>,
+    /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC); not with
+    /// `from`, `to` or `history`.
+    pub as_of: Option<String>,
+    /// Sections in force at some point from this instant on.
+    pub from: Option<String>,
+    /// Sections in force at some point before this instant.
+    pub to: Option<String>,
+    /// Every section ever recorded; one hit per run of unchanged text.
+    pub history: Option<bool>,
+    /// Hits per page, 1 to 100 (default 20).
+    pub limit: Option<usize>,
+    /// Hits to skip (default 0); `offset + limit` at most 10,000.
+    pub offset: Option<usize>,
+}
+
+impl FromParams for SearchParams {
+    const NAMES: &'static [&'static str] = &[
+        "q",
+        "service",
+        "terms_type",
+        "collection",
+        "section",
+        "as_of",
+        "from",
+        "to",
+        "history",
+        "limit",
+        "offset",
+    ];
+
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(SearchParams {
+            q: p.one("q")?
+                .ok_or_else(|| ApiError::parameter("q", "missing; use q=* to match everything"))?
+                .to_owned(),
+            service: p.all("service")?,
+            terms_type: p.all("terms_type")?,
+            collection: p.all("collection")?,
+            section: p.one("section")?.map(str::to_owned),
+            as_of: p.one("as_of")?.map(str::to_owned),
+            from: p.one("from")?.map(str::to_owned),
+            to: p.one("to")?.map(str::to_owned),
+            history: Some(p.flag("history")?),
+            limit: p.number("limit")?,
+            offset: p.number("offset")?,
+        })
+    }
+}
+
+/// Parses an instant parameter.
+pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|v| {
+            Timestamp::parse(v).map_err(|_| {
+                ApiError::parameter(
+                    name,
+                    format!(
+                        "`{}` is not an RFC 3339 instant or a YYYY-MM-DD date",
+                        crate::error::shorten(v, 40)
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+impl TryFrom<SearchParams> for SearchRequest {
+    type Error = ApiError;
+
+    /// The request `palimpsest search` builds from the same flags.
+    fn try_from(p: SearchParams) -> Result<SearchRequest, ApiError> {
+        let as_of = instant("as_of", p.as_of.as_deref())?;
+        let from = instant("from", p.from.as_deref())?;
+        let to = instant("to", p.to.as_deref())?;
+        let history = p.history.unwrap_or(false);
+        let time = match (as_of, from, to, history) {
+            (Some(at), None, None, false) => TimeMode::AsOf(at),
+            (Some(_), ..) => {
+                return Err(ApiError::parameter(
+                    "as_of",
+                    "cannot be combined with `from`, `to` or `history`",
+                ));
+            }
+            (None, None, None, true) => TimeMode::History,
+            (None, None, None, false) => TimeMode::Current,
+            (None, _, _, true) => {
+                return Err(ApiError::parameter(
+                    "history",
+                    "cannot be combined with `from` or `to`",
+                ));
+            }
+            (None, from, to, false) => TimeMode::Between { from, to },
+        };
+        Ok(SearchRequest {
+            query: p.q,
+            filters: Filters {
+                services: p.service,
+                terms_types: p.terms_type,
+                collections: p.collection,
+                section: p
+                    .section
+                    .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
+                    .unwrap_or_default(),
+            },
+            time,
+            limit: p.limit.unwrap_or(20),
+            offset: p.offset.unwrap_or(0),
+        })
+    }
+}
+
+/// Search sections in force now (default), at an instant, in a window, or over all history.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "Hits and facets", body = SearchResponse),
+        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    Params(params): Params<SearchParams>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let request = SearchRequest::try_from(params)?;
+    let response = state.run(move |engine| engine.search(&request)).await?;
+    Ok(Json(response))
+}

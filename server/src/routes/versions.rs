@@ -1,0 +1,67 @@
+//! `GET /api/v1/versions/{service}/{terms_type}`: the versions of one document, as
+//! `palimpsest versions SERVICE TERMS_TYPE --json`.
+
+use axum::Json;
+use axum::extract::State;
+use palimpsest_search::VersionsResponse;
+use serde::Deserialize;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::state::AppState;
+
+/// A document: service and terms type, matched case-insensitively when unambiguous.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DocumentPath {
+    /// Service, e.g. `Instagram`.
+    pub service: String,
+    /// Terms type, e.g. `Privacy Policy`.
+    pub terms_type: String,
+}
+
+/// Chooses among collections holding the same document.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CollectionParams {
+    /// Collection, needed only when several hold the document.
+    pub collection: Option<String>,
+}
+
+impl FromParams for CollectionParams {
+    const NAMES: &'static [&'static str] = &["collection"];
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(CollectionParams {
+            collection: p.one("collection")?.map(str::to_owned),
+        })
+    }
+}
+
+/// The recorded versions of one document, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/versions/{service}/{terms_type}",
+    params(DocumentPath, CollectionParams),
+    responses(
+        (status = 200, description = "Versions in recorded order", body = VersionsResponse),
+        (status = 400, description = "Invalid or unknown parameter, ambiguous collection", body = ErrorBody),
+        (status = 404, description = "Unknown service or document", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn versions(
+    State(state): State<AppState>,
+    PathParams(path): PathParams<DocumentPath>,
+    Params(params): Params<CollectionParams>,
+) -> Result<Json<VersionsResponse>, ApiError> {
+    let response = state
+        .run(move |engine| {
+            engine.versions(
+                &path.service,
+                &path.terms_type,
+                params.collection.as_deref(),
+            )
+        })
+        .await?;
+    Ok(Json(response))
+}

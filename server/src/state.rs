@@ -1,0 +1,114 @@
+//! [`AppState`]: the engine shared by handlers, and admission: a concurrency cap, a bounded
+//! queue and a time budget around every read of the index.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use palimpsest_search::{Engine, SearchError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use crate::error::ApiError;
+use crate::options::ServerOptions;
+
+/// What every handler sees. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    options: ServerOptions,
+    running: Arc<Semaphore>,
+    waiting: AtomicUsize,
+}
+
+/// A slot to read the index; the slot is free again when this is dropped.
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AppState {
+    /// Shares `engine` under `options`; the engine takes the options' search limits.
+    pub fn new(engine: Engine, options: ServerOptions) -> AppState {
+        let engine = engine.with_limits(options.limits);
+        AppState {
+            inner: Arc::new(Inner {
+                running: Arc::new(Semaphore::new(options.max_concurrency)),
+                waiting: AtomicUsize::new(0),
+                engine,
+                options,
+            }),
+        }
+    }
+
+    /// The options the server runs with.
+    pub fn options(&self) -> &ServerOptions {
+        &self.inner.options
+    }
+
+    /// Takes a slot without waiting, if one is free: what a request holds while it reads
+    /// the index. Holding slots makes the server shed load (useful to test that it does).
+    pub fn try_slot(&self) -> Option<Slot> {
+        self.inner
+            .running
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(|permit| Slot { _permit: permit })
+    }
+
+    /// Runs `work` on a blocking thread once a slot is free, within the time budget.
+    ///
+    /// Tantivy has no deadline of its own: a request past its budget is answered with 503
+    /// while its work finishes in the background, still holding its slot, so the
+    /// concurrency cap bounds the cores that abandoned work can take.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, SearchError> + Send + 'static,
+    {
+        let budget = self.inner.options.time_budget;
+        let deadline = Instant::now() + budget;
+        let slot = self.admit(deadline).await?;
+        let state = self.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            if Instant::now() >= deadline {
+                return None;
+            }
+            Some(work(&state.inner.engine))
+        });
+        match tokio::time::timeout_at(deadline, task).await {
+            Ok(Ok(Some(result))) => result.map_err(ApiError::from),
+            Ok(Ok(None)) | Err(_) => Err(ApiError::time_budget(budget)),
+            Ok(Err(join)) => Err(ApiError::internal("the request failed", join)),
+        }
+    }
+
+    async fn admit(&self, deadline: Instant) -> Result<Slot, ApiError> {
+        let inner = &self.inner;
+        if let Some(slot) = self.try_slot() {
+            return Ok(slot);
+        }
+        if inner.waiting.fetch_add(1, Ordering::SeqCst) >= inner.options.max_queue {
+            inner.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(ApiError::overloaded());
+        }
+        let _leave = LeaveQueue(&inner.waiting);
+        match tokio::time::timeout_at(deadline, inner.running.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Slot { _permit: permit }),
+            Ok(Err(_closed)) => Err(ApiError::overloaded()),
+            Err(_) => Err(ApiError::time_budget(inner.options.time_budget)),
+        }
+    }
+}
+
+struct LeaveQueue<'a>(&'a AtomicUsize);
+
+impl Drop for LeaveQueue<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}

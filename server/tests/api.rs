@@ -1,0 +1,853 @@
+//! The HTTP API on the built-in sample archive: every endpoint and error code through
+//! `app(state).oneshot`, the regression inputs of the reliability requirements, a property
+//! test on arbitrary queries, and the real server on a loopback port.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use palimpsest_corpus::{Archive, ReadOptions};
+use palimpsest_indexer::{Indexer, IndexerOptions};
+use palimpsest_schema::{CollectionName, PolicyVersion, Timestamp};
+use palimpsest_search::{Engine, Filters, SearchRequest, ShowRequest, TimeMode};
+use palimpsest_server::{AppState, ServerOptions, app};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+fn sample_versions() -> Vec<PolicyVersion> {
+    let options = ReadOptions::new(CollectionName::new("sample").unwrap());
+    let archive = Archive::open(&palimpsest_corpus::sample_path(), &options).unwrap();
+    let listing = archive.list(None).unwrap();
+    let mut reader = archive.reader().unwrap();
+    listing
+        .versions
+        .iter()
+        .map(|v| reader.read(v).unwrap())
+        .collect()
+}
+
+fn index(dir: &Path, versions: &[PolicyVersion]) {
+    let options = IndexerOptions {
+        threads: 1,
+        memory_budget: 32 << 20,
+    };
+    let mut indexer = Indexer::open(dir, &options).unwrap();
+    for v in versions {
+        indexer.add(v.clone()).unwrap();
+    }
+    indexer.commit().unwrap();
+}
+
+/// The sample archive indexed once for the whole test binary.
+fn sample_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        index(dir.path(), &sample_versions());
+        dir
+    })
+    .path()
+}
+
+fn engine() -> Engine {
+    Engine::open(sample_dir()).unwrap()
+}
+
+fn state_with(options: ServerOptions) -> AppState {
+    AppState::new(engine(), options)
+}
+
+fn test_app() -> Router {
+    app(state_with(ServerOptions::default()))
+}
+
+struct Answer {
+    status: StatusCode,
+    json: Value,
+    headers: axum::http::HeaderMap,
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "{status}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    Answer {
+        status,
+        json,
+        headers,
+    }
+}
+
+async fn get(app: &Router, uri: &str) -> Answer {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// Asserts the error shape and returns the code.
+fn error_code(answer: &Answer) -> &str {
+    let error = &answer.json["error"];
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        answer.json
+    );
+    assert_eq!(
+        answer.json.as_object().map(|o| o.len()),
+        Some(1),
+        "{}",
+        answer.json
+    );
+    error["code"].as_str().expect("an error code")
+}
+
+/// A response as the CLI prints it with `--json`, read back (through text, as scores are
+/// `f32` and a direct `to_value` would widen them).
+fn json<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::from_str(&serde_json::to_string_pretty(value).unwrap()).unwrap()
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn search_uri(query: &str, rest: &str) -> String {
+    format!("/api/v1/search?q={}{rest}", encode(query))
+}
+
+mod endpoints {
+    use super::*;
+
+    #[tokio::test]
+    async fn search_answers_what_the_engine_answers() {
+        let app = test_app();
+        let engine = engine();
+        let at = |t: &str| Timestamp::parse(t).unwrap();
+        let cases: Vec<(String, SearchRequest)> = vec![
+            (
+                search_uri("artificial intelligence", ""),
+                SearchRequest::new("artificial intelligence"),
+            ),
+            (
+                search_uri("data", "&history=true&limit=3&offset=1"),
+                SearchRequest {
+                    time: TimeMode::History,
+                    limit: 3,
+                    offset: 1,
+                    ..SearchRequest::new("data")
+                },
+            ),
+            (
+                search_uri("account", "&as_of=2023-07-01"),
+                SearchRequest {
+                    time: TimeMode::AsOf(at("2023-07-01")),
+                    ..SearchRequest::new("account")
+                },
+            ),
+            (
+                search_uri(
+                    "\"artificial intelligence\"",
+                    "&from=2023-01-01T00:00:00Z&to=2024-01-01",
+                ),
+                SearchRequest {
+                    time: TimeMode::Between {
+                        from: Some(at("2023-01-01")),
+                        to: Some(at("2024-01-01")),
+                    },
+                    ..SearchRequest::new("\"artificial intelligence\"")
+                },
+            ),
+            (
+                search_uri(
+                    "*",
+                    "&service=Acme+Cloud&service=Birdsong&terms_type=Terms%20of%20Service&collection=sample&section=Acme%20Cloud%20Terms%20of%20Service%20%3E%20Accept",
+                ),
+                SearchRequest {
+                    filters: Filters {
+                        services: vec!["Acme Cloud".into(), "Birdsong".into()],
+                        terms_types: vec!["Terms of Service".into()],
+                        collections: vec!["sample".into()],
+                        section: vec!["Acme Cloud Terms of Service".into(), "Accept".into()],
+                    },
+                    ..SearchRequest::new("*")
+                },
+            ),
+        ];
+        for (uri, request) in cases {
+            let answer = get(&app, &uri).await;
+            assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.json);
+            assert_eq!(
+                answer.headers[header::CONTENT_TYPE],
+                "application/json",
+                "{uri}"
+            );
+            assert_eq!(
+                answer.json,
+                json(&engine.search(&request).unwrap()),
+                "{uri}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn search_finds_sections_with_facets() {
+        let answer = get(&test_app(), &search_uri("*", "&limit=2")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(answer.json["total"].as_u64().unwrap() > 2);
+        assert_eq!(answer.json["hits"].as_array().unwrap().len(), 2);
+        for facet in ["service", "terms_type", "collection", "section", "year"] {
+            assert!(answer.json["facets"][facet].is_array(), "{facet}");
+        }
+        let hit = &answer.json["hits"][0];
+        for key in [
+            "service",
+            "terms_type",
+            "collection",
+            "section",
+            "title",
+            "snippet",
+            "valid_from",
+            "valid_to",
+            "first_version",
+            "last_version",
+            "score",
+        ] {
+            assert!(hit.get(key).is_some(), "hit without {key}: {hit}");
+        }
+    }
+
+    #[tokio::test]
+    async fn services_versions_and_stats_answer_what_the_engine_answers() {
+        let app = test_app();
+        let engine = engine();
+        let answer = get(&app, "/api/v1/services").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json, json(&engine.services().unwrap()));
+
+        let answer = get(&app, "/api/v1/versions/Acme%20Cloud/Terms%20of%20Service").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let expected = engine
+            .versions("Acme Cloud", "Terms of Service", None)
+            .unwrap();
+        assert_eq!(answer.json, json(&expected));
+        assert_eq!(answer.json["versions"].as_array().unwrap().len(), 5);
+
+        let answer = get(
+            &app,
+            "/api/v1/versions/acme%20cloud/terms%20of%20service?collection=sample",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        assert_eq!(answer.json, json(&expected));
+
+        let answer = get(&app, "/api/v1/stats").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json, json(&engine.stats().unwrap()));
+    }
+
+    #[tokio::test]
+    async fn version_at_a_date_or_an_instant() {
+        let app = test_app();
+        let engine = engine();
+        for (date, expected_id) in [
+            ("2023-07-01", "2023-06-01T12-00-00Z"),
+            ("2023-06-01T12:00:00Z", "2023-06-01T12-00-00Z"),
+            ("2023-06-01T11:59:59Z", "2023-01-10T09-00-00Z"),
+            ("2023-06-01T14:00:00%2B02:00", "2023-06-01T12-00-00Z"),
+        ] {
+            let answer = get(
+                &app,
+                &format!("/api/v1/version/Acme%20Cloud/Terms%20of%20Service/{date}"),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{date}: {}", answer.json);
+            for key in [
+                "id",
+                "recorded_at",
+                "kind",
+                "content",
+                "service",
+                "terms_type",
+            ] {
+                assert!(answer.json.get(key).is_some(), "{date}: no {key}");
+            }
+            assert!(
+                answer.json["id"].as_str().unwrap().contains(expected_id),
+                "{date}: {}",
+                answer.json["id"]
+            );
+            let shown = engine
+                .show(&ShowRequest {
+                    service: "Acme Cloud".into(),
+                    terms_type: "Terms of Service".into(),
+                    collection: None,
+                    at: Some(Timestamp::parse(&date.replace("%2B", "+")).unwrap()),
+                    version: None,
+                })
+                .unwrap();
+            assert_eq!(answer.json, json(&shown), "{date}");
+        }
+    }
+
+    #[tokio::test]
+    async fn health_and_openapi() {
+        let app = test_app();
+        let answer = get(&app, "/api/v1/health").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json["status"], "ok");
+
+        let answer = get(&app, "/api/v1/openapi.json").await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert!(answer.json["openapi"].as_str().unwrap().starts_with("3."));
+        let paths = answer.json["paths"].as_object().unwrap();
+        for (path, _) in palimpsest_server::routes::routes() {
+            let item = paths
+                .get(path)
+                .unwrap_or_else(|| panic!("{path} is not in the OpenAPI document"));
+            assert!(item.get("get").is_some(), "{path} has no GET operation");
+        }
+        assert_eq!(paths.len(), palimpsest_server::routes::routes().len());
+        let schemas = answer.json["components"]["schemas"].as_object().unwrap();
+        for schema in ["SearchResponse", "Hit", "VersionResponse", "ErrorBody"] {
+            assert!(schemas.contains_key(schema), "no schema {schema}");
+        }
+    }
+
+    #[tokio::test]
+    async fn cors_is_off_by_default_and_on_with_the_option() {
+        let request = || {
+            Request::get("/api/v1/health")
+                .header(header::ORIGIN, "https://example.org")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let answer = send(&test_app(), request()).await;
+        assert!(
+            !answer
+                .headers
+                .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        );
+        let cors = app(state_with(ServerOptions {
+            cors: true,
+            ..ServerOptions::default()
+        }));
+        let answer = send(&cors, request()).await;
+        assert_eq!(answer.headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    }
+
+    #[tokio::test]
+    async fn new_commits_are_served_without_a_restart() {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let versions = sample_versions();
+        let (first, rest) = versions.split_at(versions.len() / 2);
+        index(dir.path(), first);
+        let app = app(AppState::new(
+            Engine::open(dir.path()).unwrap(),
+            ServerOptions::default(),
+        ));
+        let before = get(&app, "/api/v1/stats").await.json["versions"]
+            .as_u64()
+            .unwrap();
+        let mut all = first.to_vec();
+        all.extend_from_slice(rest);
+        // Another writer commits the rest, as `palimpsest index` in another process would.
+        let options = IndexerOptions {
+            threads: 1,
+            memory_budget: 32 << 20,
+        };
+        let mut indexer = Indexer::open(dir.path(), &options).unwrap();
+        for v in rest {
+            indexer.add(v.clone()).unwrap();
+        }
+        indexer.commit().unwrap();
+        let start = Instant::now();
+        loop {
+            let now = get(&app, "/api/v1/stats").await.json["versions"]
+                .as_u64()
+                .unwrap();
+            if now == all.len() as u64 {
+                assert!(now > before);
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "still {now} versions"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+mod errors {
+    use super::*;
+
+    #[tokio::test]
+    async fn unknown_parameters_are_named_with_the_valid_ones() {
+        let app = test_app();
+        let answer = get(&app, "/api/v1/search?q=data&sevrice=Acme").await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error_code(&answer), "unknown_parameter");
+        let message = answer.json["error"]["message"].as_str().unwrap();
+        assert!(message.contains("`sevrice`"), "{message}");
+        assert!(
+            message.contains("service, terms_type, collection"),
+            "{message}"
+        );
+        for uri in [
+            "/api/v1/services?x=1",
+            "/api/v1/stats?limit=1",
+            "/api/v1/health?verbose",
+            "/api/v1/versions/Birdsong/Privacy%20Policy?at=2024-01-01",
+        ] {
+            let answer = get(&app, uri).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+            assert_eq!(error_code(&answer), "unknown_parameter", "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_parameters_are_named() {
+        let app = test_app();
+        for (uri, name) in [
+            ("/api/v1/search", "q"),
+            ("/api/v1/search?q=a&q=b", "q"),
+            ("/api/v1/search?q=a&limit=ten", "limit"),
+            ("/api/v1/search?q=a&limit=-1", "limit"),
+            ("/api/v1/search?q=a&offset=1.5", "offset"),
+            ("/api/v1/search?q=a&as_of=yesterday", "as_of"),
+            ("/api/v1/search?q=a&from=2024-13-01", "from"),
+            ("/api/v1/search?q=a&to=2024-02-30", "to"),
+            ("/api/v1/search?q=a&history=maybe", "history"),
+            ("/api/v1/search?q=a&as_of=2024-01-01&history=true", "as_of"),
+            (
+                "/api/v1/search?q=a&as_of=2024-01-01&from=2023-01-01",
+                "as_of",
+            ),
+            ("/api/v1/search?q=a&history&to=2023-01-01", "history"),
+            ("/api/v1/search?q=a&from=2024-01-01&to=2023-01-01", "from"),
+            ("/api/v1/search?q=a&section=x&section=y", "section"),
+            ("/api/v1/version/Birdsong/Privacy%20Policy/soon", "date"),
+            (
+                "/api/v1/version/Birdsong/Privacy%20Policy/2024-01-01?collection=a&collection=b",
+                "collection",
+            ),
+        ] {
+            let answer = get(&app, uri).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::BAD_REQUEST,
+                "{uri}: {}",
+                answer.json
+            );
+            assert_eq!(error_code(&answer), "invalid_parameter", "{uri}");
+            let message = answer.json["error"]["message"].as_str().unwrap();
+            assert!(message.contains(&format!("`{name}`")), "{uri}: {message}");
+        }
+        let answer = get(&app, &search_uri("a AND (b", "")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error_code(&answer), "invalid_query");
+    }
+
+    #[tokio::test]
+    async fn unknown_things_are_404() {
+        let app = test_app();
+        for uri in [
+            "/api/v1/versions/Nobody/Privacy%20Policy",
+            "/api/v1/versions/Birdsong/Terms%20of%20Service",
+            "/api/v1/version/Nobody/Privacy%20Policy/2024-01-01",
+            // Before the first version.
+            "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/2023-01-10T08:59:59Z",
+            "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/1999-01-01",
+            "/api/v1/nothing",
+            "/api/v2/search?q=a",
+            "/",
+        ] {
+            let answer = get(&app, uri).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::NOT_FOUND,
+                "{uri}: {}",
+                answer.json
+            );
+            assert_eq!(error_code(&answer), "not_found", "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn future_dates_are_416() {
+        let answer = get(
+            &test_app(),
+            "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/9999-01-01",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(error_code(&answer), "date_in_future");
+    }
+
+    #[tokio::test]
+    async fn other_methods_are_405() {
+        let request = Request::delete("/api/v1/stats")
+            .body(Body::empty())
+            .unwrap();
+        let answer = send(&test_app(), request).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(error_code(&answer), "method_not_allowed");
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_413() {
+        let app = test_app();
+        let big = Request::get("/api/v1/health")
+            .header(header::CONTENT_LENGTH, 65 << 10)
+            .body(Body::from(vec![b'x'; 65 << 10]))
+            .unwrap();
+        let answer = send(&app, big).await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error_code(&answer), "payload_too_large");
+        let small = Request::get("/api/v1/health")
+            .body(Body::from(vec![b'x'; 1 << 10]))
+            .unwrap();
+        assert_eq!(send(&app, small).await.status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn requests_past_the_time_budget_are_503() {
+        let app = app(state_with(ServerOptions {
+            time_budget: Duration::ZERO,
+            ..ServerOptions::default()
+        }));
+        for uri in ["/api/v1/search?q=data", "/api/v1/services", "/api/v1/stats"] {
+            let answer = get(&app, uri).await;
+            assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+            assert_eq!(error_code(&answer), "time_budget_exceeded");
+        }
+        // Health reads nothing and is always answered.
+        assert_eq!(get(&app, "/api/v1/health").await.status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_concurrency_limit_are_shed() {
+        let state = state_with(ServerOptions {
+            max_concurrency: 1,
+            max_queue: 0,
+            ..ServerOptions::default()
+        });
+        let app = app(state.clone());
+        let slot = state.try_slot().expect("a free slot");
+        assert!(state.try_slot().is_none());
+        let answer = get(&app, "/api/v1/search?q=data").await;
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error_code(&answer), "overloaded");
+        assert_eq!(get(&app, "/api/v1/health").await.status, StatusCode::OK);
+        drop(slot);
+        assert_eq!(
+            get(&app, "/api/v1/search?q=data").await.status,
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test]
+    async fn queued_requests_wait_for_a_slot_within_the_budget() {
+        let state = state_with(ServerOptions {
+            max_concurrency: 1,
+            max_queue: 4,
+            time_budget: Duration::from_millis(300),
+            ..ServerOptions::default()
+        });
+        let app = app(state.clone());
+        let slot = state.try_slot().unwrap();
+        // Held past the budget: the queued request gives up with 503.
+        let answer = get(&app, "/api/v1/stats").await;
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(error_code(&answer), "time_budget_exceeded");
+        // Released in time: the queued request is served.
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            drop(slot);
+        });
+        assert_eq!(get(&app, "/api/v1/stats").await.status, StatusCode::OK);
+        release.await.unwrap();
+    }
+}
+
+/// The inputs that killed or stalled the process before limits existed: each is a 400 in
+/// well under a second, and the server keeps serving.
+mod regressions {
+    use super::*;
+
+    async fn expect(app: &Router, uri: &str, status: StatusCode) {
+        let start = Instant::now();
+        let answer = get(app, uri).await;
+        let elapsed = start.elapsed();
+        let shown = &uri[..uri.len().min(80)];
+        assert_eq!(answer.status, status, "{shown}: {}", answer.json);
+        if status != StatusCode::OK {
+            error_code(&answer);
+        }
+        assert!(elapsed < Duration::from_secs(1), "{shown} took {elapsed:?}");
+    }
+
+    /// An app whose query length cap lets long queries reach the other checks.
+    fn long_queries() -> Router {
+        app(state_with(ServerOptions {
+            limits: palimpsest_search::Limits {
+                max_query_bytes: 4 << 20,
+                ..Default::default()
+            },
+            ..ServerOptions::default()
+        }))
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("{}data{}", "(".repeat(depth), ")".repeat(depth))
+    }
+
+    #[tokio::test]
+    async fn deep_nesting() {
+        // Default limits, and limits whose length cap lets the nesting reach the parser.
+        for app in [test_app(), long_queries()] {
+            expect(&app, &search_uri(&nested(20), ""), StatusCode::OK).await;
+            for depth in [21, 800, 10_000] {
+                expect(
+                    &app,
+                    &search_uri(&nested(depth), ""),
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+            expect(&app, "/api/v1/health", StatusCode::OK).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn huge_offsets_and_limits() {
+        let app = test_app();
+        expect(&app, "/api/v1/search?q=data&offset=9980", StatusCode::OK).await;
+        expect(
+            &app,
+            "/api/v1/search?q=data&offset=9900&limit=100",
+            StatusCode::OK,
+        )
+        .await;
+        for rest in [
+            "offset=10000",
+            "offset=10001",
+            "offset=17179869184",
+            "offset=18446744073709551615",
+            "offset=18446744073709551616",
+            "offset=99999999999999999999999999999999",
+            "limit=0",
+            "limit=101",
+            "limit=18446744073709551615",
+            "offset=10000&history=true",
+        ] {
+            expect(
+                &app,
+                &format!("/api/v1/search?q=data&{rest}"),
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+        expect(&app, "/api/v1/health", StatusCode::OK).await;
+    }
+
+    #[tokio::test]
+    async fn huge_and_malformed_queries() {
+        let app = test_app();
+        // 10,000 terms joined by OR, with `+` for spaces to fit in a URI; also where the
+        // length cap lets it reach the term count.
+        let or_10000 = format!("/api/v1/search?q={}", vec!["x"; 10_000].join("+OR+"));
+        expect(&app, &or_10000, StatusCode::BAD_REQUEST).await;
+        expect(&long_queries(), &or_10000, StatusCode::BAD_REQUEST).await;
+        // URIs are at most 64 KiB in the `http` crate; the 1 MB query string is sent over
+        // TCP in `socket`, where the HTTP parser refuses it before the app.
+        let long = "a".repeat(60_000);
+        for query in ["- *", "a:(^", long.as_str(), "data\0"] {
+            expect(&app, &search_uri(query, ""), StatusCode::BAD_REQUEST).await;
+        }
+        for uri in [
+            "/api/v1/search?q=%00",
+            "/api/v1/search?q=%FF%FE",
+            "/api/v1/search?q=%C3",
+            "/api/v1/search?q=%",
+            "/api/v1/search?q=%G1",
+            "/api/v1/search?q=a&service=%E0%80",
+            "/api/v1/search?%FF=a",
+            "/api/v1/search?q=a&collection=x%00y",
+            "/api/v1/versions/Acme%FF/Terms",
+            "/api/v1/version/Acme%00/Terms/2024-01-01",
+            "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/2024-01-01%00",
+        ] {
+            expect(&app, uri, StatusCode::BAD_REQUEST).await;
+        }
+        let many = format!("/api/v1/search?q=a{}", "&service=x".repeat(6_000));
+        expect(&app, &many, StatusCode::BAD_REQUEST).await;
+        let repeated = format!("/api/v1/search?q=a{}", "&service=x".repeat(101));
+        expect(&app, &repeated, StatusCode::BAD_REQUEST).await;
+        let long_value = format!("/api/v1/search?q=a&section={}", "b".repeat(60_000));
+        expect(&app, &long_value, StatusCode::BAD_REQUEST).await;
+        expect(&app, &search_uri("data", ""), StatusCode::OK).await;
+    }
+
+    #[test]
+    fn arbitrary_queries_give_200_or_400() {
+        use proptest::prelude::*;
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let app = test_app();
+        let syntax = prop::sample::select(vec![
+            "(", ")", "\"", " ", "AND ", "OR ", "NOT ", "+", "-", "*", ":", "^", "~", "[", "]",
+            "{", "}", "\\", "data", "privacy", "é", "\0", "%", "&", "=",
+        ]);
+        let pieces = prop::collection::vec(
+            prop_oneof![syntax.prop_map(str::to_owned), any::<String>()],
+            0..64,
+        )
+        .prop_map(|p| {
+            let mut q: String = p.concat();
+            while q.len() > 4096 {
+                q.pop();
+            }
+            q
+        });
+        let config = ProptestConfig {
+            cases: 200,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(q in pieces, limit in 0usize..200, offset in 0usize..20_000, history: bool)| {
+            let uri = search_uri(&q, &format!("&limit={limit}&offset={offset}&history={history}"));
+            let answer = runtime.block_on(get(&app, &uri));
+            prop_assert!(
+                answer.status == StatusCode::OK || answer.status == StatusCode::BAD_REQUEST,
+                "{:?} gave {}: {}", q, answer.status, answer.json
+            );
+        });
+    }
+}
+
+/// The real server on a loopback port, spoken to over plain TCP.
+mod socket {
+    use std::net::SocketAddr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    async fn start(
+        header_timeout: Duration,
+    ) -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(palimpsest_server::serve_on(
+            listener,
+            test_app(),
+            header_timeout,
+            Duration::from_secs(5),
+            async {
+                stopped.await.ok();
+            },
+        ));
+        (addr, stop, server)
+    }
+
+    /// One request with `Connection: close`; the status and the body.
+    async fn fetch(addr: SocketAddr, target: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line: {text:?}"));
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    #[tokio::test]
+    async fn serves_over_tcp_and_shuts_down() {
+        let (addr, stop, server) = start(Duration::from_secs(10)).await;
+        let (status, body) = fetch(addr, "/api/v1/health").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["status"],
+            "ok"
+        );
+        let (status, body) = fetch(addr, "/api/v1/search?q=artificial+intelligence").await;
+        assert_eq!(status, 200, "{body}");
+        let hits: Value = serde_json::from_str(&body).unwrap();
+        assert!(hits["total"].as_u64().unwrap() > 0);
+        let (status, body) = fetch(addr, "/api/v1/search?q=%FF").await;
+        assert_eq!(status, 400, "{body}");
+        // Too long for the HTTP parser: refused there, and the server goes on.
+        let (status, _) = fetch(addr, &format!("/api/v1/search?q={}", "a".repeat(1 << 20))).await;
+        assert!((400..500).contains(&status), "{status}");
+        assert_eq!(fetch(addr, "/api/v1/health").await.0, 200);
+
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("shutdown within the grace period")
+            .unwrap();
+        assert!(TcpStream::connect(addr).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn stalled_headers_are_dropped_and_do_not_hold_shutdown() {
+        let (addr, stop, server) = start(Duration::from_millis(300)).await;
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        stalled
+            .write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let start = Instant::now();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3), stalled.read_to_end(&mut rest))
+            .await
+            .expect("the server closes a connection whose headers stall")
+            .ok();
+        assert!(start.elapsed() >= Duration::from_millis(250));
+
+        // A second stalled connection, open while the server stops.
+        let mut second = TcpStream::connect(addr).await.unwrap();
+        second.write_all(b"GET /api/v1/he").await.unwrap();
+        assert_eq!(fetch(addr, "/api/v1/health").await.0, 200);
+        let start = Instant::now();
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(3), server)
+            .await
+            .expect("shutdown is not held by a stalled connection")
+            .unwrap();
+        assert!(start.elapsed() < Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,165 @@
+//! `palimpsest serve`: the HTTP API over the index.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use palimpsest_search::Limits;
+use palimpsest_server::{ServeConfig, ServerOptions};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+
+use crate::Context;
+
+/// Serve the index over HTTP: JSON under /api/v1 with the shapes of --json.
+///
+/// Endpoints: search, services, versions/{service}/{terms_type},
+/// version/{service}/{terms_type}/{date}, stats, health, openapi.json. Without an index,
+/// the built-in sample archive is indexed first. Another process may run `palimpsest
+/// index` on the same folder meanwhile: its commits are served within about a second.
+/// Stops on Ctrl-C or SIGTERM after open requests finish.
+///
+/// Examples:
+///   palimpsest serve
+///   palimpsest --index idx serve --addr 0.0.0.0:8080 --cors
+///   curl 'http://127.0.0.1:7700/api/v1/search?q=arbitration&as_of=2023-01-01'
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    addr: SocketAddr,
+    /// Time one request may take, waiting included (e.g. 10s, 500ms); past it the answer is 503.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    time_budget: Duration,
+    /// Requests reading the index at once [default: twice the cores].
+    #[arg(long, value_name = "N")]
+    max_concurrency: Option<usize>,
+    /// Requests waiting for a slot; more are refused with 503 at once.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_queue: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 10)]
+    max_body: usize,
+    /// Time a client has to send its request headers; slower connections are closed.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// Largest page (`limit`).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_limit)]
+    max_limit: usize,
+    /// Deepest result reachable: `offset + limit` at most this.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_window)]
+    max_window: usize,
+    /// Longest query, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_query_bytes)]
+    max_query_bytes: usize,
+    /// Most terms in a query.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_terms)]
+    max_terms: usize,
+    /// Deepest nesting of parentheses in a query.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_nesting)]
+    max_nesting: usize,
+    /// Answer cross-origin requests from any origin (CORS).
+    #[arg(long)]
+    cors: bool,
+    /// Log level (error, warn, info, debug, trace) or per-target filter
+    /// (`palimpsest_server=debug`); default: RUST_LOG, else info.
+    #[arg(long, value_name = "FILTER")]
+    log_level: Option<String>,
+}
+
+/// Parses `10s`, `500ms` or a number of seconds.
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    let (number, scale) = if let Some(ms) = value.strip_suffix("ms") {
+        (ms, 1e-3)
+    } else if let Some(s) = value.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        (value, 1.0)
+    };
+    number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0 && *n * scale < 1e9)
+        .map(|n| Duration::from_secs_f64(n * scale))
+        .ok_or_else(|| format!("`{value}` is not a duration such as 10s or 500ms"))
+}
+
+impl Args {
+    fn options(&self) -> ServerOptions {
+        let defaults = ServerOptions::default();
+        ServerOptions {
+            limits: Limits {
+                max_query_bytes: self.max_query_bytes,
+                max_nesting: self.max_nesting,
+                max_terms: self.max_terms,
+                max_limit: self.max_limit,
+                max_window: self.max_window,
+            },
+            time_budget: self.time_budget,
+            max_concurrency: self.max_concurrency.unwrap_or(defaults.max_concurrency),
+            max_queue: self.max_queue,
+            max_body_bytes: self.max_body,
+            header_timeout: self.header_timeout,
+            cors: self.cors,
+        }
+    }
+}
+
+fn init_logging(filter: Option<&str>) -> anyhow::Result<()> {
+    let from_env = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let targets = match filter.or(from_env.as_deref()) {
+        Some(text) => {
+            Targets::from_str(text).with_context(|| format!("invalid log level `{text}`"))?
+        }
+        None => Targets::new().with_default(LevelFilter::INFO),
+    };
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal()),
+        )
+        .with(targets)
+        .try_init()
+        .context("cannot set up logging")
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    init_logging(args.log_level.as_deref())?;
+    let options = args.options();
+    let engine = super::open_engine(context)?;
+    let index = context.index.display().to_string();
+    palimpsest_server::serve(
+        engine,
+        ServeConfig {
+            addr: args.addr,
+            options,
+        },
+        |addr| {
+            println!("serving {index} on http://{addr}/api/v1/ (Ctrl-C to stop)");
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("1e300").is_err());
+    }
+}
