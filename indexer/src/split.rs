@@ -138,7 +138,14 @@ fn strip_any_indent(line: &str) -> &str {
 }
 
 fn atx_heading(line: &str) -> Option<(usize, String)> {
-    let body = strip_any_indent(line);
+    let mut body = strip_any_indent(line);
+    // `*   ### Key Definitions`: a heading as the whole content of a bullet item.
+    if let Some(rest) = body.strip_prefix(['*', '-', '+'])
+        && rest.starts_with([' ', '\t'])
+        && rest.trim_start().starts_with('#')
+    {
+        body = rest.trim_start();
+    }
     let level = body.bytes().take_while(|&b| b == b'#').count();
     if !(1..=6).contains(&level) {
         return None;
@@ -366,7 +373,11 @@ fn clause_number_depth(body: &str) -> Option<usize> {
             None => break,
         }
     }
-    let title = rest.strip_prefix([' ', '\t'])?.trim_start();
+    // `1. **ABOUT THIS AGREEMENT**`: the title may be emphasized.
+    let title = rest
+        .strip_prefix([' ', '\t'])?
+        .trim_start()
+        .trim_start_matches(['*', '_']);
     title
         .chars()
         .next()
@@ -506,6 +517,8 @@ mod tests {
     #[test]
     fn bold_and_numbered_titles_are_headings() {
         assert_eq!(clause_number_depth("1 Main Street"), None);
+        assert_eq!(clause_number_depth("1. **ABOUT THIS AGREEMENT**"), Some(1));
+        assert_eq!(clause_number_depth("2. _Eligibility_"), Some(1));
         let text = "**Definitions**\n\nWords mean things.\n\n4. Termination\n\nWe may end it.\n\n\
                     4.1 Notice\n\nWe will tell you.\n\nArticle 5 Liability\n\nNone.\n";
         assert_eq!(
@@ -529,7 +542,7 @@ mod tests {
     #[test]
     fn headings_nested_in_list_items_are_headings() {
         let text = "Agreement\n=========\n\nIntro.\n\n1. Introduction\n    ------------\n    \n    \
-                    ### 1.1 Contract\n    \n    You agree.\n    \n    #### Services\n    \n    \
+                    ### 1.1 Contract\n    \n    You agree.\n    \n    *   #### Services\n    \n    \
                     This applies.\n\n2. Obligations\n    -----------\n\n    Be nice.\n";
         assert_eq!(
             paths(text),
