@@ -426,9 +426,11 @@ impl Indexer {
     }
 }
 
-/// Stored text is compressed in large blocks: spans of one document that follow each other
-/// are near copies (a section changed by a word is stored again whole), which zstd finds
-/// only within a block.
+/// Stored text is compressed with zstd in 32 KiB blocks (tantivy's default is 16 KiB):
+/// spans of one document that follow each other are near copies, which zstd finds only
+/// within a block. Larger blocks cost search latency (a hit decompresses its whole block),
+/// higher levels cost indexing time: on contrib-versions level 9 saved 12 MiB of 218 for
+/// 25 % more CPU.
 fn settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
         docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
@@ -439,7 +441,7 @@ fn settings() -> tantivy::IndexSettings {
     }
 }
 
-const STORE_ZSTD_LEVEL: i32 = 9;
+const STORE_ZSTD_LEVEL: i32 = 3;
 const STORE_BLOCK_BYTES: usize = 32 << 10;
 
 fn create_index(dir: &Path) -> Result<Index> {
