@@ -52,6 +52,19 @@ fn request(query: &str, time: TimeMode) -> SearchRequest {
     }
 }
 
+/// The version of `v`'s document in force at `v`'s instant.
+fn show_at(engine: &Engine, v: &PolicyVersion) -> palimpsest_search::VersionResponse {
+    engine
+        .show(&ShowRequest {
+            service: v.key.service.to_string(),
+            terms_type: v.key.terms_type.to_string(),
+            collection: None,
+            at: Some(v.recorded_at),
+            version: None,
+        })
+        .unwrap()
+}
+
 fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap()
 }
@@ -65,15 +78,7 @@ fn observe(engine: &Engine) -> String {
         stats.collections, stats.documents, stats.versions, stats.spans
     ));
     for v in sample_versions() {
-        let shown = engine
-            .show(&ShowRequest {
-                service: v.key.service.to_string(),
-                terms_type: v.key.terms_type.to_string(),
-                collection: None,
-                at: Some(v.recorded_at),
-                version: None,
-            })
-            .unwrap();
+        let shown = show_at(engine, &v);
         out.push_str(&serde_json::to_string(&shown).unwrap());
     }
     let mut all = request(
@@ -587,16 +592,7 @@ mod git {
             .iter()
             .filter(|v| v.key.service.as_str() != "Dune Maps")
         {
-            let shown = engine
-                .show(&ShowRequest {
-                    service: v.key.service.to_string(),
-                    terms_type: v.key.terms_type.to_string(),
-                    collection: None,
-                    at: Some(v.recorded_at),
-                    version: None,
-                })
-                .unwrap();
-            assert_eq!(shown.content, v.content);
+            assert_eq!(show_at(&engine, v).content, v.content);
         }
         let kinds: Vec<_> = engine
             .versions("Acme Cloud", "Terms of Service", None)

@@ -338,7 +338,7 @@ impl Indexer {
             swap_into_place(&self.dir, target)?;
             dir = target.clone();
         }
-        self.summary.index_bytes = folder_size(&dir);
+        self.summary.index_bytes = palimpsest_schema::index_bytes(&dir);
         Ok(self.summary)
     }
 
@@ -490,17 +490,4 @@ fn swap_into_place(staging: &Path, target: &Path) -> Result<()> {
         std::fs::remove_dir_all(&old).map_err(IndexerError::io("cannot remove", &old))?;
     }
     Ok(())
-}
-
-/// Total size of the files in a folder (not recursive: an index is flat).
-pub(crate) fn folder_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok()?.metadata().ok())
-                .filter(|m| m.is_file())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }

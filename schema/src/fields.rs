@@ -195,3 +195,17 @@ mod tests {
         assert_eq!(section_key(&empty), "");
     }
 }
+
+/// Total size of the files of an index folder (not recursive: an index is flat); 0 when the
+/// folder cannot be read.
+pub fn index_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}

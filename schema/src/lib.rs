@@ -24,7 +24,9 @@ mod version;
 
 pub use documents::{span_document, span_from_document, version_document, version_from_document};
 pub use error::SchemaError;
-pub use fields::{DocType, IndexFields, OPEN_END, TOKENIZER, register_tokenizer, section_key};
+pub use fields::{
+    DocType, IndexFields, OPEN_END, TOKENIZER, index_bytes, register_tokenizer, section_key,
+};
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
 pub use time::Timestamp;
 pub use version::{

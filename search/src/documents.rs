@@ -499,15 +499,7 @@ impl Engine {
         let spans = searcher
             .search(&*term(self.fields.doc_type, DocType::Span.as_str()), &Count)
             .map_err(SearchError::tantivy("cannot count spans"))?;
-        let index_bytes = std::fs::read_dir(self.dir())
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok()?.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
+        let index_bytes = palimpsest_schema::index_bytes(self.dir());
         Ok(StatsResponse {
             collections: collections.len() as u64,
             documents: facts.len() as u64,
