@@ -184,18 +184,6 @@ impl Default for IndexFields {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn section_key_lowercases_and_separates_levels() {
-        assert_eq!(section_key(&["How We Use", " Ads "]), "how we use\u{1f}ads");
-        let empty: [&str; 0] = [];
-        assert_eq!(section_key(&empty), "");
-    }
-}
-
 /// Total size of the files of an index folder (not recursive: an index is flat); 0 when the
 /// folder cannot be read.
 pub fn index_bytes(dir: &std::path::Path) -> u64 {
@@ -208,4 +196,16 @@ pub fn index_bytes(dir: &std::path::Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_key_lowercases_and_separates_levels() {
+        assert_eq!(section_key(&["How We Use", " Ads "]), "how we use\u{1f}ads");
+        let empty: [&str; 0] = [];
+        assert_eq!(section_key(&empty), "");
+    }
 }
