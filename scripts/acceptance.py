@@ -17,6 +17,8 @@ into one index with the release binary, then checks against git itself:
 Prints what was checked and every mismatch; exits non-zero on any mismatch.
 
     scripts/acceptance.py [--bin target/release/palimpsest] [--work DIR] [BUNDLE...]
+
+(scripts/acceptance.sh builds the binary and runs this in a temporary folder.)
 """
 
 import argparse
