@@ -91,12 +91,20 @@ impl SegmentCollector for FacetSegment {
         };
         for (i, (column, counts)) in self.columns.iter().zip(self.counts).enumerate() {
             let Some(column) = column else { continue };
-            let mut value = String::new();
-            for (ord, count) in counts.into_iter().enumerate() {
-                if count > 0 && column.ord_to_str(ord as u64, &mut value).unwrap_or(false) {
-                    tally.strings[i].insert(value.clone(), count);
+            // Values looked up in ordinal order: each dictionary block is decompressed once.
+            let (ords, counts): (Vec<u64>, Vec<u64>) = counts
+                .into_iter()
+                .enumerate()
+                .filter(|&(_, count)| count > 0)
+                .map(|(ord, count)| (ord as u64, count))
+                .unzip();
+            let mut counts = counts.into_iter();
+            let strings = &mut tally.strings[i];
+            let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                if let Some(count) = counts.next() {
+                    strings.insert(String::from_utf8_lossy(bytes).into_owned(), count);
                 }
-            }
+            });
         }
         tally
     }

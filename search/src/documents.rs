@@ -1,5 +1,6 @@
 //! Services, version lists, versions rebuilt at an instant, and index statistics.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use palimpsest_schema::{
@@ -10,7 +11,7 @@ use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{Searcher, Term};
+use tantivy::{DocAddress, Searcher, Term};
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -134,6 +135,14 @@ pub struct ShowRequest {
     /// A version's source id, or a unique prefix of it (at least 4 characters); takes
     /// precedence over `at`.
     pub version: Option<String>,
+}
+
+/// A version record's address and the fast-field facts that choose it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VersionSlot {
+    address: DocAddress,
+    ordinal: u64,
+    recorded_at: i64,
 }
 
 /// Per-document facts read from fast fields of version records.
@@ -356,15 +365,85 @@ impl Engine {
             .map_err(SearchError::tantivy("cannot list versions"))?;
         let mut records = docs
             .into_iter()
-            .map(|address| {
-                let doc = searcher
-                    .doc(address)
-                    .map_err(SearchError::tantivy("cannot read version record"))?;
-                Ok(version_from_document(&self.fields, &doc)?)
-            })
+            .map(|address| self.version_record(searcher, address))
             .collect::<Result<Vec<_>>>()?;
         records.sort_by_key(|r| r.ordinal);
         Ok(records)
+    }
+
+    /// Where each version record of a document is, with its ordinal and instant read from
+    /// fast fields, in recorded order: choosing a version needs no stored document.
+    pub(crate) fn version_slots(
+        &self,
+        searcher: &Searcher,
+        key: &DocKey,
+    ) -> Result<Vec<VersionSlot>> {
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Version.as_str()),
+            ),
+            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
+        ]);
+        let docs = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(SearchError::tantivy("cannot list versions"))?;
+        let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
+        let mut columns = HashMap::new();
+        let mut slots = Vec::with_capacity(docs.len());
+        for address in docs {
+            let (ordinal, recorded_at) = match columns.entry(address.segment_ord) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => {
+                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                    entry.insert((
+                        fast.u64("ordinal").map_err(internal)?,
+                        fast.i64("recorded_at").map_err(internal)?,
+                    ))
+                }
+            };
+            let (Some(ordinal), Some(recorded_at)) = (
+                ordinal.first(address.doc_id),
+                recorded_at.first(address.doc_id),
+            ) else {
+                continue;
+            };
+            slots.push(VersionSlot {
+                address,
+                ordinal,
+                recorded_at,
+            });
+        }
+        slots.sort_by_key(|s| s.ordinal);
+        Ok(slots)
+    }
+
+    /// The source id of a document's latest version, from fast fields alone.
+    pub(crate) fn latest_version_id(&self, searcher: &Searcher, key: &DocKey) -> Result<String> {
+        let Some(latest) = self.version_slots(searcher, key)?.pop() else {
+            return Ok(String::new());
+        };
+        let column = searcher
+            .segment_reader(latest.address.segment_ord)
+            .fast_fields()
+            .str("version_id")
+            .map_err(SearchError::tantivy("cannot read fast fields"))?;
+        let mut id = String::new();
+        if let Some(column) = column
+            && let Some(ord) = column.term_ords(latest.address.doc_id).next()
+        {
+            column
+                .ord_to_str(ord, &mut id)
+                .map_err(|e| SearchError::tantivy("cannot read fast fields")(e.into()))?;
+        }
+        Ok(id)
+    }
+
+    fn version_record(&self, searcher: &Searcher, address: DocAddress) -> Result<VersionRecord> {
+        let doc = searcher
+            .doc(address)
+            .map_err(SearchError::tantivy("cannot read version record"))?;
+        Ok(version_from_document(&self.fields, &doc)?)
     }
 
     /// The versions of one document.
@@ -407,8 +486,8 @@ impl Engine {
             &request.terms_type,
             request.collection.as_deref(),
         )?;
-        let records = self.version_records(&searcher, &key)?;
         if let Some(id) = &request.version {
+            let records = self.version_records(&searcher, &key)?;
             let record = find_version(&records, id).map_err(|message| match message {
                 VersionLookup::Invalid(message) => SearchError::InvalidParameter {
                     name: "version",
@@ -420,14 +499,16 @@ impl Engine {
             })?;
             return self.version_response(&searcher, &key, record);
         }
-        let record = match request.at {
-            None => records.last(),
-            Some(at) => records.iter().rev().find(|r| r.recorded_at <= at),
+        let slots = self.version_slots(&searcher, &key)?;
+        let slot = match request.at {
+            None => slots.last(),
+            Some(at) => slots.iter().rev().find(|s| s.recorded_at <= at.as_unix()),
         };
-        let Some(record) = record else {
-            let first = records
+        let Some(slot) = slot else {
+            let first = slots
                 .first()
-                .map(|r| r.recorded_at.to_string())
+                .and_then(|s| Timestamp::from_unix(s.recorded_at))
+                .map(|t| t.to_string())
                 .unwrap_or_default();
             return Err(SearchError::NotFound {
                 message: format!(
@@ -436,7 +517,8 @@ impl Engine {
                 ),
             });
         };
-        self.version_response(&searcher, &key, record)
+        let record = self.version_record(&searcher, slot.address)?;
+        self.version_response(&searcher, &key, &record)
     }
 
     fn version_response(

@@ -303,12 +303,7 @@ impl LatestVersions {
         if let Some(id) = self.0.get(&text) {
             return Ok(id.clone());
         }
-        let id = engine
-            .version_records(searcher, &key)?
-            .into_iter()
-            .max_by_key(|v| v.ordinal)
-            .map(|v| v.source_id)
-            .unwrap_or_default();
+        let id = engine.latest_version_id(searcher, &key)?;
         self.0.insert(text, id.clone());
         Ok(id)
     }
