@@ -487,6 +487,17 @@ mod search {
         }
         assert!(engine.search(&request("a:(^", TimeMode::Current)).is_err());
         assert!(engine.search(&request(&deep, TimeMode::Current)).is_err());
+
+        for section in [vec!["x".repeat(60_000)], vec!["Terms".to_string(); 17]] {
+            let mut long = request("privacy", TimeMode::Current);
+            long.filters.section = section;
+            let err = engine.search(&long).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadRequest);
+            assert!(err.to_string().contains("`section`"), "{err}");
+        }
+        let mut nul = request("privacy", TimeMode::Current);
+        nul.filters.section = vec!["Priv\0acy".into(), "(.*".into()];
+        assert!(engine.search(&nul).is_ok());
     }
 
     #[test]

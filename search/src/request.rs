@@ -120,9 +120,29 @@ impl SearchRequest {
                 format!("{from} is not before `to` {to}"),
             ));
         }
+        let section_bytes: usize = self.filters.section.iter().map(String::len).sum();
+        if section_bytes > limits.max_query_bytes {
+            return Err(SearchError::parameter(
+                "section",
+                format!(
+                    "the section prefix is {section_bytes} bytes long; the limit is {}",
+                    limits.max_query_bytes
+                ),
+            ));
+        }
+        if self.filters.section.len() > MAX_SECTION_LEVELS {
+            return Err(SearchError::parameter(
+                "section",
+                format!("at most {MAX_SECTION_LEVELS} heading levels"),
+            ));
+        }
         validate_query(&self.query, limits)
     }
 }
+
+/// Deepest heading path a section filter may name (Markdown has 6 levels; clause numbers
+/// nest deeper in some documents).
+const MAX_SECTION_LEVELS: usize = 16;
 
 /// Checks a query's size and shape before it reaches the parser.
 pub(crate) fn validate_query(query: &str, limits: &Limits) -> Result<()> {
