@@ -152,6 +152,21 @@ struct DocFacts {
     last: i64,
 }
 
+impl DocFacts {
+    const EMPTY: DocFacts = DocFacts {
+        versions: 0,
+        first: i64::MAX,
+        last: i64::MIN,
+    };
+
+    /// Adds what another segment holds of the same document.
+    fn add(&mut self, other: &DocFacts) {
+        self.versions += other.versions;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
 impl Engine {
     fn doc_facts(&self, searcher: &Searcher) -> Result<BTreeMap<String, DocFacts>> {
         let query = term(self.fields.doc_type, DocType::Version.as_str());
@@ -166,8 +181,6 @@ impl Engine {
                 .push(address.doc_id);
         }
         let mut facts: BTreeMap<String, DocFacts> = BTreeMap::new();
-        let mut key = String::new();
-        let mut kind = String::new();
         for (segment, docs) in by_segment {
             let fast = searcher.segment_reader(segment).fast_fields();
             let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
@@ -178,6 +191,13 @@ impl Engine {
                 continue;
             };
             let recorded = fast.i64("recorded_at").map_err(internal)?;
+            let deleted = kinds
+                .dictionary()
+                .term_ord(VersionKind::Deleted.as_str())
+                .map_err(|e| internal(e.into()))?;
+            // Counted by ordinal, then named in ordinal order: each dictionary block of the
+            // segment is decompressed once, not once per version.
+            let mut by_ord: BTreeMap<u64, DocFacts> = BTreeMap::new();
             for doc in docs {
                 let (Some(k), Some(v), Some(at)) = (
                     keys.term_ords(doc).next(),
@@ -186,19 +206,23 @@ impl Engine {
                 ) else {
                     continue;
                 };
-                keys.ord_to_str(k, &mut key).ok();
-                kinds.ord_to_str(v, &mut kind).ok();
-                let entry = facts.entry(key.clone()).or_insert(DocFacts {
-                    versions: 0,
-                    first: i64::MAX,
-                    last: i64::MIN,
-                });
-                if kind != VersionKind::Deleted.as_str() {
+                let entry = by_ord.entry(k).or_insert(DocFacts::EMPTY);
+                if Some(v) != deleted {
                     entry.versions += 1;
                 }
                 entry.first = entry.first.min(at);
                 entry.last = entry.last.max(at);
             }
+            let ords: Vec<u64> = by_ord.keys().copied().collect();
+            let mut segment_facts = by_ord.into_values();
+            keys.dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    if let Some(found) = segment_facts.next() {
+                        let key = String::from_utf8_lossy(bytes).into_owned();
+                        facts.entry(key).or_insert(DocFacts::EMPTY).add(&found);
+                    }
+                })
+                .map_err(|e| internal(e.into()))?;
         }
         Ok(facts)
     }
