@@ -5,7 +5,7 @@
 #
 #   scripts/acceptance.sh [BUNDLE...]        (default: vlopses-us-versions pga-versions)
 #
-# Takes about 20 minutes on 2 cores: every version is shown by its own process.
+# Takes about 2 minutes on 2 cores (every version is shown by its own process).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 (cd "$root" && cargo build --release --quiet --bin palimpsest)
