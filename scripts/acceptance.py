@@ -247,7 +247,7 @@ def main():
             sys.exit(f"no bundle at {bundle}: the real archives live in ../shared/corpus")
         repo = os.path.join(work, os.path.basename(bundle)[: -len(".bundle")])
         if not os.path.exists(repo):
-            run(["git", "clone", "--quiet", bundle, repo])
+            run(["git", "-c", "init.defaultBranch=main", "clone", "--quiet", bundle, repo])
         repos.append(repo)
     index = os.path.join(work, "index")
     started = time.monotonic()

@@ -24,7 +24,7 @@ done
 
 name="$(basename "$bundle" .bundle)"
 repo="$work/$name"
-[ -d "$repo" ] || git clone --quiet "$bundle" "$repo"
+[ -d "$repo" ] || git -c init.defaultBranch=main clone --quiet "$bundle" "$repo"
 git -C "$repo" checkout --quiet --detach HEAD
 head="$(git -C "$repo" rev-parse HEAD)"
 

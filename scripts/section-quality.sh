@@ -16,7 +16,7 @@ repos=()
 for name in "$@"; do
   bundle="$corpus/${name%.bundle}.bundle"
   [ -f "$bundle" ] || { echo "no bundle at $bundle: the real archives live in ../shared/corpus" >&2; exit 1; }
-  git clone --quiet "$bundle" "$work/${name%.bundle}"
+  git -c init.defaultBranch=main clone --quiet "$bundle" "$work/${name%.bundle}"
   repos+=("$work/${name%.bundle}")
 done
 "$root/target/release/examples/section_quality" "${repos[@]}"
