@@ -140,6 +140,37 @@ fn stored_i64(doc: &TantivyDocument, field: Field) -> i64 {
         .unwrap_or_default()
 }
 
+/// A snippet that reads as text in a result list: Markdown line syntax (heading markers,
+/// setext underlines, thematic breaks, list bullets, bold markers) removed and whitespace,
+/// line breaks included, collapsed to single spaces. `<mark>` tags hold no whitespace, so
+/// they survive as they are.
+pub(crate) fn tidy_snippet(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    for line in html.lines() {
+        let mut text = line.trim();
+        let rule = text.len() >= 2 && text.chars().all(|c| "=-*_ ".contains(c));
+        if rule {
+            continue;
+        }
+        let hashes = text.len() - text.trim_start_matches('#').len();
+        if (1..=6).contains(&hashes) && text[hashes..].starts_with(' ') {
+            text = &text[hashes..];
+        }
+        for bullet in ["- ", "* ", "+ "] {
+            if let Some(rest) = text.strip_prefix(bullet) {
+                text = rest;
+            }
+        }
+        for word in text.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    out.replace("**", "").replace("__", "")
+}
+
 pub(crate) fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -246,12 +277,12 @@ impl Engine {
         let body = stored_str(&best, f.body);
         let mut snippet = snippets.snippet(&body);
         snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-        let snippet = if snippet.highlighted().is_empty() {
+        let snippet = tidy_snippet(&if snippet.highlighted().is_empty() {
             let cut: String = body.chars().take(SNIPPET_CHARS).collect();
             html_escape(cut.trim())
         } else {
             snippet.to_html()
-        };
+        });
         let (service, terms_type, collection) = (
             stored_str(&best, f.service),
             stored_str(&best, f.terms_type),
@@ -350,4 +381,22 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
             .then_with(|| a.best.cmp(&b.best))
     });
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tidy_snippet;
+
+    #[test]
+    fn snippets_lose_markdown_line_syntax_and_keep_marks() {
+        assert_eq!(
+            tidy_snippet(
+                "Birdsong <mark>Privacy</mark> Policy\n=======\n\n## What we **collect**\n\n- \
+                 your <mark>e-mail</mark>\n* * *\n#hashtag stays"
+            ),
+            "Birdsong <mark>Privacy</mark> Policy What we collect your <mark>e-mail</mark> \
+             #hashtag stays"
+        );
+        assert_eq!(tidy_snippet(""), "");
+    }
 }
