@@ -444,21 +444,34 @@ impl Engine {
 
     /// The source id of a document's latest version, from fast fields alone.
     pub(crate) fn latest_version_id(&self, searcher: &Searcher, key: &DocKey) -> Result<String> {
-        let Some(latest) = self.version_slots(searcher, key)?.pop() else {
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Version.as_str()),
+            ),
+            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
+        ]);
+        let latest = TopDocs::with_limit(1).order_by_u64_field("ordinal", tantivy::Order::Desc);
+        let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
+        let Some((_, address)) = searcher
+            .search(&query, &latest)
+            .map_err(SearchError::tantivy("cannot find the latest version"))?
+            .pop()
+        else {
             return Ok(String::new());
         };
         let column = searcher
-            .segment_reader(latest.address.segment_ord)
+            .segment_reader(address.segment_ord)
             .fast_fields()
             .str("version_id")
-            .map_err(SearchError::tantivy("cannot read fast fields"))?;
+            .map_err(internal)?;
         let mut id = String::new();
         if let Some(column) = column
-            && let Some(ord) = column.term_ords(latest.address.doc_id).next()
+            && let Some(ord) = column.term_ords(address.doc_id).next()
         {
             column
                 .ord_to_str(ord, &mut id)
-                .map_err(|e| SearchError::tantivy("cannot read fast fields")(e.into()))?;
+                .map_err(|e| internal(e.into()))?;
         }
         Ok(id)
     }
