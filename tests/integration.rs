@@ -65,6 +65,12 @@ fn show_at(engine: &Engine, v: &PolicyVersion) -> palimpsest_search::VersionResp
         .unwrap()
 }
 
+/// Every span ever in force, without grouping: the window with no bounds.
+const EVER: TimeMode = TimeMode::Between {
+    from: None,
+    to: None,
+};
+
 fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap()
 }
@@ -81,13 +87,7 @@ fn observe(engine: &Engine) -> String {
         let shown = show_at(engine, &v);
         out.push_str(&serde_json::to_string(&shown).unwrap());
     }
-    let mut all = request(
-        "*",
-        TimeMode::Between {
-            from: None,
-            to: None,
-        },
-    );
+    let mut all = request("*", EVER);
     all.limit = 100;
     let mut hits = engine.search(&all).unwrap().hits;
     hits.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
@@ -173,13 +173,7 @@ mod versions {
             .versions("Acme Cloud", "Terms of Service", None)
             .unwrap();
         assert_eq!(versions.versions.len(), 5);
-        let mut all = request(
-            "*",
-            TimeMode::Between {
-                from: None,
-                to: None,
-            },
-        );
+        let mut all = request("*", EVER);
         all.filters.services = vec!["Acme Cloud".into()];
         assert_eq!(engine.search(&all).unwrap().total, 8);
     }
@@ -306,15 +300,7 @@ mod search {
         assert_eq!(hit.spans, 2);
         assert_eq!(hit.valid_from, at("2023-01-10T09:00:00Z"));
         assert_eq!(hit.valid_to, None);
-        let plain = engine
-            .search(&request(
-                "spam",
-                TimeMode::Between {
-                    from: None,
-                    to: None,
-                },
-            ))
-            .unwrap();
+        let plain = engine.search(&request("spam", EVER)).unwrap();
         assert_eq!(plain.total, 2);
     }
 
@@ -394,13 +380,7 @@ mod search {
     #[test]
     fn facet_counts_equal_a_brute_force_count() {
         let (_dir, engine) = sample_engine();
-        for time in [
-            TimeMode::Current,
-            TimeMode::Between {
-                from: None,
-                to: None,
-            },
-        ] {
+        for time in [TimeMode::Current, EVER] {
             let mut r = request("*", time);
             r.limit = 100;
             let response = engine.search(&r).unwrap();
@@ -438,13 +418,7 @@ mod search {
     #[test]
     fn paging_is_stable_and_bounded() {
         let (_dir, engine) = sample_engine();
-        let mut r = request(
-            "*",
-            TimeMode::Between {
-                from: None,
-                to: None,
-            },
-        );
+        let mut r = request("*", EVER);
         r.limit = 5;
         let first = engine.search(&r).unwrap();
         r.offset = 5;

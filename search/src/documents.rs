@@ -377,22 +377,21 @@ impl Engine {
         searcher: &Searcher,
         key: &DocKey,
     ) -> Result<Vec<VersionRecord>> {
-        let query = BooleanQuery::new(vec![
+        self.version_slots(searcher, key)?
+            .into_iter()
+            .map(|slot| self.version_record(searcher, slot.address))
+            .collect()
+    }
+
+    /// The version records of one document.
+    fn versions_query(&self, key: &DocKey) -> BooleanQuery {
+        BooleanQuery::new(vec![
             (
                 Occur::Must,
                 term(self.fields.doc_type, DocType::Version.as_str()),
             ),
             (Occur::Must, term(self.fields.doc_key, &key.term_text())),
-        ]);
-        let docs = searcher
-            .search(&query, &DocSetCollector)
-            .map_err(SearchError::tantivy("cannot list versions"))?;
-        let mut records = docs
-            .into_iter()
-            .map(|address| self.version_record(searcher, address))
-            .collect::<Result<Vec<_>>>()?;
-        records.sort_by_key(|r| r.ordinal);
-        Ok(records)
+        ])
     }
 
     /// Where each version record of a document is, with its ordinal and instant read from
@@ -402,15 +401,8 @@ impl Engine {
         searcher: &Searcher,
         key: &DocKey,
     ) -> Result<Vec<VersionSlot>> {
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                term(self.fields.doc_type, DocType::Version.as_str()),
-            ),
-            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
-        ]);
         let docs = searcher
-            .search(&query, &DocSetCollector)
+            .search(&self.versions_query(key), &DocSetCollector)
             .map_err(SearchError::tantivy("cannot list versions"))?;
         let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
         let mut columns = HashMap::new();
@@ -444,17 +436,10 @@ impl Engine {
 
     /// The source id of a document's latest version, from fast fields alone.
     pub(crate) fn latest_version_id(&self, searcher: &Searcher, key: &DocKey) -> Result<String> {
-        let query = BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                term(self.fields.doc_type, DocType::Version.as_str()),
-            ),
-            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
-        ]);
         let latest = TopDocs::with_limit(1).order_by_u64_field("ordinal", tantivy::Order::Desc);
         let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
         let Some((_, address)) = searcher
-            .search(&query, &latest)
+            .search(&self.versions_query(key), &latest)
             .map_err(SearchError::tantivy("cannot find the latest version"))?
             .pop()
         else {
