@@ -168,6 +168,9 @@ def check_collection(tool, repo, collection, workers):
                 stats["deletions"] += 1
                 continue
             text = blob(commit, path)
+            if text is None:
+                problems.append(f"{service} / {terms_type} {commit}: no blob at {path}")
+                continue
             shown = tool.json("show", service, terms_type, "--collection", collection, "--version", commit)
             if "error" in shown:
                 problems.append(f"{service} / {terms_type} {commit}: show --version failed: {shown['error']}")
@@ -178,12 +181,13 @@ def check_collection(tool, repo, collection, workers):
             stats["rebuilt"] += 1
             texts.append(text)
             at = tool.json("show", service, terms_type, "--collection", collection, "--at", listed["versions"][i]["recorded_at"])
-            later_same_instant = any(t == stamp for _, t, *_ in history[i + 1 :])
+            # The last version recorded at this instant is the one in force at it.
+            in_force = [c for c, t, *_ in history if t == stamp][-1]
             if "error" in at:
                 problems.append(f"{service} / {terms_type} at {stamp}: show --at failed: {at['error']}")
             elif at["id"] == commit:
                 stats["at_exact"] += 1
-            elif later_same_instant:
+            elif at["id"] == in_force:
                 stats["at_tie"] += 1
             else:
                 problems.append(f"{service} / {terms_type}: show --at {listed['versions'][i]['recorded_at']} gave {at['id']}, expected {commit}")
