@@ -21,6 +21,10 @@ mod output;
 ///   palimpsest search '"personal data" AND advertising' --service Instagram
 ///   palimpsest search arbitration --as-of 2023-01-01
 ///   palimpsest show Instagram "Privacy Policy" --at 2025-06-01
+///   palimpsest changes arbitration --from 2024-01-01
+///   palimpsest history '"AI at Meta"' --service Instagram
+///   palimpsest trend arbitration --by year
+///   palimpsest diff Instagram "Privacy Policy" --from 2024-01-01 --to 2025-01-01
 ///   palimpsest serve --addr 127.0.0.1:7700
 #[derive(Debug, Parser)]
 #[command(name = "palimpsest", version, verbatim_doc_comment)]
@@ -42,9 +46,13 @@ pub struct Cli {
 enum Command {
     Index(commands::index::Args),
     Search(commands::search::Args),
+    Changes(commands::changes::Args),
+    History(commands::history::Args),
+    Trend(commands::trend::Args),
     Services(commands::services::Args),
     Versions(commands::versions::Args),
     Show(commands::show::Args),
+    Diff(commands::diff::Args),
     Stats(commands::stats::Args),
     Serve(commands::serve::Args),
 }
@@ -75,9 +83,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Index(args) => commands::index::run(&context, args),
         Command::Search(args) => commands::search::run(&context, args),
+        Command::Changes(args) => commands::changes::run(&context, args),
+        Command::History(args) => commands::history::run(&context, args),
+        Command::Trend(args) => commands::trend::run(&context, args),
         Command::Services(args) => commands::services::run(&context, args),
         Command::Versions(args) => commands::versions::run(&context, args),
         Command::Show(args) => commands::show::run(&context, args),
+        Command::Diff(args) => commands::diff::run(&context, args),
         Command::Stats(args) => commands::stats::run(&context, args),
         Command::Serve(args) => commands::serve::run(&context, args),
     };

@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
+use palimpsest_search::{DiffOp, DiffPart, FacetCount};
 use serde::Serialize;
 
 /// Whether an error is a closed stdout (`palimpsest search x | head`), which is not a failure.
@@ -68,6 +69,61 @@ impl Style {
             .replace("&amp;", "&");
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     }
+}
+
+impl Style {
+    /// A word diff: deletions in red and insertions in green on a terminal, otherwise
+    /// `[-deleted-]{+inserted+}` as `git diff --word-diff` prints them.
+    pub fn diff(&self, parts: &[DiffPart]) -> String {
+        let mut out = String::new();
+        for part in parts {
+            match (part.op, self.color) {
+                (DiffOp::Equal, _) => out.push_str(&part.text),
+                (DiffOp::Delete, true) => out.push_str(&self.wrap("9;31", &part.text)),
+                (DiffOp::Insert, true) => out.push_str(&self.wrap("32", &part.text)),
+                (DiffOp::Delete, false) => out.push_str(&format!("[-{}-]", part.text)),
+                (DiffOp::Insert, false) => out.push_str(&format!("{{+{}+}}", part.text)),
+            }
+        }
+        out
+    }
+
+    /// One facet as a dimmed line (`services: A (3), B (1)`), when it has several values.
+    pub fn facet(&self, name: &str, values: &[FacetCount]) {
+        if values.len() > 1 {
+            let list: Vec<String> = values
+                .iter()
+                .take(8)
+                .map(|f| {
+                    format!(
+                        "{} ({})",
+                        if f.value.is_empty() { "—" } else { &f.value },
+                        f.count
+                    )
+                })
+                .collect();
+            println!("{}", self.dim(&format!("{name}: {}", list.join(", "))));
+        }
+    }
+}
+
+/// A heading path for people.
+pub fn section(path: &[String]) -> String {
+    if path.is_empty() {
+        "(before the first heading)".to_owned()
+    } else {
+        path.join(" › ")
+    }
+}
+
+/// Indents every line of a text block.
+pub fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    text.trim_end()
+        .lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A byte count for people.

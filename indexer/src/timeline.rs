@@ -157,6 +157,7 @@ impl Timeline {
                     let mut span = old[i].take().expect("each span closes once");
                     span.record.valid_to = Some(version.recorded_at);
                     span.record.last_version = previous_id.clone();
+                    span.record.closed = Some(ordinal);
                     outcome.closed.push(span);
                 }
             }
@@ -176,6 +177,8 @@ impl Timeline {
                                 valid_to: None,
                                 first_version: version.source_id.clone(),
                                 last_version: None,
+                                opened: ordinal,
+                                closed: None,
                             },
                             persisted: false,
                         }

@@ -1,8 +1,8 @@
 //! The two kinds of stored documents, and their conversion to and from Tantivy documents.
 
 use crate::{
-    DocKey, DocType, IndexFields, OPEN_END, Section, SpanId, Timestamp, VersionKind, path_hash,
-    section_key,
+    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, Timestamp, VersionKind,
+    content_hash, path_hash, section_key,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -41,6 +41,9 @@ pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> T
     );
     doc.add_u64(fields.year, span.valid_from.year().max(0) as u64);
     doc.add_text(fields.first_version, &span.first_version);
+    doc.add_u64(fields.opened, span.opened);
+    doc.add_u64(fields.closed, span.closed.unwrap_or(OPEN_ORDINAL));
+    doc.add_u64(fields.content_hash, content_hash(&span.section));
     if let Some(last) = &span.last_version {
         doc.add_text(fields.last_version, last);
     }
@@ -96,7 +99,15 @@ pub fn span_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
     let valid_to = instant(doc, fields.valid_to, "valid_to")?;
+    let ordinal = |field, name| {
+        doc.get_first(field)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| missing(name))
+    };
+    let closed = ordinal(fields.closed, "closed")?;
     Ok(SpanRecord {
+        opened: ordinal(fields.opened, "opened")?,
+        closed: (closed != OPEN_ORDINAL).then_some(closed),
         id: SpanId(
             doc.get_first(fields.span_id)
                 .and_then(|v| v.as_u64())

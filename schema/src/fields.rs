@@ -14,6 +14,9 @@ pub const TOKENIZER: &str = "palimpsest";
 /// `valid_from <= T < valid_to` holds for every `T` after `valid_from`.
 pub const OPEN_END: i64 = i64::MAX;
 
+/// `closed` of a span still in force.
+pub const OPEN_ORDINAL: u64 = u64::MAX;
+
 /// The two kinds of documents stored in the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocType {
@@ -97,6 +100,12 @@ pub struct IndexFields {
     pub year: Field,
     /// Span: source id of the first version that has it.
     pub first_version: Field,
+    /// Span: ordinal of the version that opened it.
+    pub opened: Field,
+    /// Span: ordinal of the version that closed it, or [`OPEN_ORDINAL`] while in force.
+    pub closed: Field,
+    /// Span: [`crate::content_hash`] of its section, fast, to tell moved sections.
+    pub content_hash: Field,
     /// Span: source id of the last version that has it (empty while in force).
     pub last_version: Field,
     /// Version record: Unix seconds of `recorded_at`.
@@ -143,6 +152,9 @@ impl IndexFields {
         let valid_to = builder.add_i64_field("valid_to", INDEXED | FAST | STORED);
         let year = builder.add_u64_field("year", FAST);
         let first_version = builder.add_text_field("first_version", STORED);
+        let opened = builder.add_u64_field("opened", FAST | STORED);
+        let closed = builder.add_u64_field("closed", FAST | STORED);
+        let content_hash = builder.add_u64_field("content_hash", FAST);
         let last_version = builder.add_text_field("last_version", STORED);
         let recorded_at = builder.add_i64_field("recorded_at", INDEXED | FAST | STORED);
         let ordinal = builder.add_u64_field("ordinal", FAST | STORED);
@@ -168,6 +180,9 @@ impl IndexFields {
             valid_to,
             year,
             first_version,
+            opened,
+            closed,
+            content_hash,
             last_version,
             recorded_at,
             ordinal,

@@ -25,10 +25,11 @@ mod version;
 pub use documents::{span_document, span_from_document, version_document, version_from_document};
 pub use error::SchemaError;
 pub use fields::{
-    DocType, IndexFields, OPEN_END, TOKENIZER, index_bytes, register_tokenizer, section_key,
+    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, TOKENIZER, index_bytes, register_tokenizer,
+    section_key,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
 pub use time::Timestamp;
 pub use version::{
-    PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, path_hash,
+    PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash, path_hash,
 };

@@ -119,6 +119,20 @@ impl DocKey {
         )
     }
 
+    /// Reads a key back from [`DocKey::term_text`].
+    pub fn from_term_text(text: &str) -> Result<DocKey, SchemaError> {
+        let mut parts = text.split('\u{1f}');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(collection), Some(service), Some(terms_type), None) => {
+                DocKey::new(collection, service, terms_type)
+            }
+            _ => Err(SchemaError::Inconsistent(format!(
+                "`{}` is not a document key",
+                text.escape_debug()
+            ))),
+        }
+    }
+
     /// A stable 64-bit hash of the key, kept in a fast field for grouping.
     pub fn hash64(&self) -> u64 {
         xxhash_rust::xxh3::xxh3_64(self.term_text().as_bytes())
@@ -146,5 +160,13 @@ mod tests {
         }
         assert!(ServiceId::new("Acme Cloud").is_ok());
         assert!(TermsType::new("Terms of Service").is_ok());
+    }
+
+    #[test]
+    fn keys_round_trip_through_their_term_text() {
+        let key = DocKey::new("sample", "Acme Cloud", "Terms of Service").unwrap();
+        assert_eq!(DocKey::from_term_text(&key.term_text()).unwrap(), key);
+        assert!(DocKey::from_term_text("a\u{1f}b").is_err());
+        assert!(DocKey::from_term_text("a\u{1f}b\u{1f}c\u{1f}d").is_err());
     }
 }

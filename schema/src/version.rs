@@ -95,6 +95,11 @@ pub struct SpanRecord {
     pub first_version: String,
     /// Source id of the last version that has it; `None` while in force.
     pub last_version: Option<String>,
+    /// Ordinal of the first version that has it (the version that opened it).
+    pub opened: u64,
+    /// Ordinal of the first later version without it (the version that closed it); `None`
+    /// while in force.
+    pub closed: Option<u64>,
 }
 
 /// A version as it is written to the index: metadata and the ordered ids of its spans.
@@ -133,6 +138,38 @@ pub fn path_hash(path: &[String]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(joined.as_bytes())
 }
 
+/// A stable 64-bit hash of a section's content without its heading line: equal for a section
+/// that keeps its text under a renamed or moved heading. 0 for a section with no content
+/// besides its heading (such sections are not matched by content).
+pub fn content_hash(section: &Section) -> u64 {
+    let mut lines = section.text.lines().skip_while(|l| l.trim().is_empty());
+    let mut body: Vec<&str> = Vec::new();
+    if section.path.is_empty() {
+        body.extend(lines);
+    } else {
+        lines.next();
+        let mut rest = lines.peekable();
+        if rest.peek().is_some_and(|l| is_setext_underline(l)) {
+            rest.next();
+        }
+        body.extend(rest);
+    }
+    let mut normalized = String::new();
+    for word in body.iter().flat_map(|l| l.split_whitespace()) {
+        normalized.push_str(word);
+        normalized.push(' ');
+    }
+    if normalized.is_empty() {
+        return 0;
+    }
+    xxhash_rust::xxh3::xxh3_64(normalized.as_bytes()).max(1)
+}
+
+fn is_setext_underline(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && (t.chars().all(|c| c == '=') || t.chars().all(|c| c == '-'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +185,27 @@ mod tests {
             assert_eq!(kind.as_str().parse::<VersionKind>().unwrap(), kind);
         }
         assert!("update".parse::<VersionKind>().is_err());
+    }
+
+    #[test]
+    fn content_hash_ignores_the_heading_line() {
+        let section = |path: &[&str], text: &str| Section {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            text: text.into(),
+        };
+        let a = content_hash(&section(
+            &["Termination"],
+            "## Termination\n\nWe may end it.\n",
+        ));
+        let b = content_hash(&section(
+            &["Ending"],
+            "Ending\n------\n\nWe  may end it.\n\n",
+        ));
+        let c = content_hash(&section(&["Ending"], "## Ending\n\nWe may not end it.\n"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(content_hash(&section(&["Empty"], "## Empty\n\n")), 0);
+        assert_ne!(content_hash(&section(&[], "Preamble.\n")), 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use palimpsest_schema::{
-    DocKey, DocType, SpanId, Timestamp, VersionKind, VersionRecord, span_from_document,
+    DocKey, DocType, SpanId, SpanRecord, Timestamp, VersionKind, VersionRecord, span_from_document,
     version_from_document,
 };
 use serde::Serialize;
@@ -140,9 +140,9 @@ pub struct ShowRequest {
 /// A version record's address and the fast-field facts that choose it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct VersionSlot {
-    address: DocAddress,
-    ordinal: u64,
-    recorded_at: i64,
+    pub address: DocAddress,
+    pub ordinal: u64,
+    pub recorded_at: i64,
 }
 
 /// Per-document facts read from fast fields of version records.
@@ -263,7 +263,7 @@ impl Engine {
     }
 
     /// Finds the document a user means: exact names first, then case-insensitive ones.
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         searcher: &Searcher,
         service: &str,
@@ -437,28 +437,14 @@ impl Engine {
     /// The source id of a document's latest version, from fast fields alone.
     pub(crate) fn latest_version_id(&self, searcher: &Searcher, key: &DocKey) -> Result<String> {
         let latest = TopDocs::with_limit(1).order_by_u64_field("ordinal", tantivy::Order::Desc);
-        let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
-        let Some((_, address)) = searcher
+        match searcher
             .search(&self.versions_query(key), &latest)
             .map_err(SearchError::tantivy("cannot find the latest version"))?
             .pop()
-        else {
-            return Ok(String::new());
-        };
-        let column = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .str("version_id")
-            .map_err(internal)?;
-        let mut id = String::new();
-        if let Some(column) = column
-            && let Some(ord) = column.term_ords(address.doc_id).next()
         {
-            column
-                .ord_to_str(ord, &mut id)
-                .map_err(|e| internal(e.into()))?;
+            Some((_, address)) => self.version_id_at(searcher, address),
+            None => Ok(String::new()),
         }
-        Ok(id)
     }
 
     fn version_record(&self, searcher: &Searcher, address: DocAddress) -> Result<VersionRecord> {
@@ -508,8 +494,21 @@ impl Engine {
             &request.terms_type,
             request.collection.as_deref(),
         )?;
-        if let Some(id) = &request.version {
-            let records = self.version_records(&searcher, &key)?;
+        let record = self.pick_record(&searcher, &key, request.at, request.version.as_deref())?;
+        self.version_response(&searcher, &key, &record)
+    }
+
+    /// The version of a document named by a source id (or unique prefix), else the one in
+    /// force at `at`, else the latest.
+    pub(crate) fn pick_record(
+        &self,
+        searcher: &Searcher,
+        key: &DocKey,
+        at: Option<Timestamp>,
+        version: Option<&str>,
+    ) -> Result<VersionRecord> {
+        if let Some(id) = version {
+            let records = self.version_records(searcher, key)?;
             let record = find_version(&records, id).map_err(|message| match message {
                 VersionLookup::Invalid(message) => SearchError::InvalidParameter {
                     name: "version",
@@ -519,10 +518,10 @@ impl Engine {
                     message: format!("{key} has no version `{id}`"),
                 },
             })?;
-            return self.version_response(&searcher, &key, record);
+            return Ok(record.clone());
         }
-        let slots = self.version_slots(&searcher, &key)?;
-        let slot = match request.at {
+        let slots = self.version_slots(searcher, key)?;
+        let slot = match at {
             None => slots.last(),
             Some(at) => slots.iter().rev().find(|s| s.recorded_at <= at.as_unix()),
         };
@@ -535,12 +534,11 @@ impl Engine {
             return Err(SearchError::NotFound {
                 message: format!(
                     "{key} has no version at {}: it was first recorded at {first}",
-                    request.at.map(|t| t.to_string()).unwrap_or_default()
+                    at.map(|t| t.to_string()).unwrap_or_default()
                 ),
             });
         };
-        let record = self.version_record(&searcher, slot.address)?;
-        self.version_response(&searcher, &key, &record)
+        self.version_record(searcher, slot.address)
     }
 
     fn version_response(
@@ -570,26 +568,41 @@ impl Engine {
     }
 
     fn rebuild(&self, searcher: &Searcher, spans: &[SpanId]) -> Result<String> {
-        let mut content = String::new();
-        for id in spans {
-            let query = TermQuery::new(
-                Term::from_field_u64(self.fields.span_id, id.0),
-                IndexRecordOption::Basic,
-            );
-            let hits = searcher
-                .search(&query, &TopDocs::with_limit(1).order_by_score())
-                .map_err(SearchError::tantivy("cannot look up span"))?;
-            let Some((_, address)) = hits.first() else {
-                return Err(SearchError::Schema(
-                    palimpsest_schema::SchemaError::Inconsistent(format!("span {id} is missing")),
-                ));
-            };
-            let doc = searcher
-                .doc(*address)
-                .map_err(SearchError::tantivy("cannot read span"))?;
-            content.push_str(&span_from_document(&self.fields, &doc)?.section.text);
-        }
-        Ok(content)
+        Ok(self
+            .load_spans(searcher, spans)?
+            .into_iter()
+            .map(|s| s.section.text)
+            .collect())
+    }
+
+    /// The stored spans with these ids, in the same order.
+    pub(crate) fn load_spans(
+        &self,
+        searcher: &Searcher,
+        ids: &[SpanId],
+    ) -> Result<Vec<SpanRecord>> {
+        ids.iter()
+            .map(|id| {
+                let query = TermQuery::new(
+                    Term::from_field_u64(self.fields.span_id, id.0),
+                    IndexRecordOption::Basic,
+                );
+                let hits = searcher
+                    .search(&query, &TopDocs::with_limit(1).order_by_score())
+                    .map_err(SearchError::tantivy("cannot look up span"))?;
+                let Some((_, address)) = hits.first() else {
+                    return Err(SearchError::Schema(
+                        palimpsest_schema::SchemaError::Inconsistent(format!(
+                            "span {id} is missing"
+                        )),
+                    ));
+                };
+                let doc = searcher
+                    .doc(*address)
+                    .map_err(SearchError::tantivy("cannot read span"))?;
+                Ok(span_from_document(&self.fields, &doc)?)
+            })
+            .collect()
     }
 
     /// Index statistics.

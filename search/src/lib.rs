@@ -14,19 +14,33 @@
 //! ```
 #![warn(missing_docs)]
 
+mod changes;
 mod collectors;
+mod compare;
+mod diff;
 mod documents;
 mod engine;
 mod error;
+mod facts;
+mod feed;
+mod history;
 mod query;
 mod request;
 mod search;
 
+pub use changes::{Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse};
+pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
+pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{
     DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse, VersionEntry,
     VersionResponse, VersionsResponse,
 };
 pub use engine::Engine;
 pub use error::{ErrorKind, SearchError};
+pub use feed::{FeedInfo, encode_component};
+pub use history::{
+    DocumentHistory, HistoryRequest, HistoryResponse, Interval, TrendBucket, TrendPoint,
+    TrendRequest, TrendResponse,
+};
 pub use request::{Filters, Limits, SearchRequest, TimeMode};
 pub use search::{FacetCount, Facets, Hit, SearchResponse};

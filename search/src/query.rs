@@ -69,7 +69,7 @@ fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {
     }
 }
 
-fn i64_range(field: Field, lower: Bound<i64>, upper: Bound<i64>) -> Box<dyn Query> {
+pub(crate) fn i64_range(field: Field, lower: Bound<i64>, upper: Bound<i64>) -> Box<dyn Query> {
     let map = |b: Bound<i64>| match b {
         Bound::Included(v) => Bound::Included(Term::from_field_i64(field, v)),
         Bound::Excluded(v) => Bound::Excluded(Term::from_field_i64(field, v)),
@@ -92,14 +92,14 @@ fn prefix_regex(prefix: &str) -> String {
     pattern
 }
 
-/// The filter and time clauses every span search adds to its text query.
-pub(crate) fn span_clauses(
+/// Documents of one type that pass the service, terms type and collection filters.
+pub(crate) fn document_clauses(
     fields: &IndexFields,
+    doc_type: DocType,
     filters: &Filters,
-    time: TimeMode,
-) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+) -> Vec<(Occur, Box<dyn Query>)> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-        vec![(Occur::Must, term(fields.doc_type, DocType::Span.as_str()))];
+        vec![(Occur::Must, term(fields.doc_type, doc_type.as_str()))];
     for (field, values) in [
         (fields.service, &filters.services),
         (fields.terms_type, &filters.terms_types),
@@ -109,17 +109,36 @@ pub(crate) fn span_clauses(
             clauses.push((Occur::Must, q));
         }
     }
-    let levels: Vec<&str> = filters
-        .section
+    clauses
+}
+
+/// The section filter: spans whose heading path starts with `section` (none when empty).
+pub(crate) fn section_clause(
+    fields: &IndexFields,
+    section: &[String],
+) -> Result<Option<Box<dyn Query>>> {
+    let levels: Vec<&str> = section
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    if !levels.is_empty() {
-        let regex =
-            RegexQuery::from_pattern(&prefix_regex(&section_key(&levels)), fields.section_key)
-                .map_err(|e| SearchError::parameter("section", e.to_string()))?;
-        clauses.push((Occur::Must, Box::new(regex)));
+    if levels.is_empty() {
+        return Ok(None);
+    }
+    let regex = RegexQuery::from_pattern(&prefix_regex(&section_key(&levels)), fields.section_key)
+        .map_err(|e| SearchError::parameter("section", e.to_string()))?;
+    Ok(Some(Box::new(regex)))
+}
+
+/// The filter and time clauses every span search adds to its text query.
+pub(crate) fn span_clauses(
+    fields: &IndexFields,
+    filters: &Filters,
+    time: TimeMode,
+) -> Result<Vec<(Occur, Box<dyn Query>)>> {
+    let mut clauses = document_clauses(fields, DocType::Span, filters);
+    if let Some(section) = section_clause(fields, &filters.section)? {
+        clauses.push((Occur::Must, section));
     }
     match time {
         TimeMode::Current => clauses.push((

@@ -94,33 +94,23 @@ impl SearchRequest {
 
     /// Checks the request against `limits`.
     pub fn validate(&self, limits: &Limits) -> Result<()> {
-        if self.limit == 0 || self.limit > limits.max_limit {
-            return Err(SearchError::parameter(
-                "limit",
-                format!("must be between 1 and {}", limits.max_limit),
-            ));
-        }
-        if self.offset.saturating_add(self.limit) > limits.max_window {
-            return Err(SearchError::parameter(
-                "offset",
-                format!(
-                    "offset + limit must be at most {}; narrow the query or the filters",
-                    limits.max_window
-                ),
-            ));
-        }
+        validate_page(self.limit, self.offset, limits)?;
         if let TimeMode::Between {
             from: Some(from),
             to: Some(to),
         } = self.time
-            && from >= to
         {
-            return Err(SearchError::parameter(
-                "from",
-                format!("{from} is not before `to` {to}"),
-            ));
+            validate_window(from, to)?;
         }
-        let section_bytes: usize = self.filters.section.iter().map(String::len).sum();
+        self.filters.validate(limits)?;
+        validate_query(&self.query, limits)
+    }
+}
+
+impl Filters {
+    /// Checks the section prefix against `limits`.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        let section_bytes: usize = self.section.iter().map(String::len).sum();
         if section_bytes > limits.max_query_bytes {
             return Err(SearchError::parameter(
                 "section",
@@ -130,14 +120,45 @@ impl SearchRequest {
                 ),
             ));
         }
-        if self.filters.section.len() > MAX_SECTION_LEVELS {
+        if self.section.len() > MAX_SECTION_LEVELS {
             return Err(SearchError::parameter(
                 "section",
                 format!("at most {MAX_SECTION_LEVELS} heading levels"),
             ));
         }
-        validate_query(&self.query, limits)
+        Ok(())
     }
+}
+
+/// Checks a page: `limit` from 1 to the maximum, `offset + limit` within the window.
+pub(crate) fn validate_page(limit: usize, offset: usize, limits: &Limits) -> Result<()> {
+    if limit == 0 || limit > limits.max_limit {
+        return Err(SearchError::parameter(
+            "limit",
+            format!("must be between 1 and {}", limits.max_limit),
+        ));
+    }
+    if offset.saturating_add(limit) > limits.max_window {
+        return Err(SearchError::parameter(
+            "offset",
+            format!(
+                "offset + limit must be at most {}; narrow the query or the filters",
+                limits.max_window
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a window's start comes before its end.
+pub(crate) fn validate_window(from: Timestamp, to: Timestamp) -> Result<()> {
+    if from >= to {
+        return Err(SearchError::parameter(
+            "from",
+            format!("{from} is not before `to` {to}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Deepest heading path a section filter may name (Markdown has 6 levels; clause numbers

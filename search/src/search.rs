@@ -95,7 +95,7 @@ pub struct SearchResponse {
     pub facets: Facets,
 }
 
-fn sorted(counts: HashMap<String, u64>) -> Vec<FacetCount> {
+pub(crate) fn sorted(counts: HashMap<String, u64>) -> Vec<FacetCount> {
     let mut list: Vec<FacetCount> = counts
         .into_iter()
         .map(|(value, count)| FacetCount { value, count })

@@ -1,22 +1,58 @@
 //! One file per command; each `run` converts its arguments and makes one library call.
 
+pub mod changes;
+pub mod diff;
+pub mod history;
 pub mod index;
 pub mod search;
 pub mod serve;
 pub mod services;
 pub mod show;
 pub mod stats;
+pub mod trend;
 pub mod versions;
 
 use anyhow::Context as _;
 use palimpsest_schema::Timestamp;
-use palimpsest_search::Engine;
+use palimpsest_search::{Engine, Filters};
 
 use crate::Context;
 
 /// Parses a date argument: RFC 3339 or `YYYY-MM-DD`.
 pub fn parse_time(value: &str) -> Result<Timestamp, String> {
     Timestamp::parse(value).map_err(|e| e.to_string())
+}
+
+/// The filters every search-like command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only this service (repeatable).
+    #[arg(long = "service", value_name = "NAME")]
+    services: Vec<String>,
+    /// Only this terms type, e.g. "Privacy Policy" (repeatable).
+    #[arg(long = "terms-type", value_name = "TYPE")]
+    terms_types: Vec<String>,
+    /// Only this collection (repeatable).
+    #[arg(long = "collection", value_name = "NAME")]
+    collections: Vec<String>,
+    /// Only sections under this heading path, levels separated by " > "; case-insensitive,
+    /// the last level may be the start of a heading: --section "Your data > Shar".
+    #[arg(long, value_name = "PREFIX")]
+    section: Option<String>,
+}
+
+impl From<FilterArgs> for Filters {
+    fn from(args: FilterArgs) -> Filters {
+        Filters {
+            services: args.services,
+            terms_types: args.terms_types,
+            collections: args.collections,
+            section: args
+                .section
+                .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// Opens the index for reading; the default index is built from the sample on first use.

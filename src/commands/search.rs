@@ -1,7 +1,7 @@
 //! `palimpsest search`: find sections.
 
 use palimpsest_schema::Timestamp;
-use palimpsest_search::{Filters, SearchRequest, SearchResponse, TimeMode};
+use palimpsest_search::{SearchRequest, SearchResponse, TimeMode};
 
 use crate::Context;
 use crate::output::{self, Style};
@@ -20,19 +20,8 @@ use crate::output::{self, Style};
 pub struct Args {
     /// The query.
     query: String,
-    /// Only this service (repeatable).
-    #[arg(long = "service", value_name = "NAME")]
-    services: Vec<String>,
-    /// Only this terms type, e.g. "Privacy Policy" (repeatable).
-    #[arg(long = "terms-type", value_name = "TYPE")]
-    terms_types: Vec<String>,
-    /// Only this collection (repeatable).
-    #[arg(long = "collection", value_name = "NAME")]
-    collections: Vec<String>,
-    /// Only sections under this heading path, levels separated by " > "; case-insensitive,
-    /// the last level may be the start of a heading: --section "Your data > Shar".
-    #[arg(long, value_name = "PREFIX")]
-    section: Option<String>,
+    #[command(flatten)]
+    filters: super::FilterArgs,
     /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
     #[arg(long, value_name = "T", value_parser = super::parse_time, conflicts_with_all = ["from", "to", "history"])]
     as_of: Option<Timestamp>,
@@ -63,15 +52,7 @@ impl Args {
         };
         SearchRequest {
             query: self.query,
-            filters: Filters {
-                services: self.services,
-                terms_types: self.terms_types,
-                collections: self.collections,
-                section: self
-                    .section
-                    .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
-                    .unwrap_or_default(),
-            },
+            filters: self.filters.into(),
             time,
             limit: self.limit,
             offset: self.offset,
@@ -112,11 +93,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         style.bold(&response.total.to_string())
     );
     for (i, hit) in response.hits.iter().enumerate() {
-        let path = if hit.section.is_empty() {
-            "(before the first heading)".to_owned()
-        } else {
-            hit.section.join(" › ")
-        };
+        let path = output::section(&hit.section);
         let until = hit
             .valid_to
             .map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
@@ -154,28 +131,12 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
             ))
         );
     }
-    let facet = |name: &str, values: &[palimpsest_search::FacetCount]| {
-        if values.len() > 1 {
-            let list: Vec<String> = values
-                .iter()
-                .take(8)
-                .map(|f| {
-                    format!(
-                        "{} ({})",
-                        if f.value.is_empty() { "—" } else { &f.value },
-                        f.count
-                    )
-                })
-                .collect();
-            println!("{}", style.dim(&format!("{name}: {}", list.join(", "))));
-        }
-    };
     if response.total > 0 {
         println!();
-        facet("services", &response.facets.service);
-        facet("terms types", &response.facets.terms_type);
-        facet("collections", &response.facets.collection);
-        facet("sections", &response.facets.section);
-        facet("years", &response.facets.year);
+        style.facet("services", &response.facets.service);
+        style.facet("terms types", &response.facets.terms_type);
+        style.facet("collections", &response.facets.collection);
+        style.facet("sections", &response.facets.section);
+        style.facet("years", &response.facets.year);
     }
 }

@@ -1,0 +1,293 @@
+//! Facts about spans and version records read from fast fields alone, without loading stored
+//! documents: the material of change lists, phrase histories, trends and diffs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use palimpsest_schema::{DocKey, DocType, VersionKind};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, StrColumn};
+use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+
+use crate::engine::Engine;
+use crate::error::{Result, SearchError};
+use crate::query::document_clauses;
+use crate::request::Filters;
+
+/// A span as the time-travel operations see it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpanFact {
+    pub address: DocAddress,
+    pub score: Score,
+    pub doc_hash: u64,
+    pub path_hash: u64,
+    pub content_hash: u64,
+    /// Ordinal of the version that opened it.
+    pub opened: u64,
+    /// Ordinal of the version that closed it, or `OPEN_ORDINAL`.
+    pub closed: u64,
+    pub valid_from: i64,
+    pub valid_to: i64,
+}
+
+/// Collects every matching span with its [`SpanFact`].
+pub(crate) struct SpanFacts {
+    /// Whether scores are needed (a text query ranks the results).
+    pub scoring: bool,
+}
+
+pub(crate) struct SpanFactSegment {
+    segment: SegmentOrdinal,
+    columns: [Column<u64>; 5],
+    valid_from: Column<i64>,
+    valid_to: Column<i64>,
+    facts: Vec<SpanFact>,
+}
+
+impl Collector for SpanFacts {
+    type Fruit = Vec<SpanFact>;
+    type Child = SpanFactSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SpanFactSegment> {
+        let fast = reader.fast_fields();
+        Ok(SpanFactSegment {
+            segment,
+            columns: [
+                fast.u64("doc_hash")?,
+                fast.u64("path_hash")?,
+                fast.u64("content_hash")?,
+                fast.u64("opened")?,
+                fast.u64("closed")?,
+            ],
+            valid_from: fast.i64("valid_from")?,
+            valid_to: fast.i64("valid_to")?,
+            facts: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scoring
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<SpanFact>>) -> tantivy::Result<Vec<SpanFact>> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for SpanFactSegment {
+    type Fruit = Vec<SpanFact>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let [doc_hash, path_hash, content_hash, opened, closed] =
+            self.columns.each_ref().map(|c| c.first(doc).unwrap_or(0));
+        self.facts.push(SpanFact {
+            address: DocAddress::new(self.segment, doc),
+            score,
+            doc_hash,
+            path_hash,
+            content_hash,
+            opened,
+            closed,
+            valid_from: self.valid_from.first(doc).unwrap_or(0),
+            valid_to: self.valid_to.first(doc).unwrap_or(0),
+        });
+    }
+
+    fn harvest(self) -> Vec<SpanFact> {
+        self.facts
+    }
+}
+
+/// A version record as the time-travel operations see it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct VersionFact {
+    pub address: DocAddress,
+    pub doc_hash: u64,
+    pub ordinal: u64,
+    pub recorded_at: i64,
+    pub kind: VersionKind,
+}
+
+/// Version records and the documents they belong to, named.
+#[derive(Debug, Default)]
+pub(crate) struct VersionTable {
+    /// By document hash, in ordinal order.
+    pub by_doc: HashMap<u64, Vec<VersionFact>>,
+    /// Document hash to key.
+    pub keys: HashMap<u64, DocKey>,
+}
+
+impl VersionTable {
+    /// The version of a document with this ordinal.
+    pub fn get(&self, doc_hash: u64, ordinal: u64) -> Option<&VersionFact> {
+        let versions = self.by_doc.get(&doc_hash)?;
+        versions
+            .binary_search_by_key(&ordinal, |v| v.ordinal)
+            .ok()
+            .map(|i| &versions[i])
+    }
+
+    /// The latest version of a document.
+    pub fn latest(&self, doc_hash: u64) -> Option<&VersionFact> {
+        self.by_doc.get(&doc_hash)?.last()
+    }
+}
+
+struct VersionFacts;
+
+struct VersionFactSegment {
+    segment: SegmentOrdinal,
+    doc_hash: Column<u64>,
+    ordinal: Column<u64>,
+    recorded_at: Column<i64>,
+    kinds: Option<StrColumn>,
+    kind_of_ord: Vec<Option<VersionKind>>,
+    keys: Option<StrColumn>,
+    key_ords: BTreeMap<u64, u64>,
+    facts: Vec<VersionFact>,
+}
+
+type VersionFruit = (Vec<VersionFact>, HashMap<u64, String>);
+
+impl Collector for VersionFacts {
+    type Fruit = VersionFruit;
+    type Child = VersionFactSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<VersionFactSegment> {
+        let fast = reader.fast_fields();
+        let kinds = fast.str("version_kind")?;
+        let mut kind_of_ord = Vec::new();
+        if let Some(column) = &kinds {
+            let mut name = String::new();
+            for ord in 0..column.num_terms() as u64 {
+                name.clear();
+                column.ord_to_str(ord, &mut name)?;
+                kind_of_ord.push(name.parse().ok());
+            }
+        }
+        Ok(VersionFactSegment {
+            segment,
+            doc_hash: fast.u64("doc_hash")?,
+            ordinal: fast.u64("ordinal")?,
+            recorded_at: fast.i64("recorded_at")?,
+            kinds,
+            kind_of_ord,
+            keys: fast.str("doc_key")?,
+            key_ords: BTreeMap::new(),
+            facts: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<VersionFruit>) -> tantivy::Result<VersionFruit> {
+        let mut all = (Vec::new(), HashMap::new());
+        for (facts, keys) in fruits {
+            all.0.extend(facts);
+            all.1.extend(keys);
+        }
+        Ok(all)
+    }
+}
+
+impl SegmentCollector for VersionFactSegment {
+    type Fruit = VersionFruit;
+
+    fn collect(&mut self, doc: DocId, _: Score) {
+        let kind = self
+            .kinds
+            .as_ref()
+            .and_then(|c| c.term_ords(doc).next())
+            .and_then(|ord| self.kind_of_ord.get(ord as usize).copied().flatten());
+        let (Some(doc_hash), Some(ordinal), Some(recorded_at), Some(kind)) = (
+            self.doc_hash.first(doc),
+            self.ordinal.first(doc),
+            self.recorded_at.first(doc),
+            kind,
+        ) else {
+            return;
+        };
+        if let Some(ord) = self.keys.as_ref().and_then(|c| c.term_ords(doc).next()) {
+            self.key_ords.entry(ord).or_insert(doc_hash);
+        }
+        self.facts.push(VersionFact {
+            address: DocAddress::new(self.segment, doc),
+            doc_hash,
+            ordinal,
+            recorded_at,
+            kind,
+        });
+    }
+
+    fn harvest(self) -> VersionFruit {
+        let mut keys = HashMap::new();
+        if let Some(column) = &self.keys {
+            // Named in ordinal order: each dictionary block is decompressed once.
+            let ords: Vec<u64> = self.key_ords.keys().copied().collect();
+            let mut hashes = self.key_ords.values();
+            let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                if let Some(hash) = hashes.next() {
+                    keys.insert(*hash, String::from_utf8_lossy(bytes).into_owned());
+                }
+            });
+        }
+        (self.facts, keys)
+    }
+}
+
+impl Engine {
+    /// The version records of the documents that pass `filters`, plus any `extra` clauses
+    /// (a window on `recorded_at`, say).
+    pub(crate) fn version_table(
+        &self,
+        searcher: &Searcher,
+        filters: &Filters,
+        extra: Vec<(Occur, Box<dyn Query>)>,
+    ) -> Result<VersionTable> {
+        let mut clauses = document_clauses(&self.fields, DocType::Version, filters);
+        clauses.extend(extra);
+        let (facts, keys) = searcher
+            .search(&BooleanQuery::new(clauses), &VersionFacts)
+            .map_err(SearchError::tantivy("cannot list versions"))?;
+        let mut table = VersionTable::default();
+        for fact in facts {
+            table.by_doc.entry(fact.doc_hash).or_default().push(fact);
+        }
+        for versions in table.by_doc.values_mut() {
+            versions.sort_by_key(|v| v.ordinal);
+        }
+        for (hash, text) in keys {
+            table.keys.insert(hash, DocKey::from_term_text(&text)?);
+        }
+        Ok(table)
+    }
+
+    /// Reads a version record's source id from its fast field.
+    pub(crate) fn version_id_at(&self, searcher: &Searcher, address: DocAddress) -> Result<String> {
+        let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
+        let column = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .str("version_id")
+            .map_err(internal)?;
+        let mut id = String::new();
+        if let Some(column) = column
+            && let Some(ord) = column.term_ords(address.doc_id).next()
+        {
+            column
+                .ord_to_str(ord, &mut id)
+                .map_err(|e| internal(e.into()))?;
+        }
+        Ok(id)
+    }
+}

@@ -1,0 +1,160 @@
+//! A change list as an Atom feed (RFC 4287): one entry per change, with a stable id, so that
+//! any change search can be subscribed to.
+
+use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
+use palimpsest_schema::Timestamp;
+
+use crate::changes::{Change, ChangesResponse};
+use crate::compare::{ChangeKind, DiffOp};
+use crate::search::html_escape;
+
+/// Where a feed lives, for its id and links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedInfo {
+    /// Human title, e.g. `Changes mentioning "arbitration"`.
+    pub title: String,
+    /// The feed's own URL (its id and `rel="self"` link).
+    pub self_url: String,
+    /// Base URL of the API, without a trailing slash (`http://localhost:8080`), for links to
+    /// versions; empty for relative links.
+    pub base_url: String,
+}
+
+fn date_time(at: Timestamp) -> FixedDateTime {
+    FixedDateTime::parse_from_rfc3339(&at.to_string()).unwrap_or_default()
+}
+
+/// Percent-encodes a URL path segment or query value (everything but unreserved characters).
+pub fn encode_component(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// The change rendered as HTML: a word diff with `<del>` and `<ins>`, or the added or removed
+/// text.
+fn content_html(change: &Change) -> String {
+    let mut html = String::from("<div style=\"white-space: pre-wrap\">");
+    match (&change.diff, &change.before, &change.after) {
+        (Some(parts), _, _) => {
+            for part in parts {
+                let text = html_escape(&part.text);
+                match part.op {
+                    DiffOp::Equal => html.push_str(&text),
+                    DiffOp::Insert => html.push_str(&format!("<ins>{text}</ins>")),
+                    DiffOp::Delete => html.push_str(&format!("<del>{text}</del>")),
+                }
+            }
+        }
+        (None, _, Some(after)) => html.push_str(&format!("<ins>{}</ins>", html_escape(after))),
+        (None, Some(before), None) => html.push_str(&format!("<del>{}</del>", html_escape(before))),
+        (None, None, None) => {}
+    }
+    html.push_str("</div>");
+    html
+}
+
+fn section_name(path: &[String]) -> String {
+    if path.is_empty() {
+        "(text before the first heading)".to_owned()
+    } else {
+        path.join(" › ")
+    }
+}
+
+fn entry(change: &Change, info: &FeedInfo) -> Entry {
+    let what = match change.kind {
+        ChangeKind::Moved => format!(
+            "{} moved to {}",
+            section_name(change.previous_section.as_deref().unwrap_or_default()),
+            section_name(&change.section)
+        ),
+        kind => format!("{} {}", section_name(&change.section), kind.as_str()),
+    };
+    let link = format!(
+        "{}/api/v1/version/{}/{}/{}",
+        info.base_url,
+        encode_component(&change.service),
+        encode_component(&change.terms_type),
+        encode_component(&change.date.to_string()),
+    );
+    Entry {
+        id: format!("urn:palimpsest:change:{}", change.id),
+        title: Text::plain(format!(
+            "{} · {}: {what}",
+            change.service, change.terms_type
+        )),
+        updated: date_time(change.date),
+        links: vec![Link {
+            href: link,
+            rel: "alternate".into(),
+            mime_type: Some("application/json".into()),
+            ..Link::default()
+        }],
+        summary: Some(Text::plain(format!(
+            "{} of {} {} ({}), version {} recorded at {}",
+            change.kind.as_str(),
+            change.service,
+            change.terms_type,
+            change.collection,
+            change.version,
+            change.date
+        ))),
+        content: Some(Content {
+            value: Some(content_html(change)),
+            content_type: Some("html".into()),
+            ..Content::default()
+        }),
+        ..Entry::default()
+    }
+}
+
+impl ChangesResponse {
+    /// The page of changes as an Atom feed document.
+    pub fn to_atom(&self, info: &FeedInfo) -> String {
+        let updated = self
+            .changes
+            .iter()
+            .map(|c| c.date)
+            .max()
+            .unwrap_or_else(Timestamp::now);
+        let feed = Feed {
+            title: Text::plain(info.title.clone()),
+            id: info.self_url.clone(),
+            updated: date_time(updated),
+            authors: vec![Person {
+                name: "Palimpsest".into(),
+                ..Person::default()
+            }],
+            links: vec![Link {
+                href: info.self_url.clone(),
+                rel: "self".into(),
+                mime_type: Some("application/atom+xml".into()),
+                ..Link::default()
+            }],
+            entries: self.changes.iter().map(|c| entry(c, info)).collect(),
+            ..Feed::default()
+        };
+        feed.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(
+            encode_component("Acme Cloud/ä?"),
+            "Acme%20Cloud%2F%C3%A4%3F"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! `palimpsest changes`: what changed in which sections, when.
+
+use palimpsest_schema::Timestamp;
+use palimpsest_search::{
+    Change, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
+};
+
+use crate::Context;
+use crate::output::{self, Style};
+
+/// List changes to sections (added, removed, modified, moved), newest first
+///
+/// Each change is one section of one version compared with the version before it, with a
+/// word-level diff. QUERY (optional, same syntax as `search`) keeps the changes whose text
+/// before or after matches. First records (a whole document appearing), deletions and
+/// technical upgrades (re-extractions, not changes at the source) are hidden unless asked for.
+///
+/// Examples:
+///   palimpsest changes --from 2024-01-01
+///   palimpsest changes arbitration --terms-type "Terms of Service" --sort relevance
+///   palimpsest changes '"artificial intelligence"' --atom > ai-changes.xml
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Only changes whose text before or after matches this query.
+    query: Option<String>,
+    #[command(flatten)]
+    filters: super::FilterArgs,
+    /// Changes recorded at or after this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
+    #[arg(long, value_name = "A", value_parser = super::parse_time)]
+    from: Option<Timestamp>,
+    /// Changes recorded before this instant.
+    #[arg(long, value_name = "B", value_parser = super::parse_time)]
+    to: Option<Timestamp>,
+    /// Also list whole documents appearing (first records) or leaving the archive (deletions).
+    #[arg(long)]
+    first_records: bool,
+    /// Also list technical upgrades (re-extractions, not changes at the source).
+    #[arg(long)]
+    technical_upgrades: bool,
+    /// Order: newest, oldest, or relevance (best match of QUERY first).
+    #[arg(long, value_enum, default_value_t = Order::Newest)]
+    sort: Order,
+    /// Changes per page (1 to 100).
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Changes to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Print the page as an Atom feed instead (what `GET /api/v1/changes.atom` serves).
+    #[arg(long, conflicts_with = "json")]
+    atom: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Order {
+    Newest,
+    Oldest,
+    Relevance,
+}
+
+impl Args {
+    fn request(self) -> ChangesRequest {
+        ChangesRequest {
+            query: self.query,
+            filters: self.filters.into(),
+            from: self.from,
+            to: self.to,
+            first_records: self.first_records,
+            technical_upgrades: self.technical_upgrades,
+            order: match self.sort {
+                Order::Newest => ChangeOrder::Newest,
+                Order::Oldest => ChangeOrder::Oldest,
+                Order::Relevance => ChangeOrder::Relevance,
+            },
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let engine = super::open_engine(context)?;
+    let atom = args.atom;
+    let request = args.request();
+    let response = engine.changes(&request)?;
+    if atom {
+        let title = match &request.query {
+            Some(q) => format!("Palimpsest: changes matching {q}"),
+            None => "Palimpsest: changes".to_owned(),
+        };
+        let info = FeedInfo {
+            title,
+            self_url: format!("urn:palimpsest:feed:{}", engine.dir().display()),
+            base_url: String::new(),
+        };
+        println!("{}", response.to_atom(&info));
+        return Ok(());
+    }
+    if context.json {
+        return output::json(&response);
+    }
+    print(&request, &response);
+    Ok(())
+}
+
+/// One change for people: where, what, and the diff.
+pub fn print_change(style: &Style, heading: &str, change: &SectionView) {
+    println!("{heading}");
+    let body = match (change.diff, change.before, change.after) {
+        (Some(parts), ..) => style.diff(parts),
+        (None, _, Some(after)) => style.diff(&[palimpsest_search::DiffPart {
+            op: palimpsest_search::DiffOp::Insert,
+            text: after.to_owned(),
+        }]),
+        (None, Some(before), None) => style.diff(&[palimpsest_search::DiffPart {
+            op: palimpsest_search::DiffOp::Delete,
+            text: before.to_owned(),
+        }]),
+        (None, None, None) => String::new(),
+    };
+    println!("{}", output::indent(&body, 5));
+}
+
+/// What [`print_change`] needs of a change or a section diff.
+pub struct SectionView<'a> {
+    pub diff: Option<&'a [palimpsest_search::DiffPart]>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+}
+
+/// How a change reads in a heading line: `modified`, or `moved from A › B`.
+pub fn describe(kind: ChangeKind, previous: Option<&[String]>) -> String {
+    match (kind, previous) {
+        (ChangeKind::Moved, Some(previous)) => format!("moved from {}", output::section(previous)),
+        (kind, _) => kind.as_str().to_owned(),
+    }
+}
+
+fn view(change: &Change) -> SectionView<'_> {
+    SectionView {
+        diff: change.diff.as_deref(),
+        before: change.before.as_deref(),
+        after: change.after.as_deref(),
+    }
+}
+
+fn print(request: &ChangesRequest, response: &ChangesResponse) {
+    let style = Style::detect();
+    let window = match (request.from, request.to) {
+        (None, None) => String::new(),
+        (from, to) => format!(
+            " between {} and {}",
+            from.map_or("the beginning".into(), |t| t.to_string()),
+            to.map_or("now".into(), |t| t.to_string())
+        ),
+    };
+    println!(
+        "{} changed sections{window}",
+        style.bold(&response.total.to_string())
+    );
+    for (i, change) in response.changes.iter().enumerate() {
+        println!();
+        let heading = format!(
+            "{:>3}. {} {} · {} › {}  {}\n     {}",
+            request.offset + i + 1,
+            &change.date.to_string()[..10],
+            style.bold(&change.service),
+            change.terms_type,
+            output::section(&change.section),
+            style.bold(&describe(change.kind, change.previous_section.as_deref())),
+            style.dim(&format!(
+                "version {} ({}), {}",
+                change.version, change.version_kind, change.collection
+            )),
+        );
+        print_change(&style, &heading, &view(change));
+    }
+    let shown = request.offset + response.changes.len();
+    if (shown as u64) < response.total {
+        println!(
+            "\n{}",
+            style.dim(&format!(
+                "… {} more: --offset {shown}",
+                response.total - shown as u64
+            ))
+        );
+    }
+    if response.total > 0 {
+        println!();
+        style.facet("services", &response.facets.service);
+        style.facet("terms types", &response.facets.terms_type);
+        style.facet("kinds", &response.facets.kind);
+        style.facet("months", &response.facets.month);
+    }
+}

@@ -1,0 +1,103 @@
+//! `palimpsest history`: when a phrase was in force, per document.
+
+use palimpsest_search::{HistoryRequest, HistoryResponse};
+
+use crate::Context;
+use crate::output::{self, Style};
+
+/// Show when text matching QUERY was in force in each document, first appearance first
+///
+/// For every document where some version of some section matched: when it first appeared,
+/// when it was last seen, whether it is still there, and the intervals (and gaps) in between.
+///
+/// Examples:
+///   palimpsest history '"artificial intelligence"'
+///   palimpsest history '"AI at Meta"' --service Instagram --terms-type "Privacy Policy"
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The query (same syntax as `search`); quote a phrase: '"binding arbitration"'.
+    query: String,
+    #[command(flatten)]
+    filters: super::FilterArgs,
+    /// Documents per page (1 to 100).
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Documents to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let engine = super::open_engine(context)?;
+    let request = HistoryRequest {
+        query: args.query,
+        filters: args.filters.into(),
+        limit: args.limit,
+        offset: args.offset,
+    };
+    let response = engine.history(&request)?;
+    if context.json {
+        return output::json(&response);
+    }
+    print(&request, &response);
+    Ok(())
+}
+
+fn day(t: palimpsest_schema::Timestamp) -> String {
+    t.to_string()[..10].to_owned()
+}
+
+fn print(request: &HistoryRequest, response: &HistoryResponse) {
+    let style = Style::detect();
+    println!(
+        "{} documents where {} was in force",
+        style.bold(&response.total.to_string()),
+        request.query
+    );
+    for doc in &response.documents {
+        println!();
+        println!(
+            "{} · {} [{}]  {}",
+            style.bold(&doc.service),
+            doc.terms_type,
+            doc.collection,
+            if doc.present {
+                "still present".to_owned()
+            } else {
+                format!(
+                    "gone since {}",
+                    doc.intervals
+                        .last()
+                        .and_then(|i| i.to)
+                        .map(day)
+                        .unwrap_or_default()
+                )
+            }
+        );
+        println!(
+            "     first seen {}, last seen {}",
+            day(doc.first_seen),
+            day(doc.last_seen)
+        );
+        let intervals: Vec<String> = doc
+            .intervals
+            .iter()
+            .map(|i| format!("{} → {}", day(i.from), i.to.map_or("now".into(), day)))
+            .collect();
+        println!(
+            "     {}",
+            style.dim(&format!("in force: {}", intervals.join(", ")))
+        );
+    }
+    let shown = request.offset + response.documents.len();
+    if (shown as u64) < response.total {
+        println!(
+            "\n{}",
+            style.dim(&format!(
+                "… {} more: --offset {shown}",
+                response.total - shown as u64
+            ))
+        );
+    }
+}
