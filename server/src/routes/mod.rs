@@ -4,7 +4,10 @@ use axum::routing::{MethodRouter, get};
 
 use crate::state::AppState;
 
+pub mod changes;
+pub mod diff;
 pub mod health;
+pub mod history;
 pub mod openapi;
 pub mod search;
 pub mod services;
@@ -26,10 +29,13 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/api/v1/version/{service}/{terms_type}/{date}",
             get(version::version),
         ),
+        ("/api/v1/changes", get(changes::changes)),
+        ("/api/v1/changes.atom", get(changes::changes_atom)),
+        ("/api/v1/history", get(history::history)),
+        ("/api/v1/trend", get(history::trend)),
+        ("/api/v1/diff/{service}/{terms_type}", get(diff::diff)),
         ("/api/v1/stats", get(stats::stats)),
         ("/api/v1/health", get(health::health)),
         ("/api/v1/openapi.json", get(openapi::openapi)),
-        // Later endpoints go here, one module each, and into `openapi::ApiDoc`:
-        // changes, history, trend, diff/{service}/{terms_type}, changes.atom.
     ]
 }

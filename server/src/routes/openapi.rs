@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{health, search, services, stats, version, versions};
+use super::{changes, diff, health, history, search, services, stats, version, versions};
 use crate::error::ApiError;
 use crate::params::{NoParams, Params};
 
@@ -23,6 +23,11 @@ use crate::params::{NoParams, Params};
         services::services,
         versions::versions,
         version::version,
+        changes::changes,
+        changes::changes_atom,
+        history::history,
+        history::trend,
+        diff::diff,
         stats::stats,
         health::health,
         openapi,

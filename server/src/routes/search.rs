@@ -76,6 +76,23 @@ impl FromParams for SearchParams {
     }
 }
 
+/// The common filters from their parameters; `section` levels are separated by `>`.
+pub(crate) fn filters(
+    services: Vec<String>,
+    terms_types: Vec<String>,
+    collections: Vec<String>,
+    section: Option<String>,
+) -> Filters {
+    Filters {
+        services,
+        terms_types,
+        collections,
+        section: section
+            .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
+            .unwrap_or_default(),
+    }
+}
+
 /// Parses an instant parameter.
 pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
     value
@@ -122,15 +139,7 @@ impl TryFrom<SearchParams> for SearchRequest {
         };
         Ok(SearchRequest {
             query: p.q,
-            filters: Filters {
-                services: p.service,
-                terms_types: p.terms_type,
-                collections: p.collection,
-                section: p
-                    .section
-                    .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
-                    .unwrap_or_default(),
-            },
+            filters: filters(p.service, p.terms_type, p.collection, p.section),
             time,
             limit: p.limit.unwrap_or(20),
             offset: p.offset.unwrap_or(0),

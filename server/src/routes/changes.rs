@@ -1,0 +1,181 @@
+//! `GET /api/v1/changes` and `GET /api/v1/changes.atom`: the parameters of
+//! `palimpsest changes`, as JSON or as an Atom feed.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri, header};
+use axum::response::{IntoResponse, Response};
+use palimpsest_search::{ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo};
+
+use super::search::{filters, instant};
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{FromParams, Params, RawParams};
+use crate::state::AppState;
+
+/// Change search parameters; the names of the CLI flags, in snake_case.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChangesParams {
+    /// Only changes whose text before or after matches this query (search syntax).
+    #[param(example = "arbitration")]
+    pub q: Option<String>,
+    /// Only this service (repeatable).
+    pub service: Vec<String>,
+    /// Only this terms type (repeatable).
+    pub terms_type: Vec<String>,
+    /// Only this collection (repeatable).
+    pub collection: Vec<String>,
+    /// Only changes to sections under this heading path (before or after), levels separated
+    /// by `>`.
+    pub section: Option<String>,
+    /// Changes recorded at or after this instant (RFC 3339, or YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Changes recorded before this instant.
+    pub to: Option<String>,
+    /// Also whole documents appearing (first records) or leaving the archive (deletions).
+    pub first_records: Option<bool>,
+    /// Also technical upgrades (re-extractions, not changes at the source).
+    pub technical_upgrades: Option<bool>,
+    /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
+    pub sort: Option<String>,
+    /// Changes per page, 1 to 100 (default 20).
+    pub limit: Option<usize>,
+    /// Changes to skip (default 0); `offset + limit` at most 10,000.
+    pub offset: Option<usize>,
+}
+
+impl FromParams for ChangesParams {
+    const NAMES: &'static [&'static str] = &[
+        "q",
+        "service",
+        "terms_type",
+        "collection",
+        "section",
+        "from",
+        "to",
+        "first_records",
+        "technical_upgrades",
+        "sort",
+        "limit",
+        "offset",
+    ];
+
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(ChangesParams {
+            q: p.one("q")?.map(str::to_owned),
+            service: p.all("service")?,
+            terms_type: p.all("terms_type")?,
+            collection: p.all("collection")?,
+            section: p.one("section")?.map(str::to_owned),
+            from: p.one("from")?.map(str::to_owned),
+            to: p.one("to")?.map(str::to_owned),
+            first_records: Some(p.flag("first_records")?),
+            technical_upgrades: Some(p.flag("technical_upgrades")?),
+            sort: p.one("sort")?.map(str::to_owned),
+            limit: p.number("limit")?,
+            offset: p.number("offset")?,
+        })
+    }
+}
+
+impl TryFrom<ChangesParams> for ChangesRequest {
+    type Error = ApiError;
+
+    /// The request `palimpsest changes` builds from the same flags.
+    fn try_from(p: ChangesParams) -> Result<ChangesRequest, ApiError> {
+        let order = match p.sort.as_deref() {
+            None | Some("newest") => ChangeOrder::Newest,
+            Some("oldest") => ChangeOrder::Oldest,
+            Some("relevance") => ChangeOrder::Relevance,
+            Some(other) => {
+                return Err(ApiError::parameter(
+                    "sort",
+                    format!(
+                        "`{}` is not newest, oldest or relevance",
+                        crate::error::shorten(other, 40)
+                    ),
+                ));
+            }
+        };
+        Ok(ChangesRequest {
+            query: p.q.filter(|q| !q.trim().is_empty()),
+            filters: filters(p.service, p.terms_type, p.collection, p.section),
+            from: instant("from", p.from.as_deref())?,
+            to: instant("to", p.to.as_deref())?,
+            first_records: p.first_records.unwrap_or(false),
+            technical_upgrades: p.technical_upgrades.unwrap_or(false),
+            order,
+            limit: p.limit.unwrap_or(20),
+            offset: p.offset.unwrap_or(0),
+        })
+    }
+}
+
+/// Changes to sections (added, removed, modified with a word diff, moved), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes",
+    params(ChangesParams),
+    responses(
+        (status = 200, description = "Changes and facets", body = ChangesResponse),
+        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn changes(
+    State(state): State<AppState>,
+    Params(params): Params<ChangesParams>,
+) -> Result<Json<ChangesResponse>, ApiError> {
+    let request = ChangesRequest::try_from(params)?;
+    Ok(Json(
+        state.run(move |engine| engine.changes(&request)).await?,
+    ))
+}
+
+/// The same change search as an Atom feed: one entry per change, with a stable id.
+#[utoipa::path(
+    get,
+    path = "/api/v1/changes.atom",
+    params(ChangesParams),
+    responses(
+        (status = 200, description = "Atom feed of the changes", content_type = "application/atom+xml"),
+        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn changes_atom(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Params(params): Params<ChangesParams>,
+) -> Result<Response, ApiError> {
+    let request = ChangesRequest::try_from(params)?;
+    let title = match &request.query {
+        Some(q) => format!("Palimpsest: changes matching {q}"),
+        None => "Palimpsest: changes".to_owned(),
+    };
+    let response = state.run(move |engine| engine.changes(&request)).await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or("localhost");
+    let scheme = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let base_url = format!("{scheme}://{host}");
+    let info = FeedInfo {
+        title,
+        self_url: format!("{base_url}{uri}"),
+        base_url,
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        response.to_atom(&info),
+    )
+        .into_response())
+}

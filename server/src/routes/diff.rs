@@ -1,0 +1,73 @@
+//! `GET /api/v1/diff/{service}/{terms_type}`: the section diff of two versions, as
+//! `palimpsest diff SERVICE TERMS_TYPE --from A --to B --json`.
+
+use axum::Json;
+use axum::extract::State;
+use palimpsest_search::{DiffRequest, DiffResponse};
+
+use super::search::instant;
+use super::versions::DocumentPath;
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::state::AppState;
+
+/// The two versions to compare.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffParams {
+    /// The earlier version: the one in force at this instant (RFC 3339 or YYYY-MM-DD).
+    pub from: Option<String>,
+    /// The later version: the one in force at this instant (default: the latest).
+    pub to: Option<String>,
+    /// The earlier version by id or unique prefix (instead of `from`).
+    pub from_version: Option<String>,
+    /// The later version by id or unique prefix (instead of `to`).
+    pub to_version: Option<String>,
+    /// Collection, needed only when several hold the document.
+    pub collection: Option<String>,
+}
+
+impl FromParams for DiffParams {
+    const NAMES: &'static [&'static str] =
+        &["from", "to", "from_version", "to_version", "collection"];
+
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(DiffParams {
+            from: p.one("from")?.map(str::to_owned),
+            to: p.one("to")?.map(str::to_owned),
+            from_version: p.one("from_version")?.map(str::to_owned),
+            to_version: p.one("to_version")?.map(str::to_owned),
+            collection: p.one("collection")?.map(str::to_owned),
+        })
+    }
+}
+
+/// Section by section: what was added, removed, modified (with a word diff) or moved between
+/// two versions of a document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/diff/{service}/{terms_type}",
+    params(DocumentPath, DiffParams),
+    responses(
+        (status = 200, description = "The changed sections", body = DiffResponse),
+        (status = 400, description = "Invalid or missing parameter", body = ErrorBody),
+        (status = 404, description = "Unknown document, or no version at an instant", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn diff(
+    State(state): State<AppState>,
+    PathParams(path): PathParams<DocumentPath>,
+    Params(p): Params<DiffParams>,
+) -> Result<Json<DiffResponse>, ApiError> {
+    let request = DiffRequest {
+        service: path.service,
+        terms_type: path.terms_type,
+        collection: p.collection,
+        from: instant("from", p.from.as_deref())?,
+        to: instant("to", p.to.as_deref())?,
+        from_version: p.from_version,
+        to_version: p.to_version,
+    };
+    Ok(Json(state.run(move |engine| engine.diff(&request)).await?))
+}

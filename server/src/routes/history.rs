@@ -1,0 +1,183 @@
+//! `GET /api/v1/history` and `GET /api/v1/trend`: the parameters of `palimpsest history` and
+//! `palimpsest trend`, the same JSON.
+
+use axum::Json;
+use axum::extract::State;
+use palimpsest_search::{
+    HistoryRequest, HistoryResponse, TrendBucket, TrendRequest, TrendResponse,
+};
+
+use super::search::{filters, instant};
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{FromParams, Params, RawParams};
+use crate::state::AppState;
+
+fn query(p: &RawParams) -> Result<String, ApiError> {
+    Ok(p.one("q")?
+        .ok_or_else(|| {
+            ApiError::parameter(
+                "q",
+                "missing: the text to follow, e.g. q=\"binding arbitration\"",
+            )
+        })?
+        .to_owned())
+}
+
+/// Phrase history parameters.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// The query (search syntax); quote a phrase.
+    #[param(example = "\"binding arbitration\"")]
+    pub q: String,
+    /// Only this service (repeatable).
+    pub service: Vec<String>,
+    /// Only this terms type (repeatable).
+    pub terms_type: Vec<String>,
+    /// Only this collection (repeatable).
+    pub collection: Vec<String>,
+    /// Only sections under this heading path, levels separated by `>`.
+    pub section: Option<String>,
+    /// Documents per page, 1 to 100 (default 20).
+    pub limit: Option<usize>,
+    /// Documents to skip (default 0).
+    pub offset: Option<usize>,
+}
+
+impl FromParams for HistoryParams {
+    const NAMES: &'static [&'static str] = &[
+        "q",
+        "service",
+        "terms_type",
+        "collection",
+        "section",
+        "limit",
+        "offset",
+    ];
+
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(HistoryParams {
+            q: query(p)?,
+            service: p.all("service")?,
+            terms_type: p.all("terms_type")?,
+            collection: p.all("collection")?,
+            section: p.one("section")?.map(str::to_owned),
+            limit: p.number("limit")?,
+            offset: p.number("offset")?,
+        })
+    }
+}
+
+/// For every document where the query matched: first seen, last seen, still present, and the
+/// intervals during which a matching section was in force.
+#[utoipa::path(
+    get,
+    path = "/api/v1/history",
+    params(HistoryParams),
+    responses(
+        (status = 200, description = "Documents by first appearance", body = HistoryResponse),
+        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    Params(p): Params<HistoryParams>,
+) -> Result<Json<HistoryResponse>, ApiError> {
+    let request = HistoryRequest {
+        query: p.q,
+        filters: filters(p.service, p.terms_type, p.collection, p.section),
+        limit: p.limit.unwrap_or(20),
+        offset: p.offset.unwrap_or(0),
+    };
+    Ok(Json(
+        state.run(move |engine| engine.history(&request)).await?,
+    ))
+}
+
+/// Trend parameters.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// The query (search syntax).
+    #[param(example = "arbitration")]
+    pub q: String,
+    /// Only this service (repeatable).
+    pub service: Vec<String>,
+    /// Only this terms type (repeatable).
+    pub terms_type: Vec<String>,
+    /// Only this collection (repeatable).
+    pub collection: Vec<String>,
+    /// Only matches in sections under this heading path, levels separated by `>`.
+    pub section: Option<String>,
+    /// `month` (default) or `year`.
+    pub by: Option<String>,
+    /// First instant charted (default: the first version recorded).
+    pub from: Option<String>,
+    /// Instant the chart stops before (default: just after the last version recorded).
+    pub to: Option<String>,
+}
+
+impl FromParams for TrendParams {
+    const NAMES: &'static [&'static str] = &[
+        "q",
+        "service",
+        "terms_type",
+        "collection",
+        "section",
+        "by",
+        "from",
+        "to",
+    ];
+
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(TrendParams {
+            q: query(p)?,
+            service: p.all("service")?,
+            terms_type: p.all("terms_type")?,
+            collection: p.all("collection")?,
+            section: p.one("section")?.map(str::to_owned),
+            by: p.one("by")?.map(str::to_owned),
+            from: p.one("from")?.map(str::to_owned),
+            to: p.one("to")?.map(str::to_owned),
+        })
+    }
+}
+
+/// Per month or year: documents in which a match was in force, out of the documents tracked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/trend",
+    params(TrendParams),
+    responses(
+        (status = 200, description = "One point per period, oldest first", body = TrendResponse),
+        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+    )
+)]
+pub async fn trend(
+    State(state): State<AppState>,
+    Params(p): Params<TrendParams>,
+) -> Result<Json<TrendResponse>, ApiError> {
+    let by = match p.by.as_deref() {
+        None | Some("month") => TrendBucket::Month,
+        Some("year") => TrendBucket::Year,
+        Some(other) => {
+            return Err(ApiError::parameter(
+                "by",
+                format!(
+                    "`{}` is not month or year",
+                    crate::error::shorten(other, 40)
+                ),
+            ));
+        }
+    };
+    let request = TrendRequest {
+        query: p.q,
+        filters: filters(p.service, p.terms_type, p.collection, p.section),
+        by,
+        from: instant("from", p.from.as_deref())?,
+        to: instant("to", p.to.as_deref())?,
+    };
+    Ok(Json(state.run(move |engine| engine.trend(&request)).await?))
+}
