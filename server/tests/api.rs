@@ -308,6 +308,267 @@ mod endpoints {
     }
 
     #[tokio::test]
+    async fn time_travel_answers_what_the_engine_answers() {
+        use palimpsest_search::{
+            ChangeOrder, ChangesRequest, DiffRequest, HistoryRequest, TrendBucket, TrendRequest,
+        };
+        let app = test_app();
+        let engine = engine();
+        let answer = get(
+            &app,
+            "/api/v1/changes?q=artificial+intelligence&sort=relevance&terms_type=Privacy+Policy\
+             &terms_type=Terms+of+Service&from=2024-01-01&limit=5",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        let expected = engine
+            .changes(&ChangesRequest {
+                query: Some("artificial intelligence".into()),
+                order: ChangeOrder::Relevance,
+                filters: Filters {
+                    terms_types: vec!["Privacy Policy".into(), "Terms of Service".into()],
+                    ..Filters::default()
+                },
+                from: Some(Timestamp::parse("2024-01-01").unwrap()),
+                limit: 5,
+                ..ChangesRequest::default()
+            })
+            .unwrap();
+        assert_eq!(expected.total, 2);
+        assert_eq!(answer.json, json(&expected));
+        for key in [
+            "date",
+            "kind",
+            "service",
+            "terms_type",
+            "collection",
+            "section",
+            "version",
+            "before",
+            "after",
+            "diff",
+        ] {
+            assert!(
+                answer.json["changes"][0].get(key).is_some(),
+                "change lacks {key}"
+            );
+        }
+        for facet in ["service", "terms_type", "month"] {
+            assert!(answer.json["facets"][facet].is_array(), "facet {facet}");
+        }
+
+        let answer = get(
+            &app,
+            "/api/v1/changes?first_records=true&technical_upgrades=1&limit=100",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let every = engine
+            .changes(&ChangesRequest {
+                first_records: true,
+                technical_upgrades: true,
+                limit: 100,
+                ..ChangesRequest::default()
+            })
+            .unwrap();
+        assert_eq!(answer.json, json(&every));
+
+        let answer = get(&app, "/api/v1/history?q=%22binding+arbitration%22").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        let history = engine
+            .history(&HistoryRequest::new("\"binding arbitration\""))
+            .unwrap();
+        assert_eq!(answer.json, json(&history));
+        let doc = &answer.json["documents"][0];
+        assert_eq!(doc["first_seen"], "2023-01-10T09:00:00Z");
+        assert_eq!(doc["present"], false);
+        assert_eq!(doc["intervals"][0]["to"], "2024-05-20T10:00:00Z");
+
+        let answer = get(&app, "/api/v1/trend?q=advertising&by=year&service=Birdsong").await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        let trend = engine
+            .trend(&TrendRequest {
+                by: TrendBucket::Year,
+                filters: Filters {
+                    services: vec!["Birdsong".into()],
+                    ..Filters::default()
+                },
+                ..TrendRequest::new("advertising")
+            })
+            .unwrap();
+        assert_eq!(answer.json, json(&trend));
+        assert_eq!(answer.json["points"][0]["share"], 1.0);
+
+        let answer = get(
+            &app,
+            "/api/v1/diff/Acme%20Cloud/Terms%20of%20Service?from=2023-02-01&to=2024-06-01",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.json);
+        let diff = engine
+            .diff(&DiffRequest {
+                service: "Acme Cloud".into(),
+                terms_type: "Terms of Service".into(),
+                from: Some(Timestamp::parse("2023-02-01").unwrap()),
+                to: Some(Timestamp::parse("2024-06-01").unwrap()),
+                ..DiffRequest::default()
+            })
+            .unwrap();
+        assert_eq!(answer.json, json(&diff));
+        assert_eq!(answer.json["changes"].as_array().unwrap().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn time_travel_parameters_are_checked() {
+        let app = test_app();
+        for (uri, status, name) in [
+            (
+                "/api/v1/changes?sort=sideways",
+                StatusCode::BAD_REQUEST,
+                "sort",
+            ),
+            (
+                "/api/v1/changes?from=2024-02-30",
+                StatusCode::BAD_REQUEST,
+                "from",
+            ),
+            (
+                "/api/v1/changes?from=2024-01-01&to=2023-01-01",
+                StatusCode::BAD_REQUEST,
+                "from",
+            ),
+            ("/api/v1/changes?q=a:(^", StatusCode::BAD_REQUEST, "query"),
+            (
+                "/api/v1/changes?limit=101",
+                StatusCode::BAD_REQUEST,
+                "limit",
+            ),
+            (
+                "/api/v1/changes?since=2024",
+                StatusCode::BAD_REQUEST,
+                "since",
+            ),
+            (
+                "/api/v1/changes.atom?first_records=maybe",
+                StatusCode::BAD_REQUEST,
+                "first_records",
+            ),
+            ("/api/v1/history", StatusCode::BAD_REQUEST, "q"),
+            (
+                "/api/v1/history?q=x&offset=10000",
+                StatusCode::BAD_REQUEST,
+                "offset",
+            ),
+            ("/api/v1/trend?q=x&by=week", StatusCode::BAD_REQUEST, "week"),
+            (
+                "/api/v1/trend?q=x&from=1000-01-01",
+                StatusCode::BAD_REQUEST,
+                "buckets",
+            ),
+            (
+                "/api/v1/diff/Acme%20Cloud/Terms%20of%20Service",
+                StatusCode::BAD_REQUEST,
+                "from",
+            ),
+            (
+                "/api/v1/diff/Acme%20Cloud/Terms%20of%20Service?from=2023-02-01&from_version=abcd",
+                StatusCode::BAD_REQUEST,
+                "from_version",
+            ),
+            (
+                "/api/v1/diff/Nobody/Terms?from=2023-02-01",
+                StatusCode::NOT_FOUND,
+                "Nobody",
+            ),
+            (
+                "/api/v1/diff/Acme%20Cloud/Terms%20of%20Service?from=2020-01-01",
+                StatusCode::NOT_FOUND,
+                "first recorded",
+            ),
+        ] {
+            let answer = get(&app, uri).await;
+            assert_eq!(answer.status, status, "{uri}: {}", answer.json);
+            error_code(&answer);
+            let message = answer.json["error"]["message"].as_str().unwrap();
+            assert!(message.contains(name), "{uri}: {message}");
+        }
+    }
+
+    async fn atom(app: &Router, uri: &str) -> atom_syndication::Feed {
+        let request = Request::get(uri)
+            .header(header::HOST, "palimpsest.example:8080")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/atom+xml; charset=utf-8"
+        );
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        atom_syndication::Feed::read_from(&bytes[..]).expect("a valid Atom document")
+    }
+
+    #[tokio::test]
+    async fn changes_atom_is_a_feed_with_one_stable_entry_per_change() {
+        let uri = "/api/v1/changes.atom?technical_upgrades=true&limit=100";
+        let feed = atom(&test_app(), uri).await;
+        let changes = engine()
+            .changes(&palimpsest_search::ChangesRequest {
+                technical_upgrades: true,
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+            .changes;
+        assert!(!changes.is_empty());
+        assert_eq!(feed.entries().len(), changes.len());
+        assert_eq!(feed.id(), format!("http://palimpsest.example:8080{uri}"));
+        assert_eq!(feed.links()[0].rel(), "self");
+        for (entry, change) in feed.entries().iter().zip(&changes) {
+            assert_eq!(entry.id(), format!("urn:palimpsest:change:{}", change.id));
+            assert_eq!(
+                entry.updated().to_rfc3339(),
+                change.date.to_string().replace('Z', "+00:00")
+            );
+            let content = entry.content().unwrap().value().unwrap();
+            assert!(
+                content.contains("<ins>") || content.contains("<del>"),
+                "{content}"
+            );
+            assert!(
+                entry.links()[0]
+                    .href()
+                    .starts_with("http://palimpsest.example:8080/api/v1/version/")
+            );
+        }
+        assert_eq!(feed.updated(), feed.entries()[0].updated());
+
+        // The same changes in an index built another way (one commit per version) have the
+        // same ids: a feed reader does not see them again.
+        let dir = tempfile::tempdir().unwrap();
+        for v in sample_versions() {
+            index(dir.path(), &[v]);
+        }
+        let rebuilt = app(AppState::new(
+            Engine::open(dir.path()).unwrap(),
+            ServerOptions::default(),
+        ));
+        let again = atom(&rebuilt, uri).await;
+        let ids = |feed: &atom_syndication::Feed| {
+            let mut ids: Vec<String> = feed.entries().iter().map(|e| e.id().to_owned()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&again), ids(&feed));
+        let mut unique = ids(&feed);
+        unique.dedup();
+        assert_eq!(unique.len(), feed.entries().len());
+    }
+
+    #[tokio::test]
     async fn health_and_openapi() {
         let app = test_app();
         let answer = get(&app, "/api/v1/health").await;
@@ -326,7 +587,16 @@ mod endpoints {
         }
         assert_eq!(paths.len(), palimpsest_server::routes::routes().len());
         let schemas = answer.json["components"]["schemas"].as_object().unwrap();
-        for schema in ["SearchResponse", "Hit", "VersionResponse", "ErrorBody"] {
+        for schema in [
+            "SearchResponse",
+            "Hit",
+            "VersionResponse",
+            "ErrorBody",
+            "ChangesResponse",
+            "HistoryResponse",
+            "TrendResponse",
+            "DiffResponse",
+        ] {
             assert!(schemas.contains_key(schema), "no schema {schema}");
         }
     }
