@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Version of the index layout; an index of another version must be rebuilt.
-pub const FORMAT: u32 = 1;
+/// Version of the index layout; an index of another version must be rebuilt. 2: spans record
+/// the ordinals of the versions that opened and closed them, and a content hash.
+pub const FORMAT: u32 = 2;
 
 /// The kind of archive a collection was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

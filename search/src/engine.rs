@@ -29,12 +29,8 @@ impl Engine {
         let index = Index::open_in_dir(dir).map_err(SearchError::tantivy("cannot open index"))?;
         let fields = IndexFields::new();
         if index.schema() != fields.schema {
-            return Err(SearchError::InvalidParameter {
-                name: "index",
-                message: format!(
-                    "{} was written by another version of Palimpsest; index again with --rebuild",
-                    dir.display()
-                ),
+            return Err(SearchError::OtherSchema {
+                path: dir.to_owned(),
             });
         }
         register_tokenizer(&index);

@@ -49,6 +49,12 @@ pub enum SearchError {
         /// The folder.
         path: std::path::PathBuf,
     },
+    /// The index was written by a version of Palimpsest with another schema.
+    #[error("{} was written by another version of Palimpsest; index again with --rebuild", path.display())]
+    OtherSchema {
+        /// The folder.
+        path: std::path::PathBuf,
+    },
     /// Tantivy failed.
     #[error("{action}: {source}")]
     Tantivy {
@@ -70,6 +76,7 @@ impl SearchError {
                 ErrorKind::BadRequest
             }
             SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
+            SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,
             SearchError::Tantivy { .. } | SearchError::Schema(_) => ErrorKind::Internal,
         }
@@ -83,6 +90,7 @@ impl SearchError {
             SearchError::NotFound { .. } => "not_found",
             SearchError::InFuture { .. } => "date_in_future",
             SearchError::NoIndex { .. } => "no_index",
+            SearchError::OtherSchema { .. } => "other_schema",
             SearchError::Tantivy { .. } | SearchError::Schema(_) => "internal",
         }
     }

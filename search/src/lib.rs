@@ -1,6 +1,8 @@
 //! The read side of Palimpsest: section search with filters, time modes, facets and snippets;
 //! services, version lists, the version in force at any instant rebuilt from its spans; index
-//! statistics. Every answer is a serde type whose JSON is the interface contract shared by the
+//! statistics; and time travel: changes to sections (with word diffs and an Atom feed), the
+//! history of a phrase per document, trends per month or year, and section diffs of two
+//! versions. Every answer is a serde type whose JSON is the interface contract shared by the
 //! CLI (`--json`) and the HTTP API.
 //!
 //! ```no_run

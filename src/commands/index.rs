@@ -53,11 +53,11 @@ pub struct IndexSettings {
 }
 
 impl IndexSettings {
-    /// Settings used to index the built-in sample.
-    pub fn sample() -> IndexSettings {
+    /// Settings used to index the built-in sample; `rebuild` starts the index over.
+    pub fn sample(rebuild: bool) -> IndexSettings {
         IndexSettings {
             collection: Some("sample".into()),
-            rebuild: false,
+            rebuild,
             recorded_at: None,
             max_file_size: 10 << 20,
             memory: 64,

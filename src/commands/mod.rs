@@ -57,20 +57,28 @@ impl From<FilterArgs> for Filters {
 
 /// Opens the index for reading; the default index is built from the sample on first use.
 pub fn open_engine(context: &Context) -> anyhow::Result<Engine> {
-    if context.default_index && !context.index.join("meta.json").exists() {
-        if context.progress {
-            eprintln!(
-                "no index at ./{}: indexing the built-in sample archive first (use --index or \
-                 PALIMPSEST_INDEX to choose another)",
-                context.index.display()
-            );
+    if context.default_index {
+        let outdated = matches!(
+            Engine::open(&context.index),
+            Err(palimpsest_search::SearchError::OtherSchema { .. })
+        );
+        if outdated || !context.index.join("meta.json").exists() {
+            if context.progress {
+                eprintln!(
+                    "{} ./{}: indexing the built-in sample archive first (use --index or \
+                     PALIMPSEST_INDEX to choose another)",
+                    if outdated {
+                        "an older version of Palimpsest wrote"
+                    } else {
+                        "no index at"
+                    },
+                    context.index.display()
+                );
+            }
+            let settings = index::IndexSettings::sample(outdated);
+            index::index_paths(context, &[palimpsest_corpus::sample_path()], &settings)
+                .context("cannot index the built-in sample archive")?;
         }
-        index::index_paths(
-            context,
-            &[palimpsest_corpus::sample_path()],
-            &index::IndexSettings::sample(),
-        )
-        .context("cannot index the built-in sample archive")?;
     }
     Engine::open(&context.index)
         .with_context(|| format!("cannot open index {}", context.index.display()))
