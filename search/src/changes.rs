@@ -21,7 +21,7 @@ use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, w
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
-use crate::query::{document_clauses, i64_range, section_clause, text_query};
+use crate::query::{Fields, document_clauses, i64_range, section_clause, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 
@@ -216,10 +216,16 @@ pub(crate) fn pair_spans(closed: &[SpanFact], opened: &[SpanFact]) -> Vec<Pairin
     pair_sections(&before, &after)
 }
 
-fn month_of(seconds: i64) -> String {
-    Timestamp::from_unix(seconds)
-        .map(|t| t.to_string()[..7].to_owned())
-        .unwrap_or_default()
+/// How changes are ordered: recorded_at, document (rank by name), version ordinal, then
+/// the section's path hash, the kind and the content hash, for a stable order.
+type SortKey = (i64, u32, u64, u64, ChangeKind, u64);
+
+/// Newest version first; within a version, the same order as oldest first.
+fn newest_first(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then(a.1.cmp(&b.1))
+        .then(b.2.cmp(&a.2))
+        .then((a.3, a.4, a.5).cmp(&(b.3, b.4, b.5)))
 }
 
 impl Engine {
@@ -258,27 +264,14 @@ impl Engine {
         }
         let in_window = BooleanQuery::new(span_clauses);
         let spans = searcher
-            .search(&in_window, &SpanFacts { scoring: false })
+            .search(
+                &in_window,
+                &SpanFacts {
+                    scoring: false,
+                    columns: &self.columns,
+                },
+            )
             .map_err(SearchError::tantivy("cannot list spans"))?;
-
-        // The steps: per version, what it closed and what it opened.
-        let mut steps: HashMap<(u64, u64), (Vec<SpanFact>, Vec<SpanFact>)> = HashMap::new();
-        for span in spans {
-            let at = |ordinal: u64| {
-                versions
-                    .get(span.doc_hash, ordinal)
-                    .filter(|v| shown(v, request))
-                    .map(|v| (v.doc_hash, v.ordinal))
-            };
-            if let Some(step) = at(span.opened) {
-                steps.entry(step).or_default().1.push(span);
-            }
-            if span.closed != OPEN_ORDINAL
-                && let Some(step) = at(span.closed)
-            {
-                steps.entry(step).or_default().0.push(span);
-            }
-        }
 
         // Section and text filters: a change passes when its text before or after does.
         let section = match section_clause(f, &request.filters.section)? {
@@ -288,7 +281,13 @@ impl Engine {
                     (Occur::Must, clause),
                 ]);
                 let found = searcher
-                    .search(&query, &SpanFacts { scoring: false })
+                    .search(
+                        &query,
+                        &SpanFacts {
+                            scoring: false,
+                            columns: &self.columns,
+                        },
+                    )
                     .map_err(SearchError::tantivy("cannot filter sections"))?;
                 Some(found.into_iter().map(|s| s.address).collect::<HashSet<_>>())
             }
@@ -296,13 +295,19 @@ impl Engine {
         };
         let scores = match &request.query {
             Some(text) => {
-                let text = text_query(&self.index, f, text)?;
+                let text = text_query(&self.index, f, text, Fields::Body)?;
                 let query = BooleanQuery::new(vec![
                     (Occur::Must, Box::new(in_window.clone())),
                     (Occur::Must, text),
                 ]);
                 let found = searcher
-                    .search(&query, &SpanFacts { scoring: true })
+                    .search(
+                        &query,
+                        &SpanFacts {
+                            scoring: true,
+                            columns: &self.columns,
+                        },
+                    )
                     .map_err(SearchError::tantivy("search failed"))?;
                 Some(
                     found
@@ -313,15 +318,71 @@ impl Engine {
             }
             None => None,
         };
+        // With a filter, only the versions that opened or closed a passing span can list a
+        // change: the others are not paired at all.
+        let wanted: Option<HashSet<(u64, u64)>> = if section.is_some() || scores.is_some() {
+            let passes = |s: &SpanFact| {
+                section.as_ref().is_none_or(|set| set.contains(&s.address))
+                    && scores
+                        .as_ref()
+                        .is_none_or(|map| map.contains_key(&s.address))
+            };
+            Some(
+                spans
+                    .iter()
+                    .filter(|s| passes(s))
+                    .flat_map(|s| [(s.doc_hash, s.opened), (s.doc_hash, s.closed)])
+                    .collect(),
+            )
+        } else {
+            None
+        };
+
+        // The steps: per version, what it closed and what it opened, grouped by sorting.
+        // (document, ordinal, opened?, path hash, content hash, valid_from, index): sorted,
+        // each version's sides are adjacent and in a stable order.
+        type Side = (u64, u64, bool, u64, u64, i64, u32);
+        let mut sides: Vec<Side> = Vec::new();
+        for (i, span) in spans.iter().enumerate() {
+            for (ordinal, opened) in [(span.opened, true), (span.closed, false)] {
+                if ordinal == OPEN_ORDINAL
+                    || wanted
+                        .as_ref()
+                        .is_some_and(|w| !w.contains(&(span.doc_hash, ordinal)))
+                {
+                    continue;
+                }
+                sides.push((
+                    span.doc_hash,
+                    ordinal,
+                    opened,
+                    span.path_hash,
+                    span.content_hash,
+                    span.valid_from,
+                    i as u32,
+                ));
+            }
+        }
+        sides.sort_unstable();
 
         let mut events: Vec<Event> = Vec::new();
-        for ((doc_hash, ordinal), (mut closed, mut opened)) in steps {
-            let Some(version) = versions.get(doc_hash, ordinal) else {
+        let mut closed: Vec<SpanFact> = Vec::new();
+        let mut opened: Vec<SpanFact> = Vec::new();
+        for step in sides.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let (doc_hash, ordinal) = (step[0].0, step[0].1);
+            let Some(version) = versions
+                .get(doc_hash, ordinal)
+                .filter(|v| shown(v, request))
+            else {
                 continue;
             };
-            // A stable order before pairing: repeated headings pair first with first.
-            closed.sort_by_key(|s| (s.path_hash, s.valid_from, s.content_hash));
-            opened.sort_by_key(|s| (s.path_hash, s.content_hash));
+            // Sorted above by path and content: repeated headings pair first with first.
+            closed.clear();
+            opened.clear();
+            for &(_, _, is_opened, .., i) in step {
+                let list = if is_opened { &mut opened } else { &mut closed };
+                list.push(spans[i as usize]);
+            }
             for pairing in pair_spans(&closed, &opened) {
                 let Some(kind) = pairing.kind else { continue };
                 let before = pairing.before.map(|i| closed[i]);
@@ -356,36 +417,52 @@ impl Engine {
         }
 
         let facets = change_facets(&events, &versions);
-        let name = |e: &Event| versions.keys.get(&e.version.doc_hash);
-        let tie = |e: &Event| {
+        // Documents ranked by name once, so that sorting compares integers.
+        let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
+        names.sort_unstable();
+        let rank: HashMap<u64, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (_, h))| (*h, i as u32))
+            .collect();
+        let key = |e: &Event| -> SortKey {
             let side = e.after.or(e.before);
             (
-                side.map(|s| s.path_hash),
+                e.version.recorded_at,
+                rank.get(&e.version.doc_hash).copied().unwrap_or(u32::MAX),
+                e.version.ordinal,
+                side.map_or(0, |s| s.path_hash),
                 e.kind,
-                side.map(|s| s.content_hash),
+                side.map_or(0, |s| s.content_hash),
             )
         };
-        events.sort_by(|a, b| {
-            let newest = b
-                .version
-                .recorded_at
-                .cmp(&a.version.recorded_at)
-                .then_with(|| name(a).cmp(&name(b)))
-                .then_with(|| b.version.ordinal.cmp(&a.version.ordinal))
-                .then_with(|| tie(a).cmp(&tie(b)));
-            match request.order {
-                ChangeOrder::Newest => newest,
-                ChangeOrder::Oldest => a
-                    .version
-                    .recorded_at
-                    .cmp(&b.version.recorded_at)
-                    .then_with(|| name(a).cmp(&name(b)))
-                    .then_with(|| a.version.ordinal.cmp(&b.version.ordinal))
-                    .then_with(|| tie(a).cmp(&tie(b))),
-                ChangeOrder::Relevance => b.score.total_cmp(&a.score).then(newest),
+        let mut order: Vec<(_, u32)> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (key(e), i as u32))
+            .collect();
+        let compare = |a: &(SortKey, u32), b: &(SortKey, u32)| match request.order {
+            ChangeOrder::Oldest => a.0.cmp(&b.0),
+            ChangeOrder::Newest => newest_first(&a.0, &b.0),
+            ChangeOrder::Relevance => {
+                let (x, y) = (&events[a.1 as usize], &events[b.1 as usize]);
+                y.score
+                    .total_cmp(&x.score)
+                    .then_with(|| newest_first(&a.0, &b.0))
             }
-        });
+        };
+        // Only the page needs an order: select it, then sort it.
+        let window = request
+            .offset
+            .saturating_add(request.limit)
+            .min(order.len());
+        if window > 0 && window < order.len() {
+            order.select_nth_unstable_by(window - 1, compare);
+            order.truncate(window);
+        }
+        order.sort_unstable_by(compare);
         let total = events.len() as u64;
+        let events: Vec<Event> = order.into_iter().map(|(_, i)| events[i as usize]).collect();
         let changes = events
             .iter()
             .skip(request.offset)
@@ -507,17 +584,32 @@ fn change_id(
 
 fn change_facets(events: &[Event], versions: &VersionTable) -> ChangeFacets {
     let mut counts: [HashMap<String, u64>; 4] = Default::default();
-    let mut months: HashMap<String, u64> = HashMap::new();
+    let mut by_doc: HashMap<u64, u64> = HashMap::new();
+    let mut by_kind: HashMap<ChangeKind, u64> = HashMap::new();
+    let mut by_day: HashMap<i64, u64> = HashMap::new();
     for event in events {
-        if let Some(key) = versions.keys.get(&event.version.doc_hash) {
-            *counts[0].entry(key.service.to_string()).or_default() += 1;
-            *counts[1].entry(key.terms_type.to_string()).or_default() += 1;
-            *counts[2].entry(key.collection.to_string()).or_default() += 1;
-        }
-        *counts[3].entry(event.kind.as_str().to_owned()).or_default() += 1;
-        *months
-            .entry(month_of(event.version.recorded_at))
+        *by_doc.entry(event.version.doc_hash).or_default() += 1;
+        *by_kind.entry(event.kind).or_default() += 1;
+        *by_day
+            .entry(event.version.recorded_at.div_euclid(86_400))
             .or_default() += 1;
+    }
+    for (doc, n) in by_doc {
+        if let Some(key) = versions.keys.get(&doc) {
+            *counts[0].entry(key.service.to_string()).or_default() += n;
+            *counts[1].entry(key.terms_type.to_string()).or_default() += n;
+            *counts[2].entry(key.collection.to_string()).or_default() += n;
+        }
+    }
+    for (kind, n) in by_kind {
+        counts[3].insert(kind.as_str().to_owned(), n);
+    }
+    let mut months: HashMap<String, u64> = HashMap::new();
+    for (day, n) in by_day {
+        let month = Timestamp::from_unix(day * 86_400)
+            .map(|t| t.to_string()[..7].to_owned())
+            .unwrap_or_default();
+        *months.entry(month).or_default() += n;
     }
     let [service, terms_type, collection, kind] = counts.map(crate::search::sorted);
     let mut month: Vec<FacetCount> = months

@@ -120,6 +120,13 @@ fn same_words(key: &SectionKey) -> u64 {
 /// path with other content is `modified`; what is left is `removed` or `added`. Within each
 /// rule, sections pair in the order given, so repeated headings pair first with first.
 pub(crate) fn pair_sections(before: &[SectionKey], after: &[SectionKey]) -> Vec<Pairing> {
+    // Most versions change a section or two: a scan beats building maps.
+    pair(before, after, 64)
+}
+
+/// [`pair_sections`], scanning instead of hashing when `before × after` is at most
+/// `scan_limit` (both ways give the same pairs).
+fn pair(before: &[SectionKey], after: &[SectionKey], scan_limit: usize) -> Vec<Pairing> {
     let mut before_left: Vec<bool> = vec![true; before.len()];
     let mut after_left: Vec<bool> = vec![true; after.len()];
     let mut pairings = Vec::new();
@@ -133,7 +140,28 @@ pub(crate) fn pair_sections(before: &[SectionKey], after: &[SectionKey]) -> Vec<
         ),
         (|k| Some(k.path), Some(ChangeKind::Modified)),
     ];
+    let small = before.len() * after.len() <= scan_limit;
     for (key_of, kind) in rules {
+        if small {
+            for (j, key) in after.iter().enumerate() {
+                let Some(k) = key_of(key).filter(|_| after_left[j]) else {
+                    continue;
+                };
+                let Some(i) =
+                    (0..before.len()).find(|&i| before_left[i] && key_of(&before[i]) == Some(k))
+                else {
+                    continue;
+                };
+                before_left[i] = false;
+                after_left[j] = false;
+                pairings.push(Pairing {
+                    kind,
+                    before: Some(i),
+                    after: Some(j),
+                });
+            }
+            continue;
+        }
         let mut waiting: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, key) in before.iter().enumerate().rev() {
             if before_left[i]
@@ -289,6 +317,11 @@ mod tests {
             }
             prop_assert!(seen_b.iter().all(|&n| n == 1));
             prop_assert!(seen_a.iter().all(|&n| n == 1));
+            let mut scanned = pair(&b, &a, usize::MAX);
+            let mut hashed = pair(&b, &a, 0);
+            scanned.sort_by_key(|p| (p.before, p.after));
+            hashed.sort_by_key(|p| (p.before, p.after));
+            prop_assert_eq!(scanned, hashed);
         }
     }
 }

@@ -6,6 +6,7 @@ use palimpsest_schema::{IndexFields, register_tokenizer};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 
 use crate::error::{Result, SearchError};
+use crate::facts::ColumnCache;
 use crate::request::Limits;
 
 /// An index opened for reading. Cheap to share between threads; each operation takes a
@@ -15,6 +16,7 @@ pub struct Engine {
     pub(crate) reader: IndexReader,
     pub(crate) fields: IndexFields,
     pub(crate) limits: Limits,
+    pub(crate) columns: ColumnCache,
     dir: PathBuf,
 }
 
@@ -44,6 +46,7 @@ impl Engine {
             reader,
             fields,
             limits: Limits::default(),
+            columns: ColumnCache::default(),
             dir: dir.to_owned(),
         })
     }

@@ -1,11 +1,13 @@
 //! Facts about spans and version records read from fast fields alone, without loading stored
 //! documents: the material of change lists, phrase histories, trends and diffs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use palimpsest_schema::{DocKey, DocType, VersionKind};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
+use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
@@ -30,21 +32,101 @@ pub(crate) struct SpanFact {
     pub valid_to: i64,
 }
 
+/// The fast-field columns of one segment that the time-travel operations read, opened once
+/// and kept while the segment lives: opening a column parses its block metadata, and naming
+/// documents and kinds decompresses dictionary blocks, which together cost more than the rest
+/// of a narrow request.
+pub(crate) struct SegmentColumns {
+    doc_hash: Column<u64>,
+    path_hash: Column<u64>,
+    content_hash: Column<u64>,
+    opened: Column<u64>,
+    closed: Column<u64>,
+    valid_from: Column<i64>,
+    valid_to: Column<i64>,
+    ordinal: Column<u64>,
+    recorded_at: Column<i64>,
+    kinds: Option<StrColumn>,
+    kind_of_ord: Vec<Option<VersionKind>>,
+    keys: Option<StrColumn>,
+    /// Document key text by `doc_key` term ordinal.
+    key_names: Vec<String>,
+}
+
+impl SegmentColumns {
+    fn open(reader: &SegmentReader) -> tantivy::Result<SegmentColumns> {
+        let fast = reader.fast_fields();
+        let terms = |column: &Option<StrColumn>| -> tantivy::Result<Vec<String>> {
+            let mut names = Vec::new();
+            if let Some(column) = column {
+                let mut stream = column.dictionary().stream()?;
+                while stream.advance() {
+                    names.push(String::from_utf8_lossy(stream.key()).into_owned());
+                }
+            }
+            Ok(names)
+        };
+        let kinds = fast.str("version_kind")?;
+        let keys = fast.str("doc_key")?;
+        Ok(SegmentColumns {
+            doc_hash: fast.u64("doc_hash")?,
+            path_hash: fast.u64("path_hash")?,
+            content_hash: fast.u64("content_hash")?,
+            opened: fast.u64("opened")?,
+            closed: fast.u64("closed")?,
+            valid_from: fast.i64("valid_from")?,
+            valid_to: fast.i64("valid_to")?,
+            ordinal: fast.u64("ordinal")?,
+            recorded_at: fast.i64("recorded_at")?,
+            kind_of_ord: terms(&kinds)?.iter().map(|k| k.parse().ok()).collect(),
+            key_names: terms(&keys)?,
+            kinds,
+            keys,
+        })
+    }
+}
+
+/// [`SegmentColumns`] by segment, shared by every request of an [`Engine`].
+#[derive(Default)]
+pub(crate) struct ColumnCache {
+    segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
+}
+
+/// Segments remembered at most; merges retire segments, and a cleared cache refills itself.
+const CACHED_SEGMENTS: usize = 256;
+
+impl ColumnCache {
+    fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
+        let id = reader.segment_id();
+        let lock = || self.segments.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(columns) = lock().get(&id) {
+            return Ok(Arc::clone(columns));
+        }
+        let columns = Arc::new(SegmentColumns::open(reader)?);
+        let mut segments = lock();
+        if segments.len() >= CACHED_SEGMENTS {
+            segments.clear();
+        }
+        segments.insert(id, Arc::clone(&columns));
+        Ok(columns)
+    }
+}
+
 /// Collects every matching span with its [`SpanFact`].
-pub(crate) struct SpanFacts {
+pub(crate) struct SpanFacts<'a> {
     /// Whether scores are needed (a text query ranks the results).
     pub scoring: bool,
+    /// Where the columns come from.
+    pub columns: &'a ColumnCache,
 }
 
 pub(crate) struct SpanFactSegment {
     segment: SegmentOrdinal,
-    columns: [Column<u64>; 5],
-    valid_from: Column<i64>,
-    valid_to: Column<i64>,
+    columns: Arc<SegmentColumns>,
     facts: Vec<SpanFact>,
 }
 
-impl Collector for SpanFacts {
+impl Collector for SpanFacts<'_> {
     type Fruit = Vec<SpanFact>;
     type Child = SpanFactSegment;
 
@@ -53,18 +135,9 @@ impl Collector for SpanFacts {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<SpanFactSegment> {
-        let fast = reader.fast_fields();
         Ok(SpanFactSegment {
             segment,
-            columns: [
-                fast.u64("doc_hash")?,
-                fast.u64("path_hash")?,
-                fast.u64("content_hash")?,
-                fast.u64("opened")?,
-                fast.u64("closed")?,
-            ],
-            valid_from: fast.i64("valid_from")?,
-            valid_to: fast.i64("valid_to")?,
+            columns: self.columns.get(reader)?,
             facts: Vec::new(),
         })
     }
@@ -82,8 +155,15 @@ impl SegmentCollector for SpanFactSegment {
     type Fruit = Vec<SpanFact>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let [doc_hash, path_hash, content_hash, opened, closed] =
-            self.columns.each_ref().map(|c| c.first(doc).unwrap_or(0));
+        let c = &self.columns;
+        let [doc_hash, path_hash, content_hash, opened, closed] = [
+            &c.doc_hash,
+            &c.path_hash,
+            &c.content_hash,
+            &c.opened,
+            &c.closed,
+        ]
+        .map(|column| column.first(doc).unwrap_or(0));
         self.facts.push(SpanFact {
             address: DocAddress::new(self.segment, doc),
             score,
@@ -92,8 +172,8 @@ impl SegmentCollector for SpanFactSegment {
             content_hash,
             opened,
             closed,
-            valid_from: self.valid_from.first(doc).unwrap_or(0),
-            valid_to: self.valid_to.first(doc).unwrap_or(0),
+            valid_from: c.valid_from.first(doc).unwrap_or(0),
+            valid_to: c.valid_to.first(doc).unwrap_or(0),
         });
     }
 
@@ -137,23 +217,20 @@ impl VersionTable {
     }
 }
 
-struct VersionFacts;
+struct VersionFacts<'a> {
+    columns: &'a ColumnCache,
+}
 
 struct VersionFactSegment {
     segment: SegmentOrdinal,
-    doc_hash: Column<u64>,
-    ordinal: Column<u64>,
-    recorded_at: Column<i64>,
-    kinds: Option<StrColumn>,
-    kind_of_ord: Vec<Option<VersionKind>>,
-    keys: Option<StrColumn>,
-    key_ords: BTreeMap<u64, u64>,
+    columns: Arc<SegmentColumns>,
+    key_ords: HashMap<u64, u64>,
     facts: Vec<VersionFact>,
 }
 
 type VersionFruit = (Vec<VersionFact>, HashMap<u64, String>);
 
-impl Collector for VersionFacts {
+impl Collector for VersionFacts<'_> {
     type Fruit = VersionFruit;
     type Child = VersionFactSegment;
 
@@ -162,26 +239,10 @@ impl Collector for VersionFacts {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<VersionFactSegment> {
-        let fast = reader.fast_fields();
-        let kinds = fast.str("version_kind")?;
-        let mut kind_of_ord = Vec::new();
-        if let Some(column) = &kinds {
-            let mut name = String::new();
-            for ord in 0..column.num_terms() as u64 {
-                name.clear();
-                column.ord_to_str(ord, &mut name)?;
-                kind_of_ord.push(name.parse().ok());
-            }
-        }
         Ok(VersionFactSegment {
             segment,
-            doc_hash: fast.u64("doc_hash")?,
-            ordinal: fast.u64("ordinal")?,
-            recorded_at: fast.i64("recorded_at")?,
-            kinds,
-            kind_of_ord,
-            keys: fast.str("doc_key")?,
-            key_ords: BTreeMap::new(),
+            columns: self.columns.get(reader)?,
+            key_ords: HashMap::new(),
             facts: Vec::new(),
         })
     }
@@ -204,20 +265,25 @@ impl SegmentCollector for VersionFactSegment {
     type Fruit = VersionFruit;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        let kind = self
+        let c = &self.columns;
+        let kind = c
             .kinds
             .as_ref()
-            .and_then(|c| c.term_ords(doc).next())
-            .and_then(|ord| self.kind_of_ord.get(ord as usize).copied().flatten());
+            .and_then(|column| column.term_ords(doc).next())
+            .and_then(|ord| c.kind_of_ord.get(ord as usize).copied().flatten());
         let (Some(doc_hash), Some(ordinal), Some(recorded_at), Some(kind)) = (
-            self.doc_hash.first(doc),
-            self.ordinal.first(doc),
-            self.recorded_at.first(doc),
+            c.doc_hash.first(doc),
+            c.ordinal.first(doc),
+            c.recorded_at.first(doc),
             kind,
         ) else {
             return;
         };
-        if let Some(ord) = self.keys.as_ref().and_then(|c| c.term_ords(doc).next()) {
+        if let Some(ord) = c
+            .keys
+            .as_ref()
+            .and_then(|column| column.term_ords(doc).next())
+        {
             self.key_ords.entry(ord).or_insert(doc_hash);
         }
         self.facts.push(VersionFact {
@@ -230,17 +296,12 @@ impl SegmentCollector for VersionFactSegment {
     }
 
     fn harvest(self) -> VersionFruit {
-        let mut keys = HashMap::new();
-        if let Some(column) = &self.keys {
-            // Named in ordinal order: each dictionary block is decompressed once.
-            let ords: Vec<u64> = self.key_ords.keys().copied().collect();
-            let mut hashes = self.key_ords.values();
-            let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
-                if let Some(hash) = hashes.next() {
-                    keys.insert(*hash, String::from_utf8_lossy(bytes).into_owned());
-                }
-            });
-        }
+        let names = &self.columns.key_names;
+        let keys = self
+            .key_ords
+            .into_iter()
+            .filter_map(|(ord, hash)| Some((hash, names.get(ord as usize)?.clone())))
+            .collect();
         (self.facts, keys)
     }
 }
@@ -257,7 +318,12 @@ impl Engine {
         let mut clauses = document_clauses(&self.fields, DocType::Version, filters);
         clauses.extend(extra);
         let (facts, keys) = searcher
-            .search(&BooleanQuery::new(clauses), &VersionFacts)
+            .search(
+                &BooleanQuery::new(clauses),
+                &VersionFacts {
+                    columns: &self.columns,
+                },
+            )
             .map_err(SearchError::tantivy("cannot list versions"))?;
         let mut table = VersionTable::default();
         for fact in facts {

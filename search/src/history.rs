@@ -11,7 +11,7 @@ use tantivy::query::{BooleanQuery, Occur};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionTable};
-use crate::query::{span_clauses, text_query};
+use crate::query::{Fields, span_clauses, text_query};
 use crate::request::{Filters, TimeMode, validate_page, validate_query, validate_window};
 
 /// A phrase history request.
@@ -288,9 +288,18 @@ impl Engine {
         filters: &Filters,
     ) -> Result<Vec<SpanFact>> {
         let mut clauses = span_clauses(&self.fields, filters, TimeMode::History)?;
-        clauses.push((Occur::Must, text_query(&self.index, &self.fields, query)?));
+        clauses.push((
+            Occur::Must,
+            text_query(&self.index, &self.fields, query, Fields::Body)?,
+        ));
         searcher
-            .search(&BooleanQuery::new(clauses), &SpanFacts { scoring: false })
+            .search(
+                &BooleanQuery::new(clauses),
+                &SpanFacts {
+                    scoring: false,
+                    columns: &self.columns,
+                },
+            )
             .map_err(SearchError::tantivy("search failed"))
     }
 

@@ -22,18 +22,36 @@ pub(crate) fn term(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// Which fields a text query searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fields {
+    /// Headings (boosted) and bodies: for ranked section search.
+    Ranked,
+    /// Bodies only, which hold the heading lines too: a match is the same set of spans, and
+    /// one field keeps phrase queries cheap inside narrow filters (no union of two phrase
+    /// scorers to advance through the whole index).
+    Body,
+}
+
 /// Parses the user's text query; words must all match unless joined with OR.
 pub(crate) fn text_query(
     index: &Index,
     fields: &IndexFields,
     query: &str,
+    searched: Fields,
 ) -> Result<Box<dyn Query>> {
     if query.trim() == "*" {
         return Ok(Box::new(AllQuery));
     }
-    let mut parser = QueryParser::for_index(index, vec![fields.title, fields.body]);
+    let mut parser = match searched {
+        Fields::Ranked => {
+            let mut parser = QueryParser::for_index(index, vec![fields.title, fields.body]);
+            parser.set_field_boost(fields.title, TITLE_BOOST);
+            parser
+        }
+        Fields::Body => QueryParser::for_index(index, vec![fields.body]),
+    };
     parser.set_conjunction_by_default();
-    parser.set_field_boost(fields.title, TITLE_BOOST);
     parser
         .parse_query(query)
         .map_err(|e| SearchError::InvalidQuery {

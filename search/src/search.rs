@@ -13,7 +13,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
-use crate::query::{span_clauses, text_query};
+use crate::query::{Fields, span_clauses, text_query};
 use crate::request::{SearchRequest, TimeMode};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
@@ -191,7 +191,7 @@ impl Engine {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         request.validate(&self.limits)?;
         let searcher = self.searcher();
-        let text = text_query(&self.index, &self.fields, &request.query)?;
+        let text = text_query(&self.index, &self.fields, &request.query, Fields::Ranked)?;
         let mut clauses = span_clauses(&self.fields, &request.filters, request.time)?;
         clauses.push((Occur::Must, text.box_clone()));
         let query = BooleanQuery::new(clauses);
