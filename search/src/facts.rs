@@ -13,7 +13,7 @@ use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader}
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
-use crate::query::document_clauses;
+use crate::query::{document_clauses, term};
 use crate::request::Filters;
 
 /// A span as the time-travel operations see it.
@@ -317,6 +317,14 @@ impl Engine {
     ) -> Result<VersionTable> {
         let mut clauses = document_clauses(&self.fields, DocType::Version, filters);
         clauses.extend(extra);
+        self.version_table_where(searcher, clauses)
+    }
+
+    fn version_table_where(
+        &self,
+        searcher: &Searcher,
+        clauses: Vec<(Occur, Box<dyn Query>)>,
+    ) -> Result<VersionTable> {
         let (facts, keys) = searcher
             .search(
                 &BooleanQuery::new(clauses),
@@ -336,6 +344,53 @@ impl Engine {
             table.keys.insert(hash, DocKey::from_term_text(&text)?);
         }
         Ok(table)
+    }
+
+    /// The version records of the documents with these keys.
+    pub(crate) fn version_table_of(
+        &self,
+        searcher: &Searcher,
+        keys: &[DocKey],
+    ) -> Result<VersionTable> {
+        if keys.is_empty() {
+            return Ok(VersionTable::default());
+        }
+        let documents: Vec<(Occur, Box<dyn Query>)> = keys
+            .iter()
+            .map(|k| (Occur::Should, term(self.fields.doc_key, &k.term_text())))
+            .collect();
+        let clauses = vec![
+            (
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Version.as_str()),
+            ),
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(documents)) as Box<dyn Query>,
+            ),
+        ];
+        self.version_table_where(searcher, clauses)
+    }
+
+    /// The key of the document a span or version record belongs to.
+    pub(crate) fn doc_key_at(&self, searcher: &Searcher, address: DocAddress) -> Result<DocKey> {
+        let columns = self
+            .columns
+            .get(searcher.segment_reader(address.segment_ord))
+            .map_err(SearchError::tantivy("cannot read fast fields"))?;
+        let name = columns
+            .keys
+            .as_ref()
+            .and_then(|c| c.term_ords(address.doc_id).next())
+            .and_then(|ord| columns.key_names.get(ord as usize));
+        match name {
+            Some(name) => Ok(DocKey::from_term_text(name)?),
+            None => Err(SearchError::Schema(
+                palimpsest_schema::SchemaError::Inconsistent(
+                    "a span without a document key".into(),
+                ),
+            )),
+        }
     }
 
     /// Reads a version record's source id from its fast field.

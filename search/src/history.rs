@@ -156,6 +156,9 @@ pub struct TrendResponse {
     pub points: Vec<TrendPoint>,
 }
 
+/// Most documents whose versions are looked up by name rather than by the filters.
+const MAX_NAMED_DOCUMENTS: usize = 64;
+
 /// Most buckets a trend may have (a century of months).
 const MAX_BUCKETS: usize = 1_200;
 
@@ -310,14 +313,22 @@ impl Engine {
         validate_query(&request.query, &self.limits)?;
         let searcher = self.searcher();
         let spans = self.matching_spans(&searcher, &request.query, &request.filters)?;
-        let versions = self.version_table(&searcher, &request.filters, Vec::new())?;
-
         let mut by_doc: HashMap<u64, Vec<SpanFact>> = HashMap::new();
         for span in spans {
             if span.valid_from < span.valid_to {
                 by_doc.entry(span.doc_hash).or_default().push(span);
             }
         }
+        // The versions of the matching documents only, when they are few.
+        let versions = if by_doc.len() <= MAX_NAMED_DOCUMENTS {
+            let keys = by_doc
+                .values()
+                .map(|spans| self.doc_key_at(&searcher, spans[0].address))
+                .collect::<Result<Vec<_>>>()?;
+            self.version_table_of(&searcher, &keys)?
+        } else {
+            self.version_table(&searcher, &request.filters, Vec::new())?
+        };
         let mut documents: Vec<(Option<&DocKey>, DocumentHistory)> = by_doc
             .into_iter()
             .filter_map(|(doc, spans)| {
