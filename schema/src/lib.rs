@@ -19,6 +19,7 @@ mod documents;
 mod error;
 mod fields;
 mod names;
+mod state;
 mod time;
 mod version;
 
@@ -28,6 +29,7 @@ pub use fields::{
     DocType, IndexFields, OPEN_END, TOKENIZER, index_bytes, register_tokenizer, section_key,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
+pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
 pub use time::Timestamp;
 pub use version::{
     PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, path_hash,

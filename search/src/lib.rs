@@ -23,7 +23,7 @@ mod request;
 mod search;
 
 pub use documents::{
-    DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse, VersionEntry,
+    DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse, VersionEntry,
     VersionResponse, VersionsResponse,
 };
 pub use engine::Engine;
