@@ -6,7 +6,9 @@ demo-declarations, then compares, for every version Open Terms Archive recorded 
 demo-versions, OTA's Markdown with our extraction of the snapshot it came from:
 
 - the snapshot is the one the version's commit body names ("…extracted from snapshot
-  https://…/commit/ID"), else the snapshot commit of the same document at the same instant;
+  https://…/commit/ID") when that commit exists in the bundle, else the snapshot commit of
+  the same document at the same instant (for a technical upgrade, a re-extraction, the
+  latest snapshot of the document before it);
 - our extraction of it is `palimpsest show SERVICE TERMS --at <snapshot date>`: the version in
   force then, which is that snapshot's text (identical later snapshots are not versions);
 - similarity is token F1 over lowercased words (runs of letters and digits), after dropping
@@ -36,6 +38,7 @@ SNAPSHOT_ID = re.compile(r"snapshots?/commit/([0-9a-f]{40})")
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 WORD = re.compile(r"\w+")
+UPGRADE = ("Apply technical or declaration upgrade on", "Refilter")
 
 
 def run(args, **kw):
@@ -92,6 +95,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", required=True)
     parser.add_argument("--work", required=True)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the index and report already in --work"
+    )
     args = parser.parse_args()
     if not os.path.isdir(CORPUS):
         print(f"skipped: {CORPUS} is absent (the demo bundles are needed)")
@@ -103,41 +109,59 @@ def main():
             run(["git", "clone", "-q", os.path.join(CORPUS, name + ".bundle"), target])
     index = os.path.join(args.work, "index")
     palimpsest = [args.bin, "--index", index, "--quiet"]
-    report = json.loads(
-        run(
-            palimpsest
-            + [
-                "--json", "index", snapshots, "--collection", "demo", "--rebuild",
-                "--declarations", os.path.join(CORPUS, "demo-declarations"),
-            ]
-        )
-    )
+    report_path = os.path.join(args.work, "report.json")
+    if not (args.reuse and os.path.exists(report_path)):
+        with open(report_path, "wb") as out:
+            out.write(
+                run(
+                    palimpsest
+                    + [
+                        "--json", "index", snapshots, "--collection", "demo", "--rebuild",
+                        "--declarations", os.path.join(CORPUS, "demo-declarations"),
+                    ]
+                )
+            )
+    with open(report_path) as f:
+        report = json.load(f)
 
     # Snapshot commits per document: commit -> epoch, and (document, epoch) -> commit.
     snapshot_at = {}
     snapshot_by_instant = {}
+    snapshots_of = collections.defaultdict(list)
     for commit, at, _subject, _body, changes in git_log(snapshots):
         snapshot_at[commit] = at
         for status, path in changes:
             doc = document_of(path, ".html")
             if doc and status != "D":
                 snapshot_by_instant[(doc, at)] = commit
+                snapshots_of[doc].append((at, commit))
 
     per_document = collections.defaultdict(list)
     unmatched = []
     ota_versions = 0
-    for commit, at, subject, body, changes in git_log(versions):
+    ota_deletions = 0
+    ota_log = git_log(versions)
+    for commit, at, subject, body, changes in ota_log:
         for status, path in changes:
             doc = document_of(path, ".md")
             if not doc:
                 continue
             ota_versions += 1
             if status == "D":
+                ota_deletions += 1
                 continue
             named = SNAPSHOT_ID.search(body)
-            snapshot = named.group(1) if named else snapshot_by_instant.get((doc, at))
-            if snapshot is None or snapshot not in snapshot_at:
-                unmatched.append((doc, commit))
+            snapshot = named.group(1) if named else None
+            if snapshot not in snapshot_at:
+                # The bundle's history was rewritten: named ids may not exist; OTA records a
+                # version at the instant of the snapshot it extracted.
+                snapshot = snapshot_by_instant.get((doc, at))
+            if snapshot is None and subject.startswith(UPGRADE):
+                # A re-extraction of the latest snapshot under new rules or engine.
+                earlier = [c for t, c in snapshots_of[doc] if t <= at]
+                snapshot = earlier[-1] if earlier else None
+            if snapshot is None:
+                unmatched.append((doc, commit, subject))
                 continue
             theirs = run(["git", "-C", versions, "show", f"{commit}:{path}"]).decode()
             when = snapshot_at[snapshot]
@@ -167,14 +191,17 @@ def main():
           f"minimum {min(values):.3f}")
     print(f"every OTA version: median F1 {statistics.median(every):.3f}, minimum {min(every):.3f}")
     if unmatched:
-        print(f"OTA versions without a matching snapshot: {len(unmatched)}")
+        print(f"OTA versions without a snapshot at their instant (not compared): {len(unmatched)}")
+        for doc, commit, subject in unmatched:
+            print(f"  {commit[:10]} {subject}")
     for collection in report["collections"]:
         s = collection.get("snapshots")
         if s:
             print(
                 f"snapshots: {s['read']} read ({s['commits']} commits) → {s['versions']} versions "
                 f"kept ({s['unchanged']} unchanged, {s['skipped']} skipped, "
-                f"{s['without_rules']} without rules); OTA recorded {ota_versions} versions "
+                f"{s['without_rules']} without rules); OTA recorded {ota_versions} "
+                f"({ota_deletions} deletions) in {len(ota_log)} first-parent commits "
                 f"from the same snapshots"
             )
     stats = json.loads(run(palimpsest + ["--json", "stats"]))
