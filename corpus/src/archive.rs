@@ -48,7 +48,10 @@ impl Format {
         if let Some(stem) = name.strip_suffix(".md") {
             return Some((stem, Format::Markdown));
         }
-        if let Some(stem) = name.strip_suffix(".html").or_else(|| name.strip_suffix(".htm")) {
+        if let Some(stem) = name
+            .strip_suffix(".html")
+            .or_else(|| name.strip_suffix(".htm"))
+        {
             return Some((stem, Format::Html));
         }
         name.strip_suffix(".pdf").map(|stem| (stem, Format::Pdf))

@@ -88,7 +88,11 @@ impl Declarations {
     /// files or rules are returned as warnings; only an unreadable folder is an error.
     pub fn load(dir: &Path) -> Result<(Declarations, Vec<Warning>)> {
         let nested = dir.join("declarations");
-        let dir = if nested.is_dir() { nested } else { dir.to_owned() };
+        let dir = if nested.is_dir() {
+            nested
+        } else {
+            dir.to_owned()
+        };
         let mut declarations = Declarations {
             documents: HashMap::new(),
             path: dir.clone(),
@@ -248,7 +252,8 @@ impl Context<'_> {
 
     fn rule(&mut self, terms_type: &str, json: &Value) -> RuleEntry {
         if json.get("filter").is_some() {
-            self.filtered.push(format!("{} / {terms_type}", self.service));
+            self.filtered
+                .push(format!("{} / {terms_type}", self.service));
         }
         let parsed = (|| -> std::result::Result<Rule, String> {
             let select = match json.get("select") {
@@ -292,7 +297,9 @@ fn target(value: &Value) -> std::result::Result<Target, String> {
     match value {
         Value::String(text) => Ok(Target::Css(selector(text)?)),
         Value::Object(range) => {
-            let side = |before: &str, after: &str| -> std::result::Result<(Selector, bool), String> {
+            let side = |before: &str,
+                        after: &str|
+             -> std::result::Result<(Selector, bool), String> {
                 match (range.get(before), range.get(after)) {
                     (Some(Value::String(s)), None) => Ok((selector(s)?, true)),
                     (None, Some(Value::String(s))) => Ok((selector(s)?, false)),
@@ -360,11 +367,25 @@ mod tests {
             panic!("privacy rule");
         };
         assert_eq!(privacy.select.len(), 2);
-        assert!(matches!(privacy.remove[1], Target::Range { start_before: true, end_before: false, .. }));
+        assert!(matches!(
+            privacy.remove[1],
+            Target::Range {
+                start_before: true,
+                end_before: false,
+                ..
+            }
+        ));
         let Lookup::Rule(imprint) = declarations.rule("Acme", "Imprint", now) else {
             panic!("imprint rule");
         };
-        assert!(matches!(imprint.select[0], Target::Range { start_before: false, end_before: true, .. }));
+        assert!(matches!(
+            imprint.select[0],
+            Target::Range {
+                start_before: false,
+                end_before: true,
+                ..
+            }
+        ));
         assert!(matches!(
             declarations.rule("Acme", "Cookies", now),
             Lookup::Undeclared
@@ -398,7 +419,11 @@ mod tests {
         assert!(warnings.is_empty(), "{warnings:?}");
         let rule = |t| select_count(declarations.rule("Acme", "Terms of Service", at(t)));
         assert_eq!(rule("2023-05-01"), Some(2));
-        assert_eq!(rule("2024-01-01T00:00:00Z"), Some(3), "validUntil is exclusive");
+        assert_eq!(
+            rule("2024-01-01T00:00:00Z"),
+            Some(3),
+            "validUntil is exclusive"
+        );
         assert_eq!(rule("2024-03-01"), Some(3));
         assert_eq!(rule("2024-06-01"), Some(1));
         assert_eq!(rule("2026-01-01"), Some(1));

@@ -50,8 +50,11 @@ pub(crate) fn looks_like(root: &Path) -> bool {
         return false;
     };
     services.iter().filter(|e| e.is_dir).any(|service| {
-        entries(&service.path)
-            .is_ok_and(|files| files.iter().any(|f| f.is_file && Format::of(&f.name).is_some()))
+        entries(&service.path).is_ok_and(|files| {
+            files
+                .iter()
+                .any(|f| f.is_file && Format::of(&f.name).is_some())
+        })
     })
 }
 

@@ -121,7 +121,9 @@ fn declared_charset(bytes: &[u8]) -> Option<String> {
                 let value: Vec<u8> = rest
                     .iter()
                     .copied()
-                    .take_while(|b| !matches!(b, b'"' | b'\'' | b';' | b'/' | b'>') && !b.is_ascii_whitespace())
+                    .take_while(|b| {
+                        !matches!(b, b'"' | b'\'' | b';' | b'/' | b'>') && !b.is_ascii_whitespace()
+                    })
                     .collect();
                 if !value.is_empty() {
                     return Some(String::from_utf8_lossy(&value).into_owned());
@@ -144,11 +146,19 @@ const VOID: &[&str] = &[
 /// Elements the parser closes implicitly (`<p>`, `<li>`…): they never nest deeply, and long
 /// runs of them without end tags are common.
 const SELF_CLOSING_SIBLINGS: &[&str] = &[
-    "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup",
-    "rb", "rt", "rtc", "rp", "colgroup", "caption", "html", "head", "body",
+    "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup", "rb",
+    "rt", "rtc", "rp", "colgroup", "caption", "html", "head", "body",
 ];
 const RAW_TEXT: &[&str] = &[
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "noscript",
     "plaintext",
 ];
 
@@ -171,7 +181,10 @@ pub(crate) fn cap_depth(html: &str, max: usize) -> (Cow<'_, str>, usize) {
             continue;
         }
         if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
-            i = rest.iter().position(|&b| b == b'>').map_or(bytes.len(), |p| start + p + 1);
+            i = rest
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(bytes.len(), |p| start + p + 1);
             continue;
         }
         let closing = rest.get(1) == Some(&b'/');
@@ -375,7 +388,11 @@ fn largest_block(document: &Html) -> Option<NodeRef<'_, Node>> {
     let mut scores: std::collections::HashMap<NodeId, usize> = std::collections::HashMap::new();
     let paragraphs = Selector::parse("p, pre, li, td, blockquote").expect("valid selector");
     for paragraph in document.select(&paragraphs) {
-        if skipped(paragraph.value()) || paragraph.ancestors().any(|a| a.value().as_element().is_some_and(skipped)) {
+        if skipped(paragraph.value())
+            || paragraph
+                .ancestors()
+                .any(|a| a.value().as_element().is_some_and(skipped))
+        {
             continue;
         }
         let length: usize = paragraph.text().map(|t| t.trim().len()).sum();
@@ -913,7 +930,10 @@ mod tests {
 
     #[test]
     fn select_and_remove_give_markdown_like_text() {
-        let out = with(r##"{"fetch": "x", "select": "#terms", "remove": ".ad"}"##, PAGE);
+        let out = with(
+            r##"{"fetch": "x", "select": "#terms", "remove": ".ad"}"##,
+            PAGE,
+        );
         assert!(!out.without_rules);
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
         assert_eq!(
@@ -942,16 +962,21 @@ mod tests {
             r##"{"fetch": "x", "select": {"startAfter": "h2", "endBefore": "ol"}, "remove": ["ul ul"]}"##,
             PAGE,
         );
-        assert_eq!(
-            out.text,
-            "- One account per person.\n- Keep it safe:\n"
-        );
+        assert_eq!(out.text, "- One account per person.\n- Keep it safe:\n");
         let out = with(
             r##"{"fetch": "x", "select": "#terms", "remove": {"startBefore": "h2", "endAfter": "table"}}"##,
             PAGE,
         );
-        assert!(out.text.starts_with("# Terms of Service\n\nWelcome"), "{}", out.text);
-        assert!(!out.text.contains("Accounts") && !out.text.contains("Logs"), "{}", out.text);
+        assert!(
+            out.text.starts_with("# Terms of Service\n\nWelcome"),
+            "{}",
+            out.text
+        );
+        assert!(
+            !out.text.contains("Accounts") && !out.text.contains("Logs"),
+            "{}",
+            out.text
+        );
         assert!(out.text.ends_with("**Liability**\n"), "{}", out.text);
     }
 
@@ -970,7 +995,9 @@ mod tests {
         ));
         assert!(main.without_rules);
         assert_eq!(main.text, "Main text\n");
-        let article = without(&page("<div role=main>Role</div><article><p>Article</p></article>"));
+        let article = without(&page(
+            "<div role=main>Role</div><article><p>Article</p></article>",
+        ));
         assert_eq!(article.text, "Article\n");
         let role = without(&page("<div role=\"main\"><p>Role text</p></div>"));
         assert_eq!(role.text, "Role text\n");
@@ -1002,7 +1029,10 @@ mod tests {
         );
         assert_eq!(out.text, "One\n\nTwo **bold and italic**\n");
         let out = without("<main><ul><li>a<li>b</ul><table><tr><td>x<td>y</table><h2>Open");
-        assert_eq!(out.text, "- a\n- b\n\n| x | y |\n| --- | --- |\n\n## Open\n");
+        assert_eq!(
+            out.text,
+            "- a\n- b\n\n| x | y |\n| --- | --- |\n\n## Open\n"
+        );
     }
 
     #[test]
@@ -1024,7 +1054,11 @@ mod tests {
         assert!(capped.len() < html.len());
         let out = without(&html);
         assert_eq!(out.text, "deep text\n");
-        assert!(out.warnings[0].contains("nested deeper than 512"), "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].contains("nested deeper than 512"),
+            "{:?}",
+            out.warnings
+        );
         // Unclosed, too.
         let unclosed = format!("<main>{}text", "<span><div>".repeat(10_000));
         assert_eq!(without(&unclosed).text, "text\n");
@@ -1053,14 +1087,27 @@ mod tests {
         let out = extract(&latin, Lookup::Undeclared);
         assert_eq!(out.text, "café “quoted”\n");
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-        let mut iso = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\"><main>na".to_vec();
+        let mut iso =
+            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\"><main>na"
+                .to_vec();
         iso.extend_from_slice(b"\xefve</main>");
         assert_eq!(extract(&iso, Lookup::Undeclared).text, "naïve\n");
         let out = extract(b"<main>bad \xff\xfe bytes</main>", Lookup::Undeclared);
         assert_eq!(out.text, "bad \u{fffd}\u{fffd} bytes\n");
-        assert!(out.warnings[0].contains("invalid UTF-8"), "{:?}", out.warnings);
-        let out = extract(b"<meta charset=klingon><main>x\xff</main>", Lookup::Undeclared);
-        assert!(out.warnings[0].contains("unknown charset `klingon`"), "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].contains("invalid UTF-8"),
+            "{:?}",
+            out.warnings
+        );
+        let out = extract(
+            b"<meta charset=klingon><main>x\xff</main>",
+            Lookup::Undeclared,
+        );
+        assert!(
+            out.warnings[0].contains("unknown charset `klingon`"),
+            "{:?}",
+            out.warnings
+        );
         // A page stored as UTF-8 that still declares its original charset is read as UTF-8.
         let out = without("<meta charset=iso-8859-1><main>café</main>");
         assert_eq!(out.text, "café\n");

@@ -23,8 +23,8 @@ mod request;
 mod search;
 
 pub use documents::{
-    DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse, VersionEntry,
-    VersionResponse, VersionsResponse,
+    DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse,
+    VersionEntry, VersionResponse, VersionsResponse,
 };
 pub use engine::Engine;
 pub use error::{ErrorKind, SearchError};

@@ -462,7 +462,10 @@ fn feed(
                         version.key.service, version.key.terms_type, version.source_id
                     )
                 });
-                if sender.send((outcome, pdf, version.source_id.clone())).is_err() {
+                if sender
+                    .send((outcome, pdf, version.source_id.clone()))
+                    .is_err()
+                {
                     break;
                 }
             }
