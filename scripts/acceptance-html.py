@@ -11,8 +11,9 @@ demo-versions, OTA's Markdown with our extraction of the snapshot it came from:
   latest snapshot of the document before it);
 - our extraction of it is `palimpsest show SERVICE TERMS --at <snapshot date>`: the version in
   force then, which is that snapshot's text (identical later snapshots are not versions);
-- similarity is token F1 over lowercased words (runs of letters and digits), after dropping
-  Markdown link targets and images from OTA's text (we keep link text only).
+- similarity is token F1 over lowercased words (runs of letters and digits: `_emphasis_`
+  markers are not part of a word), after dropping Markdown link targets, images and `<br>`
+  from OTA's text (we keep link text only).
 
 Prints, per document, the F1 of OTA's latest version and the mean over all its versions,
 then the median and minimum over documents, and the snapshot commits read against the
@@ -37,7 +38,8 @@ CORPUS = os.path.join(ROOT, "..", "shared", "corpus")
 SNAPSHOT_ID = re.compile(r"snapshots?/commit/([0-9a-f]{40})")
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W_]+")
+HTML_BREAK = re.compile(r"<br\s*/?>")
 UPGRADE = ("Apply technical or declaration upgrade on", "Refilter")
 
 
@@ -62,7 +64,8 @@ def f1(ours, theirs):
 
 
 def strip_markdown_links(text):
-    return LINK_TARGET.sub("]", IMAGE.sub("", text))
+    """OTA's text without link targets, images and the `<br>` its tables keep."""
+    return HTML_BREAK.sub(" ", LINK_TARGET.sub("]", IMAGE.sub("", text)))
 
 
 def git_log(repo):

@@ -186,9 +186,10 @@ impl Archive {
         }
         Err(CorpusError::NotAnArchive {
             path: path.to_owned(),
-            reason: "expected a git repository of <service>/<terms type>.md, the dataset layout \
+            reason: "expected a git repository of <service>/<terms type>.md (or .html, .pdf \
+                     snapshots), the dataset layout \
                      <service>/<terms type>/<YYYY-MM-DDTHH-MM-SSZ>.md, or a folder of \
-                     <service>/<terms type>.md"
+                     <service>/<terms type>.md (or .html, .pdf)"
                 .into(),
         })
     }
