@@ -477,10 +477,8 @@ impl Writer {
                         continue;
                     }
                     match node.value() {
-                        Node::Text(text) => {
-                            if only.is_none_or(|o| o.contains(&node.id())) {
-                                self.text(text);
-                            }
+                        Node::Text(text) if only.is_none_or(|o| o.contains(&node.id())) => {
+                            self.text(text);
                         }
                         Node::Element(element) => {
                             if removed.contains(&node.id()) || skipped(element) {
