@@ -1,11 +1,13 @@
 //! The archive abstraction: detect a layout, list its versions, read their contents.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use palimpsest_schema::{CollectionName, DocKey, PolicyVersion, Timestamp, VersionKind};
 
+use crate::declarations::{Declarations, Lookup};
 use crate::error::{CorpusError, Result};
-use crate::{dataset, folder, git, text};
+use crate::{dataset, folder, git, html, text};
 
 /// The layouts an archive can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +31,38 @@ impl ArchiveKind {
     }
 }
 
+/// What a version's file holds, from its extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// `.md`: the version's text as recorded.
+    Markdown,
+    /// `.html`: a snapshot page; its text is extracted (see [`ReadOptions::declarations`]).
+    Html,
+    /// `.pdf`: a snapshot document; skipped with a warning (no text extraction).
+    Pdf,
+}
+
+impl Format {
+    /// The format of a file name, with the name without its extension.
+    pub(crate) fn of(name: &str) -> Option<(&str, Format)> {
+        if let Some(stem) = name.strip_suffix(".md") {
+            return Some((stem, Format::Markdown));
+        }
+        if let Some(stem) = name
+            .strip_suffix(".html")
+            .or_else(|| name.strip_suffix(".htm"))
+        {
+            return Some((stem, Format::Html));
+        }
+        name.strip_suffix(".pdf").map(|stem| (stem, Format::Pdf))
+    }
+
+    /// Whether versions of this format are snapshots (pages as fetched) rather than texts.
+    pub fn is_snapshot(self) -> bool {
+        self != Format::Markdown
+    }
+}
+
 /// How to read an archive.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
@@ -38,6 +72,9 @@ pub struct ReadOptions {
     pub recorded_at: Option<Timestamp>,
     /// Files larger than this are skipped with a warning.
     pub max_file_bytes: u64,
+    /// Open Terms Archive declarations for HTML snapshots; without one (or without it), a
+    /// snapshot is extracted with the fallback.
+    pub declarations: Option<Arc<Declarations>>,
 }
 
 impl ReadOptions {
@@ -47,6 +84,7 @@ impl ReadOptions {
             collection,
             recorded_at: None,
             max_file_bytes: 10 << 20,
+            declarations: None,
         }
     }
 }
@@ -74,6 +112,8 @@ pub struct VersionRef {
     /// Position in the archive's own order (commit order, or file order); breaks ties
     /// between equal instants.
     pub seq: u64,
+    /// What the file holds.
+    pub format: Format,
     pub(crate) location: Location,
 }
 
@@ -146,9 +186,10 @@ impl Archive {
         }
         Err(CorpusError::NotAnArchive {
             path: path.to_owned(),
-            reason: "expected a git repository of <service>/<terms type>.md, the dataset layout \
+            reason: "expected a git repository of <service>/<terms type>.md (or .html, .pdf \
+                     snapshots), the dataset layout \
                      <service>/<terms type>/<YYYY-MM-DDTHH-MM-SSZ>.md, or a folder of \
-                     <service>/<terms type>.md"
+                     <service>/<terms type>.md (or .html, .pdf)"
                 .into(),
         })
     }
@@ -195,6 +236,7 @@ impl Archive {
             repo,
             root: self.path.clone(),
             max_file_bytes: self.options.max_file_bytes,
+            declarations: self.options.declarations.clone(),
         })
     }
 }
@@ -204,8 +246,13 @@ impl Archive {
 pub struct ReadOutcome {
     /// The version, unless it had to be skipped.
     pub version: Option<PolicyVersion>,
-    /// Why it was skipped, or what was imperfect in it (invalid UTF-8 replaced).
-    pub warning: Option<Warning>,
+    /// Why it was skipped, or what was imperfect in it (invalid UTF-8 replaced, nesting
+    /// flattened).
+    pub warnings: Vec<Warning>,
+    /// What the file held.
+    pub format: Format,
+    /// HTML: the text was chosen by the fallback, without a declaration's rules.
+    pub without_rules: bool,
 }
 
 /// Reads the contents of listed versions.
@@ -213,6 +260,7 @@ pub struct VersionReader {
     repo: Option<gix::Repository>,
     root: PathBuf,
     max_file_bytes: u64,
+    declarations: Option<Arc<Declarations>>,
 }
 
 impl VersionReader {
@@ -223,13 +271,41 @@ impl VersionReader {
             Some(v) => Ok(v),
             None => Err(CorpusError::NotAnArchive {
                 path: self.root.join(&version.source_id),
-                reason: outcome.warning.map(|w| w.reason).unwrap_or_default(),
+                reason: outcome
+                    .warnings
+                    .into_iter()
+                    .map(|w| w.reason)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             }),
         }
     }
 
     /// Reads one version's content; a file that cannot be a version is skipped with a warning.
+    /// HTML is extracted under the declaration in force at the version's instant.
     pub fn read_checked(&mut self, version: &VersionRef) -> Result<ReadOutcome> {
+        let describe = || {
+            format!(
+                "{} ({} / {})",
+                version.source_id, version.key.service, version.key.terms_type
+            )
+        };
+        let warning = |reason: String| Warning {
+            path: describe(),
+            reason,
+        };
+        let mut outcome = ReadOutcome {
+            version: None,
+            warnings: Vec::new(),
+            format: version.format,
+            without_rules: false,
+        };
+        if version.format == Format::Pdf && version.location != Location::Nothing {
+            outcome.warnings.push(warning(
+                "skipped: PDF snapshot (text extraction from PDF is not supported)".into(),
+            ));
+            return Ok(outcome);
+        }
         let bytes = match &version.location {
             Location::Nothing => Vec::new(),
             Location::Blob(id) => {
@@ -244,35 +320,48 @@ impl VersionReader {
                 source,
             })?,
         };
-        let describe = || {
-            format!(
-                "{} ({} / {})",
-                version.source_id, version.key.service, version.key.terms_type
-            )
-        };
         if let Some(reason) = text::reject_reason(&bytes, self.max_file_bytes) {
-            return Ok(ReadOutcome {
-                version: None,
-                warning: Some(Warning {
-                    path: describe(),
-                    reason: format!("skipped: {reason}"),
-                }),
-            });
+            outcome.warnings.push(warning(format!("skipped: {reason}")));
+            return Ok(outcome);
         }
-        let (content, lossy) = text::decode(bytes);
-        Ok(ReadOutcome {
-            version: Some(PolicyVersion {
-                key: version.key.clone(),
-                recorded_at: version.recorded_at,
-                source_id: version.source_id.clone(),
-                kind: version.kind,
-                content,
-            }),
-            warning: lossy.then(|| Warning {
-                path: describe(),
-                reason: "invalid UTF-8 replaced with U+FFFD".into(),
-            }),
-        })
+        let content = if version.format == Format::Html && version.location != Location::Nothing {
+            let lookup = match &self.declarations {
+                Some(declarations) => declarations.rule(
+                    version.key.service.as_str(),
+                    version.key.terms_type.as_str(),
+                    version.recorded_at,
+                ),
+                None => Lookup::Undeclared,
+            };
+            let extracted = html::extract(&bytes, lookup);
+            outcome
+                .warnings
+                .extend(extracted.warnings.into_iter().map(warning));
+            if extracted.nothing_selected {
+                outcome.warnings.push(warning(
+                    "skipped: the declaration's `select` matches nothing in this snapshot".into(),
+                ));
+                return Ok(outcome);
+            }
+            outcome.without_rules = extracted.without_rules;
+            extracted.text
+        } else {
+            let (content, lossy) = text::decode(bytes);
+            if lossy {
+                outcome
+                    .warnings
+                    .push(warning("invalid UTF-8 replaced with U+FFFD".into()));
+            }
+            content
+        };
+        outcome.version = Some(PolicyVersion {
+            key: version.key.clone(),
+            recorded_at: version.recorded_at,
+            source_id: version.source_id.clone(),
+            kind: version.kind,
+            content,
+        });
+        Ok(outcome)
     }
 }
 

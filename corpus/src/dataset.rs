@@ -8,7 +8,7 @@ use std::path::Path;
 
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
 use crate::error::Result;
 use crate::folder::{Entry, entries};
 
@@ -110,6 +110,7 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                     source_id: relative(root, &file.path),
                     kind,
                     seq,
+                    format: Format::Markdown,
                     location: Location::File(file.path),
                 });
                 seq += 1;

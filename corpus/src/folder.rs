@@ -1,11 +1,11 @@
-//! A plain folder of `<service>/<terms type>.md`: one version per file, recorded at the file's
+//! A plain folder of `<service>/<terms type>.md` (or `.html`, `.pdf` snapshots): one version per file, recorded at the file's
 //! modification time unless an instant is given. Symbolic links are never followed.
 
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
 use crate::dataset::relative;
 use crate::error::{CorpusError, Result};
 
@@ -50,8 +50,11 @@ pub(crate) fn looks_like(root: &Path) -> bool {
         return false;
     };
     services.iter().filter(|e| e.is_dir).any(|service| {
-        entries(&service.path)
-            .is_ok_and(|files| files.iter().any(|f| f.is_file && f.name.ends_with(".md")))
+        entries(&service.path).is_ok_and(|files| {
+            files
+                .iter()
+                .any(|f| f.is_file && Format::of(&f.name).is_some())
+        })
     })
 }
 
@@ -63,7 +66,7 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
         .filter(|e| e.is_dir && !e.name.starts_with('.'))
     {
         for file in entries(&service.path)? {
-            let Some(terms_type) = file.name.strip_suffix(".md") else {
+            let Some((terms_type, format)) = Format::of(&file.name) else {
                 continue;
             };
             let path = relative(root, &file.path);
@@ -112,6 +115,7 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                 source_id: format!("{path}@{recorded_at}"),
                 kind: VersionKind::FirstRecord,
                 seq,
+                format,
                 location: Location::File(file.path),
             });
             seq += 1;

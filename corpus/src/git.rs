@@ -1,8 +1,9 @@
 //! Open Terms Archive versions repositories, read with gix from the object database.
 //!
 //! The first-parent history of HEAD is walked; each commit is compared with its first parent
-//! two levels deep (`<service>/<terms type>.md`). An added or modified file is a version
-//! recorded at the commit's author date; a deleted file ends its document.
+//! two levels deep (`<service>/<terms type>.md`, or `.html` / `.pdf` in a snapshots
+//! repository). An added or modified file is a version recorded at the commit's author date;
+//! a deleted file ends its document.
 
 use std::cmp::Ordering;
 use std::path::Path;
@@ -12,7 +13,7 @@ use gix::objs::TreeRefIter;
 use gix::objs::tree::EntryRef;
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
 use crate::error::{CorpusError, Result};
 
 fn git_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> CorpusError + '_ {
@@ -125,7 +126,7 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
                 continue;
             };
             let display = format!("{}/{} at {}", change.path[0], terms_file, commit.id);
-            let Some(terms_type) = terms_file.strip_suffix(".md") else {
+            let Some((terms_type, format)) = Format::of(terms_file) else {
                 continue;
             };
             let key = match doc_key(options, &change.path[0], terms_type) {
@@ -157,6 +158,7 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
                 source_id: commit.id.to_string(),
                 kind,
                 seq: seq as u64,
+                format,
                 location,
             });
         }
@@ -285,7 +287,7 @@ fn diff_trees(
             }
             continue;
         }
-        if !name.ends_with(".md") {
+        if Format::of(&name).is_none() {
             continue;
         }
         let mut full = prefix.clone();

@@ -6,6 +6,12 @@
 //! - the Open Terms Archive **dataset** layout (`<service>/<terms type>/<YYYY-MM-DDTHH-MM-SSZ>.md`);
 //! - a plain **folder** of `<service>/<terms type>.md`, one version each.
 //!
+//! Git repositories and folders may hold snapshots instead (`.html`, `.pdf`): an Open Terms
+//! Archive snapshots repository has the versions layout. HTML is extracted into Markdown-like
+//! text under the [`Declarations`] in force at each snapshot's date (`select`/`remove` CSS
+//! rules), or without a declaration by a fallback (`main`, `article`, `[role=main]`, else the
+//! largest block of text). PDF snapshots are skipped with a warning.
+//!
 //! Listing is cheap (metadata only); contents are read afterwards with a [`VersionReader`],
 //! which may live on another thread. Files that cannot be versions (too large, binary,
 //! symbolic links, names that cannot be services) are skipped with a [`Warning`].
@@ -25,12 +31,18 @@
 
 mod archive;
 mod dataset;
+mod declarations;
 mod error;
 mod folder;
 mod git;
+mod html;
 mod text;
 
-pub use archive::{Archive, ArchiveKind, Listing, ReadOptions, VersionReader, VersionRef, Warning};
+pub use archive::{
+    Archive, ArchiveKind, Format, Listing, ReadOptions, ReadOutcome, VersionReader, VersionRef,
+    Warning,
+};
+pub use declarations::Declarations;
 pub use error::{CorpusError, Result};
 pub use palimpsest_schema::PolicyVersion;
 

@@ -342,6 +342,29 @@ impl Indexer {
         Ok(self.summary)
     }
 
+    /// The text of a document's latest version as this run left it (empty after a deletion),
+    /// or `None` when the document has no version yet.
+    pub fn latest_content(&self, key: &DocKey) -> Result<Option<String>> {
+        let resumed;
+        let timeline = match self.timelines.get(key) {
+            Some(timeline) => timeline,
+            None => {
+                resumed = self.resume(key)?;
+                &resumed
+            }
+        };
+        if !timeline.has_versions() {
+            return Ok(None);
+        }
+        Ok(Some(
+            timeline
+                .open_spans()
+                .iter()
+                .map(|s| s.record.section.text.as_str())
+                .collect(),
+        ))
+    }
+
     /// Versions added so far in this run.
     pub fn versions_added(&self) -> u64 {
         self.summary.versions

@@ -35,4 +35,4 @@ pub mod timeline;
 pub use error::{IndexerError, Result};
 pub use indexer::{Added, IndexSummary, Indexer, IndexerOptions, KnownVersions};
 pub use palimpsest_schema::PolicyVersion;
-pub use state::{CollectionState, SourceKind};
+pub use state::{CollectionState, SnapshotFacts, SourceKind};

@@ -90,6 +90,11 @@ impl Timeline {
         &self.key
     }
 
+    /// Whether the document has any version.
+    pub fn has_versions(&self) -> bool {
+        self.latest.is_some()
+    }
+
     /// Spans of the latest version, still in force.
     pub fn open_spans(&self) -> &[OpenSpan] {
         &self.open

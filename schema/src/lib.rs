@@ -19,6 +19,7 @@ mod documents;
 mod error;
 mod fields;
 mod names;
+mod state;
 mod time;
 mod version;
 
@@ -29,6 +30,7 @@ pub use fields::{
     section_key,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
+pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
 pub use time::Timestamp;
 pub use version::{
     PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash, path_hash,

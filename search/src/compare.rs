@@ -107,6 +107,9 @@ pub(crate) struct Pairing {
     pub after: Option<usize>,
 }
 
+/// What a pairing rule compares: none when the rule does not apply to a section.
+type KeyOf = fn(&SectionKey) -> Option<u64>;
+
 fn same_words(key: &SectionKey) -> u64 {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&key.path.to_le_bytes());
@@ -130,7 +133,7 @@ fn pair(before: &[SectionKey], after: &[SectionKey], scan_limit: usize) -> Vec<P
     let mut before_left: Vec<bool> = vec![true; before.len()];
     let mut after_left: Vec<bool> = vec![true; after.len()];
     let mut pairings = Vec::new();
-    let rules: [(fn(&SectionKey) -> Option<u64>, Option<ChangeKind>); 4] = [
+    let rules: [(KeyOf, Option<ChangeKind>); 4] = [
         (|k| Some(k.exact), None),
         // Same heading and same words: only whitespace or heading markup changed.
         (|k| Some(same_words(k)), None),

@@ -119,6 +119,23 @@ pub struct StatsResponse {
     pub index_bytes: u64,
     /// Segments of the index.
     pub segments: u64,
+    /// Documents with versions extracted from HTML snapshots without declaration rules
+    /// (by the fallback), sorted.
+    pub without_rules: Vec<DocumentName>,
+    /// PDF snapshots skipped (their text is not extracted).
+    pub skipped_pdfs: u64,
+}
+
+/// A document named by collection, service and terms type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DocumentName {
+    /// Collection.
+    pub collection: String,
+    /// Service.
+    pub service: String,
+    /// Terms type.
+    pub terms_type: String,
 }
 
 /// Which document and which version to show.
@@ -617,6 +634,19 @@ impl Engine {
             .search(&*term(self.fields.doc_type, DocType::Span.as_str()), &Count)
             .map_err(SearchError::tantivy("cannot count spans"))?;
         let index_bytes = palimpsest_schema::index_bytes(self.dir());
+        let mut without_rules = Vec::new();
+        let mut skipped_pdfs = 0;
+        for (collection, state) in self.payload()?.collections {
+            skipped_pdfs += state.snapshots.skipped_pdfs.len() as u64;
+            without_rules.extend(state.snapshots.without_rules.into_iter().map(
+                |(service, terms_type)| DocumentName {
+                    collection: collection.clone(),
+                    service,
+                    terms_type,
+                },
+            ));
+        }
+        without_rules.sort();
         Ok(StatsResponse {
             collections: collections.len() as u64,
             documents: facts.len() as u64,
@@ -624,7 +654,21 @@ impl Engine {
             spans: spans as u64,
             index_bytes,
             segments: searcher.segment_readers().len() as u64,
+            without_rules,
+            skipped_pdfs,
         })
+    }
+
+    /// The per-collection state saved with the last commit.
+    fn payload(&self) -> Result<palimpsest_schema::Payload> {
+        let metas = self
+            .index
+            .load_metas()
+            .map_err(SearchError::tantivy("cannot read index metadata"))?;
+        Ok(metas
+            .payload
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default())
     }
 }
 

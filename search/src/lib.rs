@@ -34,8 +34,8 @@ pub use changes::{Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResp
 pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{
-    DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse, VersionEntry,
-    VersionResponse, VersionsResponse,
+    DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse,
+    VersionEntry, VersionResponse, VersionsResponse,
 };
 pub use engine::Engine;
 pub use error::{ErrorKind, SearchError};

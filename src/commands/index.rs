@@ -1,14 +1,19 @@
 //! `palimpsest index`: read archives into the index, incrementally.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use palimpsest_corpus::{Archive, ArchiveKind, ReadOptions, VersionRef, Warning};
-use palimpsest_indexer::{Added, CollectionState, Indexer, IndexerOptions, SourceKind};
-use palimpsest_schema::{CollectionName, DocKey, Timestamp, VersionKind};
+use palimpsest_corpus::{
+    Archive, ArchiveKind, Declarations, Format, ReadOptions, ReadOutcome, VersionRef, Warning,
+};
+use palimpsest_indexer::{
+    Added, CollectionState, Indexer, IndexerOptions, SnapshotFacts, SourceKind,
+};
+use palimpsest_schema::{CollectionName, DocKey, PolicyVersion, Timestamp, VersionKind};
 use serde::Serialize;
 
 use crate::Context;
@@ -20,6 +25,12 @@ use crate::output;
 /// <service>/<terms type>.md is a version, recorded at its author date), an OTA dataset export
 /// (<service>/<terms type>/<YYYY-MM-DDTHH-MM-SSZ>.md), or a folder of
 /// <service>/<terms type>.md files (one version each, recorded at the file's modification time).
+///
+/// PATH may also be an OTA snapshots repository or folder (<service>/<terms type>.html or .pdf):
+/// each HTML snapshot is extracted into Markdown-like text with the declarations of
+/// --declarations (the rule in force at the snapshot's date), or without one by a fallback
+/// (main, article, [role=main], else the largest block of text). A snapshot whose text equals
+/// the previous one of its document is not a new version. PDF snapshots are skipped.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Archives to index.
@@ -41,6 +52,10 @@ pub struct Args {
     /// Memory for the index writer, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     memory: usize,
+    /// Open Terms Archive declarations for HTML snapshots: a folder of <service>.json and
+    /// <service>.history.json (or a declarations repository holding one in declarations/).
+    #[arg(long, value_name = "DIR")]
+    declarations: Option<PathBuf>,
 }
 
 /// Settings of an indexing run, from arguments.
@@ -50,6 +65,7 @@ pub struct IndexSettings {
     recorded_at: Option<Timestamp>,
     max_file_size: u64,
     memory: usize,
+    declarations: Option<PathBuf>,
 }
 
 impl IndexSettings {
@@ -61,6 +77,7 @@ impl IndexSettings {
             recorded_at: None,
             max_file_size: 10 << 20,
             memory: 64,
+            declarations: None,
         }
     }
 }
@@ -85,6 +102,28 @@ struct CollectionReport {
     path: String,
     kind: &'static str,
     new_versions: usize,
+    /// Present when the archive held snapshots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    snapshots: Option<SnapshotReport>,
+}
+
+/// How snapshots became versions in one run.
+#[derive(Debug, Default, Serialize)]
+struct SnapshotReport {
+    /// Snapshot files read (one per commit in an OTA snapshots repository).
+    read: u64,
+    /// Distinct commits (or files) they came from.
+    commits: u64,
+    /// Versions kept: snapshots whose extracted text differs from the previous one.
+    versions: u64,
+    /// Snapshots whose text equals the previous one of their document.
+    unchanged: u64,
+    /// Snapshots skipped (PDF, unreadable, a declaration selecting nothing).
+    skipped: u64,
+    /// Versions extracted from HTML without declaration rules (fallback).
+    without_rules: u64,
+    /// PDF snapshots skipped.
+    pdf_skipped: u64,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
@@ -99,6 +138,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         recorded_at: args.recorded_at,
         max_file_size: args.max_file_size,
         memory: args.memory,
+        declarations: args.declarations,
     };
     let report = index_paths(context, &args.paths, &settings)?;
     if context.json {
@@ -114,6 +154,22 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         output::bytes(report.index_bytes),
         context.index.display()
     );
+    for collection in &report.collections {
+        if let Some(s) = &collection.snapshots {
+            println!(
+                "{}: {} snapshots ({} commits) read → {} versions kept, {} unchanged, {} skipped; \
+                 {} versions extracted without declaration rules, {} PDF skipped",
+                collection.collection,
+                s.read,
+                s.commits,
+                s.versions,
+                s.unchanged,
+                s.skipped,
+                s.without_rules,
+                s.pdf_skipped
+            );
+        }
+    }
     if report.warnings > 0 {
         println!(
             "{} files skipped or imperfect (see warnings above)",
@@ -172,11 +228,22 @@ pub fn index_paths(
 
     let mut reports = Vec::new();
     let mut warnings = 0;
+    let declarations = match &settings.declarations {
+        Some(dir) => {
+            let (declarations, load_warnings) = Declarations::load(dir)
+                .with_context(|| format!("cannot read declarations {}", dir.display()))?;
+            report_warnings(context, &load_warnings);
+            warnings += load_warnings.len();
+            Some(Arc::new(declarations))
+        }
+        None => None,
+    };
     for path in paths {
         let collection = collection_name(path, settings.collection.as_deref())?;
         let mut read = ReadOptions::new(collection.clone());
         read.recorded_at = settings.recorded_at;
         read.max_file_bytes = settings.max_file_size;
+        read.declarations = declarations.clone();
         let archive = Archive::open(path, &read)
             .with_context(|| format!("cannot index {}", path.display()))?;
         let previous = indexer.collection(&collection).cloned();
@@ -202,34 +269,47 @@ pub fn index_paths(
         report_warnings(context, &listing.warnings);
         warnings += listing.warnings.len();
         let new_versions = versions.len();
-        let (replay, read_warnings) = feed(context, &archive, &mut indexer, versions, &collection)?;
-        warnings += read_warnings;
-        if !replay.is_empty() {
+        let fed = feed(context, &archive, &mut indexer, versions, &collection)?;
+        warnings += fed.warnings;
+        let mut snapshots = fed.snapshots;
+        let mut facts = fed.facts;
+        if !fed.replay.is_empty() {
             let all = archive.list(None)?.versions;
             let mut reader = archive.reader()?;
-            for key in replay {
+            for key in fed.replay {
                 let mut history = Vec::new();
+                let mut collapse = Collapse::default();
                 for v in all.iter().filter(|v| v.key == key) {
                     let outcome = reader.read_checked(v)?;
-                    history.extend(outcome.version);
+                    let mut ignored = SnapshotReport::default();
+                    if let Some(version) =
+                        collapse.admit(None, outcome, &mut ignored, &mut facts)?
+                    {
+                        history.push(version);
+                    }
                 }
                 indexer.replace_document(&key, history)?;
             }
         }
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-        indexer.set_collection(
-            &collection,
-            CollectionState {
-                kind: source_kind(archive.kind()),
-                path: canonical.display().to_string(),
-                head: listing.head,
-            },
-        );
+        let mut state = CollectionState {
+            kind: source_kind(archive.kind()),
+            path: canonical.display().to_string(),
+            head: listing.head,
+            snapshots: SnapshotFacts::default(),
+        };
+        if let Some(previous) = previous {
+            state.snapshots = previous.snapshots;
+        }
+        state.snapshots.merge(facts);
+        indexer.set_collection(&collection, state);
+        snapshots.versions = snapshots.read - snapshots.unchanged - snapshots.skipped;
         reports.push(CollectionReport {
             collection: collection.to_string(),
             path: canonical.display().to_string(),
             kind: archive.kind().as_str(),
             new_versions,
+            snapshots: (snapshots.read > 0).then_some(snapshots),
         });
     }
     if context.progress {
@@ -261,15 +341,93 @@ fn report_warnings(context: &Context, warnings: &[Warning]) {
     }
 }
 
-/// Reads contents on a second thread while this one indexes; returns the documents that need
-/// a replay of their whole history, and the count of read warnings.
+/// What feeding an archive's versions to the indexer gave.
+struct Fed {
+    /// Documents that need a replay of their whole history.
+    replay: BTreeSet<DocKey>,
+    /// Read warnings.
+    warnings: usize,
+    snapshots: SnapshotReport,
+    facts: SnapshotFacts,
+}
+
+/// Turns read snapshots into versions: one whose extracted text equals the previous one of
+/// its document is not a version (raw pages change with every fetch, their terms seldom).
+/// The first version kept of a document is its first record, later ones are changes.
+/// Markdown versions pass unchanged: an identical re-record there is the archive's own.
+#[derive(Default)]
+struct Collapse {
+    /// The latest text of each document seen, `None` for a document without versions.
+    last: HashMap<DocKey, Option<String>>,
+}
+
+impl Collapse {
+    /// The version to index from `outcome`, if any; `indexer` gives the latest text of a
+    /// document indexed by an earlier run (none when replaying a whole history).
+    fn admit(
+        &mut self,
+        indexer: Option<&Indexer>,
+        outcome: ReadOutcome,
+        report: &mut SnapshotReport,
+        facts: &mut SnapshotFacts,
+    ) -> anyhow::Result<Option<PolicyVersion>> {
+        let snapshot = outcome.format.is_snapshot();
+        if snapshot {
+            report.read += 1;
+        }
+        let Some(mut version) = outcome.version else {
+            if snapshot {
+                report.skipped += 1;
+            }
+            return Ok(None);
+        };
+        if !snapshot {
+            return Ok(Some(version));
+        }
+        let last = match self.last.entry(version.key.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let latest = match indexer {
+                    Some(indexer) => indexer.latest_content(&version.key)?,
+                    None => None,
+                };
+                e.insert(latest)
+            }
+        };
+        if version.kind != VersionKind::Deleted {
+            if last.as_deref() == Some(version.content.as_str()) {
+                report.unchanged += 1;
+                return Ok(None);
+            }
+            version.kind = if last.is_none() {
+                VersionKind::FirstRecord
+            } else {
+                VersionKind::Change
+            };
+        }
+        *last = Some(version.content.clone());
+        if outcome.without_rules {
+            report.without_rules += 1;
+            facts.without_rules.insert((
+                version.key.service.to_string(),
+                version.key.terms_type.to_string(),
+            ));
+        }
+        Ok(Some(version))
+    }
+}
+
+/// Read warnings printed one by one before they are only counted.
+const SHOWN_WARNINGS: usize = 20;
+
+/// Reads contents on a second thread while this one indexes.
 fn feed(
     context: &Context,
     archive: &Archive,
     indexer: &mut Indexer,
     versions: Vec<VersionRef>,
     collection: &CollectionName,
-) -> anyhow::Result<(BTreeSet<DocKey>, usize)> {
+) -> anyhow::Result<Fed> {
     let bar = if context.progress {
         let bar = ProgressBar::new(versions.len() as u64);
         bar.set_style(
@@ -283,39 +441,62 @@ fn feed(
     } else {
         ProgressBar::hidden()
     };
-    let mut replay = BTreeSet::new();
-    let mut warnings = Vec::new();
+    let mut fed = Fed {
+        replay: BTreeSet::new(),
+        warnings: 0,
+        snapshots: SnapshotReport::default(),
+        facts: SnapshotFacts::default(),
+    };
+    let mut collapse = Collapse::default();
+    let mut commits = HashSet::new();
+    let show = !context.json || context.progress;
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (sender, receiver) = std::sync::mpsc::sync_channel(256);
         let mut reader = archive.reader()?;
         let producer = scope.spawn(move || -> anyhow::Result<()> {
             for version in &versions {
                 let outcome = reader.read_checked(version)?;
-                if sender.send(outcome).is_err() {
+                let pdf = (version.format == Format::Pdf && outcome.version.is_none()).then(|| {
+                    format!(
+                        "{}/{} at {}",
+                        version.key.service, version.key.terms_type, version.source_id
+                    )
+                });
+                if sender
+                    .send((outcome, pdf, version.source_id.clone()))
+                    .is_err()
+                {
                     break;
                 }
             }
             Ok(())
         });
-        for outcome in receiver {
+        for (mut outcome, pdf, source_id) in receiver {
             bar.inc(1);
-            if let Some(warning) = outcome.warning {
-                bar.suspend(|| {
-                    if !context.json || context.progress {
-                        eprintln!("warning: {warning}");
-                    }
-                });
-                warnings.push(warning);
+            for warning in std::mem::take(&mut outcome.warnings) {
+                if show && fed.warnings < SHOWN_WARNINGS {
+                    bar.suspend(|| eprintln!("warning: {warning}"));
+                }
+                fed.warnings += 1;
             }
-            let Some(version) = outcome.version else {
+            if outcome.format.is_snapshot() {
+                commits.insert(source_id);
+            }
+            if let Some(pdf) = pdf {
+                fed.snapshots.pdf_skipped += 1;
+                fed.facts.skipped_pdfs.insert(pdf);
+            }
+            let Some(version) =
+                collapse.admit(Some(indexer), outcome, &mut fed.snapshots, &mut fed.facts)?
+            else {
                 continue;
             };
-            if replay.contains(&version.key) {
+            if fed.replay.contains(&version.key) {
                 continue;
             }
             let key = version.key.clone();
             if indexer.add(version)? == Added::NeedsReplay {
-                replay.insert(key);
+                fed.replay.insert(key);
             }
         }
         producer
@@ -324,5 +505,12 @@ fn feed(
         Ok(())
     })?;
     bar.finish_and_clear();
-    Ok((replay, warnings.len()))
+    if show && fed.warnings > SHOWN_WARNINGS {
+        eprintln!(
+            "warning: … and {} more read warnings",
+            fed.warnings - SHOWN_WARNINGS
+        );
+    }
+    fed.snapshots.commits = commits.len() as u64;
+    Ok(fed)
 }

@@ -3,7 +3,8 @@
 use crate::Context;
 use crate::output;
 
-/// Count collections, documents, versions and spans, and measure the index.
+/// Count collections, documents, versions and spans, and measure the index; list the
+/// documents whose HTML snapshots were extracted without declaration rules.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
@@ -22,5 +23,17 @@ pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
         output::bytes(stats.index_bytes),
         stats.segments
     );
+    if stats.skipped_pdfs > 0 {
+        println!("PDF skipped  {}", stats.skipped_pdfs);
+    }
+    if !stats.without_rules.is_empty() {
+        println!(
+            "extracted without declaration rules ({}):",
+            stats.without_rules.len()
+        );
+        for d in &stats.without_rules {
+            println!("  {} / {} ({})", d.service, d.terms_type, d.collection);
+        }
+    }
     Ok(())
 }
