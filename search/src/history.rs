@@ -291,6 +291,11 @@ impl Engine {
         filters: &Filters,
     ) -> Result<Vec<SpanFact>> {
         let mut clauses = span_clauses(&self.fields, filters, TimeMode::History)?;
+        if query.trim() != "*" {
+            // Only spans have a body: the `doc_type` clause would be one more long posting
+            // list to walk.
+            clauses.remove(0);
+        }
         clauses.push((
             Occur::Must,
             text_query(&self.index, &self.fields, query, Fields::Body)?,

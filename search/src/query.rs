@@ -148,7 +148,8 @@ pub(crate) fn section_clause(
     Ok(Some(Box::new(regex)))
 }
 
-/// The filter and time clauses every span search adds to its text query.
+/// The filter and time clauses every span search adds to its text query; the first is the
+/// `doc_type` clause.
 pub(crate) fn span_clauses(
     fields: &IndexFields,
     filters: &Filters,

@@ -2,7 +2,7 @@
 
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{
-    Change, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
+    Change, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, encode_component,
 };
 
 use crate::Context;
@@ -91,7 +91,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         };
         let info = FeedInfo {
             title,
-            self_url: format!("urn:palimpsest:feed:{}", engine.dir().display()),
+            // The same question asked of the same index is the same feed.
+            self_url: format!(
+                "urn:palimpsest:feed:{}",
+                encode_component(&format!("{}?{request:?}", engine.dir().display()))
+            ),
             base_url: String::new(),
         };
         println!("{}", response.to_atom(&info));
