@@ -88,6 +88,19 @@ impl Style {
         out
     }
 
+    /// After a page: how many more there are and the `--offset` that shows them.
+    pub fn more(&self, shown: usize, total: u64) {
+        if (shown as u64) < total {
+            println!(
+                "\n{}",
+                self.dim(&format!(
+                    "… {} more: --offset {shown}",
+                    total - shown as u64
+                ))
+            );
+        }
+    }
+
     /// One facet as a dimmed line (`services: A (3), B (1)`), when it has several values.
     pub fn facet(&self, name: &str, values: &[FacetCount]) {
         if values.len() > 1 {

@@ -586,6 +586,26 @@ mod endpoints {
             assert!(item.get("get").is_some(), "{path} has no GET operation");
         }
         assert_eq!(paths.len(), palimpsest_server::routes::routes().len());
+        for (path, name) in [
+            ("/api/v1/search", "service"),
+            ("/api/v1/search", "q"),
+            ("/api/v1/changes", "section"),
+            ("/api/v1/changes", "first_records"),
+            ("/api/v1/trend", "terms_type"),
+            ("/api/v1/history", "collection"),
+        ] {
+            let names: Vec<&str> = paths[path]["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            assert!(
+                names.contains(&name),
+                "{path} does not document {name}: {names:?}"
+            );
+            assert!(!names.contains(&"filters"), "{path}: {names:?}");
+        }
         let schemas = answer.json["components"]["schemas"].as_object().unwrap();
         for schema in [
             "SearchResponse",

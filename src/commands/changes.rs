@@ -180,16 +180,7 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
         );
         print_change(&style, &heading, &view(change));
     }
-    let shown = request.offset + response.changes.len();
-    if (shown as u64) < response.total {
-        println!(
-            "\n{}",
-            style.dim(&format!(
-                "… {} more: --offset {shown}",
-                response.total - shown as u64
-            ))
-        );
-    }
+    style.more(request.offset + response.changes.len(), response.total);
     if response.total > 0 {
         println!();
         style.facet("services", &response.facets.service);

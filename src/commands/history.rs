@@ -90,14 +90,5 @@ fn print(request: &HistoryRequest, response: &HistoryResponse) {
             style.dim(&format!("in force: {}", intervals.join(", ")))
         );
     }
-    let shown = request.offset + response.documents.len();
-    if (shown as u64) < response.total {
-        println!(
-            "\n{}",
-            style.dim(&format!(
-                "… {} more: --offset {shown}",
-                response.total - shown as u64
-            ))
-        );
-    }
+    style.more(request.offset + response.documents.len(), response.total);
 }

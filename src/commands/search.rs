@@ -121,16 +121,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         );
         println!("     {}", style.snippet(&hit.snippet));
     }
-    let shown = request.offset + response.hits.len();
-    if (shown as u64) < response.total {
-        println!(
-            "\n{}",
-            style.dim(&format!(
-                "… {} more: --offset {shown}",
-                response.total - shown as u64
-            ))
-        );
-    }
+    style.more(request.offset + response.hits.len(), response.total);
     if response.total > 0 {
         println!();
         style.facet("services", &response.facets.service);

@@ -5,9 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
-use palimpsest_search::{ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo};
+use palimpsest_search::{ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters};
 
-use super::search::{filters, instant};
+use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{FromParams, Params, RawParams};
 use crate::state::AppState;
@@ -19,15 +19,9 @@ pub struct ChangesParams {
     /// Only changes whose text before or after matches this query (search syntax).
     #[param(example = "arbitration")]
     pub q: Option<String>,
-    /// Only this service (repeatable).
-    pub service: Vec<String>,
-    /// Only this terms type (repeatable).
-    pub terms_type: Vec<String>,
-    /// Only this collection (repeatable).
-    pub collection: Vec<String>,
-    /// Only changes to sections under this heading path (before or after), levels separated
-    /// by `>`.
-    pub section: Option<String>,
+    /// Filters (documented by [`FilterParams`]).
+    #[param(ignore)]
+    pub filters: Filters,
     /// Changes recorded at or after this instant (RFC 3339, or YYYY-MM-DD).
     pub from: Option<String>,
     /// Changes recorded before this instant.
@@ -63,10 +57,7 @@ impl FromParams for ChangesParams {
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
         Ok(ChangesParams {
             q: p.one("q")?.map(str::to_owned),
-            service: p.all("service")?,
-            terms_type: p.all("terms_type")?,
-            collection: p.all("collection")?,
-            section: p.one("section")?.map(str::to_owned),
+            filters: FilterParams::read(p)?,
             from: p.one("from")?.map(str::to_owned),
             to: p.one("to")?.map(str::to_owned),
             first_records: Some(p.flag("first_records")?),
@@ -99,7 +90,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
         };
         Ok(ChangesRequest {
             query: p.q.filter(|q| !q.trim().is_empty()),
-            filters: filters(p.service, p.terms_type, p.collection, p.section),
+            filters: p.filters,
             from: instant("from", p.from.as_deref())?,
             to: instant("to", p.to.as_deref())?,
             first_records: p.first_records.unwrap_or(false),
@@ -115,7 +106,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
 #[utoipa::path(
     get,
     path = "/api/v1/changes",
-    params(ChangesParams),
+    params(ChangesParams, FilterParams),
     responses(
         (status = 200, description = "Changes and facets", body = ChangesResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -136,7 +127,7 @@ pub async fn changes(
 #[utoipa::path(
     get,
     path = "/api/v1/changes.atom",
-    params(ChangesParams),
+    params(ChangesParams, FilterParams),
     responses(
         (status = 200, description = "Atom feed of the changes", content_type = "application/atom+xml"),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),

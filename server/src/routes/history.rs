@@ -4,10 +4,10 @@
 use axum::Json;
 use axum::extract::State;
 use palimpsest_search::{
-    HistoryRequest, HistoryResponse, TrendBucket, TrendRequest, TrendResponse,
+    Filters, HistoryRequest, HistoryResponse, TrendBucket, TrendRequest, TrendResponse,
 };
 
-use super::search::{filters, instant};
+use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{FromParams, Params, RawParams};
 use crate::state::AppState;
@@ -30,14 +30,9 @@ pub struct HistoryParams {
     /// The query (search syntax); quote a phrase.
     #[param(example = "\"binding arbitration\"")]
     pub q: String,
-    /// Only this service (repeatable).
-    pub service: Vec<String>,
-    /// Only this terms type (repeatable).
-    pub terms_type: Vec<String>,
-    /// Only this collection (repeatable).
-    pub collection: Vec<String>,
-    /// Only sections under this heading path, levels separated by `>`.
-    pub section: Option<String>,
+    /// Filters (documented by [`FilterParams`]).
+    #[param(ignore)]
+    pub filters: Filters,
     /// Documents per page, 1 to 100 (default 20).
     pub limit: Option<usize>,
     /// Documents to skip (default 0).
@@ -58,10 +53,7 @@ impl FromParams for HistoryParams {
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
         Ok(HistoryParams {
             q: query(p)?,
-            service: p.all("service")?,
-            terms_type: p.all("terms_type")?,
-            collection: p.all("collection")?,
-            section: p.one("section")?.map(str::to_owned),
+            filters: FilterParams::read(p)?,
             limit: p.number("limit")?,
             offset: p.number("offset")?,
         })
@@ -73,7 +65,7 @@ impl FromParams for HistoryParams {
 #[utoipa::path(
     get,
     path = "/api/v1/history",
-    params(HistoryParams),
+    params(HistoryParams, FilterParams),
     responses(
         (status = 200, description = "Documents by first appearance", body = HistoryResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -86,7 +78,7 @@ pub async fn history(
 ) -> Result<Json<HistoryResponse>, ApiError> {
     let request = HistoryRequest {
         query: p.q,
-        filters: filters(p.service, p.terms_type, p.collection, p.section),
+        filters: p.filters,
         limit: p.limit.unwrap_or(20),
         offset: p.offset.unwrap_or(0),
     };
@@ -102,14 +94,9 @@ pub struct TrendParams {
     /// The query (search syntax).
     #[param(example = "arbitration")]
     pub q: String,
-    /// Only this service (repeatable).
-    pub service: Vec<String>,
-    /// Only this terms type (repeatable).
-    pub terms_type: Vec<String>,
-    /// Only this collection (repeatable).
-    pub collection: Vec<String>,
-    /// Only matches in sections under this heading path, levels separated by `>`.
-    pub section: Option<String>,
+    /// Filters (documented by [`FilterParams`]).
+    #[param(ignore)]
+    pub filters: Filters,
     /// `month` (default) or `year`.
     pub by: Option<String>,
     /// First instant charted (default: the first version recorded).
@@ -133,10 +120,7 @@ impl FromParams for TrendParams {
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
         Ok(TrendParams {
             q: query(p)?,
-            service: p.all("service")?,
-            terms_type: p.all("terms_type")?,
-            collection: p.all("collection")?,
-            section: p.one("section")?.map(str::to_owned),
+            filters: FilterParams::read(p)?,
             by: p.one("by")?.map(str::to_owned),
             from: p.one("from")?.map(str::to_owned),
             to: p.one("to")?.map(str::to_owned),
@@ -148,7 +132,7 @@ impl FromParams for TrendParams {
 #[utoipa::path(
     get,
     path = "/api/v1/trend",
-    params(TrendParams),
+    params(TrendParams, FilterParams),
     responses(
         (status = 200, description = "One point per period, oldest first", body = TrendResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -174,7 +158,7 @@ pub async fn trend(
     };
     let request = TrendRequest {
         query: p.q,
-        filters: filters(p.service, p.terms_type, p.collection, p.section),
+        filters: p.filters,
         by,
         from: instant("from", p.from.as_deref())?,
         to: instant("to", p.to.as_deref())?,

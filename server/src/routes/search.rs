@@ -18,15 +18,9 @@ pub struct SearchParams {
     /// 20 levels of parentheses by default.
     #[param(example = "\"personal data\" AND advertising")]
     pub q: String,
-    /// Only this service (repeatable).
-    pub service: Vec<String>,
-    /// Only this terms type, e.g. `Privacy Policy` (repeatable).
-    pub terms_type: Vec<String>,
-    /// Only this collection (repeatable).
-    pub collection: Vec<String>,
-    /// Only sections under this heading path, levels separated by `>`; case-insensitive, the
-    /// last level may be the start of a heading.
-    pub section: Option<String>,
+    /// Filters (documented by [`FilterParams`]).
+    #[param(ignore)]
+    pub filters: Filters,
     /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC); not with
     /// `from`, `to` or `history`.
     pub as_of: Option<String>,
@@ -62,10 +56,7 @@ impl FromParams for SearchParams {
             q: p.one("q")?
                 .ok_or_else(|| ApiError::parameter("q", "missing; use q=* to match everything"))?
                 .to_owned(),
-            service: p.all("service")?,
-            terms_type: p.all("terms_type")?,
-            collection: p.all("collection")?,
-            section: p.one("section")?.map(str::to_owned),
+            filters: FilterParams::read(p)?,
             as_of: p.one("as_of")?.map(str::to_owned),
             from: p.one("from")?.map(str::to_owned),
             to: p.one("to")?.map(str::to_owned),
@@ -76,20 +67,36 @@ impl FromParams for SearchParams {
     }
 }
 
-/// The common filters from their parameters; `section` levels are separated by `>`.
-pub(crate) fn filters(
-    services: Vec<String>,
-    terms_types: Vec<String>,
-    collections: Vec<String>,
-    section: Option<String>,
-) -> Filters {
-    Filters {
-        services,
-        terms_types,
-        collections,
-        section: section
-            .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
-            .unwrap_or_default(),
+/// The filters every search-like endpoint takes (search, changes, history, trend).
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilterParams {
+    /// Only this service (repeatable).
+    pub service: Vec<String>,
+    /// Only this terms type, e.g. `Privacy Policy` (repeatable).
+    pub terms_type: Vec<String>,
+    /// Only this collection (repeatable).
+    pub collection: Vec<String>,
+    /// Only sections under this heading path, levels separated by `>`; case-insensitive, the
+    /// last level may be the start of a heading. For changes: the path before or after.
+    pub section: Option<String>,
+}
+
+impl FilterParams {
+    /// Their names.
+    pub const NAMES: [&'static str; 4] = ["service", "terms_type", "collection", "section"];
+
+    /// Reads the filters; `section` levels are separated by `>`.
+    pub fn read(p: &RawParams) -> Result<Filters, ApiError> {
+        Ok(Filters {
+            services: p.all("service")?,
+            terms_types: p.all("terms_type")?,
+            collections: p.all("collection")?,
+            section: p
+                .one("section")?
+                .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
+                .unwrap_or_default(),
+        })
     }
 }
 
@@ -139,7 +146,7 @@ impl TryFrom<SearchParams> for SearchRequest {
         };
         Ok(SearchRequest {
             query: p.q,
-            filters: filters(p.service, p.terms_type, p.collection, p.section),
+            filters: p.filters,
             time,
             limit: p.limit.unwrap_or(20),
             offset: p.offset.unwrap_or(0),
@@ -151,7 +158,7 @@ impl TryFrom<SearchParams> for SearchRequest {
 #[utoipa::path(
     get,
     path = "/api/v1/search",
-    params(SearchParams),
+    params(SearchParams, FilterParams),
     responses(
         (status = 200, description = "Hits and facets", body = SearchResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
