@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod commands;
+#[macro_use]
 mod output;
+mod commands;
 
 /// Full-text search over the whole version history of terms of service, privacy policies and
 /// other website policies.

@@ -5,6 +5,29 @@ use std::io::{IsTerminal, Write};
 use palimpsest_search::{DiffOp, DiffPart, FacetCount};
 use serde::Serialize;
 
+/// `println!` for command output: when stdout is closed (`palimpsest search x | head`) the
+/// process ends quietly with success instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to stdout; see [`outln!`].
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {error}");
+        std::process::exit(1);
+    }
+}
+
 /// Whether an error is a closed stdout (`palimpsest search x | head`), which is not a failure.
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
@@ -91,7 +114,7 @@ impl Style {
     /// After a page: how many more there are and the `--offset` that shows them.
     pub fn more(&self, shown: usize, total: u64) {
         if (shown as u64) < total {
-            println!(
+            outln!(
                 "\n{}",
                 self.dim(&format!(
                     "… {} more: --offset {shown}",
@@ -115,7 +138,7 @@ impl Style {
                     )
                 })
                 .collect();
-            println!("{}", self.dim(&format!("{name}: {}", list.join(", "))));
+            outln!("{}", self.dim(&format!("{name}: {}", list.join(", "))));
         }
     }
 }

@@ -686,6 +686,40 @@ mod cli {
     }
 
     #[test]
+    fn a_closed_stdout_ends_the_command_quietly() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        for args in [
+            &["search", "*", "--history", "--limit", "100"][..],
+            &["changes", "--first-records", "--limit", "100"],
+            &["changes", "--atom"],
+        ] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+                .arg("--index")
+                .arg(dir.path())
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            // The reading end is closed before the command writes (it opens the index
+            // first): like `| head -0`, every write fails with a broken pipe.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{args:?}: {out:?}");
+            assert!(
+                !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
     fn bad_input_exits_non_zero_with_a_message() {
         let dir = tempfile::tempdir().unwrap();
         let sample = palimpsest_corpus::sample_path();

@@ -4,7 +4,7 @@
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use palimpsest_schema::Timestamp;
 
-use crate::changes::{Change, ChangesResponse};
+use crate::changes::{Change, ChangesRequest, ChangesResponse};
 use crate::compare::{ChangeKind, DiffOp};
 use crate::search::html_escape;
 
@@ -13,8 +13,10 @@ use crate::search::html_escape;
 pub struct FeedInfo {
     /// Human title, e.g. `Changes mentioning "arbitration"`.
     pub title: String,
-    /// The feed's own URL (its id and `rel="self"` link).
-    pub self_url: String,
+    /// The feed's id: its own URL when served, else a URN ([`ChangesRequest::feed_id`]).
+    pub id: String,
+    /// The feed's own URL, for the `rel="self"` link, when it has one.
+    pub self_url: Option<String>,
     /// Base URL of the API, without a trailing slash (`http://localhost:8080`), for links to
     /// versions; empty for relative links.
     pub base_url: String,
@@ -116,6 +118,18 @@ fn entry(change: &Change, info: &FeedInfo) -> Entry {
     }
 }
 
+impl ChangesRequest {
+    /// A stable id for the feed of this request over the index at `scope`: the same question
+    /// asked of the same index is the same feed.
+    pub fn feed_id(&self, scope: &str) -> String {
+        let text = format!("{scope}\u{1f}{self:?}");
+        format!(
+            "urn:palimpsest:feed:{:016x}",
+            xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+        )
+    }
+}
+
 impl ChangesResponse {
     /// The page of changes as an Atom feed document.
     pub fn to_atom(&self, info: &FeedInfo) -> String {
@@ -127,18 +141,22 @@ impl ChangesResponse {
             .unwrap_or_else(Timestamp::now);
         let feed = Feed {
             title: Text::plain(info.title.clone()),
-            id: info.self_url.clone(),
+            id: info.id.clone(),
             updated: date_time(updated),
             authors: vec![Person {
                 name: "Palimpsest".into(),
                 ..Person::default()
             }],
-            links: vec![Link {
-                href: info.self_url.clone(),
-                rel: "self".into(),
-                mime_type: Some("application/atom+xml".into()),
-                ..Link::default()
-            }],
+            links: info
+                .self_url
+                .iter()
+                .map(|url| Link {
+                    href: url.clone(),
+                    rel: "self".into(),
+                    mime_type: Some("application/atom+xml".into()),
+                    ..Link::default()
+                })
+                .collect(),
             entries: self.changes.iter().map(|c| entry(c, info)).collect(),
             ..Feed::default()
         };

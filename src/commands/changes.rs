@@ -2,7 +2,7 @@
 
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{
-    Change, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, encode_component,
+    Change, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
 };
 
 use crate::Context;
@@ -91,14 +91,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         };
         let info = FeedInfo {
             title,
-            // The same question asked of the same index is the same feed.
-            self_url: format!(
-                "urn:palimpsest:feed:{}",
-                encode_component(&format!("{}?{request:?}", engine.dir().display()))
-            ),
+            id: request.feed_id(&engine.dir().display().to_string()),
+            self_url: None,
             base_url: String::new(),
         };
-        println!("{}", response.to_atom(&info));
+        outln!("{}", response.to_atom(&info));
         return Ok(());
     }
     if context.json {
@@ -110,7 +107,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 
 /// One change for people: where, what, and the diff.
 pub fn print_change(style: &Style, heading: &str, change: &SectionView) {
-    println!("{heading}");
+    outln!("{heading}");
     let body = match (change.diff, change.before, change.after) {
         (Some(parts), ..) => style.diff(parts),
         (None, _, Some(after)) => style.diff(&[palimpsest_search::DiffPart {
@@ -123,7 +120,7 @@ pub fn print_change(style: &Style, heading: &str, change: &SectionView) {
         }]),
         (None, None, None) => String::new(),
     };
-    println!("{}", output::indent(&body, 5));
+    outln!("{}", output::indent(&body, 5));
 }
 
 /// What [`print_change`] needs of a change or a section diff.
@@ -159,12 +156,12 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
             to.map_or("now".into(), |t| t.to_string())
         ),
     };
-    println!(
+    outln!(
         "{} changed sections{window}",
         style.bold(&response.total.to_string())
     );
     for (i, change) in response.changes.iter().enumerate() {
-        println!();
+        outln!();
         let heading = format!(
             "{:>3}. {} {} · {} › {}  {}\n     {}",
             request.offset + i + 1,
@@ -182,7 +179,7 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
     }
     style.more(request.offset + response.changes.len(), response.total);
     if response.total > 0 {
-        println!();
+        outln!();
         style.facet("services", &response.facets.service);
         style.facet("terms types", &response.facets.terms_type);
         style.facet("kinds", &response.facets.kind);

@@ -59,14 +59,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 
 fn print(response: &DiffResponse) {
     let style = Style::detect();
-    println!(
+    outln!(
         "{} · {} [{}]",
         style.bold(&response.service),
         response.terms_type,
         response.collection
     );
     for (label, v) in [("from", &response.from), ("to", &response.to)] {
-        println!(
+        outln!(
             "{}",
             style.dim(&format!(
                 "{label:>4} {} {} ({})",
@@ -74,13 +74,13 @@ fn print(response: &DiffResponse) {
             ))
         );
     }
-    println!(
+    outln!(
         "{} sections changed, {} unchanged",
         style.bold(&response.changes.len().to_string()),
         response.unchanged
     );
     for change in &response.changes {
-        println!();
+        outln!();
         let heading = format!(
             "  {}  {}",
             output::section(&change.section),

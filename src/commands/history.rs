@@ -50,14 +50,14 @@ fn day(t: palimpsest_schema::Timestamp) -> String {
 
 fn print(request: &HistoryRequest, response: &HistoryResponse) {
     let style = Style::detect();
-    println!(
+    outln!(
         "{} documents where {} was in force",
         style.bold(&response.total.to_string()),
         request.query
     );
     for doc in &response.documents {
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{} · {} [{}]  {}",
             style.bold(&doc.service),
             doc.terms_type,
@@ -75,7 +75,7 @@ fn print(request: &HistoryRequest, response: &HistoryResponse) {
                 )
             }
         );
-        println!(
+        outln!(
             "     first seen {}, last seen {}",
             day(doc.first_seen),
             day(doc.last_seen)
@@ -85,7 +85,7 @@ fn print(request: &HistoryRequest, response: &HistoryResponse) {
             .iter()
             .map(|i| format!("{} → {}", day(i.from), i.to.map_or("now".into(), day)))
             .collect();
-        println!(
+        outln!(
             "     {}",
             style.dim(&format!("in force: {}", intervals.join(", ")))
         );

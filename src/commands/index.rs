@@ -144,7 +144,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if context.json {
         return output::json(&report);
     }
-    println!(
+    outln!(
         "indexed {} new versions of {} documents in {:.1} s: {} spans opened, {} closed; index {} ({})",
         report.versions,
         report.documents,
@@ -156,7 +156,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     );
     for collection in &report.collections {
         if let Some(s) = &collection.snapshots {
-            println!(
+            outln!(
                 "{}: {} snapshots ({} commits) read → {} versions kept, {} unchanged, {} skipped; \
                  {} versions extracted without declaration rules, {} PDF skipped",
                 collection.collection,
@@ -171,7 +171,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         }
     }
     if report.warnings > 0 {
-        println!(
+        outln!(
             "{} files skipped or imperfect (see warnings above)",
             report.warnings
         );

@@ -88,7 +88,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     } else {
         "sections"
     };
-    println!(
+    outln!(
         "{} matching {unit} {mode}",
         style.bold(&response.total.to_string())
     );
@@ -97,15 +97,15 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         let until = hit
             .valid_to
             .map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
-        println!();
-        println!(
+        outln!();
+        outln!(
             "{:>3}. {} · {} › {}",
             request.offset + i + 1,
             style.bold(&hit.service),
             hit.terms_type,
             path
         );
-        println!(
+        outln!(
             "     {}",
             style.dim(&format!(
                 "{} → {}{}  [{}]",
@@ -119,11 +119,11 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
                 hit.collection
             ))
         );
-        println!("     {}", style.snippet(&hit.snippet));
+        outln!("     {}", style.snippet(&hit.snippet));
     }
     style.more(request.offset + response.hits.len(), response.total);
     if response.total > 0 {
-        println!();
+        outln!();
         style.facet("services", &response.facets.service);
         style.facet("terms types", &response.facets.terms_type);
         style.facet("collections", &response.facets.collection);

@@ -144,7 +144,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             options,
         },
         |addr| {
-            println!("serving {index} on http://{addr}/api/v1/ (Ctrl-C to stop)");
+            outln!("serving {index} on http://{addr}/api/v1/ (Ctrl-C to stop)");
         },
     )
 }

@@ -15,9 +15,9 @@ pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
     }
     let style = Style::detect();
     for service in &response.services {
-        println!("{}", style.bold(&service.service));
+        outln!("{}", style.bold(&service.service));
         for doc in &service.documents {
-            println!(
+            outln!(
                 "  {:<40} {:>5} versions  {} → {}  {}",
                 doc.terms_type,
                 doc.versions,

@@ -14,25 +14,25 @@ pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
     if context.json {
         return output::json(&stats);
     }
-    println!("collections  {}", stats.collections);
-    println!("documents    {}", stats.documents);
-    println!("versions     {}", stats.versions);
-    println!("spans        {}", stats.spans);
-    println!(
+    outln!("collections  {}", stats.collections);
+    outln!("documents    {}", stats.documents);
+    outln!("versions     {}", stats.versions);
+    outln!("spans        {}", stats.spans);
+    outln!(
         "index size   {} ({} segments)",
         output::bytes(stats.index_bytes),
         stats.segments
     );
     if stats.skipped_pdfs > 0 {
-        println!("PDF skipped  {}", stats.skipped_pdfs);
+        outln!("PDF skipped  {}", stats.skipped_pdfs);
     }
     if !stats.without_rules.is_empty() {
-        println!(
+        outln!(
             "extracted without declaration rules ({}):",
             stats.without_rules.len()
         );
         for d in &stats.without_rules {
-            println!("  {} / {} ({})", d.service, d.terms_type, d.collection);
+            outln!("  {} / {} ({})", d.service, d.terms_type, d.collection);
         }
     }
     Ok(())

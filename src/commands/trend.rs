@@ -62,10 +62,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 
 fn print(response: &TrendResponse) {
     let style = Style::detect();
-    println!("{}", style.dim("period   matching / tracked   share"));
+    outln!("{}", style.dim("period   matching / tracked   share"));
     for point in &response.points {
         let bar = "█".repeat((point.share * 40.0).round() as usize);
-        println!(
+        outln!(
             "{:<8} {:>8} / {:<7} {:>6.1}% {bar}",
             point.period,
             point.documents,

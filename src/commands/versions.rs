@@ -22,14 +22,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return output::json(&response);
     }
     let style = Style::detect();
-    println!(
+    outln!(
         "{} · {} [{}]",
         style.bold(&response.service),
         response.terms_type,
         response.collection
     );
     for v in &response.versions {
-        println!(
+        outln!(
             "  {}  {:<18} {}",
             v.recorded_at,
             v.kind.as_str(),

@@ -161,7 +161,8 @@ pub async fn changes_atom(
     let base_url = format!("{scheme}://{host}");
     let info = FeedInfo {
         title,
-        self_url: format!("{base_url}{uri}"),
+        id: format!("{base_url}{uri}"),
+        self_url: Some(format!("{base_url}{uri}")),
         base_url,
     };
     Ok((
