@@ -967,6 +967,9 @@ mod time_travel {
         services.sort();
         assert_eq!(services, vec!["Acme Cloud", "Birdsong"]);
         assert!(ai.iter().all(|c| c.score > 0.0));
+        // The text before did not match: it is found all the same, so these are
+        // modifications, not additions.
+        assert!(ai.iter().all(|c| c.kind == ChangeKind::Modified), "{ai:?}");
 
         // Window [from, to), filters and section prefix.
         let window = changes(

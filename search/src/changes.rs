@@ -21,7 +21,7 @@ use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, w
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
-use crate::query::{Fields, document_clauses, i64_range, section_clause, text_query};
+use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 
@@ -216,6 +216,9 @@ pub(crate) fn pair_spans(closed: &[SpanFact], opened: &[SpanFact]) -> Vec<Pairin
     pair_sections(&before, &after)
 }
 
+/// Most documents whose spans a filtered change search reads by name rather than all spans.
+const MAX_NARROWED_DOCUMENTS: usize = 64;
+
 /// How changes are ordered: recorded_at, document (rank by name), version ordinal, then
 /// the section's path hash, the kind and the content hash, for a stable order.
 type SortKey = (i64, u32, u64, u64, ChangeKind, u64);
@@ -263,79 +266,73 @@ impl Engine {
             ));
         }
         let in_window = BooleanQuery::new(span_clauses);
-        let spans = searcher
-            .search(
-                &in_window,
-                &SpanFacts {
-                    scoring: false,
-                    columns: &self.columns,
-                },
-            )
-            .map_err(SearchError::tantivy("cannot list spans"))?;
+        let facts = |query: &dyn Query, scoring: bool| {
+            searcher
+                .search(
+                    query,
+                    &SpanFacts {
+                        scoring,
+                        columns: &self.columns,
+                    },
+                )
+                .map_err(SearchError::tantivy("cannot list spans"))
+        };
+        let narrowed = |clause: Box<dyn Query>| {
+            BooleanQuery::new(vec![
+                (Occur::Must, Box::new(in_window.clone()) as Box<dyn Query>),
+                (Occur::Must, clause),
+            ])
+        };
 
         // Section and text filters: a change passes when its text before or after does.
-        let section = match section_clause(f, &request.filters.section)? {
-            Some(clause) => {
-                let query = BooleanQuery::new(vec![
-                    (Occur::Must, Box::new(in_window.clone())),
-                    (Occur::Must, clause),
-                ]);
-                let found = searcher
-                    .search(
-                        &query,
-                        &SpanFacts {
-                            scoring: false,
-                            columns: &self.columns,
-                        },
-                    )
-                    .map_err(SearchError::tantivy("cannot filter sections"))?;
-                Some(found.into_iter().map(|s| s.address).collect::<HashSet<_>>())
-            }
+        let section_found = match section_clause(f, &request.filters.section)? {
+            Some(clause) => Some(facts(&narrowed(clause), false)?),
             None => None,
         };
-        let scores = match &request.query {
-            Some(text) => {
-                let text = text_query(&self.index, f, text, Fields::Body)?;
-                let query = BooleanQuery::new(vec![
-                    (Occur::Must, Box::new(in_window.clone())),
-                    (Occur::Must, text),
-                ]);
-                let found = searcher
-                    .search(
-                        &query,
-                        &SpanFacts {
-                            scoring: true,
-                            columns: &self.columns,
-                        },
-                    )
-                    .map_err(SearchError::tantivy("search failed"))?;
-                Some(
-                    found
-                        .into_iter()
-                        .map(|s| (s.address, s.score))
-                        .collect::<HashMap<DocAddress, f32>>(),
-                )
-            }
+        let scored = match &request.query {
+            Some(text) => Some(facts(
+                &narrowed(text_query(&self.index, f, text, Fields::Body)?),
+                true,
+            )?),
             None => None,
         };
+        let section: Option<HashSet<DocAddress>> = section_found
+            .as_ref()
+            .map(|found| found.iter().map(|s| s.address).collect());
+        let scores: Option<HashMap<DocAddress, f32>> = scored
+            .as_ref()
+            .map(|found| found.iter().map(|s| (s.address, s.score)).collect());
         // With a filter, only the versions that opened or closed a passing span can list a
-        // change: the others are not paired at all.
-        let wanted: Option<HashSet<(u64, u64)>> = if section.is_some() || scores.is_some() {
-            let passes = |s: &SpanFact| {
-                section.as_ref().is_none_or(|set| set.contains(&s.address))
-                    && scores
-                        .as_ref()
-                        .is_none_or(|map| map.contains_key(&s.address))
-            };
-            Some(
-                spans
-                    .iter()
-                    .filter(|s| passes(s))
-                    .flat_map(|s| [(s.doc_hash, s.opened), (s.doc_hash, s.closed)])
-                    .collect(),
-            )
-        } else {
-            None
+        // change: the others are not paired at all, and when they belong to a few documents
+        // only those documents' spans are read.
+        let passing: Option<Vec<SpanFact>> = scored.or(section_found);
+        let wanted: Option<HashSet<(u64, u64)>> = passing.as_ref().map(|found| {
+            found
+                .iter()
+                .flat_map(|s| [(s.doc_hash, s.opened), (s.doc_hash, s.closed)])
+                .collect()
+        });
+        let spans = match &passing {
+            Some(passing) => {
+                let mut first_of_doc: HashMap<u64, DocAddress> = HashMap::new();
+                for span in passing {
+                    first_of_doc.entry(span.doc_hash).or_insert(span.address);
+                }
+                if first_of_doc.len() <= MAX_NARROWED_DOCUMENTS {
+                    let keys = first_of_doc
+                        .values()
+                        .map(|&address| self.doc_key_at(&searcher, address))
+                        .collect::<Result<Vec<_>>>()?;
+                    let documents: Vec<(Occur, Box<dyn Query>)> = keys
+                        .iter()
+                        .map(|k| (Occur::Should, term(f.doc_key, &k.term_text())))
+                        .collect();
+                    facts(&narrowed(Box::new(BooleanQuery::new(documents))), false)?
+                } else {
+                    facts(&in_window, false)?
+                }
+            }
+            None => facts(&in_window, false)?,
         };
 
         // The steps: per version, what it closed and what it opened, grouped by sorting.

@@ -2,10 +2,9 @@
 //! word-level diffs of a section's text.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde::Serialize;
-use similar::{ChangeTag, TextDiff};
+use similar::{ChangeTag, DiffTag, TextDiff};
 
 /// What happened to a section between two versions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -58,28 +57,52 @@ pub struct DiffPart {
     pub text: String,
 }
 
-/// Longest a word diff may search for a minimal answer before it settles for a coarser one
-/// (still exact: only less minimal).
-const DIFF_TIMEOUT: Duration = Duration::from_millis(200);
+/// Most characters (before and after together) of a changed run of lines that is diffed word
+/// by word; a longer run is shown as deleted and inserted whole. This bounds the work of a
+/// diff without a clock, so the same texts always give the same diff.
+const WORD_DIFF_CHARS: usize = 16_000;
 
-/// A word-level diff of two texts: runs of equal, deleted and inserted words.
+/// A word-level diff of two texts: runs of equal, deleted and inserted words. Lines are
+/// compared first; each run of changed lines is then compared word by word.
 pub fn word_diff(before: &str, after: &str) -> Vec<DiffPart> {
-    let diff = TextDiff::configure()
-        .timeout(DIFF_TIMEOUT)
-        .diff_words(before, after);
+    let lines = TextDiff::from_lines(before, after);
+    let (old, new) = (lines.old_slices(), lines.new_slices());
     let mut parts: Vec<DiffPart> = Vec::new();
-    for change in diff.iter_all_changes() {
-        let op = match change.tag() {
-            ChangeTag::Equal => DiffOp::Equal,
-            ChangeTag::Insert => DiffOp::Insert,
-            ChangeTag::Delete => DiffOp::Delete,
-        };
+    let mut push = |op: DiffOp, text: &str| {
+        if text.is_empty() {
+            return;
+        }
         match parts.last_mut() {
-            Some(last) if last.op == op => last.text.push_str(change.value()),
+            Some(last) if last.op == op => last.text.push_str(text),
             _ => parts.push(DiffPart {
                 op,
-                text: change.value().to_owned(),
+                text: text.to_owned(),
             }),
+        }
+    };
+    for group in lines.ops() {
+        let (tag, old_range, new_range) = group.as_tag_tuple();
+        let removed = old[old_range].concat();
+        let added = new[new_range].concat();
+        match tag {
+            DiffTag::Equal => push(DiffOp::Equal, &removed),
+            DiffTag::Delete => push(DiffOp::Delete, &removed),
+            DiffTag::Insert => push(DiffOp::Insert, &added),
+            DiffTag::Replace if removed.len() + added.len() > WORD_DIFF_CHARS => {
+                push(DiffOp::Delete, &removed);
+                push(DiffOp::Insert, &added);
+            }
+            DiffTag::Replace => {
+                let words = TextDiff::from_words(removed.as_str(), added.as_str());
+                for change in words.iter_all_changes() {
+                    let op = match change.tag() {
+                        ChangeTag::Equal => DiffOp::Equal,
+                        ChangeTag::Insert => DiffOp::Insert,
+                        ChangeTag::Delete => DiffOp::Delete,
+                    };
+                    push(op, change.value());
+                }
+            }
         }
     }
     parts
@@ -294,6 +317,20 @@ mod tests {
             .filter(|p| p.op == DiffOp::Equal || p.op == keep)
             .map(|p| p.text.as_str())
             .collect()
+    }
+
+    #[test]
+    fn long_changed_runs_are_replaced_whole_and_diffs_are_repeatable() {
+        let before = "word ".repeat(4_000);
+        let after = "other ".repeat(4_000);
+        let parts = word_diff(&before, &after);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(side(&parts, DiffOp::Delete), before);
+        assert_eq!(side(&parts, DiffOp::Insert), after);
+        let a = "Intro.\n\nWe keep data.\n\nContact us.\n";
+        let b = "Intro.\n\nWe keep your data for a year.\n\nContact us.\n";
+        assert_eq!(word_diff(a, b), word_diff(a, b));
+        assert_eq!(word_diff(a, b)[0].text, "Intro.\n\nWe keep ");
     }
 
     proptest! {
