@@ -5,7 +5,8 @@ On a clone of pga-versions (../shared/corpus), each round moves the branch forwa
 random later commit, starts `palimpsest index` and kills it with SIGKILL after a random
 delay. After each kill:
 
-1. the index opens (`stats` answers) unless no run ever completed;
+1. the index opens and every file's checksum is right (`stats --verify`), unless no run ever
+   completed;
 2. it holds exactly the versions of a completed run: the count before the killed run, or the
    count the same run gives when it is let finish (checked by rerunning it), never one in
    between (a run is one Tantivy commit);
@@ -35,7 +36,8 @@ def run(args, check=True):
 
 
 def stats(binary, index):
-    out = run([binary, "--index", index, "--quiet", "--json", "stats"], check=False)
+    """The index's stats after checking every file's checksum."""
+    out = run([binary, "--index", index, "--quiet", "--json", "stats", "--verify"], check=False)
     if out.returncode != 0:
         return None, out.stderr.decode().strip()
     return json.loads(out.stdout), None
@@ -93,7 +95,7 @@ def main():
             kills += 1
         child.wait()
         mid, error = stats(args.bin, index)
-        if mid is None and before is not None:
+        if mid is None and (before is not None or "damaged" in (error or "")):
             sys.exit(f"round {round_no}: the index does not open after the kill: {error}")
         finish = run(index_cmd, check=False)
         if finish.returncode != 0:
@@ -135,7 +137,7 @@ def main():
     print(
         f"{args.rounds} rounds in {time.time() - started:.0f} s: {kills} runs killed "
         f"({before_states} left the previous run's state, {after_states} had already committed, "
-        f"{fresh} before any commit, {mid_states} in between); every index opened; "
+        f"{fresh} before any commit, {mid_states} in between); every index opened with its checksums right; "
         f"the index built through the kills {'equals' if same else 'DIFFERS FROM'} a clean build"
     )
     if not same:

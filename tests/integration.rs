@@ -686,6 +686,33 @@ mod cli {
     }
 
     #[test]
+    fn stats_verify_finds_a_damaged_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        assert!(
+            palimpsest(dir.path(), &["stats", "--verify"])
+                .status
+                .success()
+        );
+        let store = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "store"))
+            .expect("a document store file");
+        let mut bytes = std::fs::read(&store).unwrap();
+        bytes[8] ^= 0xff;
+        std::fs::write(&store, bytes).unwrap();
+        let out = palimpsest(dir.path(), &["stats", "--verify"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("damaged"));
+    }
+
+    #[test]
     fn a_closed_stdout_ends_the_command_quietly() {
         let dir = tempfile::tempdir().unwrap();
         let sample = palimpsest_corpus::sample_path();

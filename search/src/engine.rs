@@ -62,6 +62,19 @@ impl Engine {
         &self.limits
     }
 
+    /// Checks the checksum of every file of the index in force; returns the damaged ones
+    /// (none when the index is sound).
+    pub fn verify(&self) -> Result<Vec<PathBuf>> {
+        let mut damaged: Vec<PathBuf> = self
+            .index
+            .validate_checksum()
+            .map_err(SearchError::tantivy("cannot verify the index"))?
+            .into_iter()
+            .collect();
+        damaged.sort();
+        Ok(damaged)
+    }
+
     /// The index folder.
     pub fn dir(&self) -> &Path {
         &self.dir
