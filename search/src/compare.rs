@@ -142,8 +142,8 @@ fn same_words(key: &SectionKey) -> u64 {
 
 /// Pairs the sections of an earlier side with those of a later side: identical ones are
 /// unchanged (kind `None`), and so are those with the same heading path and the same words
-/// (whitespace or heading markup changed); the same content under another path is `moved`; the same
-/// path with other content is `modified`; what is left is `removed` or `added`. Within each
+/// (whitespace or heading markup changed); the same content under another path is `moved`;
+/// the same path with other content is `modified`; what is left is `removed` or `added`. Within each
 /// rule, sections pair in the order given, so repeated headings pair first with first.
 pub(crate) fn pair_sections(before: &[SectionKey], after: &[SectionKey]) -> Vec<Pairing> {
     // Most versions change a section or two: a scan beats building maps.
@@ -168,41 +168,29 @@ fn pair(before: &[SectionKey], after: &[SectionKey], scan_limit: usize) -> Vec<P
     ];
     let small = before.len() * after.len() <= scan_limit;
     for (key_of, kind) in rules {
-        if small {
-            for (j, key) in after.iter().enumerate() {
-                let Some(k) = key_of(key).filter(|_| after_left[j]) else {
-                    continue;
-                };
-                let Some(i) =
-                    (0..before.len()).find(|&i| before_left[i] && key_of(&before[i]) == Some(k))
-                else {
-                    continue;
-                };
-                before_left[i] = false;
-                after_left[j] = false;
-                pairings.push(Pairing {
-                    kind,
-                    before: Some(i),
-                    after: Some(j),
-                });
+        // Before-side indexes by key, first first; none when a scan is cheaper.
+        let mut waiting: Option<HashMap<u64, Vec<usize>>> = (!small).then(|| {
+            let mut waiting: HashMap<u64, Vec<usize>> = HashMap::new();
+            for (i, key) in before.iter().enumerate().rev() {
+                if before_left[i]
+                    && let Some(k) = key_of(key)
+                {
+                    waiting.entry(k).or_default().push(i);
+                }
             }
-            continue;
-        }
-        let mut waiting: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (i, key) in before.iter().enumerate().rev() {
-            if before_left[i]
-                && let Some(k) = key_of(key)
-            {
-                waiting.entry(k).or_default().push(i);
-            }
-        }
+            waiting
+        });
         for (j, key) in after.iter().enumerate() {
-            if !after_left[j] {
-                continue;
-            }
-            let Some(i) = key_of(key).and_then(|k| waiting.get_mut(&k)?.pop()) else {
+            let Some(k) = key_of(key).filter(|_| after_left[j]) else {
                 continue;
             };
+            let found = match &mut waiting {
+                Some(waiting) => waiting.get_mut(&k).and_then(Vec::pop),
+                None => {
+                    (0..before.len()).find(|&i| before_left[i] && key_of(&before[i]) == Some(k))
+                }
+            };
+            let Some(i) = found else { continue };
             before_left[i] = false;
             after_left[j] = false;
             pairings.push(Pairing {
