@@ -404,11 +404,16 @@ fn clean_title(raw: &str) -> String {
             '_' if out.is_empty()
                 || out.ends_with(' ')
                 || chars.peek().is_none_or(|n| *n == '_' || n.is_whitespace()) => {}
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    out.push(next);
+            // An escaped space is still a space: collapsed, never leading.
+            '\\' => match chars.next() {
+                Some(next) if next.is_whitespace() => {
+                    if !out.is_empty() && !out.ends_with(' ') {
+                        out.push(' ');
+                    }
                 }
-            }
+                Some(next) => out.push(next),
+                None => {}
+            },
             ']' if chars.peek() == Some(&'(') => {
                 // Drop the link target: `[text](url)` keeps `text`.
                 let mut depth = 0;
@@ -580,6 +585,14 @@ mod tests {
             "Your rights now"
         );
         assert_eq!(clean_title("snake_case_name"), "snake_case_name");
+    }
+
+    #[test]
+    fn escaped_spaces_neither_start_nor_double_a_title() {
+        // Found by the `split` fuzz target: `# \ B` had the title " B".
+        assert_eq!(clean_title("\\ B #**Dune**"), "B #Dune");
+        assert_eq!(clean_title("a \\  b\\\t"), "a b");
+        assert_eq!(paths("# \\ B\n\ntext\n"), vec![p(&["B"])]);
     }
 
     #[test]
