@@ -286,7 +286,7 @@ fn selector(text: &str) -> std::result::Result<Selector, String> {
     Selector::parse(text).map_err(|e| format!("invalid selector `{text}` ({e})"))
 }
 
-fn targets(value: &Value) -> std::result::Result<Vec<Target>, String> {
+pub(crate) fn targets(value: &Value) -> std::result::Result<Vec<Target>, String> {
     match value {
         Value::Array(items) => items.iter().map(target).collect(),
         other => Ok(vec![target(other)?]),

@@ -34,6 +34,8 @@ mod dataset;
 mod declarations;
 mod error;
 mod folder;
+#[doc(hidden)]
+pub mod fuzzing;
 mod git;
 mod html;
 mod text;
