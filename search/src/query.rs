@@ -4,10 +4,11 @@ use std::ops::Bound;
 
 use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
 use tantivy::query::{
-    AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParser, RangeQuery, RegexQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, Term};
+use tantivy::{Index, TantivyError, Term};
 
 use crate::error::{Result, SearchError};
 use crate::request::{Filters, TimeMode};
@@ -52,11 +53,32 @@ pub(crate) fn text_query(
         Fields::Body => QueryParser::for_index(index, vec![fields.body]),
     };
     parser.set_conjunction_by_default();
-    parser
+    let parsed = parser
         .parse_query(query)
         .map_err(|e| SearchError::InvalidQuery {
             message: describe_parse_error(&e),
-        })
+        })?;
+    // `name:*` parses whatever the name and fails only when searched (an unknown field, or
+    // one without a fast column): the user's mistake, to be told as such, not a failed read.
+    match parsed.weight(EnableScoring::disabled_from_schema(&index.schema())) {
+        Err(TantivyError::FieldNotFound(field)) => Err(SearchError::InvalidQuery {
+            message: unknown_field(&field),
+        }),
+        Err(TantivyError::SchemaError(reason)) => Err(SearchError::InvalidQuery {
+            message: format!(
+                "field:value works only on filter fields ({reason}): use filters (service, \
+                 terms_type, collection, section) instead"
+            ),
+        }),
+        _ => Ok(parsed),
+    }
+}
+
+fn unknown_field(field: &str) -> String {
+    format!(
+        "unknown field `{field}`: use filters (service, terms_type, collection, section) \
+         instead of field:value"
+    )
 }
 
 fn describe_parse_error(error: &tantivy::query::QueryParserError) -> String {
@@ -65,10 +87,7 @@ fn describe_parse_error(error: &tantivy::query::QueryParserError) -> String {
         E::SyntaxError(_) => "syntax error: check quotes, parentheses and operators \
                               (words, \"exact phrase\", AND, OR, NOT, +word, -word)"
             .into(),
-        E::FieldDoesNotExist(field) => format!(
-            "unknown field `{field}`: use filters (service, terms_type, collection, section) \
-             instead of field:value"
-        ),
+        E::FieldDoesNotExist(field) => unknown_field(field),
         E::AllButQueryForbidden => "a query cannot consist only of excluded terms".into(),
         E::NoDefaultFieldDeclared => "no field to search".into(),
         other => other.to_string(),
@@ -223,6 +242,38 @@ mod tests {
         assert!(
             RegexQuery::from_pattern(&prefix_regex("what (we) do?* [x]"), fields.section_key)
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn any_value_of_an_unknown_or_text_field_is_an_invalid_query() {
+        // Found by the `search_request` fuzz target: `q=%04:*` was a 500.
+        let fields = IndexFields::new();
+        let index = Index::create_in_ram(fields.schema.clone());
+        palimpsest_schema::register_tokenizer(&index);
+        for query in [
+            "\u{4}:*",
+            "nosuchfield:*",
+            "data OR x:*",
+            "title:*",
+            "body:*",
+        ] {
+            for searched in [Fields::Ranked, Fields::Body] {
+                let error = text_query(&index, &fields, query, searched).err();
+                assert!(
+                    matches!(error, Some(SearchError::InvalidQuery { .. })),
+                    "{query:?}: {error:?}"
+                );
+            }
+        }
+        assert!(
+            text_query(
+                &index,
+                &fields,
+                "data AND \"personal data\"",
+                Fields::Ranked
+            )
+            .is_ok()
         );
     }
 }
