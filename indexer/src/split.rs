@@ -406,11 +406,10 @@ fn clean_title(raw: &str) -> String {
                 || chars.peek().is_none_or(|n| *n == '_' || n.is_whitespace()) => {}
             // An escaped space is still a space: collapsed, never leading.
             '\\' => match chars.next() {
-                Some(next) if next.is_whitespace() => {
-                    if !out.is_empty() && !out.ends_with(' ') {
-                        out.push(' ');
-                    }
+                Some(next) if next.is_whitespace() && !out.is_empty() && !out.ends_with(' ') => {
+                    out.push(' ');
                 }
+                Some(next) if next.is_whitespace() => {}
                 Some(next) => out.push(next),
                 None => {}
             },

@@ -101,6 +101,18 @@ pub struct VersionResponse {
     pub kind: VersionKind,
     /// The recorded text.
     pub content: String,
+    /// The same text cut into its sections, in order: `content` is their texts joined.
+    pub sections: Vec<VersionSection>,
+}
+
+/// One section of a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionSection {
+    /// Heading path, outermost first; empty before the first heading.
+    pub section: Vec<String>,
+    /// The exact text, heading line included.
+    pub text: String,
 }
 
 /// Index statistics.
@@ -572,7 +584,15 @@ impl Engine {
                 ),
             });
         }
-        let content = self.rebuild(searcher, &record.spans)?;
+        let sections: Vec<VersionSection> = self
+            .load_spans(searcher, &record.spans)?
+            .into_iter()
+            .map(|s| VersionSection {
+                section: s.section.path,
+                text: s.section.text,
+            })
+            .collect();
+        let content = sections.iter().map(|s| s.text.as_str()).collect();
         Ok(VersionResponse {
             service: key.service.to_string(),
             terms_type: key.terms_type.to_string(),
@@ -581,15 +601,8 @@ impl Engine {
             recorded_at: record.recorded_at,
             kind: record.kind,
             content,
+            sections,
         })
-    }
-
-    fn rebuild(&self, searcher: &Searcher, spans: &[SpanId]) -> Result<String> {
-        Ok(self
-            .load_spans(searcher, spans)?
-            .into_iter()
-            .map(|s| s.section.text)
-            .collect())
     }
 
     /// The stored spans with these ids, in the same order.

@@ -35,7 +35,7 @@ pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{
     DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse,
-    VersionEntry, VersionResponse, VersionsResponse,
+    VersionEntry, VersionResponse, VersionSection, VersionsResponse,
 };
 pub use engine::Engine;
 pub use error::{ErrorKind, SearchError};

@@ -115,6 +115,19 @@ pub(crate) fn i64_range(field: Field, lower: Bound<i64>, upper: Bound<i64>) -> B
     Box::new(RangeQuery::new(map(lower), map(upper)))
 }
 
+/// Spans whose text first appeared in calendar year `year` (UTC, 1 to 9998).
+pub(crate) fn year_clause(fields: &IndexFields, year: i16) -> Box<dyn Query> {
+    let start = |y: i16| {
+        palimpsest_schema::Timestamp::parse(&format!("{y:04}-01-01"))
+            .map_or(i64::MAX, palimpsest_schema::Timestamp::as_unix)
+    };
+    i64_range(
+        fields.valid_from,
+        Bound::Included(start(year)),
+        Bound::Excluded(start(year + 1)),
+    )
+}
+
 /// A regex matching any string that starts with `prefix`.
 fn prefix_regex(prefix: &str) -> String {
     let mut pattern = String::new();

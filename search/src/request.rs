@@ -74,6 +74,9 @@ pub struct SearchRequest {
     pub filters: Filters,
     /// Time mode.
     pub time: TimeMode,
+    /// Only sections whose text first appeared (`valid_from`) in this calendar year (UTC),
+    /// the year the `year` facet counts them under.
+    pub year: Option<i16>,
     /// Page size.
     pub limit: usize,
     /// Hits to skip.
@@ -87,6 +90,7 @@ impl SearchRequest {
             query: query.into(),
             filters: Filters::default(),
             time: TimeMode::Current,
+            year: None,
             limit: 20,
             offset: 0,
         }
@@ -95,6 +99,14 @@ impl SearchRequest {
     /// Checks the request against `limits`.
     pub fn validate(&self, limits: &Limits) -> Result<()> {
         validate_page(self.limit, self.offset, limits)?;
+        if let Some(year) = self.year
+            && !(1..=9998).contains(&year)
+        {
+            return Err(SearchError::parameter(
+                "year",
+                format!("{year} is not a year between 1 and 9998"),
+            ));
+        }
         if let TimeMode::Between {
             from: Some(from),
             to: Some(to),

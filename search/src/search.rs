@@ -13,7 +13,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
-use crate::query::{Fields, span_clauses, text_query};
+use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
@@ -193,6 +193,9 @@ impl Engine {
         let searcher = self.searcher();
         let text = text_query(&self.index, &self.fields, &request.query, Fields::Ranked)?;
         let mut clauses = span_clauses(&self.fields, &request.filters, request.time)?;
+        if let Some(year) = request.year {
+            clauses.push((Occur::Must, year_clause(&self.fields, year)));
+        }
         clauses.push((Occur::Must, text.box_clone()));
         let query = BooleanQuery::new(clauses);
 

@@ -26,6 +26,7 @@ mod params;
 pub mod routes;
 mod serve;
 mod state;
+mod web;
 
 use axum::Router;
 use axum::http::{Method, Uri};
@@ -41,12 +42,12 @@ pub use state::{AppState, Slot};
 #[doc(no_inline)]
 pub use palimpsest_search::Engine;
 
-/// The whole API as a router: every route of [`routes::routes`], JSON errors for unknown
-/// paths and methods, the body limit, CORS when enabled, and one log line per request.
+/// The whole API as a router: every route of [`routes::routes`], the web page at `/`, JSON
+/// errors for unknown paths and methods, the body limit, CORS when enabled, and one log line per request.
 pub fn app(state: AppState) -> Router {
     let options = state.options().clone();
     let mut router = Router::new();
-    for (path, route) in routes::routes() {
+    for (path, route) in routes::routes().into_iter().chain(web::routes()) {
         router = router.route(path, route);
     }
     let mut router = router

@@ -1033,6 +1033,9 @@ mod regressions {
     }
 }
 
+#[path = "api/browser.rs"]
+mod browser;
+
 /// The real server on a loopback port, spoken to over plain TCP.
 mod socket {
     use std::net::SocketAddr;

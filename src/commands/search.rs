@@ -34,6 +34,10 @@ pub struct Args {
     /// Every section ever recorded; one hit per run of unchanged text.
     #[arg(long)]
     history: bool,
+    /// Only sections whose text first appeared in this calendar year (UTC), as the year facet
+    /// counts them.
+    #[arg(long, value_name = "YYYY")]
+    year: Option<i16>,
     /// Hits per page (1 to 100).
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -54,6 +58,7 @@ impl Args {
             query: self.query,
             filters: self.filters.into(),
             time,
+            year: self.year,
             limit: self.limit,
             offset: self.offset,
         }

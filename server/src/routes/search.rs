@@ -30,6 +30,10 @@ pub struct SearchParams {
     pub to: Option<String>,
     /// Every section ever recorded; one hit per run of unchanged text.
     pub history: Option<bool>,
+    /// Only sections whose text first appeared in this calendar year (UTC), as the `year`
+    /// facet counts them.
+    #[param(example = 2024)]
+    pub year: Option<i16>,
     /// Hits per page, 1 to 100 (default 20).
     pub limit: Option<usize>,
     /// Hits to skip (default 0); `offset + limit` at most 10,000.
@@ -47,6 +51,7 @@ impl FromParams for SearchParams {
         "from",
         "to",
         "history",
+        "year",
         "limit",
         "offset",
     ];
@@ -61,6 +66,14 @@ impl FromParams for SearchParams {
             from: p.one("from")?.map(str::to_owned),
             to: p.one("to")?.map(str::to_owned),
             history: Some(p.flag("history")?),
+            year: p
+                .number("year")?
+                .map(|y| {
+                    i16::try_from(y).map_err(|_| {
+                        ApiError::parameter("year", format!("{y} is not a year between 1 and 9998"))
+                    })
+                })
+                .transpose()?,
             limit: p.number("limit")?,
             offset: p.number("offset")?,
         })
@@ -148,6 +161,7 @@ impl TryFrom<SearchParams> for SearchRequest {
             query: p.q,
             filters: p.filters,
             time,
+            year: p.year,
             limit: p.limit.unwrap_or(20),
             offset: p.offset.unwrap_or(0),
         })

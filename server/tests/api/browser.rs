@@ -1,0 +1,630 @@
+//! The web page in a real headless browser: Debian's chromium driven through chromedriver
+//! (WebDriver) against the server on the sample archive. Each step checks what the page
+//! shows against what the engine answers, and saves a screenshot of each view at desktop
+//! and phone width under `target/tmp/screenshots/` (or `PALIMPSEST_SCREENSHOTS`).
+//!
+//! Without chromium and chromedriver (`apt-get install chromium chromium-driver`) the test
+//! says so and passes, except when `CI` or `PALIMPSEST_BROWSER_TESTS` is set: there a
+//! missing browser fails.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use palimpsest_search::HistoryRequest;
+use serde_json::json;
+use tokio::net::TcpListener;
+
+use super::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+const WAIT: Duration = Duration::from_secs(15);
+
+/// chromedriver on a free port, killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn browser_required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("PALIMPSEST_BROWSER_TESTS").is_some()
+}
+
+fn start_driver() -> Option<Driver> {
+    let driver = std::env::var("PALIMPSEST_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.into());
+    let missing = [driver.as_str(), chromium().as_str()]
+        .into_iter()
+        .find(|p| !Path::new(p).exists())
+        .map(str::to_owned);
+    if let Some(missing) = missing {
+        assert!(
+            !browser_required(),
+            "{missing} is missing: install Debian's chromium and chromium-driver (as .ci/run does)"
+        );
+        eprintln!(
+            "browser test skipped: {missing} is missing (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {driver}: {e}"));
+    Some(Driver { child, port })
+}
+
+fn chromium() -> String {
+    std::env::var("PALIMPSEST_CHROMIUM").unwrap_or_else(|_| CHROMIUM.into())
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let profile = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium(),
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--hide-scrollbars",
+                format!("--user-data-dir={}", profile.keep().display()),
+            ],
+        },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("cannot open a chromium session through chromedriver: {e}"),
+        }
+    }
+}
+
+async fn start_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(palimpsest_server::serve_on(
+        listener,
+        test_app(),
+        Duration::from_secs(10),
+        Duration::from_secs(5),
+        async {
+            stopped.await.ok();
+        },
+    ));
+    (addr, stop)
+}
+
+fn screenshot_dir() -> PathBuf {
+    let dir = std::env::var_os("PALIMPSEST_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A browser session on the page, with the helpers the steps share.
+struct Page {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Page {
+    async fn open(&self, target: &str) {
+        self.client
+            .goto(&format!("{}{target}", self.base))
+            .await
+            .unwrap();
+        self.settled().await;
+    }
+
+    /// Waits until the page has drawn its answer (`main` no longer busy).
+    async fn settled(&self) {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("main:not([aria-busy]) > :not(.loading)"))
+            .await
+            .unwrap_or_else(|e| panic!("the page did not finish drawing: {e}"));
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element `{css}`: {e}"))
+    }
+
+    async fn all(&self, css: &str) -> Vec<Element> {
+        self.client.find_all(Locator::Css(css)).await.unwrap()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    async fn query_string(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        url.query().unwrap_or("").to_owned()
+    }
+
+    /// Clicks a link and waits for the page the URL now names.
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+        self.settled().await;
+    }
+
+    async fn script(&self, code: &str) -> serde_json::Value {
+        self.client.execute(code, vec![]).await.unwrap()
+    }
+
+    /// Saves the whole page as `{name}-{width}.png`: the window grows to the page's height
+    /// (up to 3,000 px) for the picture, then returns to its size.
+    async fn shot(&self, name: &str, width: &str) {
+        let (w, h) = self.client.get_window_size().await.unwrap();
+        let height = self
+            .script("return document.documentElement.scrollHeight")
+            .await
+            .as_u64()
+            .unwrap_or(h);
+        let tall = height.clamp(h, 3_000);
+        if tall > h {
+            self.client
+                .set_window_size(w as u32, tall as u32)
+                .await
+                .unwrap();
+        }
+        let png = self.client.screenshot().await.unwrap();
+        if tall > h {
+            self.client
+                .set_window_size(w as u32, h as u32)
+                .await
+                .unwrap();
+        }
+        assert!(png.starts_with(b"\x89PNG"), "a screenshot is a PNG");
+        std::fs::write(self.shots.join(format!("{name}-{width}.png")), png).unwrap();
+    }
+
+    async fn resize(&self, (width, height): (u32, u32)) {
+        self.client.set_window_size(width, height).await.unwrap();
+    }
+}
+
+fn query_has(query: &str, pair: &str) -> bool {
+    query.split('&').any(|p| p == pair)
+}
+
+/// The views the journey passes through, revisited at phone width.
+const VIEWS: [(&str, &str); 8] = [
+    ("home", "/"),
+    ("search", "/?q=data"),
+    ("search-facet", "/?q=data&service=Birdsong"),
+    ("search-history", "/?q=data&mode=history"),
+    ("history", "/?view=history&q=%22artificial+intelligence%22"),
+    ("changes", "/?view=changes"),
+    (
+        "document",
+        "/?view=document&document=Acme+Cloud%2FTerms+of+Service&collection=sample",
+    ),
+    ("error", "/?q=a%3A%28%5E"),
+];
+
+/// The page and every file it links to are served from the binary, with a policy that
+/// forbids other origins, and revalidated by ETag.
+#[tokio::test]
+async fn the_page_and_its_assets_are_served() {
+    let app = test_app();
+    let fetch = |uri: &'static str, etag: Option<String>| {
+        let app = app.clone();
+        async move {
+            let mut request = Request::get(uri);
+            if let Some(etag) = etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            let response = app
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, headers, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let (status, headers, page) = fetch("/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+    let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    for (asset, kind) in [
+        ("/assets/app.js", "text/javascript; charset=utf-8"),
+        ("/assets/app.css", "text/css; charset=utf-8"),
+        ("/assets/icon.svg", "image/svg+xml"),
+    ] {
+        assert!(
+            page.contains(&format!("\"{asset}\"")),
+            "the page links {asset}"
+        );
+        let (status, headers, body) = fetch(asset, None).await;
+        assert_eq!(status, StatusCode::OK, "{asset}");
+        assert_eq!(headers[header::CONTENT_TYPE], kind, "{asset}");
+        // The SVG namespace is a name, not an address.
+        let body = body.replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{asset} names no other origin"
+        );
+        let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+        let (status, _, body) = fetch(asset, Some(etag)).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED, "{asset}");
+        assert!(body.is_empty());
+    }
+    assert!(
+        !page.contains("https://"),
+        "the page loads nothing from another origin"
+    );
+    let answer = get(&app, "/assets/missing.js").await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_in_a_real_browser() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let (addr, stop) = start_server().await;
+    let page = Page {
+        client: connect(&driver).await,
+        base: format!("http://{addr}"),
+        shots: screenshot_dir(),
+    };
+    page.resize(DESKTOP).await;
+    let client = page.client.clone();
+    // The steps run in their own task so that a failed step still closes the browser.
+    let outcome = tokio::spawn(async move { journey(&page, &engine()).await }).await;
+    if outcome.is_err()
+        && let Ok(png) = client.screenshot().await
+    {
+        let path = screenshot_dir().join("failure.png");
+        std::fs::write(&path, png).ok();
+        eprintln!("the page when the step failed: {}", path.display());
+    }
+    client.close().await.ok();
+    stop.send(()).ok();
+    if let Err(failure) = outcome {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+async fn journey(page: &Page, engine: &Engine) {
+    // Home: what the archive holds, one row per document.
+    page.open("/").await;
+    let rows = page.all("table.documents tbody tr").await;
+    let documents = engine
+        .services()
+        .unwrap()
+        .services
+        .iter()
+        .map(|s| s.documents.len())
+        .sum::<usize>();
+    assert_eq!(rows.len(), documents, "one row per document");
+    page.shot("home", "desktop").await;
+
+    // A search typed in the box and sent with Enter.
+    page.script("document.activeElement.blur()").await;
+    page.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("/")
+        .await
+        .unwrap();
+    let focused = page.script("return document.activeElement.id").await;
+    assert_eq!(focused, json!("q"), "`/` puts the cursor in the search box");
+    page.find("#q")
+        .await
+        .send_keys("data\u{E007}")
+        .await
+        .unwrap();
+    page.settled().await;
+    page.find("ol.hits").await;
+    let expected = engine.search(&SearchRequest::new("data")).unwrap();
+    let hits = page.all("ol.hits > li").await;
+    assert_eq!(hits.len(), expected.hits.len());
+    let summary = page.text("h1.summary").await;
+    assert!(
+        summary.starts_with(&format!("{} sections in force now", expected.total)),
+        "{summary}"
+    );
+    let marks = page.all("ol.hits mark").await;
+    assert!(!marks.is_empty(), "matches are highlighted");
+    assert_eq!(marks[0].text().await.unwrap().to_lowercase(), "data");
+    let first = page.text("ol.hits > li:first-child .doc strong").await;
+    assert_eq!(first, expected.hits[0].service);
+    assert!(query_has(&page.query_string().await, "q=data"));
+    page.shot("search", "desktop").await;
+
+    // A facet click filters; the URL holds it; Back undoes it.
+    page.click("a.facet[href*='service=Birdsong']").await;
+    let filtered = engine
+        .search(&SearchRequest {
+            filters: Filters {
+                services: vec!["Birdsong".into()],
+                ..Filters::default()
+            },
+            ..SearchRequest::new("data")
+        })
+        .unwrap();
+    let services = page.all("ol.hits .doc strong").await;
+    assert_eq!(services.len(), filtered.hits.len());
+    for s in services {
+        assert_eq!(s.text().await.unwrap(), "Birdsong");
+    }
+    assert!(query_has(&page.query_string().await, "service=Birdsong"));
+    assert_eq!(
+        page.find("a.facet[aria-pressed='true']")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .lines()
+            .next(),
+        Some("Birdsong")
+    );
+    assert!(page.text(".chips").await.contains("Birdsong"));
+    page.shot("search-facet", "desktop").await;
+    page.client.back().await.unwrap();
+    page.settled().await;
+    assert!(!page.query_string().await.contains("service="));
+    assert_eq!(page.all("ol.hits > li").await.len(), expected.hits.len());
+
+    // The facet links work from the keyboard too.
+    page.script("document.querySelector(\"a.facet[href*='service=Birdsong']\").focus()")
+        .await;
+    page.client
+        .find(Locator::Css("a.facet[href*='service=Birdsong']"))
+        .await
+        .unwrap()
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    page.settled().await;
+    assert!(query_has(&page.query_string().await, "service=Birdsong"));
+    page.client.back().await.unwrap();
+    page.settled().await;
+
+    // Time modes: all history, then as of a date.
+    page.click("input[name=mode][value=history]").await;
+    let all = engine
+        .search(&SearchRequest {
+            time: TimeMode::History,
+            ..SearchRequest::new("data")
+        })
+        .unwrap();
+    assert!(query_has(&page.query_string().await, "mode=history"));
+    let summary = page.text("h1.summary").await;
+    assert!(
+        summary.starts_with(&format!("{} sections ever recorded", all.total)),
+        "{summary}"
+    );
+    page.shot("search-history", "desktop").await;
+    page.script(
+        "const d = document.querySelector('input[name=as_of]'); d.value = '2023-07-01';\
+         document.querySelector('input[name=mode][value=as_of]').checked = true;\
+         d.dispatchEvent(new Event('change', {bubbles: true}));",
+    )
+    .await;
+    page.settled().await;
+    let at = Timestamp::parse("2023-07-01").unwrap();
+    let then = engine
+        .search(&SearchRequest {
+            time: TimeMode::AsOf(at),
+            ..SearchRequest::new("data")
+        })
+        .unwrap();
+    let query = page.query_string().await;
+    assert!(
+        query_has(&query, "mode=as_of") && query_has(&query, "as_of=2023-07-01"),
+        "{query}"
+    );
+    let summary = page.text("h1.summary").await;
+    assert!(
+        summary.starts_with(&format!(
+            "{} {} in force on 2023-07-01",
+            then.total,
+            if then.total == 1 {
+                "section"
+            } else {
+                "sections"
+            }
+        )),
+        "{summary}"
+    );
+
+    // Opening a hit shows the version in force at that date, its section in view.
+    let hit = &then.hits[0];
+    page.click("ol.hits > li:first-child h2 a").await;
+    page.find("article.text").await;
+    let focus = page.text(".heading.focus").await;
+    assert_eq!(focus, *hit.section.last().unwrap());
+    let in_view = page
+        .script(
+            "const r = document.querySelector('.heading.focus').getBoundingClientRect();\
+             return r.top >= 0 && r.top < window.innerHeight;",
+        )
+        .await;
+    assert_eq!(in_view, json!(true), "the section is scrolled into view");
+    let shown = engine
+        .show(&ShowRequest {
+            service: hit.service.clone(),
+            terms_type: hit.terms_type.clone(),
+            collection: None,
+            at: Some(at),
+            version: None,
+        })
+        .unwrap();
+    let current = page.find(".versions a[aria-current='true']").await;
+    assert_eq!(
+        current.attr("title").await.unwrap().as_deref(),
+        Some(shown.id.as_str())
+    );
+
+    // The document view: its versions, and a diff between two of them.
+    page.open(VIEWS[6].1).await;
+    let versions = engine
+        .versions("Acme Cloud", "Terms of Service", Some("sample"))
+        .unwrap();
+    assert_eq!(
+        page.all(".versions li").await.len(),
+        versions.versions.len()
+    );
+    page.shot("document", "desktop").await;
+    page.click("form.compare button").await;
+    page.find(".diffs").await;
+    assert!(
+        !page.all(".diffs ins, .diffs del").await.is_empty(),
+        "the diff marks words"
+    );
+    let query = page.query_string().await;
+    assert!(
+        query.contains("from_version=") && query.contains("to_version="),
+        "{query}"
+    );
+    page.shot("document-diff", "desktop").await;
+
+    // History: one row per document with intervals, and the trend chart.
+    page.open(VIEWS[4].1).await;
+    page.find(".timeline").await;
+    let history = engine
+        .history(&HistoryRequest {
+            limit: 50,
+            ..HistoryRequest::new("\"artificial intelligence\"")
+        })
+        .unwrap();
+    assert_eq!(
+        page.all(".timeline li.row").await.len(),
+        history.documents.len()
+    );
+    let intervals: usize = history.documents.iter().map(|d| d.intervals.len()).sum();
+    assert_eq!(page.all(".timeline .interval").await.len(), intervals);
+    let trend = engine
+        .trend(&palimpsest_search::TrendRequest::new(
+            "\"artificial intelligence\"",
+        ))
+        .unwrap();
+    assert_eq!(
+        page.all("svg.chart rect.bar").await.len(),
+        trend.points.len()
+    );
+    page.shot("history", "desktop").await;
+
+    // Changes: the feed for the filters, word diffs, and its Atom link.
+    page.open(VIEWS[5].1).await;
+    page.find("ol.changes").await;
+    let changes = engine
+        .changes(&palimpsest_search::ChangesRequest::default())
+        .unwrap();
+    assert_eq!(
+        page.all("ol.changes > li").await.len(),
+        changes.changes.len().min(20)
+    );
+    assert!(
+        page.text("h1.summary")
+            .await
+            .starts_with(&format!("{} change", changes.total))
+    );
+    let feed = page
+        .find("a.feed")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(feed.starts_with("/api/v1/changes.atom"), "{feed}");
+    assert!(!page.all("ol.changes ins").await.is_empty());
+    page.click("a.facet[href*='service=Birdsong']").await;
+    assert!(
+        page.find("a.feed")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("service=Birdsong")
+    );
+    page.shot("changes", "desktop").await;
+
+    // Errors: the server's own message, in an alert.
+    page.open(VIEWS[7].1).await;
+    let alert = page.text("[role=alert]").await;
+    let api = get(&test_app(), "/api/v1/search?q=a%3A%28%5E").await;
+    assert_eq!(api.status, StatusCode::BAD_REQUEST);
+    let message = api.json["error"]["message"].as_str().unwrap();
+    assert!(alert.contains(message), "{alert:?} shows {message:?}");
+    assert!(alert.contains("400"), "{alert}");
+    page.shot("error", "desktop").await;
+    page.open("/?q=zzzunmatchedzzz").await;
+    assert!(page.text(".message").await.contains("No results"));
+
+    // Nothing was fetched from another origin.
+    let foreign = page
+        .script(
+            "return performance.getEntriesByType('resource')\
+             .map(e => e.name).filter(n => !n.startsWith(location.origin));",
+        )
+        .await;
+    assert_eq!(foreign, json!([]));
+
+    // Every view at phone width: drawn, and nothing wider than the screen.
+    page.resize(PHONE).await;
+    for (name, target) in VIEWS {
+        page.open(target).await;
+        let overflow = page
+            .script("return document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap_or(0) <= 0,
+            "{name} is wider than a phone screen by {overflow} px"
+        );
+        page.shot(name, "phone").await;
+    }
+}

@@ -1,0 +1,963 @@
+// The Palimpsest web page: search, history, changes and documents over the JSON API.
+//
+// The whole state of the page lives in its URL (view, query, filters, time mode, page, the
+// document and version shown), so a search can be shared and the back button works. Every
+// view is drawn from the URL by `render`; links are real links, and clicks on them only
+// push a new URL. Nothing is loaded from another origin; nothing goes through innerHTML.
+
+const API = "/api/v1";
+const PAGE = 20;
+const LIST_FILTERS = ["service", "terms_type", "collection"];
+const MODES = ["current", "as_of", "between", "history"];
+
+// ---------------------------------------------------------------------------------------
+// State <-> URL
+
+/** Reads the state of the page from a URL's query string. */
+function readState(search) {
+  const p = new URLSearchParams(search);
+  const one = (name) => (p.get(name) || "").trim();
+  const mode = MODES.includes(one("mode")) ? one("mode") : "";
+  return {
+    view: ["search", "history", "changes", "document"].includes(one("view")) ? one("view") : "search",
+    q: p.get("q") || "",
+    service: p.getAll("service"),
+    terms_type: p.getAll("terms_type"),
+    collection: p.getAll("collection"),
+    section: one("section"),
+    year: one("year"),
+    mode,
+    as_of: one("as_of"),
+    from: one("from"),
+    to: one("to"),
+    offset: Math.max(0, parseInt(one("offset"), 10) || 0),
+    sort: one("sort"),
+    first_records: one("first_records") === "true",
+    technical_upgrades: one("technical_upgrades") === "true",
+    by: one("by") === "year" ? "year" : "month",
+    // Document view.
+    document: one("document"),
+    at: one("at"),
+    focus: one("focus"),
+    from_version: p.get("from_version") || "",
+    to_version: p.get("to_version") || "",
+  };
+}
+
+/** The URL of a state: only the values that differ from the defaults. */
+function urlOf(state) {
+  const p = new URLSearchParams();
+  const put = (name, value) => {
+    if (value !== "" && value !== false && value !== undefined && value !== null) p.append(name, String(value));
+  };
+  if (state.view !== "search") put("view", state.view);
+  if (state.view === "document") {
+    put("document", state.document);
+    for (const c of state.collection) put("collection", c);
+    put("at", state.at);
+    put("focus", state.focus);
+    put("from_version", state.from_version);
+    put("to_version", state.to_version);
+    return "/" + (p.toString() ? "?" + p : "");
+  }
+  put("q", state.q);
+  for (const name of LIST_FILTERS) for (const v of state[name]) put(name, v);
+  put("section", state.section);
+  if (state.view === "search") put("year", state.year);
+  put("mode", state.mode);
+  if (state.mode === "as_of") put("as_of", state.as_of);
+  if (state.mode === "between") {
+    put("from", state.from);
+    put("to", state.to);
+  }
+  if (state.view === "changes") {
+    put("sort", state.sort);
+    put("first_records", state.first_records);
+    put("technical_upgrades", state.technical_upgrades);
+  }
+  if (state.view === "history" && state.by !== "month") put("by", state.by);
+  if (state.offset) put("offset", state.offset);
+  return "/" + (p.toString() ? "?" + p : "");
+}
+
+/** The time mode in effect: search defaults to "in force now", the others to all history. */
+function modeOf(state) {
+  if (state.mode) return state.mode;
+  return state.view === "search" ? "current" : "history";
+}
+
+/** A copy of `state` with `changes` applied; any change but paging goes back to page 1. */
+function withState(state, changes) {
+  const next = { ...state, ...changes };
+  if (!("offset" in changes)) next.offset = 0;
+  return next;
+}
+
+/** A search-like view's state, keeping the query, filters and time of `state`. */
+function viewState(state, view) {
+  const next = withState(state, { view, document: "", at: "", focus: "", from_version: "", to_version: "" });
+  if (state.view === "document") {
+    next.collection = [];
+  }
+  return next;
+}
+
+/** The document view of one document. */
+function documentState(service, termsType, collection, extra = {}) {
+  return {
+    ...readState(""),
+    view: "document",
+    document: `${service}/${termsType}`,
+    collection: collection ? [collection] : [],
+    ...extra,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// DOM helpers
+
+/** Creates an element: `h("a", {href: "/"}, "text", child)`. Strings become text nodes. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+/** Replaces the children of `el`, leaving out empty ones. */
+function fill(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function s(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+  return append(el, children);
+}
+
+/** A link to another state of the page; a plain click moves there without a reload. */
+function link(state, children, attrs = {}) {
+  return h("a", { href: urlOf(state), "data-nav": true, ...attrs }, children);
+}
+
+/** A snippet from the API: escaped text with `<mark>` around matches, drawn as nodes. */
+function snippet(html) {
+  const out = h("p", { class: "snippet" });
+  const entities = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  const decode = (text) =>
+    text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, name) => {
+      if (name[0] !== "#") return entities[name.toLowerCase()] ?? whole;
+      const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    });
+  let marked = false;
+  for (const piece of html.split(/(<\/?mark>)/)) {
+    if (piece === "<mark>") marked = true;
+    else if (piece === "</mark>") marked = false;
+    else if (piece) out.append(marked ? h("mark", {}, decode(piece)) : decode(piece));
+  }
+  return out;
+}
+
+function day(instant) {
+  return instant ? instant.slice(0, 10) : "";
+}
+
+function time(instant) {
+  return h("time", { datetime: instant, title: instant }, day(instant));
+}
+
+function plural(n, one, many = one + "s") {
+  return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
+}
+
+const KIND_NAMES = {
+  first_record: "first record",
+  change: "change",
+  technical_upgrade: "technical upgrade",
+  deleted: "deleted",
+  added: "added",
+  removed: "removed",
+  modified: "modified",
+  moved: "moved",
+};
+
+function badge(kind) {
+  return h("span", { class: `badge ${kind}` }, KIND_NAMES[kind] || kind);
+}
+
+function path(section) {
+  if (!section || section.length === 0) return h("span", { class: "path muted" }, "(before the first heading)");
+  return h("span", { class: "path" }, section.join(" › "));
+}
+
+// ---------------------------------------------------------------------------------------
+// The API
+
+class ApiFailure extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let inflight = null;
+
+/** GETs an endpoint; throws an ApiFailure with the server's own message on an error. */
+async function api(path, params = {}, signal) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (Array.isArray(value)) for (const v of value) query.append(name, v);
+    else if (value !== "" && value !== undefined && value !== null && value !== false) query.append(name, String(value));
+  }
+  const url = API + path + (query.toString() ? "?" + query : "");
+  let response;
+  try {
+    response = await fetch(url, { signal, headers: { Accept: "application/json" } });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiFailure(0, "unreachable", "The server did not answer. Is `palimpsest serve` still running?");
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const detail = body && body.error ? body.error : {};
+    throw new ApiFailure(response.status, detail.code || String(response.status), detail.message || response.statusText);
+  }
+  return body;
+}
+
+function encodePart(text) {
+  return encodeURIComponent(text);
+}
+
+function filterParams(state) {
+  return {
+    service: state.service,
+    terms_type: state.terms_type,
+    collection: state.collection,
+    section: state.section,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Page frame: form, chips, facets, messages
+
+const $ = (id) => document.getElementById(id);
+
+function syncForm(state) {
+  const form = $("query");
+  form.hidden = state.view === "document";
+  if (document.activeElement !== form.q) form.q.value = state.q;
+  const mode = modeOf(state);
+  for (const input of form.querySelectorAll("input[name=mode]")) input.checked = input.value === mode;
+  form.as_of.value = state.as_of;
+  form.from.value = state.from;
+  form.to.value = state.to;
+  // Changes and history cover a window or all history; "now" and "as of" are for sections.
+  const allowed = {
+    search: MODES,
+    changes: ["between", "history"],
+    history: ["between", "history"],
+    document: [],
+  }[state.view];
+  for (const label of form.querySelectorAll("[data-mode]")) label.hidden = !allowed.includes(label.dataset.mode);
+  $("time").hidden = allowed.length === 0;
+  for (const view of ["search", "history", "changes"]) {
+    const nav = $(`nav-${view}`);
+    nav.href = urlOf(viewState(state, view));
+    if (state.view === view) nav.setAttribute("aria-current", "page");
+    else nav.removeAttribute("aria-current");
+  }
+  document.title = titleOf(state);
+}
+
+function titleOf(state) {
+  if (state.view === "document") return `${state.document.replace("/", " · ")} — Palimpsest`;
+  const name = { search: "Search", history: "History", changes: "Changes" }[state.view];
+  return state.q ? `${state.q} — ${name} — Palimpsest` : `${name} — Palimpsest`;
+}
+
+function stateFromForm(state) {
+  const form = $("query");
+  const mode = form.querySelector("input[name=mode]:checked")?.value || "";
+  return withState(state, {
+    q: form.q.value.trim(),
+    mode: mode === modeOf({ ...state, mode: "" }) ? "" : mode,
+    as_of: form.as_of.value,
+    from: form.from.value,
+    to: form.to.value,
+  });
+}
+
+/** Removable chips for the filters in force. */
+function drawChips(state) {
+  const chips = $("chips");
+  chips.replaceChildren();
+  if (state.view === "document") return;
+  const chip = (label, value, without) =>
+    h("li", {}, link(without, [h("span", { class: "muted" }, label + ": "), value, h("span", { "aria-hidden": "true" }, " ✕")], {
+      class: "chip",
+      "aria-label": `Remove the filter ${label} ${value}`,
+    }));
+  const items = [];
+  for (const name of LIST_FILTERS) {
+    for (const value of state[name]) {
+      items.push(chip(name.replace("_", " "), value, withState(state, { [name]: state[name].filter((v) => v !== value) })));
+    }
+  }
+  if (state.section) items.push(chip("section", state.section, withState(state, { section: "" })));
+  if (state.year && state.view === "search") items.push(chip("appeared in", state.year, withState(state, { year: "" })));
+  if (items.length) chips.append(h("ul", {}, items));
+}
+
+/** A facet group; `select(value)` gives the state a click moves to, or null for plain counts. */
+function facetGroup(title, counts, active, select) {
+  if (!counts || counts.length === 0) return null;
+  const items = counts.map(({ value, count }) => {
+    const on = active(value);
+    const label = [h("span", { class: "value" }, value), h("span", { class: "count" }, count.toLocaleString("en"))];
+    const target = select ? select(value, on) : null;
+    return h("li", {}, target ? link(target, label, { "aria-pressed": on ? "true" : "false", class: on ? "facet on" : "facet" }) : h("span", { class: "facet" }, label));
+  });
+  return h("section", { class: "facet-group" }, h("h2", {}, title), h("ul", {}, items));
+}
+
+function toggle(state, name, value, on) {
+  const values = on ? state[name].filter((v) => v !== value) : [...state[name], value];
+  return withState(state, { [name]: values });
+}
+
+function drawFacets(groups) {
+  const aside = $("facets");
+  aside.replaceChildren();
+  const present = groups.filter(Boolean);
+  if (present.length === 0) return;
+  const details = h("details", { class: "facets", open: window.matchMedia("(min-width: 48rem)").matches }, h("summary", {}, "Refine"), present);
+  aside.append(details);
+}
+
+function message(kind, title, ...text) {
+  return h("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" }, h("h2", {}, title), text.length ? h("p", {}, text) : null);
+}
+
+function errorMessage(error) {
+  if (error instanceof ApiFailure) {
+    const what = error.status ? `The server answered ${error.status} (${error.code})` : "No answer";
+    return message("error", what, error.message);
+  }
+  return message("error", "Something went wrong on this page", String(error && error.message ? error.message : error));
+}
+
+function pager(state, total, shown) {
+  const prev = state.offset > 0 ? link(withState(state, { offset: Math.max(0, state.offset - PAGE) }), "← Previous", { rel: "prev" }) : null;
+  const next = state.offset + shown < total && state.offset + PAGE < 10000 ? link(withState(state, { offset: state.offset + PAGE }), "Next →", { rel: "next" }) : null;
+  if (!prev && !next) return null;
+  return h("nav", { class: "pager", "aria-label": "Pages" }, prev, h("span", { class: "muted" }, `${state.offset + 1}–${state.offset + shown} of ${total.toLocaleString("en")}`), next);
+}
+
+// ---------------------------------------------------------------------------------------
+// Search view
+
+function timeLabel(state) {
+  switch (modeOf(state)) {
+    case "current":
+      return "in force now";
+    case "as_of":
+      return state.as_of ? `in force on ${state.as_of}` : "in force now";
+    case "between":
+      return `in force between ${state.from || "the first record"} and ${state.to || "now"}`;
+    default:
+      return "ever recorded";
+  }
+}
+
+function searchParams(state) {
+  const mode = modeOf(state);
+  const params = { q: state.q || "*", ...filterParams(state), year: state.year, limit: PAGE, offset: state.offset };
+  if (mode === "as_of" && state.as_of) params.as_of = state.as_of;
+  if (mode === "between") {
+    params.from = state.from;
+    params.to = state.to;
+  }
+  if (mode === "history") params.history = "true";
+  return params;
+}
+
+async function drawSearch(state, main, signal) {
+  if (!state.q && !hasFilters(state)) return drawWelcome(main, signal);
+  if (modeOf(state) === "between" && !state.from && !state.to) {
+    fill(main, message("error", "Choose dates", "Give a start date, an end date or both for “between”."));
+    return;
+  }
+  const answer = await api("/search", searchParams(state), signal);
+  const f = answer.facets;
+  drawFacets([
+    facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
+    facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
+    facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
+    facetGroup("Section", f.section, (v) => state.section === v, (v, on) => withState(state, { section: on ? "" : v })),
+    facetGroup("Year the text appeared", f.year, (v) => state.year === v, (v, on) => withState(state, { year: on ? "" : v })),
+  ]);
+  const heading = h("h1", { class: "summary" }, `${plural(answer.total, "section")} ${timeLabel(state)}`, state.q ? ` ${answer.total === 1 ? "matches" : "match"} ${state.q}` : "");
+  if (answer.total === 0) {
+    fill(main, heading, message("empty", "No results", "No section matches this query with these filters and time. Try fewer words, another time, or remove a filter."));
+    return;
+  }
+  const list = h("ol", { class: "hits", start: state.offset + 1 }, answer.hits.map((hit) => h("li", {}, drawHit(state, hit))));
+  fill(main, heading, list, pager(state, answer.total, answer.hits.length));
+}
+
+function hasFilters(state) {
+  return LIST_FILTERS.some((n) => state[n].length) || state.section || state.year;
+}
+
+/** The instant to open a hit at: the date asked for, else the start of its text. */
+function hitInstant(state, hit) {
+  const mode = modeOf(state);
+  if (mode === "as_of" && state.as_of) return state.as_of;
+  if (mode === "current") return "";
+  return hit.valid_from;
+}
+
+function drawHit(state, hit) {
+  const target = documentState(hit.service, hit.terms_type, hit.collection, {
+    at: hitInstant(state, hit),
+    focus: hit.section.join(" > "),
+  });
+  const validity = hit.valid_to
+    ? h("span", {}, "in force ", time(hit.valid_from), " → ", time(hit.valid_to))
+    : h("span", {}, "in force since ", time(hit.valid_from));
+  return h(
+    "article",
+    { class: "hit" },
+    h("p", { class: "doc" }, h("strong", {}, hit.service), " · ", hit.terms_type, h("span", { class: "muted" }, ` · ${hit.collection}`)),
+    h("h2", {}, link(target, hit.section.length ? hit.section.join(" › ") : hit.title || "(untitled section)")),
+    snippet(hit.snippet),
+    h("p", { class: "meta" }, validity, hit.spans > 1 ? h("span", { class: "muted" }, ` · ${hit.spans} runs of this text`) : null),
+  );
+}
+
+/** The page without a query: what the archive holds, with links to each document. */
+async function drawWelcome(main, signal) {
+  const [stats, services] = await Promise.all([api("/stats", {}, signal), api("/services", {}, signal)]);
+  drawFacets([]);
+  const rows = services.services.flatMap((service) =>
+    service.documents.map((doc) =>
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row" }, service.service),
+        h("td", {}, link(documentState(service.service, doc.terms_type, doc.collection), doc.terms_type)),
+        h("td", { class: "num" }, doc.versions.toLocaleString("en")),
+        h("td", {}, time(doc.first_recorded), " → ", time(doc.last_recorded)),
+        h("td", { class: "muted" }, doc.collection),
+      ),
+    ),
+  );
+  fill(main, 
+    h("h1", { class: "summary" }, "What this archive holds"),
+    h(
+      "p",
+      { class: "lead" },
+      `${plural(stats.documents, "document")} in ${plural(stats.collections, "collection")}, ${plural(stats.versions, "version")}. `,
+      "Search what is in force now, on any date, or ever; see when a text was in force in History, and what changed in Changes.",
+    ),
+    rows.length
+      ? h(
+          "div",
+          { class: "scroll" },
+          h(
+            "table",
+            { class: "documents" },
+            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Service"), h("th", { scope: "col" }, "Document"), h("th", { scope: "col" }, "Versions"), h("th", { scope: "col" }, "Recorded"), h("th", { scope: "col" }, "Collection"))),
+            h("tbody", {}, rows),
+          ),
+        )
+      : message("empty", "The archive is empty", "Index an archive with `palimpsest index` first."),
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// History view: intervals per document, and the trend
+
+async function drawHistory(state, main, signal) {
+  if (!state.q) {
+    drawFacets([]);
+    fill(main, message("empty", "Type a query", "History shows, for each document, when text matching the query was in force, and the share of documents that had it over time."));
+    return;
+  }
+  const range = modeOf(state) === "between" ? { from: state.from, to: state.to } : {};
+  const [history, trend] = await Promise.all([
+    api("/history", { q: state.q, ...filterParams(state), limit: 50, offset: state.offset }, signal),
+    api("/trend", { q: state.q, ...filterParams(state), by: state.by, ...range }, signal),
+  ]);
+  drawFacets([]);
+  const heading = h("h1", { class: "summary" }, `${plural(history.total, "document")} ever had text matching ${state.q}`);
+  if (history.total === 0) {
+    fill(main, heading, message("empty", "No results", "No version of any document matches this query with these filters."));
+    return;
+  }
+  fill(main, 
+    heading,
+    drawTrend(state, trend),
+    drawTimeline(history.documents, trend),
+    history.total > 50 ? pagerOf(state, history.total, history.documents.length, 50) : null,
+  );
+}
+
+function pagerOf(state, total, shown, size) {
+  const prev = state.offset > 0 ? link(withState(state, { offset: Math.max(0, state.offset - size) }), "← Previous") : null;
+  const next = state.offset + shown < total ? link(withState(state, { offset: state.offset + size }), "Next →") : null;
+  return h("nav", { class: "pager", "aria-label": "Pages" }, prev, h("span", { class: "muted" }, `${state.offset + 1}–${state.offset + shown} of ${total}`), next);
+}
+
+function drawTrend(state, trend) {
+  const points = trend.points;
+  const section = h("section", { class: "trend", "aria-labelledby": "trend-title" });
+  const other = state.by === "month" ? "year" : "month";
+  section.append(
+    h("h2", { id: "trend-title" }, `Share of tracked documents with a match, by ${state.by}`, " ", link(withState(state, { by: other }), `(by ${other})`, { class: "small" })),
+  );
+  if (points.length === 0) {
+    section.append(message("empty", "Nothing to chart", "No document was tracked in this window."));
+    return section;
+  }
+  const W = 720;
+  const H = 220;
+  const pad = { left: 44, right: 12, top: 12, bottom: 28 };
+  const iw = W - pad.left - pad.right;
+  const ih = H - pad.top - pad.bottom;
+  const step = iw / points.length;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc" });
+  const max = Math.max(...points.map((p) => p.share));
+  svg.append(s("desc", { id: "trend-desc" }, `From ${points[0].period} to ${points[points.length - 1].period}; highest share ${(max * 100).toFixed(0)} %.`));
+  for (const level of [0, 0.25, 0.5, 0.75, 1]) {
+    const y = pad.top + ih * (1 - level);
+    svg.append(s("line", { x1: pad.left, x2: W - pad.right, y1: y, y2: y, class: "grid" }));
+    svg.append(s("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, `${level * 100}%`));
+  }
+  points.forEach((p, i) => {
+    const height = ih * p.share;
+    const x = pad.left + i * step;
+    svg.append(
+      s(
+        "rect",
+        { x: x + step * 0.1, y: pad.top + ih - height, width: Math.max(1, step * 0.8), height, class: "bar" },
+        s("title", {}, `${p.period}: ${p.documents} of ${p.tracked} tracked documents (${(p.share * 100).toFixed(1)} %)`),
+      ),
+    );
+    const label = state.by === "year" || p.period.endsWith("-01") || i === 0;
+    if (label && (state.by === "year" || points.length <= 36 || p.period.endsWith("-01"))) {
+      svg.append(s("text", { x: x + step / 2, y: H - 8, class: "axis", "text-anchor": "middle" }, state.by === "year" ? p.period : p.period.slice(0, 4) + (p.period.endsWith("-01") ? "" : "-" + p.period.slice(5))));
+    }
+  });
+  section.append(svg);
+  const rows = points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.period), h("td", { class: "num" }, p.documents), h("td", { class: "num" }, p.tracked), h("td", { class: "num" }, `${(p.share * 100).toFixed(1)} %`)));
+  section.append(
+    h(
+      "details",
+      { class: "data" },
+      h("summary", {}, "The figures"),
+      h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Period"), h("th", { scope: "col" }, "With a match"), h("th", { scope: "col" }, "Tracked"), h("th", { scope: "col" }, "Share"))), h("tbody", {}, rows))),
+    ),
+  );
+  return section;
+}
+
+function drawTimeline(documents, trend) {
+  const now = Date.now();
+  const starts = documents.map((d) => Date.parse(d.first_seen));
+  if (trend.points.length) starts.push(Date.parse(trend.points[0].start));
+  const start = Math.min(...starts);
+  const span = Math.max(1, now - start);
+  const pct = (t) => `${(((Math.min(t, now) - start) / span) * 100).toFixed(3)}%`;
+  const width = (a, b) => `${Math.max(0.4, ((Math.min(b, now) - Math.max(a, start)) / span) * 100).toFixed(3)}%`;
+  const years = [];
+  for (let y = new Date(start).getUTCFullYear() + 1; Date.UTC(y, 0, 1) <= now; y++) years.push(y);
+  const ticks = years.map((y) =>  h("span", { class: "tick", "data-left": pct(Date.UTC(y, 0, 1)) }, String(y)));
+  const rows = documents.map((d) => {
+    const target = documentState(d.service, d.terms_type, d.collection, { at: d.intervals.length ? d.intervals[d.intervals.length - 1].from : "" });
+    const bars = d.intervals.map((iv) => {
+      const from = Date.parse(iv.from);
+      const to = iv.to ? Date.parse(iv.to) : now;
+      return h("span", { class: "interval", "data-left": pct(from), "data-width": width(from, to), title: `${day(iv.from)} → ${iv.to ? day(iv.to) : "now"}` });
+    });
+    const summary = `${d.present ? "in force now" : "no longer in force"}; first seen ${day(d.first_seen)}, last seen ${day(d.last_seen)}; ${plural(d.intervals.length, "interval")}`;
+    return h(
+      "li",
+      { class: "row" },
+      h("div", { class: "name" }, link(target, [h("strong", {}, d.service), " · ", d.terms_type]), h("span", { class: "muted small" }, ` ${d.collection}`)),
+      h("div", { class: "track", role: "img", "aria-label": summary, title: summary }, bars),
+      h("div", { class: "small muted" }, summary),
+    );
+  });
+  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), h("div", { class: "axis-row", "aria-hidden": "true" }, ticks), h("ol", {}, rows));
+  // Positions are set through the CSS object model: the page's policy forbids inline styles.
+  for (const el of list.querySelectorAll("[data-left]")) {
+    el.style.left = el.dataset.left;
+    if (el.dataset.width) el.style.width = el.dataset.width;
+  }
+  return list;
+}
+
+// ---------------------------------------------------------------------------------------
+// Changes view
+
+function changesParams(state) {
+  const params = { ...filterParams(state), limit: PAGE, offset: state.offset };
+  if (state.q) params.q = state.q;
+  if (modeOf(state) === "between") {
+    params.from = state.from;
+    params.to = state.to;
+  }
+  if (state.sort) params.sort = state.sort;
+  if (state.first_records) params.first_records = "true";
+  if (state.technical_upgrades) params.technical_upgrades = "true";
+  return params;
+}
+
+function monthWindow(state, month) {
+  const [y, m] = month.split("-").map(Number);
+  const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, "0")}-01`;
+  return withState(state, { mode: "between", from: `${month}-01`, to: next });
+}
+
+async function drawChanges(state, main, signal) {
+  const params = changesParams(state);
+  const answer = await api("/changes", params, signal);
+  const f = answer.facets;
+  drawFacets([
+    facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
+    facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
+    facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
+    facetGroup("Kind", f.kind, () => false, null),
+    facetGroup("Month", f.month, (v) => state.from === `${v}-01`, (v) => monthWindow(state, v)),
+  ]);
+  const feed = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (name === "limit" || name === "offset") continue;
+    if (Array.isArray(value)) value.forEach((v) => feed.append(name, v));
+    else if (value) feed.append(name, value);
+  }
+  const options = h(
+    "div",
+    { class: "options" },
+    checkbox("Include first records and deletions", state.first_records, (on) => withState(state, { first_records: on })),
+    checkbox("Include technical upgrades", state.technical_upgrades, (on) => withState(state, { technical_upgrades: on })),
+    h(
+      "label",
+      {},
+      "Order ",
+      h(
+        "select",
+        { onchange: (e) => navigate(withState(state, { sort: e.target.value === "newest" ? "" : e.target.value })) },
+        [["newest", "newest first"], ["oldest", "oldest first"], ["relevance", "most relevant first"]].map(([value, label]) =>
+          h("option", { value, selected: (state.sort || "newest") === value }, label),
+        ),
+      ),
+    ),
+    h("a", { class: "feed", href: `${API}/changes.atom${feed.toString() ? "?" + feed : ""}`, type: "application/atom+xml" }, "Atom feed of these changes"),
+  );
+  const heading = h("h1", { class: "summary" }, `${plural(answer.total, "change")}`, state.q ? ` to text matching ${state.q}` : "", modeOf(state) === "between" ? ` between ${state.from || "the first record"} and ${state.to || "now"}` : "");
+  if (answer.total === 0) {
+    fill(main, heading, options, message("empty", "No changes", "Nothing changed that matches these filters. Widen the dates or include first records and technical upgrades."));
+    return;
+  }
+  const list = h("ol", { class: "changes" }, answer.changes.map((c) => h("li", {}, drawChange(c))));
+  fill(main, heading, options, list, pager(state, answer.total, answer.changes.length));
+}
+
+function checkbox(label, checked, next) {
+  return h("label", {}, h("input", { type: "checkbox", checked, onchange: (e) => navigate(next(e.target.checked)) }), " ", label);
+}
+
+function drawChange(c) {
+  const target = documentState(c.service, c.terms_type, c.collection, { at: c.date, focus: (c.section || []).join(" > ") });
+  const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
+  return h(
+    "article",
+    { class: "change" },
+    h("p", { class: "meta" }, time(c.date), " ", badge(c.kind), c.version_kind !== "change" ? [" ", badge(c.version_kind)] : null),
+    h("h2", {}, link(target, [h("strong", {}, c.service), " · ", c.terms_type]), h("span", { class: "muted small" }, ` ${c.collection}`)),
+    h("p", { class: "section" }, moved ? [path(c.previous_section), " → "] : null, path(c.section)),
+    diffBlock(c),
+  );
+}
+
+/** A word diff, or the whole text added or removed. */
+function diffBlock(change) {
+  const block = h("div", { class: "diff" });
+  if (change.diff) {
+    for (const part of change.diff) {
+      const tag = { insert: "ins", delete: "del" }[part.op] || "span";
+      block.append(h(tag, {}, part.text));
+    }
+  } else if (change.after) {
+    block.append(h("ins", {}, change.after));
+  } else if (change.before) {
+    block.append(h("del", {}, change.before));
+  }
+  return block;
+}
+
+// ---------------------------------------------------------------------------------------
+// Document view: versions, text, diff
+
+function documentParts(state) {
+  const slash = state.document.indexOf("/");
+  if (slash <= 0) return null;
+  return { service: state.document.slice(0, slash), termsType: state.document.slice(slash + 1) };
+}
+
+async function drawDocument(state, main, signal) {
+  drawFacets([]);
+  const parts = documentParts(state);
+  if (!parts) {
+    fill(main, message("error", "Which document?", "The address names no document (expected `document=Service/Terms type`)."));
+    return;
+  }
+  const base = `/${encodePart(parts.service)}/${encodePart(parts.termsType)}`;
+  const collection = state.collection[0] || "";
+  const versions = await api(`/versions${base}`, { collection }, signal);
+  const list = versions.versions;
+  const recorded = list.filter((v) => v.kind !== "deleted");
+  // The version shown: the one asked for by instant, else the latest with text.
+  const at = state.at || (recorded.length ? recorded[recorded.length - 1].recorded_at : "");
+  const comparing = state.from_version && state.to_version;
+  const [version, diff] = await Promise.all([
+    at ? api(`/version${base}/${encodePart(at)}`, { collection }, signal).catch((e) => e) : Promise.resolve(null),
+    comparing ? api(`/diff${base}`, { from_version: state.from_version, to_version: state.to_version, collection }, signal).catch((e) => e) : Promise.resolve(null),
+  ]);
+  const heading = h("h1", { class: "summary" }, h("strong", {}, versions.service), " · ", versions.terms_type, h("span", { class: "muted small" }, ` ${versions.collection}`));
+  const shownId = version && !(version instanceof Error) ? version.id : "";
+  const back = h("p", { class: "small" }, h("a", { href: "#", onclick: (e) => { e.preventDefault(); history.back(); } }, "← Back"));
+  fill(main, 
+    back,
+    heading,
+    h(
+      "div",
+      { class: "document" },
+      drawVersionList(state, versions, shownId),
+      h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(diff) : drawVersion(state, version)),
+    ),
+  );
+  if (!comparing && state.focus) focusSection(main, state.focus);
+}
+
+function drawVersionList(state, versions, shownId) {
+  const items = versions.versions
+    .slice()
+    .reverse()
+    .map((v) => {
+      const current = v.id === shownId;
+      const label = [time(v.recorded_at), " ", badge(v.kind)];
+      const target = { ...state, at: v.recorded_at, from_version: "", to_version: "", focus: state.focus };
+      return h("li", {}, v.kind === "deleted" ? h("span", { class: "muted" }, label) : link(target, label, { "aria-current": current ? "true" : null, title: v.id }));
+    });
+  return h("nav", { class: "versions", "aria-label": "Versions" }, h("h2", {}, plural(versions.versions.length, "version")), h("ol", {}, items));
+}
+
+function drawCompareForm(state, list, shownId) {
+  const recorded = list.filter((v) => v.kind !== "deleted");
+  if (recorded.length < 2) return null;
+  // By default the version shown against the one before it (the first against the second).
+  const shown = recorded.findIndex((v) => v.id === shownId);
+  const later = shown > 0 ? shown : 1;
+  const toDefault = state.to_version || recorded[later].id;
+  const fromDefault = state.from_version || recorded[later - 1].id;
+  const options = (selected) => recorded.map((v) => h("option", { value: v.id, selected: v.id === selected }, `${day(v.recorded_at)} · ${KIND_NAMES[v.kind]}`));
+  const from = h("select", { name: "from_version", "aria-label": "Earlier version" }, options(fromDefault));
+  const to = h("select", { name: "to_version", "aria-label": "Later version" }, options(toDefault));
+  const form = h(
+    "form",
+    {
+      class: "compare",
+      onsubmit: (e) => {
+        e.preventDefault();
+        navigate({ ...state, from_version: from.value, to_version: to.value });
+      },
+    },
+    h("span", {}, "Compare "),
+    from,
+    h("span", {}, " with "),
+    to,
+    " ",
+    h("button", { type: "submit" }, "Show changes"),
+    state.from_version ? [" ", link({ ...state, from_version: "", to_version: "" }, "Show the text")] : null,
+  );
+  return form;
+}
+
+function drawVersion(state, version) {
+  if (!version) return message("empty", "No text", "This document has no version with text.");
+  if (version instanceof Error) return errorMessage(version);
+  const article = h("article", { class: "text" });
+  article.append(
+    h(
+      "p",
+      { class: "meta" },
+      "Version recorded ",
+      time(version.recorded_at),
+      " ",
+      badge(version.kind),
+      state.at && day(state.at) !== day(version.recorded_at) ? h("span", { class: "muted" }, ` · in force on ${day(state.at)}`) : null,
+    ),
+  );
+  for (const section of version.sections) article.append(drawSection(section));
+  return article;
+}
+
+/** A section: its heading (the last level of its path, as the splitter read it, whatever
+ * the source's syntax: `#`, underlines or a bold line) and its paragraphs. */
+function drawSection(section) {
+  const part = h("section", { class: "part" });
+  let lines = section.text.split("\n");
+  const level = section.section.length;
+  if (level > 0) {
+    // The heading occupies the first non-blank line, and its underline when it has one.
+    while (lines.length && lines[0].trim() === "") lines.shift();
+    lines.shift();
+    if (lines.length && /^\s*(=+|-+)\s*$/.test(lines[0])) lines.shift();
+    part.append(
+      h(`h${Math.min(6, level + 1)}`, { class: "heading", "data-path": section.section.join(" > "), tabindex: "-1" }, section.section[level - 1]),
+    );
+  }
+  let paragraph = [];
+  const flush = () => {
+    if (paragraph.length) part.append(h("p", {}, paragraph.join("\n")));
+    paragraph = [];
+  };
+  for (const line of lines) {
+    if (line.trim() === "") flush();
+    else paragraph.push(line);
+  }
+  flush();
+  return part;
+}
+
+function focusSection(main, focus) {
+  const wanted = focus.toLowerCase();
+  const headings = [...main.querySelectorAll(".text [data-path]")];
+  const found = headings.find((el) => el.dataset.path.toLowerCase() === wanted) || headings.find((el) => el.dataset.path.toLowerCase().endsWith(wanted.split(" > ").pop()));
+  if (!found) return;
+  found.classList.add("focus");
+  found.scrollIntoView({ block: "start" });
+  found.focus({ preventScroll: true });
+}
+
+function drawDiff(diff) {
+  if (diff instanceof Error) return errorMessage(diff);
+  const intro = h("p", { class: "meta" }, "From ", time(diff.from.recorded_at), " to ", time(diff.to.recorded_at), `: ${plural(diff.changes.length, "section")} changed, ${plural(diff.unchanged, "section")} unchanged.`);
+  if (diff.changes.length === 0) return h("div", {}, intro, message("empty", "No changes", "These two versions have the same sections."));
+  const items = diff.changes.map((c) => {
+    const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
+    return h("li", {}, h("article", { class: "change" }, h("p", { class: "section" }, badge(c.kind), " ", moved ? [path(c.previous_section), " → "] : null, path(c.section)), diffBlock(c)));
+  });
+  return h("div", { class: "diffs" }, intro, h("ol", { class: "changes" }, items));
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering and navigation
+
+let current = readState(location.search);
+
+async function render() {
+  current = readState(location.search);
+  const state = current;
+  syncForm(state);
+  drawChips(state);
+  const main = $("main");
+  if (inflight) inflight.abort();
+  const controller = new AbortController();
+  inflight = controller;
+  main.setAttribute("aria-busy", "true");
+  fill(main, h("p", { class: "loading" }, "Loading…"));
+  try {
+    const draw = { search: drawSearch, history: drawHistory, changes: drawChanges, document: drawDocument }[state.view];
+    await draw(state, main, controller.signal);
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    drawFacets([]);
+    fill(main, errorMessage(error));
+  } finally {
+    if (inflight === controller) {
+      main.removeAttribute("aria-busy");
+      inflight = null;
+    }
+  }
+}
+
+function navigate(state, { replace = false } = {}) {
+  const url = urlOf(state);
+  if (url === location.pathname + location.search) return render();
+  if (replace) history.replaceState(null, "", url);
+  else history.pushState(null, "", url);
+  window.scrollTo(0, 0);
+  return render();
+}
+
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a[data-nav]");
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  const url = new URL(a.href);
+  navigate(readState(url.search));
+});
+
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const tag = (e.target.tagName || "").toLowerCase();
+  if (["input", "textarea", "select"].includes(tag) || e.target.isContentEditable) return;
+  e.preventDefault();
+  if (current.view === "document") {
+    navigate(viewState(current, "search")).then(() => $("q").focus());
+  } else {
+    $("q").focus();
+    $("q").select();
+  }
+});
+
+window.addEventListener("popstate", render);
+
+function start() {
+  const form = $("query");
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    navigate(stateFromForm(current));
+  });
+  // A new time mode searches at once, unless it still needs its dates.
+  form.addEventListener("change", (e) => {
+    const name = e.target.name;
+    if (name === "q") return;
+    const next = stateFromForm(current);
+    const mode = modeOf(next);
+    if (mode === "as_of" && !next.as_of) return form.as_of.focus();
+    if (mode === "between" && !next.from && !next.to) return form.from.focus();
+    navigate(next);
+  });
+  render();
+}
+
+start();
