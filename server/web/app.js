@@ -709,16 +709,13 @@ function drawChange(c) {
 /** A word diff, or the whole text added or removed. */
 function diffBlock(change) {
   const block = h("div", { class: "diff" });
-  if (change.diff) {
-    for (const part of change.diff) {
-      const tag = { insert: "ins", delete: "del" }[part.op] || "span";
-      block.append(h(tag, {}, part.text));
-    }
-  } else if (change.after) {
-    block.append(h("ins", {}, change.after));
-  } else if (change.before) {
-    block.append(h("del", {}, change.before));
-  }
+  // Blank lines that end a section are not worth showing.
+  const parts = change.diff || (change.after ? [{ op: "insert", text: change.after }] : change.before ? [{ op: "delete", text: change.before }] : []);
+  parts.forEach((part, i) => {
+    const tag = { insert: "ins", delete: "del" }[part.op] || "span";
+    const text = i === parts.length - 1 ? part.text.trimEnd() : part.text;
+    if (text) block.append(h(tag, {}, text));
+  });
   return block;
 }
 

@@ -196,15 +196,15 @@ impl Page {
     }
 
     /// Saves the whole page as `{name}-{width}.png`: the window grows to the page's height
-    /// (up to 3,000 px) for the picture, then returns to its size.
+    /// (the window up to 3,000 px) for the picture, then returns to its size.
     async fn shot(&self, name: &str, width: &str) {
         let (w, h) = self.client.get_window_size().await.unwrap();
-        let height = self
-            .script("return document.documentElement.scrollHeight")
-            .await
-            .as_u64()
-            .unwrap_or(h);
-        let tall = height.clamp(h, 3_000);
+        let sizes = self
+            .script("return [document.documentElement.scrollHeight, window.innerHeight]")
+            .await;
+        let size = |i: usize| sizes[i].as_u64().unwrap_or(h);
+        // The window is taller than the page's viewport by its frame.
+        let tall = (size(0) + h.saturating_sub(size(1))).clamp(h, 3_000);
         if tall > h {
             self.client
                 .set_window_size(w as u32, tall as u32)
@@ -627,4 +627,74 @@ async fn journey(page: &Page, engine: &Engine) {
         );
         page.shot(name, "phone").await;
     }
+}
+
+/// What the page relies on beyond the other endpoints: the `year` filter of search (the
+/// year facet's clicks) and the sections of a version (its headings as the splitter read
+/// them).
+#[tokio::test]
+async fn the_year_filter_and_the_sections_of_a_version() {
+    let app = test_app();
+    let engine = engine();
+    let all = engine
+        .search(&SearchRequest {
+            time: TimeMode::History,
+            limit: 100,
+            ..SearchRequest::new("*")
+        })
+        .unwrap();
+    for facet in &all.facets.year {
+        let year: i16 = facet.value.parse().unwrap();
+        let answer = get(
+            &app,
+            &format!("/api/v1/search?q=*&history=true&limit=100&year={year}"),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        // The facet counts spans; hits join the runs of one unchanged text.
+        let hits = answer.json["hits"].as_array().unwrap();
+        let spans: u64 = hits.iter().map(|h| h["spans"].as_u64().unwrap()).sum();
+        assert_eq!(spans, facet.count, "year {year}: the facet's count");
+        for hit in hits {
+            let from = hit["valid_from"].as_str().unwrap();
+            assert!(from.starts_with(&facet.value), "{from} in {year}");
+        }
+    }
+    for bad in ["0", "9999", "-1", "20x", "70000"] {
+        let answer = get(&app, &format!("/api/v1/search?q=*&year={bad}")).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "year={bad}");
+        assert_eq!(
+            answer.json["error"]["code"], "invalid_parameter",
+            "year={bad}"
+        );
+    }
+
+    // Dune Maps marks its headings with bold lines; the sections carry their paths.
+    let answer = get(
+        &app,
+        "/api/v1/version/Dune%20Maps/Privacy%20Policy/2023-07-01",
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let sections = answer.json["sections"].as_array().unwrap();
+    let joined: String = sections
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(joined, answer.json["content"].as_str().unwrap());
+    let paths: Vec<Vec<&str>> = sections
+        .iter()
+        .map(|s| {
+            s["section"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect()
+        })
+        .collect();
+    assert!(
+        paths.contains(&vec!["Location data"]),
+        "{paths:?}"
+    );
 }
