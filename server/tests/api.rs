@@ -768,7 +768,8 @@ mod errors {
             "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/1999-01-01",
             "/api/v1/nothing",
             "/api/v2/search?q=a",
-            "/",
+            "/index.html",
+            "/assets/missing.js",
         ] {
             let answer = get(&app, uri).await;
             assert_eq!(

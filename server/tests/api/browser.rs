@@ -693,8 +693,5 @@ async fn the_year_filter_and_the_sections_of_a_version() {
                 .collect()
         })
         .collect();
-    assert!(
-        paths.contains(&vec!["Location data"]),
-        "{paths:?}"
-    );
+    assert!(paths.contains(&vec!["Location data"]), "{paths:?}");
 }
