@@ -370,9 +370,10 @@ function errorMessage(error) {
   return message("error", "Something went wrong on this page", String(error && error.message ? error.message : error));
 }
 
-function pager(state, total, shown) {
-  const prev = state.offset > 0 ? link(withState(state, { offset: Math.max(0, state.offset - PAGE) }), "← Previous", { rel: "prev" }) : null;
-  const next = state.offset + shown < total && state.offset + PAGE < 10000 ? link(withState(state, { offset: state.offset + PAGE }), "Next →", { rel: "next" }) : null;
+/** Previous and next page links for a list of `total` of which `shown` are on this page. */
+function pager(state, total, shown, size = PAGE) {
+  const prev = state.offset > 0 ? link(withState(state, { offset: Math.max(0, state.offset - size) }), "← Previous", { rel: "prev" }) : null;
+  const next = state.offset + shown < total && state.offset + size < 10000 ? link(withState(state, { offset: state.offset + size }), "Next →", { rel: "next" }) : null;
   if (!prev && !next) return null;
   return h("nav", { class: "pager", "aria-label": "Pages" }, prev, h("span", { class: "muted" }, `${state.offset + 1}–${state.offset + shown} of ${total.toLocaleString("en")}`), next);
 }
@@ -523,14 +524,8 @@ async function drawHistory(state, main, signal) {
     heading,
     drawTrend(state, trend),
     drawTimeline(history.documents, trend),
-    history.total > 50 ? pagerOf(state, history.total, history.documents.length, 50) : null,
+    history.total > 50 ? pager(state, history.total, history.documents.length, 50) : null,
   );
-}
-
-function pagerOf(state, total, shown, size) {
-  const prev = state.offset > 0 ? link(withState(state, { offset: Math.max(0, state.offset - size) }), "← Previous") : null;
-  const next = state.offset + shown < total ? link(withState(state, { offset: state.offset + size }), "Next →") : null;
-  return h("nav", { class: "pager", "aria-label": "Pages" }, prev, h("span", { class: "muted" }, `${state.offset + 1}–${state.offset + shown} of ${total}`), next);
 }
 
 function drawTrend(state, trend) {
