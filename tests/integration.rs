@@ -1757,3 +1757,6 @@ mod snapshots {
         assert_eq!(stats["without_rules"].as_array().unwrap().len(), 2);
     }
 }
+
+#[path = "integration/robustness.rs"]
+mod robustness;

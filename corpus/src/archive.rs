@@ -232,9 +232,14 @@ impl Archive {
             ArchiveKind::Git => Some(git::open(&self.path)?),
             _ => None,
         };
+        // Files are read only below the archive's real path, whatever links lead there.
+        let root = self.path.canonicalize().map_err(|source| CorpusError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         Ok(VersionReader {
             repo,
-            root: self.path.clone(),
+            root,
             max_file_bytes: self.options.max_file_bytes,
             declarations: self.options.declarations.clone(),
         })
@@ -306,19 +311,25 @@ impl VersionReader {
             ));
             return Ok(outcome);
         }
-        let bytes = match &version.location {
-            Location::Nothing => Vec::new(),
+        // Size first, from the object header or the file's metadata: a file over the limit
+        // is never read into memory.
+        let read = match &version.location {
+            Location::Nothing => Ok(Vec::new()),
             Location::Blob(id) => {
                 let repo = self.repo.as_ref().ok_or_else(|| CorpusError::Git {
                     path: self.root.clone(),
                     message: "blob without repository".into(),
                 })?;
-                git::read_blob(repo, &self.root, *id)?
+                git::read_blob(repo, &self.root, *id, self.max_file_bytes)?
             }
-            Location::File(path) => std::fs::read(path).map_err(|source| CorpusError::Io {
-                path: path.clone(),
-                source,
-            })?,
+            Location::File(path) => folder::read_file(&self.root, path, self.max_file_bytes),
+        };
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                outcome.warnings.push(warning(format!("skipped: {reason}")));
+                return Ok(outcome);
+            }
         };
         if let Some(reason) = text::reject_reason(&bytes, self.max_file_bytes) {
             outcome.warnings.push(warning(format!("skipped: {reason}")));
@@ -346,12 +357,8 @@ impl VersionReader {
             outcome.without_rules = extracted.without_rules;
             extracted.text
         } else {
-            let (content, lossy) = text::decode(bytes);
-            if lossy {
-                outcome
-                    .warnings
-                    .push(warning("invalid UTF-8 replaced with U+FFFD".into()));
-            }
+            let (content, imperfect) = text::decode(bytes);
+            outcome.warnings.extend(imperfect.map(warning));
             content
         };
         outcome.version = Some(PolicyVersion {

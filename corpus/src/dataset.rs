@@ -10,7 +10,7 @@ use palimpsest_schema::{Timestamp, VersionKind};
 
 use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
 use crate::error::Result;
-use crate::folder::{Entry, entries};
+use crate::folder::{Entry, entries, skip_reason};
 
 const UPGRADE_SUFFIX: &str = ".technical-upgrade";
 
@@ -62,12 +62,16 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
     let mut listing = Listing::default();
     let mut seq = 0;
     for service in entries(root)? {
-        if !service.is_dir {
+        // Hidden folders (`.git`, `.github`) are not services.
+        if service.is_dir && service.name.starts_with('.') {
+            continue;
+        }
+        if !service.is_dir || !service.utf8 {
             skip_non_dir(&mut listing, &service, root);
             continue;
         }
         for terms in entries(&service.path)? {
-            if !terms.is_dir {
+            if !terms.is_dir || !terms.utf8 {
                 skip_non_dir(&mut listing, &terms, root);
                 continue;
             }
@@ -83,15 +87,14 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
             };
             let mut files: Vec<(Timestamp, bool, Entry)> = Vec::new();
             for file in entries(&terms.path)? {
-                match (parse_file_name(&file.name), file.is_file) {
+                let parsed = parse_file_name(&file.name).filter(|_| file.utf8);
+                match (parsed, file.is_file) {
                     (Some((at, upgrade)), true) => files.push((at, upgrade, file)),
                     _ => listing.warnings.push(Warning {
                         path: relative(root, &file.path),
-                        reason: if file.is_symlink {
-                            "skipped: symbolic links are not followed".into()
-                        } else {
-                            "skipped: not a <YYYY-MM-DDTHH-MM-SSZ>.md version file".into()
-                        },
+                        reason: skip_reason(&file)
+                            .unwrap_or("skipped: not a <YYYY-MM-DDTHH-MM-SSZ>.md version file")
+                            .into(),
                     }),
                 }
             }
@@ -128,7 +131,9 @@ fn skip_non_dir(listing: &mut Listing, entry: &Entry, root: &Path) {
     }
     listing.warnings.push(Warning {
         path: relative(root, &entry.path),
-        reason: "skipped: not a folder of the dataset layout".into(),
+        reason: skip_reason(entry)
+            .unwrap_or("skipped: not a folder of the dataset layout")
+            .into(),
     });
 }
 

@@ -1,5 +1,6 @@
-//! A plain folder of `<service>/<terms type>.md` (or `.html`, `.pdf` snapshots): one version per file, recorded at the file's
-//! modification time unless an instant is given. Symbolic links are never followed.
+//! A plain folder of `<service>/<terms type>.md` (or `.html`, `.pdf` snapshots): one version
+//! per file, recorded at the file's modification time unless an instant is given. Symbolic
+//! links are never followed, and files are read only below the archive's folder.
 
 use std::path::{Path, PathBuf};
 
@@ -8,10 +9,15 @@ use palimpsest_schema::{Timestamp, VersionKind};
 use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
 use crate::dataset::relative;
 use crate::error::{CorpusError, Result};
+use crate::text;
 
 /// A directory entry, described without following symbolic links.
 pub(crate) struct Entry {
+    /// The name, with U+FFFD for bytes that are not UTF-8 (see `utf8`).
     pub name: String,
+    /// Whether the name is UTF-8; one that is not cannot name a document and is skipped
+    /// with a warning.
+    pub utf8: bool,
     pub path: PathBuf,
     pub is_dir: bool,
     pub is_file: bool,
@@ -19,7 +25,7 @@ pub(crate) struct Entry {
     pub modified: Option<std::time::SystemTime>,
 }
 
-/// The entries of a folder, sorted by name; names that are not UTF-8 are left out.
+/// The entries of a folder, sorted by name.
 pub(crate) fn entries(dir: &Path) -> Result<Vec<Entry>> {
     let io = |source| CorpusError::Io {
         path: dir.to_owned(),
@@ -28,12 +34,14 @@ pub(crate) fn entries(dir: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
+        let (name, utf8) = match entry.file_name().into_string() {
+            Ok(name) => (name, true),
+            Err(name) => (name.to_string_lossy().into_owned(), false),
         };
         let meta = std::fs::symlink_metadata(entry.path()).map_err(io)?;
         out.push(Entry {
             name,
+            utf8,
             path: entry.path(),
             is_dir: meta.is_dir(),
             is_file: meta.is_file(),
@@ -53,31 +61,104 @@ pub(crate) fn looks_like(root: &Path) -> bool {
         entries(&service.path).is_ok_and(|files| {
             files
                 .iter()
-                .any(|f| f.is_file && Format::of(&f.name).is_some())
+                .any(|f| f.is_file && f.utf8 && Format::of(&f.name).is_some())
         })
     })
+}
+
+/// Why an entry that could hold documents is skipped: a symbolic link (never followed, so
+/// nothing outside the archive is read) or a name that is not UTF-8.
+pub(crate) fn skip_reason(entry: &Entry) -> Option<&'static str> {
+    if entry.is_symlink {
+        Some("skipped: symbolic links are not followed")
+    } else if !entry.utf8 {
+        Some("skipped: file name is not UTF-8")
+    } else {
+        None
+    }
+}
+
+/// The bytes of a listed file, or why they are not read: the file is read only if it is
+/// still a regular file below `root` (not a symbolic link put in its place since listing),
+/// and only if it is within `max_bytes`.
+pub(crate) fn read_file(
+    root: &Path,
+    path: &Path,
+    max_bytes: u64,
+) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| format!("cannot read: {e}");
+    let listed = std::fs::symlink_metadata(path).map_err(cannot)?;
+    if listed.file_type().is_symlink() {
+        return Err("symbolic links are not followed".into());
+    }
+    if !listed.is_file() {
+        return Err("not a regular file".into());
+    }
+    let folder = path
+        .parent()
+        .unwrap_or(path)
+        .canonicalize()
+        .map_err(cannot)?;
+    if !folder.starts_with(root) {
+        return Err(format!(
+            "its folder now leads outside the archive, to {}",
+            folder.display()
+        ));
+    }
+    if let Some(reason) = text::size_reason(listed.len(), max_bytes) {
+        return Err(reason);
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let opened = file.metadata().map_err(cannot)?;
+        if (opened.dev(), opened.ino()) != (listed.dev(), listed.ino()) {
+            return Err("replaced while being read".into());
+        }
+    }
+    let mut bytes = Vec::with_capacity(listed.len() as usize);
+    // The file may grow after its size was read: one byte over the limit is enough to say so.
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    Ok(bytes)
 }
 
 pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
     let mut listing = Listing::default();
     let mut seq = 0;
-    for service in entries(root)?
-        .into_iter()
-        .filter(|e| e.is_dir && !e.name.starts_with('.'))
-    {
+    for service in entries(root)? {
+        if service.name.starts_with('.') {
+            continue;
+        }
+        if let Some(reason) = skip_reason(&service) {
+            listing.warnings.push(Warning {
+                path: relative(root, &service.path),
+                reason: reason.into(),
+            });
+            continue;
+        }
+        if !service.is_dir {
+            continue;
+        }
         for file in entries(&service.path)? {
             let Some((terms_type, format)) = Format::of(&file.name) else {
                 continue;
             };
             let path = relative(root, &file.path);
+            if let Some(reason) = skip_reason(&file) {
+                listing.warnings.push(Warning {
+                    path,
+                    reason: reason.into(),
+                });
+                continue;
+            }
             if !file.is_file {
                 listing.warnings.push(Warning {
                     path,
-                    reason: if file.is_symlink {
-                        "skipped: symbolic links are not followed".into()
-                    } else {
-                        "skipped: not a regular file".into()
-                    },
+                    reason: "skipped: not a regular file".into(),
                 });
                 continue;
             }
@@ -122,4 +203,107 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
         }
     }
     Ok(listing)
+}
+
+#[cfg(test)]
+mod tests {
+    use palimpsest_schema::CollectionName;
+
+    use crate::{Archive, ReadOptions};
+
+    fn listed(dir: &std::path::Path) -> (Archive, crate::Listing) {
+        let mut options = ReadOptions::new(CollectionName::new("t").unwrap());
+        options.recorded_at = Some(palimpsest_schema::Timestamp::from_unix(0).unwrap());
+        options.max_file_bytes = 10;
+        let archive = Archive::open(dir, &options).unwrap();
+        let listing = archive.list(None).unwrap();
+        (archive, listing)
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_link_after_listing_is_not_read() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.md"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("Acme/Terms.md");
+        std::fs::create_dir(dir.path().join("Acme")).unwrap();
+        std::fs::write(&file, "terms").unwrap();
+        let (archive, listing) = listed(dir.path());
+        std::fs::remove_file(&file).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.md"), &file).unwrap();
+        let outcome = archive
+            .reader()
+            .unwrap()
+            .read_checked(&listing.versions[0])
+            .unwrap();
+        assert!(outcome.version.is_none());
+        assert!(
+            outcome.warnings[0]
+                .reason
+                .contains("symbolic links are not followed")
+        );
+    }
+
+    #[test]
+    fn a_folder_swapped_for_a_link_after_listing_is_not_read() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("Terms.md"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("Acme")).unwrap();
+        std::fs::write(dir.path().join("Acme/Terms.md"), "terms").unwrap();
+        let (archive, listing) = listed(dir.path());
+        std::fs::remove_dir_all(dir.path().join("Acme")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("Acme")).unwrap();
+        let outcome = archive
+            .reader()
+            .unwrap()
+            .read_checked(&listing.versions[0])
+            .unwrap();
+        assert!(outcome.version.is_none());
+        assert!(
+            outcome.warnings[0]
+                .reason
+                .contains("leads outside the archive")
+        );
+    }
+
+    #[test]
+    fn a_file_gone_after_listing_is_skipped_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("Acme")).unwrap();
+        std::fs::write(dir.path().join("Acme/Terms.md"), "terms").unwrap();
+        let (archive, listing) = listed(dir.path());
+        std::fs::remove_file(dir.path().join("Acme/Terms.md")).unwrap();
+        let outcome = archive
+            .reader()
+            .unwrap()
+            .read_checked(&listing.versions[0])
+            .unwrap();
+        assert!(outcome.version.is_none());
+        assert!(
+            outcome.warnings[0]
+                .reason
+                .starts_with("skipped: cannot read")
+        );
+    }
+
+    #[test]
+    fn a_file_grown_past_the_limit_after_listing_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("Acme")).unwrap();
+        std::fs::write(dir.path().join("Acme/Terms.md"), "terms").unwrap();
+        let (archive, listing) = listed(dir.path());
+        std::fs::write(dir.path().join("Acme/Terms.md"), "x".repeat(64)).unwrap();
+        let outcome = archive
+            .reader()
+            .unwrap()
+            .read_checked(&listing.versions[0])
+            .unwrap();
+        assert!(outcome.version.is_none());
+        assert!(
+            outcome.warnings[0]
+                .reason
+                .contains("larger than the 10 byte limit")
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! The first-parent history of HEAD is walked; each commit is compared with its first parent
 //! two levels deep (`<service>/<terms type>.md`, or `.html` / `.pdf` in a snapshots
 //! repository). An added or modified file is a version recorded at the commit's author date;
-//! a deleted file ends its document.
+//! a deleted file ends its document, and so does a symbolic link, submodule or folder put in
+//! its place. Nothing is checked out: a symbolic link is a blob holding its target's name and
+//! is skipped with a warning, as are names that are not UTF-8 or cannot name a document.
 
 use std::cmp::Ordering;
 use std::path::Path;
@@ -15,6 +17,7 @@ use palimpsest_schema::{Timestamp, VersionKind};
 
 use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
 use crate::error::{CorpusError, Result};
+use crate::text;
 
 fn git_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> CorpusError + '_ {
     move |e| CorpusError::Git {
@@ -29,9 +32,20 @@ pub(crate) fn open(path: &Path) -> Result<gix::Repository> {
     Ok(repo)
 }
 
-pub(crate) fn read_blob(repo: &gix::Repository, path: &Path, id: gix::ObjectId) -> Result<Vec<u8>> {
+/// A blob's bytes, or why it is not read: one over `max_bytes` is refused from its header,
+/// without inflating it.
+pub(crate) fn read_blob(
+    repo: &gix::Repository,
+    path: &Path,
+    id: gix::ObjectId,
+    max_bytes: u64,
+) -> Result<std::result::Result<Vec<u8>, String>> {
+    let header = repo.find_header(id).map_err(|e| git_error(path)(&e))?;
+    if let Some(reason) = text::size_reason(header.size(), max_bytes) {
+        return Ok(Err(reason));
+    }
     let mut blob = repo.find_blob(id).map_err(|e| git_error(path)(&e))?;
-    Ok(blob.take_data())
+    Ok(Ok(blob.take_data()))
 }
 
 /// The kind of version a commit records, from its subject.
@@ -122,14 +136,20 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
             &mut new_buf,
         )?;
         for change in changes {
-            let Some(terms_file) = change.path.get(1) else {
+            let display = format!("{} at {}", change.path.join("/"), commit.id);
+            if let Some(reason) = change.warning {
+                listing.warnings.push(Warning {
+                    path: display.clone(),
+                    reason,
+                });
+            }
+            let (Some(what), [service, terms_file]) = (change.what, &change.path[..]) else {
                 continue;
             };
-            let display = format!("{}/{} at {}", change.path[0], terms_file, commit.id);
             let Some((terms_type, format)) = Format::of(terms_file) else {
                 continue;
             };
-            let key = match doc_key(options, &change.path[0], terms_type) {
+            let key = match doc_key(options, service, terms_type) {
                 Ok(key) => key,
                 Err(reason) => {
                     listing.warnings.push(Warning {
@@ -139,18 +159,11 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
                     continue;
                 }
             };
-            let (kind, location) = match change.what {
+            let (kind, location) = match what {
                 What::Written { id, added } => {
                     (kind_of(&commit.subject, added), Location::Blob(id))
                 }
                 What::Deleted => (VersionKind::Deleted, Location::Nothing),
-                What::Unreadable(reason) => {
-                    listing.warnings.push(Warning {
-                        path: display,
-                        reason,
-                    });
-                    continue;
-                }
             };
             listing.versions.push(VersionRef {
                 key,
@@ -167,15 +180,21 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
     Ok(listing)
 }
 
+const SYMLINK: &str = "skipped: a symbolic link has no content to index (its target is not read)";
+
 enum What {
     Written { id: gix::ObjectId, added: bool },
     Deleted,
-    Unreadable(String),
 }
 
+/// An entry of `<service>/<terms type>` that differs between two trees.
 struct Change {
+    /// The path's names (a service folder alone when its name is not UTF-8).
     path: Vec<String>,
-    what: What,
+    /// What the commit did to the document, if it recorded anything.
+    what: Option<What>,
+    /// Why the entry is skipped, or why its document ends.
+    warning: Option<String>,
 }
 
 /// Git's tree order: names compared as bytes, a tree's name followed by `/`.
@@ -258,24 +277,36 @@ fn diff_trees(
         }
     }
     for (old, new) in pairs {
-        let name = new
-            .as_ref()
-            .or(old.as_ref())
-            .expect("one side")
-            .name
-            .clone();
-        let Ok(name) = String::from_utf8(name.clone()) else {
-            out.push(Change {
-                path: prefix
-                    .iter()
-                    .cloned()
-                    .chain([String::from_utf8_lossy(&name).into_owned(), String::new()])
-                    .collect(),
-                what: What::Unreadable("skipped: file name is not UTF-8".into()),
-            });
-            continue;
+        let (old_kind, new_kind) = (old.as_ref().map(|e| e.kind), new.as_ref().map(|e| e.kind));
+        let name = &new.as_ref().or(old.as_ref()).expect("one side").name;
+        let name = match String::from_utf8(name.clone()) {
+            Ok(name) => name,
+            Err(e) => {
+                // Only what could hold a document, as it appears or changes, is worth a word:
+                // a service folder, or a file with a document's extension.
+                let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let could_hold = match depth {
+                    0 => new_kind == Some(Kind::Tree),
+                    _ => new_kind.is_some() && Format::of(&lossy).is_some(),
+                };
+                if could_hold {
+                    out.push(Change {
+                        path: prefix.iter().cloned().chain([lossy]).collect(),
+                        what: None,
+                        warning: Some("skipped: file name is not UTF-8".into()),
+                    });
+                }
+                continue;
+            }
         };
         if depth == 0 {
+            if new_kind == Some(Kind::Link) {
+                out.push(Change {
+                    path: vec![name.clone()],
+                    what: None,
+                    warning: Some(SYMLINK.into()),
+                });
+            }
             let old_tree = old.filter(|e| e.kind == Kind::Tree).map(|e| e.id);
             let new_tree = new.filter(|e| e.kind == Kind::Tree).map(|e| e.id);
             if old_tree.is_some() || new_tree.is_some() {
@@ -290,20 +321,36 @@ fn diff_trees(
         if Format::of(&name).is_none() {
             continue;
         }
-        let mut full = prefix.clone();
-        full.push(name);
-        let what = match (&old, &new) {
-            (_, Some(e)) if e.kind == Kind::Blob => What::Written {
-                id: e.id,
-                added: old.as_ref().is_none_or(|o| o.kind != Kind::Blob),
+        let was_written = old_kind == Some(Kind::Blob);
+        // Anything but a file in a document's place ends the document (if it had one): its
+        // text is no longer in the archive.
+        let not_a_file = |reason: &str| Change {
+            path: prefix.iter().cloned().chain([name.clone()]).collect(),
+            what: was_written.then_some(What::Deleted),
+            warning: Some(reason.into()),
+        };
+        let change = match (new_kind, &new) {
+            (Some(Kind::Blob), Some(e)) => Change {
+                path: prefix.iter().cloned().chain([name.clone()]).collect(),
+                what: Some(What::Written {
+                    id: e.id,
+                    added: !was_written,
+                }),
+                warning: None,
             },
-            (_, Some(e)) if e.kind == Kind::Link => {
-                What::Unreadable("skipped: a symbolic link has no content to index".into())
+            (Some(Kind::Link), _) => not_a_file(SYMLINK),
+            (Some(Kind::Submodule), _) => {
+                not_a_file("skipped: a submodule entry (gitlink) has no content to index")
             }
-            (Some(o), _) if o.kind == Kind::Blob => What::Deleted,
+            (Some(Kind::Tree), _) => not_a_file("skipped: a folder, not a file"),
+            (None, _) if was_written => Change {
+                path: prefix.iter().cloned().chain([name.clone()]).collect(),
+                what: Some(What::Deleted),
+                warning: None,
+            },
             _ => continue,
         };
-        out.push(Change { path: full, what });
+        out.push(change);
     }
     Ok(())
 }
@@ -313,7 +360,7 @@ enum Kind {
     Tree,
     Blob,
     Link,
-    Other,
+    Submodule,
 }
 
 struct Owned {
@@ -328,10 +375,10 @@ impl From<&EntryRef<'_>> for Owned {
             Kind::Tree
         } else if e.mode.is_link() {
             Kind::Link
-        } else if e.mode.is_blob_or_symlink() {
-            Kind::Blob
+        } else if e.mode.is_commit() {
+            Kind::Submodule
         } else {
-            Kind::Other
+            Kind::Blob
         };
         Owned {
             name: e.filename.to_vec(),
