@@ -6,22 +6,23 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum IndexerError {
     /// A file system step failed.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {error}")]
     Io {
         /// What was being done.
         action: &'static str,
         /// The path involved.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error, part of the message (not a `source()`: a printed chain of
+        /// causes would say it twice).
+        error: std::io::Error,
     },
     /// Tantivy failed while doing `action`.
-    #[error("{action}: {source}")]
+    #[error("{action}: {error}")]
     Tantivy {
         /// What was being done.
         action: &'static str,
-        /// The underlying error.
-        source: tantivy::TantivyError,
+        /// The underlying error, part of the message (not a `source()`).
+        error: tantivy::TantivyError,
     },
     /// The folder holds an index that Palimpsest did not write, or a newer format.
     #[error("{path} is not a Palimpsest index: {reason}")]
@@ -43,8 +44,37 @@ pub enum IndexerError {
 }
 
 impl IndexerError {
+    /// Whether the disk holding the index is full (or the process may not write more to it:
+    /// a quota, a file size limit). Nothing of the run is committed then.
+    pub fn is_disk_full(&self) -> bool {
+        let full = |kind: std::io::ErrorKind| {
+            matches!(
+                kind,
+                std::io::ErrorKind::StorageFull
+                    | std::io::ErrorKind::QuotaExceeded
+                    | std::io::ErrorKind::FileTooLarge
+            )
+        };
+        // Tantivy passes some I/O errors on as text, or wrapped in an error of another kind:
+        // the operating system's code at the end of the message still says what happened.
+        let full_io = |io: &std::io::Error| {
+            full(io.kind()) || os_error_kind(&io.to_string()).is_some_and(full)
+        };
+        match self {
+            IndexerError::Io { error, .. } => full_io(error),
+            IndexerError::Tantivy { error, .. } => match error {
+                tantivy::TantivyError::IoError(io) => full_io(io),
+                tantivy::TantivyError::OpenWriteError(
+                    tantivy::directory::error::OpenWriteError::IoError { io_error, .. },
+                ) => full_io(io_error),
+                other => os_error_kind(&other.to_string()).is_some_and(full),
+            },
+            _ => false,
+        }
+    }
+
     pub(crate) fn tantivy(action: &'static str) -> impl FnOnce(tantivy::TantivyError) -> Self {
-        move |source| IndexerError::Tantivy { action, source }
+        move |error| IndexerError::Tantivy { action, error }
     }
 
     pub(crate) fn io(
@@ -52,13 +82,51 @@ impl IndexerError {
         path: &std::path::Path,
     ) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.to_owned();
-        move |source| IndexerError::Io {
+        move |error| IndexerError::Io {
             action,
             path,
-            source,
+            error,
         }
     }
 }
 
+/// The kind of the operating system error a message ends with, as an `io::Error` shows one:
+/// `… (os error 28)`.
+fn os_error_kind(message: &str) -> Option<std::io::ErrorKind> {
+    let code = message.rsplit_once("(os error ")?.1;
+    let code = &code[..code.find(')')?];
+    Some(std::io::Error::from_raw_os_error(code.parse().ok()?).kind())
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = IndexerError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_recognised_through_tantivy_errors() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let text = tantivy::TantivyError::InternalError(format!("{full}"));
+        for error in [
+            tantivy::TantivyError::from(std::io::Error::from_raw_os_error(28)),
+            tantivy::TantivyError::from(std::io::Error::other(std::io::Error::from_raw_os_error(
+                28,
+            ))),
+            tantivy::TantivyError::InternalError(format!("Internal error: '{full}'")),
+            tantivy::TantivyError::ErrorInThread(format!("{text}")),
+        ] {
+            let error = IndexerError::Tantivy {
+                action: "cannot add span",
+                error,
+            };
+            assert!(error.is_disk_full(), "{error}");
+        }
+        let other = IndexerError::Tantivy {
+            action: "cannot add span",
+            error: tantivy::TantivyError::InternalError("(os error 2)".into()),
+        };
+        assert!(!other.is_disk_full());
+    }
+}

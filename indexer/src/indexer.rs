@@ -167,12 +167,20 @@ impl Indexer {
             .map_err(IndexerError::tantivy("cannot open index reader"))?;
         let threads = options.threads.clamp(1, 8);
         let budget = options.memory_budget.max((threads * 16) << 20);
-        let writer =
+        let writer: IndexWriter =
             index
                 .writer_with_num_threads(threads, budget)
                 .map_err(IndexerError::tantivy(
                     "cannot open index writer (is another `index` running?)",
                 ))?;
+        // Files an interrupted or failed run left (a killed process, a full disk) are not part
+        // of any commit: remove them before writing more.
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(IndexerError::tantivy(
+                "cannot remove files of an unfinished run",
+            ))?;
         Ok(Indexer {
             fields: IndexFields::new(),
             writer,
@@ -310,8 +318,26 @@ impl Indexer {
         Ok(())
     }
 
-    /// Writes the spans still in force, the collection states, and publishes the run.
+    /// Writes the spans still in force, the collection states, and publishes the run. If that
+    /// fails, the run is abandoned (see [`Indexer::abandon`]).
     pub fn commit(mut self) -> Result<IndexSummary> {
+        if let Err(error) = self.publish() {
+            self.abandon();
+            return Err(error);
+        }
+        self.writer
+            .wait_merging_threads()
+            .map_err(IndexerError::tantivy("cannot finish merging segments"))?;
+        let mut dir = self.dir.clone();
+        if let Some(target) = &self.replace {
+            swap_into_place(&self.dir, target)?;
+            dir = target.clone();
+        }
+        self.summary.index_bytes = palimpsest_schema::index_bytes(&dir);
+        Ok(self.summary)
+    }
+
+    fn publish(&mut self) -> Result<()> {
         let mut timelines: Vec<_> = std::mem::take(&mut self.timelines).into_iter().collect();
         timelines.sort_by(|a, b| a.0.cmp(&b.0));
         for (key, mut timeline) in timelines {
@@ -330,16 +356,25 @@ impl Indexer {
         prepared
             .commit()
             .map_err(IndexerError::tantivy("cannot commit"))?;
-        self.writer
-            .wait_merging_threads()
-            .map_err(IndexerError::tantivy("cannot finish merging segments"))?;
-        let mut dir = self.dir.clone();
-        if let Some(target) = &self.replace {
-            swap_into_place(&self.dir, target)?;
-            dir = target.clone();
+        Ok(())
+    }
+
+    /// Gives up the run: nothing of it is committed, and the files it wrote are removed, so a
+    /// failed run (a full disk) leaves the index, and the disk, as the last commit left them.
+    /// A rebuild's unfinished folder is removed.
+    pub fn abandon(mut self) {
+        // Best effort: the run has already failed, and what is left is removed by the next run.
+        let r = self.writer.rollback();
+        eprintln!("DEBUG rollback {:?}", r.err());
+        let g = self.writer.garbage_collect_files().wait();
+        eprintln!(
+            "DEBUG gc {:?}",
+            g.map(|g| (g.deleted_files, g.failed_to_delete_files))
+        );
+        if self.replace.is_some() {
+            drop(self.writer);
+            let _ = std::fs::remove_dir_all(&self.dir);
         }
-        self.summary.index_bytes = palimpsest_schema::index_bytes(&dir);
-        Ok(self.summary)
     }
 
     /// The text of a document's latest version as this run left it (empty after a deletion),
@@ -375,16 +410,39 @@ impl Indexer {
             self.writer
                 .delete_term(Term::from_field_u64(self.fields.span_id, span.record.id.0));
         }
-        self.writer
-            .add_document(span_document(&self.fields, key, &span.record))
-            .map_err(IndexerError::tantivy("cannot add span"))?;
+        let added = self
+            .writer
+            .add_document(span_document(&self.fields, key, &span.record));
+        if let Err(error) = added {
+            return Err(self.write_error("cannot add span", error));
+        }
         Ok(())
     }
 
+    /// The error of a failed write, with its cause. A writer whose indexing thread failed (on
+    /// a full disk, say) only answers that it was killed; the thread's own error comes from
+    /// joining it, which preparing a commit does. Nothing is committed either way.
+    fn write_error(&mut self, action: &'static str, error: tantivy::TantivyError) -> IndexerError {
+        let error = match error {
+            tantivy::TantivyError::ErrorInThread(_) => match self.writer.prepare_commit() {
+                Err(cause) => cause,
+                Ok(prepared) => {
+                    let _ = prepared.abort();
+                    error
+                }
+            },
+            error => error,
+        };
+        IndexerError::Tantivy { action, error }
+    }
+
     fn write_version(&mut self, key: &DocKey, record: &VersionRecord) -> Result<()> {
-        self.writer
-            .add_document(version_document(&self.fields, key, record))
-            .map_err(IndexerError::tantivy("cannot add version record"))?;
+        let added = self
+            .writer
+            .add_document(version_document(&self.fields, key, record));
+        if let Err(error) = added {
+            return Err(self.write_error("cannot add version record", error));
+        }
         self.summary.versions += 1;
         Ok(())
     }

@@ -11,7 +11,7 @@ use palimpsest_corpus::{
     Archive, ArchiveKind, Declarations, Format, ReadOptions, ReadOutcome, VersionRef, Warning,
 };
 use palimpsest_indexer::{
-    Added, CollectionState, Indexer, IndexerOptions, SnapshotFacts, SourceKind,
+    Added, CollectionState, Indexer, IndexerError, IndexerOptions, SnapshotFacts, SourceKind,
 };
 use palimpsest_schema::{CollectionName, DocKey, PolicyVersion, Timestamp, VersionKind};
 use serde::Serialize;
@@ -224,8 +224,60 @@ pub fn index_paths(
     } else {
         Indexer::open(&context.index, &options)
     }
-    .with_context(|| format!("cannot open index {}", context.index.display()))?;
+    .with_context(|| format!("cannot open index {}", context.index.display()))
+    .map_err(|e| disk_full(e, &context.index))?;
+    let (collections, warnings) = match index_archives(context, paths, settings, &mut indexer) {
+        Ok(done) => done,
+        Err(error) => {
+            indexer.abandon();
+            return Err(disk_full(error, &context.index));
+        }
+    };
+    if context.progress {
+        eprintln!("committing…");
+    }
+    let summary = indexer
+        .commit()
+        .context("cannot commit the index")
+        .map_err(|e| disk_full(e, &context.index))?;
+    Ok(IndexReport {
+        collections,
+        versions: summary.versions,
+        spans_opened: summary.spans_opened,
+        spans_closed: summary.spans_closed,
+        documents: summary.documents,
+        replayed: summary.replayed,
+        warnings,
+        seconds: started.elapsed().as_secs_f64(),
+        index_bytes: summary.index_bytes,
+    })
+}
 
+/// Says so first when the run failed because the index's disk is full: the causes below
+/// (a Tantivy writer's I/O error) do not tell what became of the index.
+fn disk_full(error: anyhow::Error, index: &Path) -> anyhow::Error {
+    let full = error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<IndexerError>())
+        .any(IndexerError::is_disk_full);
+    if !full {
+        return error;
+    }
+    error.context(format!(
+        "no space left on the disk holding the index {}: nothing of this run was committed, \
+         the index is as the last completed run left it; free space and index again",
+        index.display()
+    ))
+}
+
+/// Reads every archive into the indexer, before the commit; returns the collections' reports
+/// and the number of warnings.
+fn index_archives(
+    context: &Context,
+    paths: &[PathBuf],
+    settings: &IndexSettings,
+    indexer: &mut Indexer,
+) -> anyhow::Result<(Vec<CollectionReport>, usize)> {
     let mut reports = Vec::new();
     let mut warnings = 0;
     let declarations = match &settings.declarations {
@@ -269,7 +321,7 @@ pub fn index_paths(
         report_warnings(context, &listing.warnings);
         warnings += listing.warnings.len();
         let new_versions = versions.len();
-        let fed = feed(context, &archive, &mut indexer, versions, &collection)?;
+        let fed = feed(context, &archive, indexer, versions, &collection)?;
         warnings += fed.warnings;
         let mut snapshots = fed.snapshots;
         let mut facts = fed.facts;
@@ -312,21 +364,7 @@ pub fn index_paths(
             snapshots: (snapshots.read > 0).then_some(snapshots),
         });
     }
-    if context.progress {
-        eprintln!("committing…");
-    }
-    let summary = indexer.commit().context("cannot commit the index")?;
-    Ok(IndexReport {
-        collections: reports,
-        versions: summary.versions,
-        spans_opened: summary.spans_opened,
-        spans_closed: summary.spans_closed,
-        documents: summary.documents,
-        replayed: summary.replayed,
-        warnings,
-        seconds: started.elapsed().as_secs_f64(),
-        index_bytes: summary.index_bytes,
-    })
+    Ok((reports, warnings))
 }
 
 fn report_warnings(context: &Context, warnings: &[Warning]) {
