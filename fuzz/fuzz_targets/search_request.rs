@@ -8,11 +8,18 @@
 //! non-ASCII characters included, goes as is, so bad percent-encoding reaches the parameter
 //! parser.
 //!
+//! One panic is tolerated: tantivy 0.27.0's phrase scorer asserts (a debug assertion, compiled
+//! out of release builds) that it is never sought backwards, and the exclusion scorer seeks
+//! it after it ended, for queries like `a -b,c` (an excluded phrase). The debug-built server
+//! answers 500; the release build answers correctly. Upstream knows the assertion
+//! (quickwit-oss/tantivy#2811). The exception names that file of that version only.
+//!
 //! The index folder is left in the temporary folder (`TMPDIR`) when the process ends:
 //! `scripts/fuzz.sh` points `TMPDIR` at a folder it removes.
 #![no_main]
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -102,10 +109,37 @@ fn target(query: &[u8]) -> String {
     uri
 }
 
+/// Set when the known upstream panic (see the module documentation) happened.
+static KNOWN_UPSTREAM_PANIC: AtomicBool = AtomicBool::new(false);
+
+/// Chains a panic hook before libFuzzer's (which aborts): the known upstream panic is noted,
+/// any other goes on to abort.
+fn tolerate_known_upstream_panic() {
+    let abort = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let known = info.location().is_some_and(|at| {
+            at.file().contains("/tantivy-0.27.0/")
+                && at
+                    .file()
+                    .ends_with("src/query/phrase_query/phrase_scorer.rs")
+        }) && info.payload_as_str().is_some_and(|message| {
+            message.contains("should be greater than or equal to doc")
+                || message.contains("target >= self.doc()")
+        });
+        if known {
+            KNOWN_UPSTREAM_PANIC.store(true, Ordering::SeqCst);
+        } else {
+            abort(info);
+        }
+    }));
+}
+
 fuzz_target!(
-    // Indexing the sample is start-up, not the first input's time.
+    // Indexing the sample and the first search (caches, readers) are start-up, not the first
+    // input's time.
     init: {
-        LazyLock::force(&HARNESS);
+        tolerate_known_upstream_panic();
+        check(b"q=*");
     },
     |data: &[u8]| check(data)
 );
@@ -133,6 +167,10 @@ fn check(data: &[u8]) {
             .expect("the body reads");
         (status, body)
     });
+    if KNOWN_UPSTREAM_PANIC.swap(false, Ordering::SeqCst) {
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        return;
+    }
     let json: Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
         panic!(
             "{status}: body is not JSON ({e}): {}",
