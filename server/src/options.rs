@@ -56,9 +56,10 @@ impl ServerOptions {
         Ok(self)
     }
 
-    /// How long shutdown waits for open connections: in-flight requests end within the time
-    /// budget, half-sent headers within the header timeout.
+    /// How long shutdown waits for open connections: in-flight requests are answered within
+    /// the time budget, and connections yet to send a request head are closed after a second
+    /// whatever the header timeout.
     pub fn shutdown_grace(&self) -> Duration {
-        self.time_budget.max(self.header_timeout) + Duration::from_secs(1)
+        self.time_budget + Duration::from_secs(2)
     }
 }

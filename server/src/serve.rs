@@ -3,15 +3,19 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::http::Request;
+use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use palimpsest_search::Engine;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tower::ServiceExt as _;
 
 use crate::options::ServerOptions;
 use crate::state::AppState;
@@ -45,7 +49,7 @@ pub fn serve(
         .max_blocking_threads(options.max_concurrency + 4)
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -59,14 +63,26 @@ pub fn serve(
         let app = crate::app(AppState::new(engine, options));
         serve_on(listener, app, header_timeout, grace, shutdown_signal()).await;
         Ok(())
-    })
+    });
+    // Searches answered with 503 past their budget may still run on blocking threads: the
+    // process does not wait for them (dropping the runtime would).
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    served
 }
+
+/// How long, at shutdown, open connections are still served as usual: a request sent just
+/// before the signal (on a new connection, or on an idle one) is answered, and connections
+/// that never sent a whole request head are closed then instead of at their header timeout.
+const LAST_CALL: Duration = Duration::from_secs(1);
 
 /// Accepts connections on `listener` and serves `app` until `shutdown` completes, then
 /// stops accepting and waits up to `grace` for open connections to finish.
 ///
 /// Clients must send their headers within `header_timeout` (idle keep-alive connections
-/// included), so stalled connections neither pile up nor hold shutdown back.
+/// included), so stalled connections do not pile up. At shutdown, connections already
+/// completed by the kernel are still accepted; for a second every connection is served as
+/// usual, then requests in progress finish (their answer closes the connection),
+/// idle connections close, and connections that never sent a whole request head are dropped.
 pub async fn serve_on(
     listener: TcpListener,
     app: Router,
@@ -77,7 +93,57 @@ pub async fn serve_on(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver: the sender sees them all gone once they have ended.
+    let (stop, stopping) = watch::channel(false);
+    let serve = |stream: TcpStream| {
+        stream.set_nodelay(true).ok();
+        // Counts the requests of the connection, for the shutdown below.
+        let requests = Arc::new(watch::Sender::new(0_u64));
+        let mut requested = requests.subscribe();
+        let service = app.clone().map_request(move |request: Request<Incoming>| {
+            requests.send_modify(|n| *n += 1);
+            request
+        });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = stopping.changed() => {
+                    // Told to shut down, hyper closes an idle connection at once, even when a
+                    // request is arriving on it, and a new connection it has read nothing from
+                    // yet; it keeps one with half a request head until its header timeout. So
+                    // for a moment the connection is served as usual; then a request arriving
+                    // or in progress is answered with `Connection: close`, an idle connection
+                    // closes, and one that never sent a request is dropped.
+                    requested.mark_unchanged();
+                    let quiet = tokio::select! {
+                        ended = connection.as_mut() => Some(ended),
+                        _ = requested.changed() => None,
+                        () = tokio::time::sleep(LAST_CALL) => {
+                            if *requested.borrow() == 0 {
+                                tracing::debug!("closing a connection that sent no request");
+                                return;
+                            }
+                            None
+                        }
+                    };
+                    match quiet {
+                        Some(ended) => ended,
+                        None => {
+                            connection.as_mut().graceful_shutdown();
+                            connection.await
+                        }
+                    }
+                }
+            };
+            if let Err(error) = ended {
+                tracing::debug!("connection ended: {error}");
+            }
+        });
+    };
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, _peer) = tokio::select! {
@@ -92,21 +158,25 @@ pub async fn serve_on(
             },
             () = &mut shutdown => break,
         };
-        stream.set_nodelay(true).ok();
-        let service = TowerToHyperService::new(app.clone());
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!("connection ended: {error}");
-            }
-        });
+        serve(stream);
     }
-    drop(listener);
+    // Closing the listener resets the connections still in its backlog: accept them first.
+    // The std listener is non-blocking, so this takes what the kernel holds and no more.
+    if let Ok(listener) = listener.into_std() {
+        while let Ok((stream, _peer)) = listener.accept() {
+            match stream
+                .set_nonblocking(true)
+                .and_then(|()| TcpStream::from_std(stream))
+            {
+                Ok(stream) => serve(stream),
+                Err(error) => tracing::warn!("cannot serve a connection: {error}"),
+            }
+        }
+    }
+    drop(stopping);
     tracing::info!("shutting down: waiting for open requests");
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    stop.send_replace(true);
+    if tokio::time::timeout(grace, stop.closed()).await.is_err() {
         tracing::warn!("connections still open after {grace:?}; closing them");
     }
     tracing::debug!("connections closed");

@@ -1144,4 +1144,78 @@ mod socket {
             .unwrap();
         assert!(start.elapsed() < Duration::from_secs(2));
     }
+
+    #[tokio::test]
+    async fn a_stalled_first_request_does_not_hold_shutdown_until_the_header_timeout() {
+        let (addr, stop, server) = start(Duration::from_secs(3600)).await;
+        let mut stalled = TcpStream::connect(addr).await.unwrap();
+        stalled.write_all(b"GET /api/v1/he").await.unwrap();
+        assert_eq!(fetch(addr, "/api/v1/health").await.0, 200);
+        stop.send(()).unwrap();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(30), stalled.read_to_end(&mut rest))
+            .await
+            .expect("a stalled connection is closed soon after the signal")
+            .ok();
+        server.await.unwrap();
+    }
+
+    /// Reads one answer from a kept-alive connection: its head and its body.
+    async fn answer(stream: &mut TcpStream) -> (String, String) {
+        let mut bytes = Vec::new();
+        let mut chunk = [0; 4096];
+        loop {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "closed without an answer: {bytes:?}");
+            bytes.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .map_or(0, |n| n.parse().unwrap());
+                if body.len() >= length {
+                    return (head.to_owned(), body.to_owned());
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_on_an_idle_connection_at_shutdown_is_answered() {
+        let (addr, stop, server) = start(Duration::from_secs(10)).await;
+        let mut kept = TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET /api/v1/health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        kept.write_all(request.as_bytes()).await.unwrap();
+        let (head, _) = answer(&mut kept).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        // Idle when the signal comes, with a request on its way.
+        stop.send(()).unwrap();
+        kept.write_all(request.as_bytes()).await.unwrap();
+        let (head, body) = answer(&mut kept).await;
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(body.contains("ok"), "{body}");
+        // Then the server closes it.
+        kept.read_to_end(&mut Vec::new()).await.unwrap();
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn connections_waiting_to_be_accepted_at_shutdown_are_served() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Connected (by the kernel) and sent before the server accepts anything; the signal
+        // has already come when it starts.
+        let waiting = tokio::spawn(fetch(addr, "/api/v1/health"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        palimpsest_server::serve_on(
+            listener,
+            test_app(),
+            Duration::from_secs(10),
+            Duration::from_secs(10),
+            async {},
+        )
+        .await;
+        assert_eq!(waiting.await.unwrap().0, 200);
+    }
 }
