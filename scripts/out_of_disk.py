@@ -13,8 +13,9 @@ clone of pga-versions, much larger than the disk, into the same index. Checked:
    commit are few (a second indexing thread may finish a segment after the run gave up) and
    gone once the next run starts;
 5. once the disk is made larger (remounted), rerunning `index` completes, every checksum is
-   right, the folder holds only files of committed segments, and the server, still running,
-   serves the new versions.
+   right, the index holds what a clean build on an ordinary disk holds (collections,
+   documents, versions, spans), the folder holds only files of committed segments, and the
+   server, still running, serves the new versions.
 
 Rounds differ by disk size, so the disk fills at different points of the run.
 
@@ -99,7 +100,22 @@ def used_kib(path):
     return (s.f_blocks - s.f_bfree) * s.f_frsize // 1024
 
 
-def round_(args, repo, size):
+def counts(s):
+    return {k: s[k] for k in ("collections", "documents", "versions", "spans")}
+
+
+def build(binary, index, repo):
+    """The sample then the archive, indexed on the ordinary disk: what the rounds must end with."""
+    subprocess.run(["rm", "-rf", index])
+    run([binary, "--index", index, "--quiet", "index", SAMPLE, "--collection", "sample"])
+    run([binary, "--index", index, "--quiet", "index", repo, "--collection", "pga"])
+    built, error = stats(binary, index)
+    if built is None:
+        sys.exit(f"the clean build does not check: {error}")
+    return built
+
+
+def round_(args, repo, size, reference):
     disk = os.path.join(args.work, f"disk-{size}k")
     mount(disk, size)
     server = None
@@ -146,8 +162,8 @@ def round_(args, repo, size):
         final, error = stats(args.bin, index)
         if uncommitted(index):
             sys.exit(f"{size} KiB: after the rerun, files of no commit remain: {uncommitted(index)}")
-        if final is None or final["versions"] != before["versions"] + report["versions"]:
-            sys.exit(f"{size} KiB: after the rerun: {error or final}, report {report['versions']} versions")
+        if final is None or counts(final) != counts(reference):
+            sys.exit(f"{size} KiB: after the rerun: {error or counts(final)}; a clean build: {counts(reference)}")
         deadline = time.time() + 10
         while get(url + "/api/v1/stats")["versions"] != final["versions"]:
             if time.time() > deadline:
@@ -192,9 +208,10 @@ def main():
     tip = commits[args.commits - 1] if 0 < args.commits <= len(commits) else commits[-1]
     run(["git", "-C", repo, "update-ref", "HEAD", tip])
     started = time.time()
+    reference = build(args.bin, os.path.join(args.work, "reference"), repo)
     message = None
     for size in [int(s) for s in args.sizes.split(",")]:
-        message = round_(args, repo, size)
+        message = round_(args, repo, size, reference)
     print(f"all rounds passed in {time.time() - started:.0f} s; the message: {message}")
 
 
