@@ -31,6 +31,7 @@ Needs oha (`cargo install oha --locked`) on PATH or in ~/.cargo/bin.
 """
 
 import argparse
+import atexit
 import datetime
 import http.client
 import json
@@ -474,6 +475,8 @@ def main():
     with open(out_path, "w") as out, open(os.path.join(args.work, "server.log"), "w") as err:
         server = subprocess.Popen([args.bin, "--index", index, "serve", "--addr", "127.0.0.1:0", "--log-level", "warn"],
                                   stdout=out, stderr=err)
+    # A failed step ends the script: never leave the server behind.
+    atexit.register(lambda: server.poll() is None and server.kill())
     addr = None
     for _ in range(100):
         found = re.search(r"http://([0-9.]+):([0-9]+)/", open(out_path).read())
