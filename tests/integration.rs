@@ -492,6 +492,98 @@ mod search {
         assert_eq!(total("cookies OR elections"), 2);
         assert_eq!(total("ÉLECTIONS"), 1, "case and accents are folded");
     }
+
+    /// Every span a query finds over all history, as comparable lines.
+    fn found(engine: &Engine, query: &str) -> std::collections::BTreeSet<String> {
+        let mut all = request(query, EVER);
+        all.limit = 100;
+        let response = engine.search(&all).unwrap();
+        assert!(response.total < 100, "{query}: more than a page");
+        response
+            .hits
+            .iter()
+            .map(|h| format!("{} {:?} {}", h.service, h.section, h.valid_from))
+            .collect()
+    }
+
+    #[test]
+    fn trailing_wildcards_stand_for_the_indexed_words_they_start() {
+        let (dir, engine) = sample_engine();
+        let words: std::collections::BTreeSet<String> = sample_versions()
+            .iter()
+            .flat_map(|v| {
+                v.content
+                    .split(|c: char| !c.is_alphanumeric())
+                    .map(str::to_lowercase)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|w| w.starts_with("co"))
+            .collect();
+        assert!(words.len() >= 3, "{words:?}");
+        let any_word = words.iter().cloned().collect::<Vec<_>>().join(" OR ");
+        let expected = found(&engine, &any_word);
+        assert!(!expected.is_empty());
+        assert_eq!(found(&engine, "co*"), expected);
+        assert_eq!(found(&engine, "CO*"), expected, "folded like words");
+        assert_eq!(
+            found(&engine, "\"co\"*"),
+            expected,
+            "a one-word phrase prefix"
+        );
+        assert_eq!(
+            found(&engine, "co* -cookies"),
+            found(&engine, &format!("({any_word}) -cookies"))
+        );
+        assert_eq!(
+            found(&engine, "\"artificial intel\"*"),
+            found(&engine, "\"artificial intelligence\"")
+        );
+        assert!(found(&engine, "zzqx*").is_empty());
+        let hits = engine
+            .search(&request("co*", TimeMode::Current))
+            .unwrap()
+            .hits;
+        assert!(
+            hits.iter().any(|h| h.snippet.contains("<mark>")),
+            "{hits:?}"
+        );
+        let history = palimpsest_search::HistoryRequest {
+            query: "co*".into(),
+            filters: Default::default(),
+            limit: 100,
+            offset: 0,
+        };
+        assert!(engine.history(&history).unwrap().total > 0);
+
+        for query in ["a*b", "*co", ".*", "co**"] {
+            let err = engine
+                .search(&request(query, TimeMode::Current))
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadRequest, "{query}");
+            assert!(err.to_string().contains('*'), "{query}: {err}");
+        }
+
+        // The budget counts the words of every wildcard of the query.
+        let limited = |max_expansions| {
+            Engine::open(dir.path())
+                .unwrap()
+                .with_limits(palimpsest_search::Limits {
+                    max_expansions,
+                    ..Default::default()
+                })
+        };
+        let exact = limited(words.len());
+        assert_eq!(found(&exact, "co*"), expected);
+        let err = exact
+            .search(&request("co* OR cookies*", TimeMode::Current))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
+        assert!(err.to_string().contains("limit"), "{err}");
+        let err = limited(words.len() - 1)
+            .search(&request("co*", TimeMode::Current))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
+    }
 }
 
 mod git {

@@ -291,7 +291,13 @@ impl Engine {
         };
         let scored = match &request.query {
             Some(text) => Some(facts(
-                &narrowed(text_query(&self.index, f, text, Fields::Body)?),
+                &narrowed(text_query(
+                    &searcher,
+                    f,
+                    text,
+                    Fields::Body,
+                    self.limits.max_expansions,
+                )?),
                 true,
             )?),
             None => None,

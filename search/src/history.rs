@@ -298,7 +298,13 @@ impl Engine {
         }
         clauses.push((
             Occur::Must,
-            text_query(&self.index, &self.fields, query, Fields::Body)?,
+            text_query(
+                searcher,
+                &self.fields,
+                query,
+                Fields::Body,
+                self.limits.max_expansions,
+            )?,
         ));
         searcher
             .search(

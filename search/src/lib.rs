@@ -23,6 +23,7 @@ mod diff;
 mod documents;
 mod engine;
 mod error;
+mod expand;
 mod facts;
 mod feed;
 mod history;

@@ -4,13 +4,14 @@ use std::ops::Bound;
 
 use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
 use tantivy::query::{
-    AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParser, RangeQuery, RegexQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParser, QueryParserError, RangeQuery,
+    RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Index, TantivyError, Term};
+use tantivy::{Searcher, TantivyError, Term, query_grammar};
 
 use crate::error::{Result, SearchError};
+use crate::expand::expand_wildcards;
 use crate::request::{Filters, TimeMode};
 
 /// Weight of heading matches relative to body matches.
@@ -35,15 +36,19 @@ pub(crate) enum Fields {
 }
 
 /// Parses the user's text query; words must all match unless joined with OR.
+/// Words ending in `*` are expanded to the indexed words they start, at most
+/// `max_expansions` in all.
 pub(crate) fn text_query(
-    index: &Index,
+    searcher: &Searcher,
     fields: &IndexFields,
     query: &str,
     searched: Fields,
+    max_expansions: usize,
 ) -> Result<Box<dyn Query>> {
     if query.trim() == "*" {
         return Ok(Box::new(AllQuery));
     }
+    let index = searcher.index();
     let mut parser = match searched {
         Fields::Ranked => {
             let mut parser = QueryParser::for_index(index, vec![fields.title, fields.body]);
@@ -53,11 +58,16 @@ pub(crate) fn text_query(
         Fields::Body => QueryParser::for_index(index, vec![fields.body]),
     };
     parser.set_conjunction_by_default();
-    let parsed = parser
-        .parse_query(query)
-        .map_err(|e| SearchError::InvalidQuery {
-            message: describe_parse_error(&e),
-        })?;
+    let invalid = |e: QueryParserError| SearchError::InvalidQuery {
+        message: describe_parse_error(&e),
+    };
+    let ast = query_grammar::parse_query(query)
+        .map_err(|_| invalid(QueryParserError::SyntaxError(query.to_owned())))?;
+    let parsed = match expand_wildcards(&ast, searcher, fields.body, max_expansions)? {
+        Some(expanded) => parser.build_query_from_user_input_ast(expanded),
+        None => parser.parse_query(query),
+    }
+    .map_err(invalid)?;
     // `name:*` parses whatever the name and fails only when searched (an unknown field, or
     // one without a fast column): the user's mistake, to be told as such, not a failed read.
     match parsed.weight(EnableScoring::disabled_from_schema(&index.schema())) {
@@ -81,8 +91,8 @@ fn unknown_field(field: &str) -> String {
     )
 }
 
-fn describe_parse_error(error: &tantivy::query::QueryParserError) -> String {
-    use tantivy::query::QueryParserError as E;
+fn describe_parse_error(error: &QueryParserError) -> String {
+    use QueryParserError as E;
     match error {
         E::SyntaxError(_) => "syntax error: check quotes, parentheses and operators \
                               (words, \"exact phrase\", AND, OR, NOT, +word, -word)"
@@ -247,6 +257,7 @@ pub(crate) fn span_clauses(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tantivy::Index;
 
     #[test]
     fn prefix_regex_escapes_everything_but_ascii_alphanumerics() {
@@ -264,6 +275,7 @@ mod tests {
         let fields = IndexFields::new();
         let index = Index::create_in_ram(fields.schema.clone());
         palimpsest_schema::register_tokenizer(&index);
+        let searcher = index.reader().unwrap().searcher();
         for query in [
             "\u{4}:*",
             "nosuchfield:*",
@@ -272,7 +284,7 @@ mod tests {
             "body:*",
         ] {
             for searched in [Fields::Ranked, Fields::Body] {
-                let error = text_query(&index, &fields, query, searched).err();
+                let error = text_query(&searcher, &fields, query, searched, 1024).err();
                 assert!(
                     matches!(error, Some(SearchError::InvalidQuery { .. })),
                     "{query:?}: {error:?}"
@@ -281,10 +293,11 @@ mod tests {
         }
         assert!(
             text_query(
-                &index,
+                &searcher,
                 &fields,
                 "data AND \"personal data\"",
-                Fields::Ranked
+                Fields::Ranked,
+                1024
             )
             .is_ok()
         );

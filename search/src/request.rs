@@ -47,6 +47,8 @@ pub struct Limits {
     pub max_nesting: usize,
     /// Most terms (words and phrases) in a query.
     pub max_terms: usize,
+    /// Most indexed words the query's wildcards (`privac*`) may stand for, in all.
+    pub max_expansions: usize,
     /// Largest page.
     pub max_limit: usize,
     /// Deepest result reachable: `offset + limit` at most this.
@@ -59,6 +61,7 @@ impl Default for Limits {
             max_query_bytes: 1024,
             max_nesting: 20,
             max_terms: 64,
+            max_expansions: 1024,
             max_limit: 100,
             max_window: 10_000,
         }

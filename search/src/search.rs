@@ -191,7 +191,13 @@ impl Engine {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         request.validate(&self.limits)?;
         let searcher = self.searcher();
-        let text = text_query(&self.index, &self.fields, &request.query, Fields::Ranked)?;
+        let text = text_query(
+            &searcher,
+            &self.fields,
+            &request.query,
+            Fields::Ranked,
+            self.limits.max_expansions,
+        )?;
         let mut clauses = span_clauses(&self.fields, &request.filters, request.time)?;
         if let Some(year) = request.year {
             clauses.push((Occur::Must, year_clause(&self.fields, year)));

@@ -9,7 +9,8 @@ use crate::output::{self, Style};
 /// Search sections in force now (default), at a date, in a window, or over all history
 ///
 /// QUERY uses Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
-/// +required, -excluded, parentheses; * matches everything. Headings weigh more than body text.
+/// +required, -excluded, parentheses; privac* matches words starting with privac (privacy,
+/// private…); * alone matches everything. Headings weigh more than body text.
 ///
 /// Examples:
 ///   palimpsest search '"artificial intelligence" OR AI' --terms-type "Privacy Policy"

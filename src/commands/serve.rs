@@ -57,6 +57,9 @@ pub struct Args {
     /// Most terms in a query.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_terms)]
     max_terms: usize,
+    /// Most indexed words the wildcards of a query (`privac*`) may stand for, in all.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_expansions)]
+    max_expansions: usize,
     /// Deepest nesting of parentheses in a query.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_nesting)]
     max_nesting: usize,
@@ -96,6 +99,7 @@ impl Args {
                 max_query_bytes: self.max_query_bytes,
                 max_nesting: self.max_nesting,
                 max_terms: self.max_terms,
+                max_expansions: self.max_expansions,
                 max_limit: self.max_limit,
                 max_window: self.max_window,
             },
