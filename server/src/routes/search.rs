@@ -14,8 +14,9 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The query, in Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
-    /// +required, -excluded, parentheses; `*` matches everything. At most 1 KiB, 64 terms and
-    /// 20 levels of parentheses by default.
+    /// +required, -excluded, parentheses; `privac*` matches the words starting with `privac`;
+    /// `*` alone matches everything. At most 1 KiB, 64 terms, 20 levels of parentheses and
+    /// 1,024 words for all wildcards together by default.
     #[param(example = "\"personal data\" AND advertising")]
     pub q: String,
     /// Filters (documented by [`FilterParams`]).
