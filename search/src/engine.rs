@@ -1,9 +1,10 @@
 //! [`Engine`]: an open index and its reader.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
 
 use palimpsest_schema::{IndexFields, register_tokenizer};
-use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, Warmer};
 
 use crate::error::{Result, SearchError};
 use crate::facts::ColumnCache;
@@ -16,7 +17,8 @@ pub struct Engine {
     pub(crate) reader: IndexReader,
     pub(crate) fields: IndexFields,
     pub(crate) limits: Limits,
-    pub(crate) columns: ColumnCache,
+    /// Columns by segment; the reader drops those of segments no searcher holds any more.
+    pub(crate) columns: Arc<ColumnCache>,
     dir: PathBuf,
 }
 
@@ -36,9 +38,11 @@ impl Engine {
             });
         }
         register_tokenizer(&index);
+        let columns = Arc::new(ColumnCache::default());
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .warmers(vec![Arc::downgrade(&columns) as Weak<dyn Warmer>])
             .try_into()
             .map_err(SearchError::tantivy("cannot open index reader"))?;
         Ok(Engine {
@@ -46,7 +50,7 @@ impl Engine {
             reader,
             fields,
             limits: Limits::default(),
-            columns: ColumnCache::default(),
+            columns,
             dir: dir.to_owned(),
         })
     }

@@ -2,14 +2,16 @@
 //! documents: the material of change lists, phrase histories, trends and diffs.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use palimpsest_schema::{DocKey, DocType, VersionKind};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, Query};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::{
+    DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer,
+};
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -86,29 +88,49 @@ impl SegmentColumns {
     }
 }
 
-/// [`SegmentColumns`] by segment, shared by every request of an [`Engine`].
+/// [`SegmentColumns`] by segment, shared by every request of an [`Engine`]. Filled as
+/// requests need a segment; as a [`Warmer`] of the engine's reader it drops a segment once
+/// no searcher holds it any more (a merge or a rebuild retired it), so a long-running server
+/// keeps the columns of the segments it serves and no others.
 #[derive(Default)]
 pub(crate) struct ColumnCache {
     segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
 }
 
-/// Segments remembered at most; merges retire segments, and a cleared cache refills itself.
-const CACHED_SEGMENTS: usize = 256;
-
 impl ColumnCache {
+    fn lock(&self) -> MutexGuard<'_, HashMap<SegmentId, Arc<SegmentColumns>>> {
+        self.segments.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
         let id = reader.segment_id();
-        let lock = || self.segments.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(columns) = lock().get(&id) {
+        if let Some(columns) = self.lock().get(&id) {
             return Ok(Arc::clone(columns));
         }
         let columns = Arc::new(SegmentColumns::open(reader)?);
-        let mut segments = lock();
-        if segments.len() >= CACHED_SEGMENTS {
-            segments.clear();
-        }
-        segments.insert(id, Arc::clone(&columns));
+        self.lock().insert(id, Arc::clone(&columns));
         Ok(columns)
+    }
+
+    /// The segments whose columns are held.
+    #[cfg(test)]
+    fn segments(&self) -> std::collections::HashSet<SegmentId> {
+        self.lock().keys().copied().collect()
+    }
+}
+
+impl Warmer for ColumnCache {
+    /// Opens nothing up front: a command that never reads the columns never pays for them.
+    fn warm(&self, _searcher: &Searcher) -> tantivy::Result<()> {
+        Ok(())
+    }
+
+    fn garbage_collect(&self, live_generations: &[&SearcherGeneration]) {
+        self.lock().retain(|id, _| {
+            live_generations
+                .iter()
+                .any(|generation| generation.segments().contains_key(id))
+        });
     }
 }
 
@@ -410,5 +432,68 @@ impl Engine {
                 .map_err(|e| internal(e.into()))?;
         }
         Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::time::{Duration, Instant};
+
+    use tantivy::index::SegmentId;
+    use tantivy::{Index, IndexWriter, Searcher, TantivyDocument};
+
+    use crate::engine::Engine;
+
+    fn segment_ids(searcher: &Searcher) -> HashSet<SegmentId> {
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect()
+    }
+
+    #[test]
+    fn columns_of_segments_a_merge_retired_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let index =
+            Index::create_in_dir(dir.path(), palimpsest_schema::IndexFields::new().schema).unwrap();
+        palimpsest_schema::register_tokenizer(&index);
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for _ in 0..2 {
+            writer.add_document(TantivyDocument::default()).unwrap();
+            writer.commit().unwrap();
+        }
+        let engine = Engine::open(dir.path()).unwrap();
+        let before = engine.searcher();
+        assert_eq!(before.segment_readers().len(), 2);
+        for reader in before.segment_readers() {
+            engine.columns.get(reader).unwrap();
+        }
+        assert_eq!(engine.columns.segments(), segment_ids(&before));
+
+        let merged = writer
+            .merge(&index.searchable_segment_ids().unwrap())
+            .wait()
+            .unwrap()
+            .expect("the merge yields a segment");
+        engine.reader.reload().unwrap();
+        let after = engine.searcher();
+        assert_eq!(segment_ids(&after), HashSet::from([merged.id()]));
+        engine.columns.get(&after.segment_readers()[0]).unwrap();
+        // Both generations are alive: nothing is dropped.
+        assert_eq!(engine.columns.segments().len(), 3);
+
+        drop(before);
+        // The reader collects retired generations every second, on its own thread.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while engine.columns.segments() != segment_ids(&after) {
+            assert!(
+                Instant::now() < deadline,
+                "retired segments still cached: {:?}",
+                engine.columns.segments()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
