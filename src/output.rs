@@ -177,3 +177,11 @@ pub fn bytes(n: u64) -> String {
         format!("{value:.1} {}", UNITS[unit])
     }
 }
+
+/// The "did you mean" line of a search whose misspelt words were matched by their nearest
+/// indexed words.
+pub fn did_you_mean(style: &Style, suggestion: Option<&str>) {
+    if let Some(suggestion) = suggestion {
+        outln!("{} {}", style.dim("did you mean:"), style.bold(suggestion));
+    }
+}

@@ -30,8 +30,11 @@ pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> T
     for heading in path {
         doc.add_text(fields.heading, heading);
     }
-    doc.add_text(fields.title, path.join(" \u{203a} "));
+    let title = path.join(" \u{203a} ");
+    doc.add_text(fields.title_stem, &title);
+    doc.add_text(fields.title, title);
     doc.add_text(fields.body, &span.section.text);
+    doc.add_text(fields.body_stem, &span.section.text);
     doc.add_u64(fields.span_id, span.id.0);
     doc.add_u64(fields.path_hash, path_hash(path));
     doc.add_i64(fields.valid_from, span.valid_from.as_unix());

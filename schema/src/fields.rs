@@ -3,12 +3,20 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer,
 };
 
-/// Name of the tokenizer used for titles and bodies; register it with [`register_tokenizer`]
-/// on every index opened or created.
+use crate::spelling::SpellingFolder;
+
+/// Name of the tokenizer used for titles and bodies (exact words); register it with
+/// [`register_tokenizer`] on every index opened or created.
 pub const TOKENIZER: &str = "palimpsest";
+
+/// Name of the tokenizer of the stemmed fields: [`TOKENIZER`]'s words with British and
+/// American spellings folded ([`crate::fold_spelling`]) and reduced to their English stem
+/// (Snowball), so that `deleting accounts` matches `delete account`.
+pub const STEM_TOKENIZER: &str = "palimpsest_stem";
 
 /// `valid_to` of a span still in force: later than any real instant, so that
 /// `valid_from <= T < valid_to` holds for every `T` after `valid_from`.
@@ -36,15 +44,32 @@ impl DocType {
     }
 }
 
-/// Registers the Palimpsest tokenizer: words split on non-alphanumerics, lowercased and
-/// folded to ASCII (so `données` matches `donnees`), over-long tokens dropped.
+/// Registers the Palimpsest tokenizers: words split on non-alphanumerics, lowercased and
+/// folded to ASCII (so `données` matches `donnees`), over-long tokens dropped; and the same
+/// words folded and stemmed ([`STEM_TOKENIZER`]).
 pub fn register_tokenizer(index: &tantivy::Index) {
-    let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+    index.tokenizers().register(TOKENIZER, exact_analyzer());
+    index.tokenizers().register(STEM_TOKENIZER, stem_analyzer());
+}
+
+/// The analyzer of [`TOKENIZER`].
+pub fn exact_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .build();
-    index.tokenizers().register(TOKENIZER, analyzer);
+        .build()
+}
+
+/// The analyzer of [`STEM_TOKENIZER`].
+pub fn stem_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(SpellingFolder)
+        .filter(Stemmer::new(Language::English))
+        .build()
 }
 
 /// The section filter key of a heading path: headings lowercased, joined by U+001F.
@@ -88,6 +113,11 @@ pub struct IndexFields {
     pub title: Field,
     /// Span: the exact section text; searched with positions, stored for snippets and rebuilds.
     pub body: Field,
+    /// Span: the headings again, stemmed ([`STEM_TOKENIZER`]), without positions: unquoted
+    /// words match here.
+    pub title_stem: Field,
+    /// Span: the section text again, stemmed, without positions.
+    pub body_stem: Field,
     /// Span: its [`crate::SpanId`].
     pub span_id: Field,
     /// Span: [`crate::path_hash`] of its heading path, fast, for grouping.
@@ -146,6 +176,13 @@ impl IndexFields {
         let heading = builder.add_text_field("heading", STORED);
         let title = builder.add_text_field("title", text(false));
         let body = builder.add_text_field("body", text(true));
+        let stemmed = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(STEM_TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let title_stem = builder.add_text_field("title_stem", stemmed.clone());
+        let body_stem = builder.add_text_field("body_stem", stemmed);
         let span_id = builder.add_u64_field("span_id", INDEXED | FAST | STORED);
         let path_hash = builder.add_u64_field("path_hash", FAST);
         let valid_from = builder.add_i64_field("valid_from", INDEXED | FAST | STORED);
@@ -174,6 +211,8 @@ impl IndexFields {
             heading,
             title,
             body,
+            title_stem,
+            body_stem,
             span_id,
             path_hash,
             valid_from,

@@ -19,6 +19,7 @@ mod documents;
 mod error;
 mod fields;
 mod names;
+mod spelling;
 mod state;
 mod time;
 mod version;
@@ -26,10 +27,11 @@ mod version;
 pub use documents::{span_document, span_from_document, version_document, version_from_document};
 pub use error::SchemaError;
 pub use fields::{
-    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, TOKENIZER, index_bytes, register_tokenizer,
-    section_key,
+    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, STEM_TOKENIZER, TOKENIZER, exact_analyzer,
+    index_bytes, register_tokenizer, section_key, stem_analyzer,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
+pub use spelling::{SpellingFolder, SpellingFolderFilter, SpellingFolderStream, fold_spelling};
 pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
 pub use time::Timestamp;
 pub use version::{

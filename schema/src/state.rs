@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 /// Version of the index layout; an index of another version must be rebuilt. 2: spans record
-/// the ordinals of the versions that opened and closed them, and a content hash.
-pub const FORMAT: u32 = 2;
+/// the ordinals of the versions that opened and closed them, and a content hash. 3: stemmed
+/// title and body fields beside the exact ones.
+pub const FORMAT: u32 = 3;
 
 /// The kind of archive a collection was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

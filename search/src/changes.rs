@@ -17,10 +17,12 @@ use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
+use crate::change_score::ScoredStems;
 use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, word_diff};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
+use crate::matching::TextQuery;
 use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
@@ -40,8 +42,10 @@ pub enum ChangeOrder {
 /// A change search.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangesRequest {
-    /// Only changes whose text before or after matches this query (Tantivy syntax).
+    /// Only changes whose text before or after matches this query.
     pub query: Option<String>,
+    /// How many of the query's words a section must hold.
+    pub matching: crate::MatchMode,
     /// Filters; a section filter keeps changes whose path before or after is under it.
     pub filters: Filters,
     /// Changes recorded at or after this instant.
@@ -64,6 +68,7 @@ impl Default for ChangesRequest {
     fn default() -> Self {
         ChangesRequest {
             query: None,
+            matching: crate::MatchMode::Most,
             filters: Filters::default(),
             from: None,
             to: None,
@@ -151,6 +156,8 @@ pub struct ChangeFacets {
 pub struct ChangesResponse {
     /// Matching changes.
     pub total: u64,
+    /// The query with its misspelt words corrected (see the search response).
+    pub did_you_mean: Option<String>,
     /// The requested page.
     pub changes: Vec<Change>,
     /// Counts of all matching changes.
@@ -215,6 +222,9 @@ pub(crate) fn pair_spans(closed: &[SpanFact], opened: &[SpanFact]) -> Vec<Pairin
         .collect();
     pair_sections(&before, &after)
 }
+
+/// Weight of a change's best section score beside its score by what changed.
+const TIE_BREAK: f32 = 0.01;
 
 /// Most documents whose spans a filtered change search reads by name rather than all spans.
 const MAX_NARROWED_DOCUMENTS: usize = 64;
@@ -289,17 +299,19 @@ impl Engine {
             Some(clause) => Some(facts(&narrowed(clause), false)?),
             None => None,
         };
-        let scored = match &request.query {
-            Some(text) => Some(facts(
-                &narrowed(text_query(
-                    &searcher,
-                    f,
-                    text,
-                    Fields::Body,
-                    self.limits.max_expansions,
-                )?),
-                true,
+        let text = match &request.query {
+            Some(text) => Some(text_query(
+                &searcher,
+                f,
+                text,
+                Fields::Body,
+                request.matching,
+                self.limits.max_expansions,
             )?),
+            None => None,
+        };
+        let scored = match &text {
+            Some(text) => Some(facts(&narrowed(text.query.box_clone()), true)?),
             None => None,
         };
         let section: Option<HashSet<DocAddress>> = section_found
@@ -419,6 +431,9 @@ impl Engine {
             }
         }
 
+        if let Some(text) = &text {
+            self.score_by_change(&searcher, text, &mut events)?;
+        }
         let facets = change_facets(&events, &versions);
         // Documents ranked by name once, so that sorting compares integers.
         let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
@@ -474,6 +489,7 @@ impl Engine {
             .collect::<Result<Vec<_>>>()?;
         Ok(ChangesResponse {
             total,
+            did_you_mean: text.and_then(|t| t.suggestion),
             changes,
             facets,
         })
@@ -542,6 +558,28 @@ impl Engine {
             diff,
             score: event.score,
         })
+    }
+
+    /// Scores each change by the query's words it inserted or deleted, then by those of its
+    /// heading path and context ([`crate::change_score`]); the section's own score breaks ties.
+    fn score_by_change(
+        &self,
+        searcher: &Searcher,
+        text: &TextQuery,
+        events: &mut [Event],
+    ) -> Result<()> {
+        let stems = ScoredStems::new(&text.words);
+        let addresses: HashSet<DocAddress> = events
+            .iter()
+            .flat_map(|e| e.before.iter().chain(e.after.iter()).map(|s| s.address))
+            .collect();
+        let terms = stems.read(searcher, &self.fields, &addresses)?;
+        for event in events {
+            let side = |s: Option<SpanFact>| s.and_then(|s| terms.get(&s.address));
+            let by_change = stems.score(side(event.before), side(event.after));
+            event.score = by_change + TIE_BREAK * event.score;
+        }
+        Ok(())
     }
 
     /// The source id of a document's version with this ordinal.

@@ -17,13 +17,14 @@ use crate::error::{Result, SearchError};
 /// Words a phrase prefix (`"data prot"*`) expands its last word to: Tantivy's default.
 const PHRASE_PREFIX_EXPANSIONS: usize = 50;
 
-/// Rewrites the wildcard words of a parsed query; `None` when it has none.
+/// Rewrites the wildcard words of a parsed query (`None` when it has none), and says how
+/// many words of the budget the expansions took.
 pub(crate) fn expand_wildcards(
     ast: &UserInputAst,
     searcher: &Searcher,
     field: Field,
     max_expansions: usize,
-) -> Result<Option<UserInputAst>> {
+) -> Result<(Option<UserInputAst>, usize)> {
     let analyzer = searcher
         .index()
         .tokenizer_for_field(field)
@@ -39,7 +40,7 @@ pub(crate) fn expand_wildcards(
         changed: false,
     };
     let rewritten = expander.ast(ast.clone())?;
-    Ok(expander.changed.then_some(rewritten))
+    Ok((expander.changed.then_some(rewritten), expander.used))
 }
 
 struct Expander<'a> {

@@ -11,6 +11,7 @@ use tantivy::query::{BooleanQuery, Occur};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionTable};
+use crate::matching::MatchMode;
 use crate::query::{Fields, span_clauses, text_query};
 use crate::request::{Filters, TimeMode, validate_page, validate_query, validate_window};
 
@@ -303,8 +304,10 @@ impl Engine {
                 &self.fields,
                 query,
                 Fields::Body,
+                MatchMode::All,
                 self.limits.max_expansions,
-            )?,
+            )?
+            .query,
         ));
         searcher
             .search(

@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod change_score;
 mod changes;
 mod collectors;
 mod compare;
@@ -27,9 +28,11 @@ mod expand;
 mod facts;
 mod feed;
 mod history;
+mod matching;
 mod query;
 mod request;
 mod search;
+mod typos;
 
 pub use changes::{Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse};
 pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
@@ -45,5 +48,6 @@ pub use history::{
     DocumentHistory, HistoryRequest, HistoryResponse, Interval, TrendBucket, TrendPoint,
     TrendRequest, TrendResponse,
 };
+pub use matching::{MatchMode, is_stop_word, min_should_match};
 pub use request::{Filters, Limits, SearchRequest, TimeMode};
 pub use search::{FacetCount, Facets, Hit, SearchResponse};

@@ -4,18 +4,17 @@ use std::ops::Bound;
 
 use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
 use tantivy::query::{
-    AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParser, QueryParserError, RangeQuery,
-    RegexQuery, TermQuery,
+    BooleanQuery, EnableScoring, Occur, Query, QueryParserError, RangeQuery, RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{Searcher, TantivyError, Term, query_grammar};
+use tantivy::{Searcher, TantivyError, Term};
 
 use crate::error::{Result, SearchError};
-use crate::expand::expand_wildcards;
+use crate::matching::{self, MatchMode, TextQuery};
 use crate::request::{Filters, TimeMode};
 
 /// Weight of heading matches relative to body matches.
-const TITLE_BOOST: f32 = 2.5;
+pub(crate) const TITLE_BOOST: f32 = 2.5;
 
 pub(crate) fn term(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
@@ -35,42 +34,22 @@ pub(crate) enum Fields {
     Body,
 }
 
-/// Parses the user's text query; words must all match unless joined with OR.
-/// Words ending in `*` are expanded to the indexed words they start, at most
-/// `max_expansions` in all.
+/// Builds the user's text query (see [`crate::matching`]). Words ending in `*` are
+/// expanded to the indexed words they start, at most `max_expansions` in all.
 pub(crate) fn text_query(
     searcher: &Searcher,
     fields: &IndexFields,
     query: &str,
     searched: Fields,
+    mode: MatchMode,
     max_expansions: usize,
-) -> Result<Box<dyn Query>> {
-    if query.trim() == "*" {
-        return Ok(Box::new(AllQuery));
-    }
-    let index = searcher.index();
-    let mut parser = match searched {
-        Fields::Ranked => {
-            let mut parser = QueryParser::for_index(index, vec![fields.title, fields.body]);
-            parser.set_field_boost(fields.title, TITLE_BOOST);
-            parser
-        }
-        Fields::Body => QueryParser::for_index(index, vec![fields.body]),
-    };
-    parser.set_conjunction_by_default();
-    let invalid = |e: QueryParserError| SearchError::InvalidQuery {
-        message: describe_parse_error(&e),
-    };
-    let ast = query_grammar::parse_query(query)
-        .map_err(|_| invalid(QueryParserError::SyntaxError(query.to_owned())))?;
-    let parsed = match expand_wildcards(&ast, searcher, fields.body, max_expansions)? {
-        Some(expanded) => parser.build_query_from_user_input_ast(expanded),
-        None => parser.parse_query(query),
-    }
-    .map_err(invalid)?;
+) -> Result<TextQuery> {
+    let built = matching::build(searcher, fields, query, searched, mode, max_expansions)?;
     // `name:*` parses whatever the name and fails only when searched (an unknown field, or
     // one without a fast column): the user's mistake, to be told as such, not a failed read.
-    match parsed.weight(EnableScoring::disabled_from_schema(&index.schema())) {
+    match built.query.weight(EnableScoring::disabled_from_schema(
+        &searcher.index().schema(),
+    )) {
         Err(TantivyError::FieldNotFound(field)) => Err(SearchError::InvalidQuery {
             message: unknown_field(&field),
         }),
@@ -80,7 +59,7 @@ pub(crate) fn text_query(
                  terms_type, collection, section) instead"
             ),
         }),
-        _ => Ok(parsed),
+        _ => Ok(built),
     }
 }
 
@@ -91,7 +70,7 @@ fn unknown_field(field: &str) -> String {
     )
 }
 
-fn describe_parse_error(error: &QueryParserError) -> String {
+pub(crate) fn describe_parse_error(error: &QueryParserError) -> String {
     use QueryParserError as E;
     match error {
         E::SyntaxError(_) => "syntax error: check quotes, parentheses and operators \
@@ -284,7 +263,8 @@ mod tests {
             "body:*",
         ] {
             for searched in [Fields::Ranked, Fields::Body] {
-                let error = text_query(&searcher, &fields, query, searched, 1024).err();
+                let error =
+                    text_query(&searcher, &fields, query, searched, MatchMode::Most, 1024).err();
                 assert!(
                     matches!(error, Some(SearchError::InvalidQuery { .. })),
                     "{query:?}: {error:?}"
@@ -297,6 +277,7 @@ mod tests {
                 &fields,
                 "data AND \"personal data\"",
                 Fields::Ranked,
+                MatchMode::Most,
                 1024
             )
             .is_ok()

@@ -71,8 +71,10 @@ impl Default for Limits {
 /// A section search.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchRequest {
-    /// Query in Tantivy's syntax; `*` matches everything.
+    /// The query (see [`crate::MatchMode`] for how its words match); `*` matches everything.
     pub query: String,
+    /// How many of the query's words a section must hold.
+    pub matching: crate::MatchMode,
     /// Filters.
     pub filters: Filters,
     /// Time mode.
@@ -91,6 +93,7 @@ impl SearchRequest {
     pub fn new(query: impl Into<String>) -> SearchRequest {
         SearchRequest {
             query: query.into(),
+            matching: crate::MatchMode::Most,
             filters: Filters::default(),
             time: TimeMode::Current,
             year: None,
@@ -199,34 +202,39 @@ pub(crate) fn validate_query(query: &str, limits: &Limits) -> Result<()> {
     let mut depth = 0usize;
     let mut deepest = 0usize;
     let mut in_quotes = false;
+    // Terms: phrases, and words outside quotes; stop words (and so the operators AND, OR,
+    // NOT) are not counted, as they never decide what matches.
     let mut terms = 0usize;
-    let mut in_term = false;
+    let mut current = String::new();
+    let mut end_term = |current: &mut String| {
+        let word = current
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        if !word.is_empty() && !crate::matching::is_stop_word(&word) {
+            terms += 1;
+        }
+        current.clear();
+    };
     for c in query.chars() {
         match c {
             '"' => {
-                if !in_quotes {
-                    terms += 1;
-                }
+                end_term(&mut current);
                 in_quotes = !in_quotes;
-                in_term = false;
             }
-            '(' if !in_quotes => {
-                depth += 1;
-                deepest = deepest.max(depth);
-                in_term = false;
+            '(' | ')' if !in_quotes => {
+                if c == '(' {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                } else {
+                    depth = depth.saturating_sub(1);
+                }
+                end_term(&mut current);
             }
-            ')' if !in_quotes => {
-                depth = depth.saturating_sub(1);
-                in_term = false;
-            }
-            c if c.is_whitespace() => in_term = false,
-            _ if !in_quotes && !in_term => {
-                terms += 1;
-                in_term = true;
-            }
-            _ => {}
+            c if c.is_whitespace() && !in_quotes => end_term(&mut current),
+            c => current.push(c),
         }
     }
+    end_term(&mut current);
     if deepest > limits.max_nesting {
         return invalid(format!(
             "parentheses are nested {deepest} deep; the limit is {}",

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use palimpsest_schema::{DocKey, OPEN_END, Timestamp};
+use palimpsest_schema::{DocKey, OPEN_END, Timestamp, stem_analyzer};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur};
@@ -13,6 +13,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
+use crate::matching::TextQuery;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
 
@@ -55,6 +56,8 @@ pub struct Hit {
     pub score: f32,
     /// How many spans the hit covers (more than one only in history mode).
     pub spans: usize,
+    /// The query's words and phrases this section holds (word forms and spellings count).
+    pub matched_terms: Vec<String>,
 }
 
 /// One facet value and its count of matching spans.
@@ -89,6 +92,11 @@ pub struct Facets {
 pub struct SearchResponse {
     /// Matching spans (history mode: groups).
     pub total: u64,
+    /// How many of them hold every word of the query (`total` when every word is required).
+    pub all_words: u64,
+    /// The query with its misspelt words corrected, when some word is in no section and
+    /// was matched by the indexed words nearest to it.
+    pub did_you_mean: Option<String>,
     /// The requested page.
     pub hits: Vec<Hit>,
     /// Counts of all matching spans.
@@ -196,19 +204,35 @@ impl Engine {
             &self.fields,
             &request.query,
             Fields::Ranked,
+            request.matching,
             self.limits.max_expansions,
         )?;
         let mut clauses = span_clauses(&self.fields, &request.filters, request.time)?;
         if let Some(year) = request.year {
             clauses.push((Occur::Must, year_clause(&self.fields, year)));
         }
-        clauses.push((Occur::Must, text.box_clone()));
-        let query = BooleanQuery::new(clauses);
+        let filtered = |text: &dyn tantivy::query::Query| {
+            let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
+                clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+            clauses.push((Occur::Must, text.box_clone()));
+            BooleanQuery::new(clauses)
+        };
+        let query = filtered(&*text.query);
+        let strict = text.strict.as_ref().map(|strict| filtered(&**strict));
 
-        let mut snippets = SnippetGenerator::create(&searcher, &*text, self.fields.body)
-            .map_err(SearchError::tantivy("cannot prepare snippets"))?;
-        snippets.set_max_num_chars(SNIPPET_CHARS);
+        let snippets = SnippetGenerator::new(
+            text.highlight.clone(),
+            stem_analyzer(),
+            self.fields.body,
+            SNIPPET_CHARS,
+        );
         let mut latest = LatestVersions::default();
+        let mut maker = HitMaker {
+            searcher: &searcher,
+            snippets: &snippets,
+            latest: &mut latest,
+            text: &text,
+        };
 
         if request.time == TimeMode::History {
             let (matches, tally) = searcher
@@ -216,14 +240,25 @@ impl Engine {
                 .map_err(SearchError::tantivy("search failed"))?;
             let groups = group_adjacent(matches);
             let total = groups.len() as u64;
+            let all_words = match &strict {
+                Some(strict) => {
+                    let matches = searcher
+                        .search(strict, &MatchCollector)
+                        .map_err(SearchError::tantivy("search failed"))?;
+                    group_adjacent(matches).len() as u64
+                }
+                None => total,
+            };
             let hits = groups
                 .into_iter()
                 .skip(request.offset)
                 .take(request.limit)
-                .map(|group| self.hit(&searcher, &snippets, &mut latest, &group))
+                .map(|group| self.hit(&mut maker, &group))
                 .collect::<Result<Vec<_>>>()?;
             return Ok(SearchResponse {
                 total,
+                all_words,
+                did_you_mean: text.suggestion.clone(),
                 hits,
                 facets: tally.into(),
             });
@@ -235,6 +270,12 @@ impl Engine {
         let (top, total, tally) = searcher
             .search(&query, &(top, Count, FacetCollector))
             .map_err(SearchError::tantivy("search failed"))?;
+        let all_words = match &strict {
+            Some(strict) => searcher
+                .search(strict, &Count)
+                .map_err(SearchError::tantivy("search failed"))?,
+            None => total,
+        };
         let hits = top
             .into_iter()
             .map(|(score, address)| {
@@ -243,23 +284,20 @@ impl Engine {
                     best: address,
                     spans: vec![address],
                 };
-                self.hit(&searcher, &snippets, &mut latest, &group)
+                self.hit(&mut maker, &group)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(SearchResponse {
             total: total as u64,
+            all_words: all_words as u64,
+            did_you_mean: text.suggestion.clone(),
             hits,
             facets: tally.into(),
         })
     }
 
-    fn hit(
-        &self,
-        searcher: &Searcher,
-        snippets: &SnippetGenerator,
-        latest: &mut LatestVersions,
-        group: &Group,
-    ) -> Result<Hit> {
+    fn hit(&self, maker: &mut HitMaker, group: &Group) -> Result<Hit> {
+        let (searcher, snippets) = (maker.searcher, maker.snippets);
         let f = &self.fields;
         let load = |address: DocAddress| -> Result<TantivyDocument> {
             searcher
@@ -305,8 +343,11 @@ impl Engine {
         };
         let last_version = match stored_str(&last, f.last_version) {
             id if !id.is_empty() => id,
-            _ => latest.get(self, searcher, &collection, &service, &terms_type)?,
+            _ => maker
+                .latest
+                .get(self, searcher, &collection, &service, &terms_type)?,
         };
+        let matched_terms = maker.text.matched_in(&[&section.join("\n"), &body]);
         Ok(Hit {
             title: section.last().cloned().unwrap_or_default(),
             section,
@@ -318,11 +359,20 @@ impl Engine {
             last_version,
             score: group.score,
             spans: group.spans.len(),
+            matched_terms,
             service,
             terms_type,
             collection,
         })
     }
+}
+
+/// What every hit of one search is made with.
+struct HitMaker<'a> {
+    searcher: &'a Searcher,
+    snippets: &'a SnippetGenerator,
+    latest: &'a mut LatestVersions,
+    text: &'a TextQuery,
 }
 
 /// Latest version id per document, looked up once per request.

@@ -41,6 +41,9 @@ pub struct Args {
     /// Order: newest, oldest, or relevance (best match of QUERY first).
     #[arg(long, value_enum, default_value_t = Order::Newest)]
     sort: Order,
+    /// How many of the query's words a section must hold: most (default) or all.
+    #[arg(long = "match", value_enum, default_value_t = super::MatchArg::Most)]
+    matching: super::MatchArg,
     /// Changes per page (1 to 100).
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -63,6 +66,7 @@ impl Args {
     fn request(self) -> ChangesRequest {
         ChangesRequest {
             query: self.query,
+            matching: self.matching.into(),
             filters: self.filters.into(),
             from: self.from,
             to: self.to,
@@ -160,6 +164,7 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
         "{} changed sections{window}",
         style.bold(&response.total.to_string())
     );
+    output::did_you_mean(&style, response.did_you_mean.as_deref());
     for (i, change) in response.changes.iter().enumerate() {
         outln!();
         let heading = format!(

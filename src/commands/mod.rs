@@ -23,6 +23,26 @@ pub fn parse_time(value: &str) -> Result<Timestamp, String> {
     Timestamp::parse(value).map_err(|e| e.to_string())
 }
 
+/// How many of a query's words a section must hold (`--match`).
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum MatchArg {
+    /// Most of them: all of one or two words, half of longer queries (stop words never
+    /// count); sections holding every word rank first.
+    #[default]
+    Most,
+    /// Every word, stop words included (a strict Boolean AND).
+    All,
+}
+
+impl From<MatchArg> for palimpsest_search::MatchMode {
+    fn from(arg: MatchArg) -> Self {
+        match arg {
+            MatchArg::Most => palimpsest_search::MatchMode::Most,
+            MatchArg::All => palimpsest_search::MatchMode::All,
+        }
+    }
+}
+
 /// The filters every search-like command takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FilterArgs {

@@ -39,6 +39,9 @@ pub struct Args {
     /// counts them.
     #[arg(long, value_name = "YYYY")]
     year: Option<i16>,
+    /// How many of the query's words a section must hold: most (default) or all.
+    #[arg(long = "match", value_enum, default_value_t = super::MatchArg::Most)]
+    matching: super::MatchArg,
     /// Hits per page (1 to 100).
     #[arg(long, default_value_t = 20)]
     limit: usize,
@@ -57,6 +60,7 @@ impl Args {
         };
         SearchRequest {
             query: self.query,
+            matching: self.matching.into(),
             filters: self.filters.into(),
             time,
             year: self.year,
@@ -95,9 +99,14 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         "sections"
     };
     outln!(
-        "{} matching {unit} {mode}",
-        style.bold(&response.total.to_string())
+        "{} matching {unit} {mode}{}",
+        style.bold(&response.total.to_string()),
+        match response.all_words {
+            all if all < response.total => format!(" ({all} with every word)"),
+            _ => String::new(),
+        }
     );
+    output::did_you_mean(&style, response.did_you_mean.as_deref());
     for (i, hit) in response.hits.iter().enumerate() {
         let path = output::section(&hit.section);
         let until = hit

@@ -19,6 +19,9 @@ pub struct ChangesParams {
     /// Only changes whose text before or after matches this query (search syntax).
     #[param(example = "arbitration")]
     pub q: Option<String>,
+    /// `most` (default) or `all` of the query's words, as for search.
+    #[param(rename = "match", example = "all")]
+    pub matching: Option<String>,
     /// Filters (documented by [`FilterParams`]).
     #[param(ignore)]
     pub filters: Filters,
@@ -41,6 +44,7 @@ pub struct ChangesParams {
 impl FromParams for ChangesParams {
     const NAMES: &'static [&'static str] = &[
         "q",
+        "match",
         "service",
         "terms_type",
         "collection",
@@ -57,6 +61,7 @@ impl FromParams for ChangesParams {
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
         Ok(ChangesParams {
             q: p.one("q")?.map(str::to_owned),
+            matching: p.one("match")?.map(str::to_owned),
             filters: FilterParams::read(p)?,
             from: p.one("from")?.map(str::to_owned),
             to: p.one("to")?.map(str::to_owned),
@@ -90,6 +95,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
         };
         Ok(ChangesRequest {
             query: p.q.filter(|q| !q.trim().is_empty()),
+            matching: super::search::match_mode(p.matching.as_deref())?,
             filters: p.filters,
             from: instant("from", p.from.as_deref())?,
             to: instant("to", p.to.as_deref())?,

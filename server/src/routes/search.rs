@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use palimpsest_schema::Timestamp;
-use palimpsest_search::{Filters, SearchRequest, SearchResponse, TimeMode};
+use palimpsest_search::{Filters, MatchMode, SearchRequest, SearchResponse, TimeMode};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{FromParams, Params, RawParams};
@@ -13,12 +13,17 @@ use crate::state::AppState;
 #[derive(Debug, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// The query, in Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
-    /// +required, -excluded, parentheses; `privac*` matches the words starting with `privac`;
-    /// `*` alone matches everything. At most 1 KiB, 64 terms, 20 levels of parentheses and
-    /// 1,024 words for all wildcards together by default.
+    /// The query: words (a section must hold most of them, see `match`; word forms and
+    /// British or American spellings match), "exact phrases", AND, OR, NOT, +required,
+    /// -excluded, parentheses; `privac*` matches the words starting with `privac`; `*` alone
+    /// matches everything. At most 1 KiB, 64 terms (stop words and repeats not counted), 20
+    /// levels of parentheses and 1,024 words for all wildcards together by default.
     #[param(example = "\"personal data\" AND advertising")]
     pub q: String,
+    /// `most` (default: all of one or two words, half of longer queries, stop words never
+    /// deciding; sections holding every word rank first) or `all` (every word).
+    #[param(rename = "match", example = "all")]
+    pub matching: Option<String>,
     /// Filters (documented by [`FilterParams`]).
     #[param(ignore)]
     pub filters: Filters,
@@ -44,6 +49,7 @@ pub struct SearchParams {
 impl FromParams for SearchParams {
     const NAMES: &'static [&'static str] = &[
         "q",
+        "match",
         "service",
         "terms_type",
         "collection",
@@ -62,6 +68,7 @@ impl FromParams for SearchParams {
             q: p.one("q")?
                 .ok_or_else(|| ApiError::parameter("q", "missing; use q=* to match everything"))?
                 .to_owned(),
+            matching: p.one("match")?.map(str::to_owned),
             filters: FilterParams::read(p)?,
             as_of: p.one("as_of")?.map(str::to_owned),
             from: p.one("from")?.map(str::to_owned),
@@ -131,6 +138,18 @@ pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<Timestam
         .transpose()
 }
 
+/// Reads `match`: `most` (the default) or `all`.
+pub(crate) fn match_mode(value: Option<&str>) -> Result<MatchMode, ApiError> {
+    match value {
+        None | Some("most") => Ok(MatchMode::Most),
+        Some("all") => Ok(MatchMode::All),
+        Some(other) => Err(ApiError::parameter(
+            "match",
+            format!("`{}` is not most or all", crate::error::shorten(other, 40)),
+        )),
+    }
+}
+
 impl TryFrom<SearchParams> for SearchRequest {
     type Error = ApiError;
 
@@ -160,6 +179,7 @@ impl TryFrom<SearchParams> for SearchRequest {
         };
         Ok(SearchRequest {
             query: p.q,
+            matching: match_mode(p.matching.as_deref())?,
             filters: p.filters,
             time,
             year: p.year,

@@ -1,0 +1,184 @@
+//! Ranking changes by what changed: a change scores on the query's words that it inserted or
+//! deleted first, then on those in its heading path, then on those in its unchanged context.
+//!
+//! Nothing is diffed: the stemmed body field keeps each word's frequency per span, so the
+//! number of times a word was inserted or deleted is the difference of its frequencies in the
+//! section before and after (a word moved within the section counts as unchanged), read from
+//! the postings of the query's words alone.
+
+use std::collections::{HashMap, HashSet};
+
+use palimpsest_schema::IndexFields;
+use tantivy::postings::Postings;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
+
+use crate::error::{Result, SearchError};
+use crate::matching::QueryWord;
+
+/// Weight of a word inserted or deleted, relative to one in the heading path or the context.
+const CHANGED: f32 = 3.0;
+/// Weight of a word in the section's heading path.
+const HEADING: f32 = 1.0;
+/// Weight of a word present before and after.
+const CONTEXT: f32 = 0.3;
+/// BM25's term-frequency saturation.
+const K1: f32 = 1.2;
+/// Share of the query's weight a change must touch before it counts as covering the word:
+/// each word inserted or deleted also adds this multiple of its idf, so that changes
+/// touching more of the query rank first.
+const COVERAGE: f32 = 2.0;
+
+/// What the index holds of the query's words in one span.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SpanTerms {
+    /// Frequency of each query stem in the section text (heading line included).
+    body: Vec<u32>,
+    /// Frequency of each query stem in the heading path.
+    title: Vec<u32>,
+}
+
+/// The query's stems, each with the inverse document frequency of its word.
+pub(crate) struct ScoredStems {
+    stems: Vec<String>,
+    idf: Vec<f32>,
+}
+
+impl ScoredStems {
+    /// Every stem of the query's positive words.
+    pub(crate) fn new(words: &[QueryWord]) -> ScoredStems {
+        let mut stems = Vec::new();
+        let mut idf = Vec::new();
+        for word in words {
+            for stem in &word.stems {
+                if !stems.contains(stem) {
+                    stems.push(stem.clone());
+                    idf.push(word.idf);
+                }
+            }
+        }
+        ScoredStems { stems, idf }
+    }
+
+    /// Reads the frequencies of the stems in the spans at `addresses`.
+    pub(crate) fn read(
+        &self,
+        searcher: &Searcher,
+        fields: &IndexFields,
+        addresses: &HashSet<DocAddress>,
+    ) -> Result<HashMap<DocAddress, SpanTerms>> {
+        let n = self.stems.len();
+        let mut found: HashMap<DocAddress, SpanTerms> = HashMap::new();
+        for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
+            let ordinal = ordinal as u32;
+            for (field, title) in [(fields.body_stem, false), (fields.title_stem, true)] {
+                let inverted = segment
+                    .inverted_index(field)
+                    .map_err(SearchError::tantivy("cannot read the term dictionary"))?;
+                for (i, stem) in self.stems.iter().enumerate() {
+                    let term = Term::from_field_text(field, stem);
+                    let Some(mut postings) = inverted
+                        .read_postings(&term, IndexRecordOption::WithFreqs)
+                        .map_err(|e| SearchError::tantivy("cannot read postings")(e.into()))?
+                    else {
+                        continue;
+                    };
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        let address = DocAddress::new(ordinal, doc);
+                        if addresses.contains(&address) {
+                            let terms = found.entry(address).or_insert_with(|| SpanTerms {
+                                body: vec![0; n],
+                                title: vec![0; n],
+                            });
+                            let slot = if title {
+                                &mut terms.title
+                            } else {
+                                &mut terms.body
+                            };
+                            slot[i] = postings.term_freq();
+                        }
+                        doc = postings.advance();
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The score of a change from its two sides (none for an added or removed section).
+    pub(crate) fn score(&self, before: Option<&SpanTerms>, after: Option<&SpanTerms>) -> f32 {
+        let empty = SpanTerms::default();
+        let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
+        let at = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0) as f32;
+        let saturate = |tf: f32| tf * (K1 + 1.0) / (tf + K1);
+        (0..self.stems.len())
+            .map(|i| {
+                let (tf_before, tf_after) = (at(&b.body, i), at(&a.body, i));
+                let changed = (tf_after - tf_before).abs();
+                let context = tf_before.min(tf_after);
+                let heading = at(&a.title, i).max(at(&b.title, i)).min(1.0);
+                let covered = if changed > 0.0 { COVERAGE } else { 0.0 };
+                self.idf[i]
+                    * (CHANGED * saturate(changed)
+                        + covered
+                        + HEADING * heading
+                        + CONTEXT * saturate(context))
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stems(n: usize) -> ScoredStems {
+        ScoredStems {
+            stems: (0..n).map(|i| format!("w{i}")).collect(),
+            idf: vec![1.0; n],
+        }
+    }
+
+    fn terms(body: &[u32], title: &[u32]) -> SpanTerms {
+        SpanTerms {
+            body: body.to_vec(),
+            title: title.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_word_inserted_outranks_a_word_merely_present() {
+        let s = stems(1);
+        let inserted = s.score(Some(&terms(&[0], &[0])), Some(&terms(&[1], &[0])));
+        let present = s.score(Some(&terms(&[3], &[0])), Some(&terms(&[3], &[0])));
+        let in_heading = s.score(Some(&terms(&[1], &[1])), Some(&terms(&[1], &[1])));
+        assert!(
+            inserted > in_heading && in_heading > present,
+            "{inserted} {in_heading} {present}"
+        );
+    }
+
+    #[test]
+    fn touching_more_of_the_query_ranks_first() {
+        let s = stems(2);
+        let both = s.score(
+            Some(&terms(&[0, 0], &[0, 0])),
+            Some(&terms(&[1, 1], &[0, 0])),
+        );
+        let one_often = s.score(
+            Some(&terms(&[0, 0], &[0, 0])),
+            Some(&terms(&[9, 0], &[0, 0])),
+        );
+        assert!(both > one_often, "{both} {one_often}");
+    }
+
+    #[test]
+    fn added_and_removed_sections_count_their_whole_text_as_changed() {
+        let s = stems(1);
+        let added = s.score(None, Some(&terms(&[2], &[0])));
+        let removed = s.score(Some(&terms(&[2], &[0])), None);
+        assert_eq!(added, removed);
+        assert!(added > 0.0);
+    }
+}
