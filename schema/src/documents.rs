@@ -2,7 +2,7 @@
 
 use crate::{
     DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, Timestamp, VersionKind,
-    content_hash, path_hash, section_key,
+    content_hash, path_hash, section_key, substance_hash,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -47,6 +47,7 @@ pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> T
     doc.add_u64(fields.opened, span.opened);
     doc.add_u64(fields.closed, span.closed.unwrap_or(OPEN_ORDINAL));
     doc.add_u64(fields.content_hash, content_hash(&span.section));
+    doc.add_u64(fields.substance_hash, substance_hash(&span.section));
     if let Some(last) = &span.last_version {
         doc.add_text(fields.last_version, last);
     }

@@ -136,6 +136,8 @@ pub struct IndexFields {
     pub closed: Field,
     /// Span: [`crate::content_hash`] of its section, fast, to tell moved sections.
     pub content_hash: Field,
+    /// Span: [`crate::substance_hash`] of its section, fast, to tell minor changes.
+    pub substance_hash: Field,
     /// Span: source id of the last version that has it (empty while in force).
     pub last_version: Field,
     /// Version record: Unix seconds of `recorded_at`.
@@ -192,6 +194,7 @@ impl IndexFields {
         let opened = builder.add_u64_field("opened", FAST | STORED);
         let closed = builder.add_u64_field("closed", FAST | STORED);
         let content_hash = builder.add_u64_field("content_hash", FAST);
+        let substance_hash = builder.add_u64_field("substance_hash", FAST);
         let last_version = builder.add_text_field("last_version", STORED);
         let recorded_at = builder.add_i64_field("recorded_at", INDEXED | FAST | STORED);
         let ordinal = builder.add_u64_field("ordinal", FAST | STORED);
@@ -222,6 +225,7 @@ impl IndexFields {
             opened,
             closed,
             content_hash,
+            substance_hash,
             last_version,
             recorded_at,
             ordinal,

@@ -21,6 +21,7 @@ mod fields;
 mod names;
 mod spelling;
 mod state;
+mod substance;
 mod time;
 mod version;
 
@@ -33,6 +34,7 @@ pub use fields::{
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
 pub use spelling::{SpellingFolder, SpellingFolderFilter, SpellingFolderStream, fold_spelling};
 pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
+pub use substance::substance_hash;
 pub use time::Timestamp;
 pub use version::{
     PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash, path_hash,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of the index layout; an index of another version must be rebuilt. 2: spans record
 /// the ordinals of the versions that opened and closed them, and a content hash. 3: stemmed
-/// title and body fields beside the exact ones.
+/// title and body fields beside the exact ones, and a substance hash to tell minor changes.
 pub const FORMAT: u32 = 3;
 
 /// The kind of archive a collection was read from.

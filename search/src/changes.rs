@@ -56,6 +56,8 @@ pub struct ChangesRequest {
     pub first_records: bool,
     /// Also technical upgrades (re-extractions, not changes at the source).
     pub technical_upgrades: bool,
+    /// Also minor changes (only dates, punctuation, quote marks, whitespace or link targets).
+    pub minor: bool,
     /// Order.
     pub order: ChangeOrder,
     /// Page size.
@@ -74,6 +76,7 @@ impl Default for ChangesRequest {
             to: None,
             first_records: false,
             technical_upgrades: false,
+            minor: true,
             order: ChangeOrder::Newest,
             limit: 20,
             offset: 0,
@@ -130,6 +133,9 @@ pub struct Change {
     pub after: Option<String>,
     /// Word-level diff of `before` and `after`, for `modified` and `moved`.
     pub diff: Option<Vec<DiffPart>>,
+    /// Whether only dates, punctuation, quote marks, whitespace (inside words too) or link
+    /// targets changed; such changes rank after the others by relevance.
+    pub minor: bool,
     /// Relevance to the query (0 without one).
     pub score: f32,
 }
@@ -168,6 +174,7 @@ pub struct ChangesResponse {
 #[derive(Debug, Clone, Copy)]
 struct Event<'a> {
     kind: ChangeKind,
+    minor: bool,
     version: &'a VersionFact,
     before: Option<SpanFact>,
     after: Option<SpanFact>,
@@ -421,8 +428,16 @@ impl Engine {
                     }
                     None => 0.0,
                 };
+                let minor = kind == ChangeKind::Modified
+                    && before
+                        .zip(after)
+                        .is_some_and(|(b, a)| b.substance_hash == a.substance_hash);
+                if minor && !request.minor {
+                    continue;
+                }
                 events.push(Event {
                     kind,
+                    minor,
                     version,
                     before,
                     after,
@@ -464,8 +479,9 @@ impl Engine {
             ChangeOrder::Newest => newest_first(&a.0, &b.0),
             ChangeOrder::Relevance => {
                 let (x, y) = (&events[a.1 as usize], &events[b.1 as usize]);
-                y.score
-                    .total_cmp(&x.score)
+                x.minor
+                    .cmp(&y.minor)
+                    .then_with(|| y.score.total_cmp(&x.score))
                     .then_with(|| newest_first(&a.0, &b.0))
             }
         };
@@ -556,6 +572,7 @@ impl Engine {
             before: before.map(|s| s.section.text),
             after: after.map(|s| s.section.text),
             diff,
+            minor: event.minor,
             score: event.score,
         })
     }

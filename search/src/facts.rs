@@ -26,6 +26,8 @@ pub(crate) struct SpanFact {
     pub doc_hash: u64,
     pub path_hash: u64,
     pub content_hash: u64,
+    /// Its substance hash: equal on both sides of a minor change.
+    pub substance_hash: u64,
     /// Ordinal of the version that opened it.
     pub opened: u64,
     /// Ordinal of the version that closed it, or `OPEN_ORDINAL`.
@@ -42,6 +44,7 @@ pub(crate) struct SegmentColumns {
     doc_hash: Column<u64>,
     path_hash: Column<u64>,
     content_hash: Column<u64>,
+    substance_hash: Column<u64>,
     opened: Column<u64>,
     closed: Column<u64>,
     valid_from: Column<i64>,
@@ -74,6 +77,7 @@ impl SegmentColumns {
             doc_hash: fast.u64("doc_hash")?,
             path_hash: fast.u64("path_hash")?,
             content_hash: fast.u64("content_hash")?,
+            substance_hash: fast.u64("substance_hash")?,
             opened: fast.u64("opened")?,
             closed: fast.u64("closed")?,
             valid_from: fast.i64("valid_from")?,
@@ -178,10 +182,18 @@ impl SegmentCollector for SpanFactSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let c = &self.columns;
-        let [doc_hash, path_hash, content_hash, opened, closed] = [
+        let [
+            doc_hash,
+            path_hash,
+            content_hash,
+            substance_hash,
+            opened,
+            closed,
+        ] = [
             &c.doc_hash,
             &c.path_hash,
             &c.content_hash,
+            &c.substance_hash,
             &c.opened,
             &c.closed,
         ]
@@ -192,6 +204,7 @@ impl SegmentCollector for SpanFactSegment {
             doc_hash,
             path_hash,
             content_hash,
+            substance_hash,
             opened,
             closed,
             valid_from: c.valid_from.first(doc).unwrap_or(0),

@@ -38,6 +38,10 @@ pub struct Args {
     /// Also list technical upgrades (re-extractions, not changes at the source).
     #[arg(long)]
     technical_upgrades: bool,
+    /// Also minor changes (only dates, punctuation, quote marks, whitespace or link targets
+    /// changed); `--minor false` hides them. They rank after the others by relevance.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    minor: bool,
     /// Order: newest, oldest, or relevance (best match of QUERY first).
     #[arg(long, value_enum, default_value_t = Order::Newest)]
     sort: Order,
@@ -72,6 +76,7 @@ impl Args {
             to: self.to,
             first_records: self.first_records,
             technical_upgrades: self.technical_upgrades,
+            minor: self.minor,
             order: match self.sort {
                 Order::Newest => ChangeOrder::Newest,
                 Order::Oldest => ChangeOrder::Oldest,

@@ -8,11 +8,18 @@ use crate::output::{self, Style};
 
 /// Search sections in force now (default), at a date, in a window, or over all history
 ///
-/// QUERY uses Tantivy's syntax: words (all must match), "exact phrases", AND, OR, NOT,
+/// QUERY can be a description in your own words: a section matches when it holds most of
+/// them (all of one or two words, half of longer queries; stop words never count), and
+/// sections holding every word rank first. Unquoted words match their word forms and British
+/// or American spellings (deleting accounts → delete account, personalised → personalized);
+/// a word no section holds is matched within one or two edits, with a "did you mean" line.
+/// Syntax keeps its meaning: "exact phrases" (required, exact words), AND, OR, NOT,
 /// +required, -excluded, parentheses; privac* matches words starting with privac (privacy,
-/// private…); * alone matches everything. Headings weigh more than body text.
+/// private…); * alone matches everything. --match all requires every word. Headings weigh
+/// more than body text.
 ///
 /// Examples:
+///   palimpsest search "does instagram use my private messages to train its AI"
 ///   palimpsest search '"artificial intelligence" OR AI' --terms-type "Privacy Policy"
 ///   palimpsest search arbitration --as-of 2023-06-01 --service Acme
 ///   palimpsest search cookies --history --section "How we use"

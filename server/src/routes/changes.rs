@@ -33,6 +33,9 @@ pub struct ChangesParams {
     pub first_records: Option<bool>,
     /// Also technical upgrades (re-extractions, not changes at the source).
     pub technical_upgrades: Option<bool>,
+    /// Also minor changes (only dates, punctuation, quote marks, whitespace or link targets):
+    /// `true` (default) or `false`.
+    pub minor: Option<bool>,
     /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
     pub sort: Option<String>,
     /// Changes per page, 1 to 100 (default 20).
@@ -53,6 +56,7 @@ impl FromParams for ChangesParams {
         "to",
         "first_records",
         "technical_upgrades",
+        "minor",
         "sort",
         "limit",
         "offset",
@@ -67,6 +71,7 @@ impl FromParams for ChangesParams {
             to: p.one("to")?.map(str::to_owned),
             first_records: Some(p.flag("first_records")?),
             technical_upgrades: Some(p.flag("technical_upgrades")?),
+            minor: p.one("minor")?.map(|_| p.flag("minor")).transpose()?,
             sort: p.one("sort")?.map(str::to_owned),
             limit: p.number("limit")?,
             offset: p.number("offset")?,
@@ -101,6 +106,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
             to: instant("to", p.to.as_deref())?,
             first_records: p.first_records.unwrap_or(false),
             technical_upgrades: p.technical_upgrades.unwrap_or(false),
+            minor: p.minor.unwrap_or(true),
             order,
             limit: p.limit.unwrap_or(20),
             offset: p.offset.unwrap_or(0),

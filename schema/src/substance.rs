@@ -1,0 +1,228 @@
+//! What a section says, without what a minor edit touches: a hash of its words with dates,
+//! punctuation and quote marks, whitespace (inside words too) and link targets taken out.
+//! Two sides of a change with the same substance hash make a *minor* change: the noise of
+//! "last updated" lines, typography and moved links that readers of change feeds want apart.
+
+use crate::Section;
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+/// One run of letters and digits, and the character right before it.
+struct Token<'a> {
+    text: String,
+    before: Option<char>,
+    source: &'a str,
+}
+
+/// The hash of a section's substance (its heading line included: a renamed heading is not
+/// minor). Equal hashes on both sides of a change mean only dates, punctuation, quote marks,
+/// whitespace or link targets changed.
+pub fn substance_hash(section: &Section) -> u64 {
+    let text = without_link_targets(&section.text);
+    let tokens = tokenize(&text);
+    let mut kept = String::with_capacity(text.len());
+    for (i, token) in tokens.iter().enumerate() {
+        if !is_date_part(&tokens, i) {
+            kept.push_str(&token.text);
+        }
+    }
+    xxhash_rust::xxh3::xxh3_64(kept.as_bytes())
+}
+
+/// Markdown links keep their text: `[terms](https://…)` → `[terms]`; autolinks `<https://…>`
+/// go whole.
+fn without_link_targets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(['(', '<']) {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let target_end = match tail.as_bytes()[0] {
+            b'(' if head.ends_with(']') => tail.find(')'),
+            b'<' if tail[1..].starts_with("http") => tail.find('>'),
+            _ => None,
+        };
+        match target_end {
+            Some(end) => rest = &tail[end + 1..],
+            None => {
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn tokenize(text: &str) -> Vec<Token<'_>> {
+    let mut tokens = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut before: Option<char> = None;
+    let mut last: Option<char> = None;
+    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+        let word = i < text.len() && c.is_alphanumeric();
+        match (word, start) {
+            (true, None) => {
+                start = Some(i);
+                before = last;
+            }
+            (false, Some(s)) => {
+                let source = &text[s..i];
+                tokens.push(Token {
+                    text: source.to_lowercase(),
+                    before,
+                    source,
+                });
+                start = None;
+            }
+            _ => {}
+        }
+        last = Some(c);
+    }
+    tokens
+}
+
+fn is_month(token: &Token) -> bool {
+    MONTHS.contains(&token.text.as_str())
+}
+
+fn digits(token: &Token) -> bool {
+    token.source.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A day of the month: `5`, `05`, `5th`, `21st`.
+fn is_day(token: &Token) -> bool {
+    let number = token
+        .text
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &token.text[number.len()..];
+    !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && matches!(suffix, "" | "st" | "nd" | "rd" | "th")
+}
+
+fn is_year(token: &Token) -> bool {
+    digits(token) && token.text.len() == 4 && {
+        let year: u32 = token.text.parse().unwrap_or(0);
+        (1900..=2099).contains(&year)
+    }
+}
+
+/// Whether token `i` is part of a date: a year (1900–2099), a month name next to a day or a
+/// year (`may` alone is a verb), a day next to a month name, or a part of a numeric date
+/// (`2024-01-05`, `05/01/2024`, `5.1.24`).
+fn is_date_part(tokens: &[Token], i: usize) -> bool {
+    let token = &tokens[i];
+    let neighbours = [i.checked_sub(1), Some(i + 1)];
+    let near = |test: fn(&Token) -> bool| {
+        neighbours
+            .iter()
+            .any(|j| j.and_then(|j| tokens.get(j)).is_some_and(test))
+    };
+    is_year(token)
+        || (is_month(token) && (near(is_day) || near(is_year)))
+        || (is_day(token) && near(is_month))
+        || numeric_date_group(tokens, i)
+}
+
+/// Whether token `i` is one of three digit runs joined by the same `-`, `/` or `.`.
+fn numeric_date_group(tokens: &[Token], i: usize) -> bool {
+    let joined = |a: usize| {
+        let b = a + 1;
+        b < tokens.len()
+            && digits(&tokens[a])
+            && digits(&tokens[b])
+            && matches!(tokens[b].before, Some('-' | '/' | '.'))
+            && tokens[a].source.len() <= 4
+    };
+    let first = i.saturating_sub(2);
+    (first..=i).any(|start| {
+        start + 2 < tokens.len()
+            && start + 2 >= i
+            && joined(start)
+            && joined(start + 1)
+            && tokens[start + 1].before == tokens[start + 2].before
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash(text: &str) -> u64 {
+        substance_hash(&Section {
+            path: vec!["Terms".into()],
+            text: text.into(),
+        })
+    }
+
+    #[test]
+    fn dates_punctuation_quotes_whitespace_and_link_targets_are_minor() {
+        for (a, b) in [
+            (
+                "# Terms\n\nLast updated: January 5, 2024.\n",
+                "# Terms\n\nLast updated: 3rd March 2025\n",
+            ),
+            (
+                "Effective 2024-01-05 for all.",
+                "Effective 05/01/2025 for all.",
+            ),
+            ("We don't sell data.", "We don’t sell data"),
+            ("Use \"the app\" well", "Use “the app” well"),
+            ("Send an e-mail", "Send an email"),
+            (
+                "Read [our policy](https://a.example/p) now",
+                "Read [our policy](https://b.example/policy?x=1) now",
+            ),
+            (
+                "Write to <https://a.example>.",
+                "Write to <https://b.example>.",
+            ),
+        ] {
+            assert_eq!(hash(a), hash(b), "{a:?} / {b:?}");
+        }
+    }
+
+    #[test]
+    fn words_and_numbers_that_are_not_dates_are_substance() {
+        for (a, b) in [
+            ("You must be 13 or older", "You must be 16 or older"),
+            ("We sell data", "We do not sell data"),
+            ("Fees are 5.00 USD", "Fees are 7.00 USD"),
+            (
+                "Read [our policy](https://a.example)",
+                "Read [their policy](https://a.example)",
+            ),
+            ("May we contact you", "Can we contact you"),
+            ("We may share your data", "We share your data"),
+        ] {
+            assert_ne!(hash(a), hash(b), "{a:?} / {b:?}");
+        }
+    }
+}
