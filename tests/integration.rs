@@ -1852,3 +1852,9 @@ mod snapshots {
 
 #[path = "integration/robustness.rs"]
 mod robustness;
+
+#[path = "integration/instant_range.rs"]
+mod instant_range;
+
+#[path = "integration/git_objects.rs"]
+mod git_objects;

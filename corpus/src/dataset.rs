@@ -16,6 +16,14 @@ const UPGRADE_SUFFIX: &str = ".technical-upgrade";
 
 /// Parses a dataset file name into its instant and whether it marks a technical upgrade.
 pub fn parse_file_name(name: &str) -> Option<(Timestamp, bool)> {
+    let (stamp, upgrade) = parse_stamp(name)?;
+    Timestamp::from_civil(stamp).map(|at| (at, upgrade))
+}
+
+/// The civil date and time (UTC) a dataset file name spells, in or out of the range of
+/// [`Timestamp`]. A leap second (`23-59-60`) reads as `23:59:59`, as jiff reads RFC 3339:
+/// Unix time, and so every git date an export comes from, has no leap seconds.
+fn parse_stamp(name: &str) -> Option<(jiff::civil::DateTime, bool)> {
     let stem = name.strip_suffix(".md")?;
     let (stamp, upgrade) = match stem.strip_suffix(UPGRADE_SUFFIX) {
         Some(stamp) => (stamp, true),
@@ -35,9 +43,25 @@ pub fn parse_file_name(name: &str) -> Option<(Timestamp, bool)> {
     if date.len() != 10 {
         return None;
     }
-    Timestamp::parse(&format!("{date}T{h}:{m}:{s}Z"))
+    format!("{date}T{h}:{m}:{s}")
+        .parse()
         .ok()
-        .map(|t| (t, upgrade))
+        .map(|at| (at, upgrade))
+}
+
+/// Why a file is not a version of the dataset layout.
+fn not_a_version(file: &Entry) -> String {
+    if let Some(reason) = skip_reason(file) {
+        return reason.into();
+    }
+    match parse_stamp(&file.name) {
+        Some((at, _)) if file.is_file => format!(
+            "skipped: its date {at} is outside years 1 to 9999 ({} to {})",
+            Timestamp::MIN,
+            Timestamp::MAX
+        ),
+        _ => "skipped: not a <YYYY-MM-DDTHH-MM-SSZ>.md version file".into(),
+    }
 }
 
 pub(crate) fn looks_like(root: &Path) -> bool {
@@ -92,9 +116,7 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                     (Some((at, upgrade)), true) => files.push((at, upgrade, file)),
                     _ => listing.warnings.push(Warning {
                         path: relative(root, &file.path),
-                        reason: skip_reason(&file)
-                            .unwrap_or("skipped: not a <YYYY-MM-DDTHH-MM-SSZ>.md version file")
-                            .into(),
+                        reason: not_a_version(&file),
                     }),
                 }
             }
@@ -158,12 +180,20 @@ mod tests {
                 .unwrap()
                 .1
         );
+        // A leap second reads as the second before it, as RFC 3339 instants do.
+        let (leap, _) = parse_file_name("2016-12-31T23-59-60Z.md").unwrap();
+        assert_eq!(leap.to_string(), "2016-12-31T23:59:59Z");
+        let (last, _) = parse_file_name("9999-12-31T23-59-59Z.md").unwrap();
+        assert_eq!(last, Timestamp::MAX);
+        assert!(parse_stamp("0000-06-01T00-00-00Z.md").is_some());
         for bad in [
             "2024-03-01.md",
             "2024-02-30T00-00-00Z.md",
             "x.md",
             "2024-03-01T10-20-30Z.txt",
             "2024-03-01T10:20:30Z.md",
+            "0000-06-01T00-00-00Z.md",
+            "2024-03-01T23-59-61Z.md",
         ] {
             assert!(parse_file_name(bad).is_none(), "{bad}");
         }

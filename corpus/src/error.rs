@@ -29,6 +29,16 @@ pub enum CorpusError {
         /// What failed.
         message: String,
     },
+    /// The git repository is a shallow clone: its history is cut off.
+    #[error(
+        "{path} is a shallow clone: its history stops before the first commit, so the \
+         versions recorded earlier cannot be read; fetch the whole history with \
+         `git -C {path} fetch --unshallow` and index again"
+    )]
+    ShallowClone {
+        /// The repository.
+        path: PathBuf,
+    },
 }
 
 /// Result alias of this crate.

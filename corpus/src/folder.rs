@@ -126,6 +126,30 @@ pub(crate) fn read_file(
     Ok(bytes)
 }
 
+/// A file's modification time, to the second (rounded down), or why it cannot be a
+/// version's instant.
+fn modified_at(file: &Entry) -> std::result::Result<Timestamp, String> {
+    let modified = file
+        .modified
+        .ok_or("its modification time cannot be read")?;
+    let seconds = match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            (-whole).saturating_sub(i64::from(before.subsec_nanos() > 0))
+        }
+    };
+    Timestamp::from_unix(seconds).ok_or_else(|| {
+        format!(
+            "its modification time ({seconds} s since 1970) is outside years 1 to 9999 \
+             ({} to {})",
+            Timestamp::MIN,
+            Timestamp::MAX
+        )
+    })
+}
+
 pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
     let mut listing = Listing::default();
     let mut seq = 0;
@@ -172,23 +196,15 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                     continue;
                 }
             };
-            let recorded_at = match options.recorded_at {
-                Some(at) => at,
-                None => match file
-                    .modified
-                    .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
-                    .and_then(|d| Timestamp::from_unix(d.as_secs() as i64))
-                {
-                    Some(at) => at,
-                    None => {
-                        listing.warnings.push(Warning {
-                            path,
-                            reason: "skipped: no usable modification time; pass --recorded-at"
-                                .into(),
-                        });
-                        continue;
-                    }
-                },
+            let recorded_at = match options.recorded_at.map_or_else(|| modified_at(&file), Ok) {
+                Ok(at) => at,
+                Err(reason) => {
+                    listing.warnings.push(Warning {
+                        path,
+                        reason: format!("skipped: {reason}; pass --recorded-at"),
+                    });
+                    continue;
+                }
             };
             listing.versions.push(VersionRef {
                 key,

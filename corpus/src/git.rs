@@ -67,12 +67,12 @@ pub(crate) fn kind_of(subject: &str, added: bool) -> VersionKind {
 struct CommitInfo {
     id: gix::ObjectId,
     tree: gix::ObjectId,
-    author_seconds: i64,
+    /// The author date in seconds, or why it cannot be read.
+    author_seconds: std::result::Result<i64, String>,
     subject: String,
 }
 
 pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> Result<Listing> {
-    let err = git_error(path);
     let repo = open(path)?;
     let mut listing = Listing::default();
     let head = match repo.head_id() {
@@ -80,34 +80,112 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
         // An unborn branch: a repository without commits has no versions.
         Err(_) => return Ok(listing),
     };
+    refuse_shallow(&repo, path)?;
     listing.head = Some(head.to_string());
     let since = since.and_then(|s| gix::ObjectId::from_hex(s.as_bytes()).ok());
+    let (commits, base_tree) = first_parent_history(&repo, path, head, since)?;
+    listing.since_found = base_tree.is_some();
+    diff_history(&repo, path, options, &commits, base_tree, &mut listing)?;
+    Ok(listing)
+}
 
+/// A shallow clone's history stops at commits whose parents it does not hold: listing it
+/// would fail on a missing object, or index a history with its beginning cut off.
+fn refuse_shallow(repo: &gix::Repository, path: &Path) -> Result<()> {
+    let shallow = repo.is_shallow().map_err(|e| git_error(path)(&e))?;
+    if shallow {
+        return Err(CorpusError::ShallowClone {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The commits from `since` (excluded) or the root to `head`, oldest first, following first
+/// parents, with the tree of `since` when it was found.
+fn first_parent_history(
+    repo: &gix::Repository,
+    path: &Path,
+    head: gix::ObjectId,
+    since: Option<gix::ObjectId>,
+) -> Result<(Vec<CommitInfo>, Option<gix::ObjectId>)> {
     let mut commits = Vec::new();
-    let mut base_tree = None;
-    let mut next = Some(head);
-    while let Some(id) = next {
-        let commit = repo.find_commit(id).map_err(|e| err(&e))?;
+    let mut next = Some((head, None));
+    while let Some((id, child)) = next {
+        let commit = find_commit(repo, path, id, child)?;
+        let tree = commit
+            .tree_id()
+            .map_err(|e| commit_error(path, id, &format!("its tree cannot be read: {e}")))?
+            .detach();
         if Some(id) == since {
-            listing.since_found = true;
-            base_tree = Some(commit.tree_id().map_err(|e| err(&e))?.detach());
-            break;
+            commits.reverse();
+            return Ok((commits, Some(tree)));
         }
-        let author_seconds = commit.author().map_err(|e| err(&e))?.seconds();
         let subject = commit
             .message()
             .map(|m| m.summary().to_str_lossy().into_owned())
             .unwrap_or_default();
         commits.push(CommitInfo {
             id,
-            tree: commit.tree_id().map_err(|e| err(&e))?.detach(),
-            author_seconds,
+            tree,
+            author_seconds: author_seconds(&commit),
             subject,
         });
-        next = commit.parent_ids().next().map(|p| p.detach());
+        next = commit.parent_ids().next().map(|p| (p.detach(), Some(id)));
     }
-
     commits.reverse();
+    Ok((commits, None))
+}
+
+/// A commit of the first-parent history; one missing is named with the commit that
+/// points to it.
+fn find_commit<'r>(
+    repo: &'r gix::Repository,
+    path: &Path,
+    id: gix::ObjectId,
+    child: Option<gix::ObjectId>,
+) -> Result<gix::Commit<'r>> {
+    repo.find_commit(id).map_err(|e| {
+        let what = match child {
+            Some(child) => format!("it is the first parent of {child}, and cannot be read: {e}"),
+            None => format!("it is HEAD, and cannot be read: {e}"),
+        };
+        commit_error(path, id, &what)
+    })
+}
+
+fn commit_error(path: &Path, id: gix::ObjectId, message: &str) -> CorpusError {
+    CorpusError::Git {
+        path: path.to_owned(),
+        message: format!("commit {id}: {message}"),
+    }
+}
+
+/// The author date of a commit in seconds since the epoch, or why it cannot be read. gix's
+/// `seconds()` reads an unparsable date (or one past `i64`) as 0, 1970-01-01: the strict
+/// parse tells them apart.
+fn author_seconds(commit: &gix::Commit<'_>) -> std::result::Result<i64, String> {
+    let author = commit
+        .author()
+        .map_err(|e| format!("its author line cannot be parsed ({e})"))?;
+    let time = author.time().map_err(|_| {
+        let raw: String = author.time.chars().take(40).collect();
+        format!("its author date `{raw}` cannot be parsed")
+    })?;
+    Ok(time.seconds)
+}
+
+/// Pushes the versions of each commit: what changed between its tree and its first
+/// parent's. A commit whose date cannot be used is skipped with a warning: the changes it
+/// made are not recorded, the next commit is compared with its tree.
+fn diff_history(
+    repo: &gix::Repository,
+    path: &Path,
+    options: &ReadOptions,
+    commits: &[CommitInfo],
+    base_tree: Option<gix::ObjectId>,
+    listing: &mut Listing,
+) -> Result<()> {
     let mut parent_tree = base_tree;
     let mut old_buf = Vec::new();
     let mut new_buf = Vec::new();
@@ -115,17 +193,20 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
         if parent_tree == Some(commit.tree) {
             continue;
         }
-        let Some(recorded_at) = Timestamp::from_unix(commit.author_seconds) else {
-            listing.warnings.push(Warning {
-                path: commit.id.to_string(),
-                reason: format!("author date out of range ({} s)", commit.author_seconds),
-            });
-            parent_tree = Some(commit.tree);
-            continue;
+        let recorded_at = match recorded_at(&commit.author_seconds) {
+            Ok(at) => at,
+            Err(reason) => {
+                listing.warnings.push(Warning {
+                    path: format!("commit {}", commit.id),
+                    reason: format!("skipped: {reason}; the changes it made are not recorded"),
+                });
+                parent_tree = Some(commit.tree);
+                continue;
+            }
         };
         let mut changes = Vec::new();
         diff_trees(
-            &repo,
+            repo,
             path,
             parent_tree,
             Some(commit.tree),
@@ -177,7 +258,21 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
         }
         parent_tree = Some(commit.tree);
     }
-    Ok(listing)
+    Ok(())
+}
+
+/// The instant of an author date, or why it cannot be one.
+fn recorded_at(
+    seconds: &std::result::Result<i64, String>,
+) -> std::result::Result<Timestamp, String> {
+    let seconds = seconds.clone()?;
+    Timestamp::from_unix(seconds).ok_or_else(|| {
+        format!(
+            "its author date ({seconds} s since 1970) is outside years 1 to 9999 ({} to {})",
+            Timestamp::MIN,
+            Timestamp::MAX
+        )
+    })
 }
 
 const SYMLINK: &str = "skipped: a symbolic link has no content to index (its target is not read)";

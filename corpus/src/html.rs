@@ -1,7 +1,8 @@
 //! HTML snapshots into Markdown-like text.
 //!
 //! A page is decoded (UTF-8, or the charset it declares when its bytes are not UTF-8),
-//! flattened past [`MAX_DEPTH`] levels of nesting, parsed with scraper, cut down to what its
+//! flattened past [`MAX_DEPTH`] levels of nesting, cut to [`MAX_ATTRIBUTES`] attributes per
+//! element, parsed with scraper, cut down to what its
 //! declaration selects (or to the fallback's choice), and written as Markdown so the splitter
 //! finds its sections: `#`..`######` for h1-h6, `- ` or `1. ` for list items (nested lists
 //! indented), `| a | b |` for table rows, `**bold**`, link text without the link, paragraphs
@@ -21,6 +22,12 @@ use crate::declarations::{Lookup, Rule, Target};
 /// depth and overflows its stack near 40,000 levels; real pages stay under 100.
 pub(crate) const MAX_DEPTH: usize = 512;
 
+/// Most attributes passed to the HTML parser per element (for `html` and `body`, whose
+/// repeated start tags add their attributes to one element, over all of them). html5ever
+/// checks each attribute against the element's earlier ones, so a tag's cost is quadratic
+/// in its attributes; real pages stay under 50.
+pub(crate) const MAX_ATTRIBUTES: usize = 100;
+
 /// The text of one snapshot.
 #[derive(Debug, Default)]
 pub(crate) struct Extracted {
@@ -39,10 +46,17 @@ pub(crate) fn extract(bytes: &[u8], lookup: Lookup<'_>) -> Extracted {
     let mut out = Extracted::default();
     let (html, decode_warning) = decode(bytes);
     out.warnings.extend(decode_warning);
-    let (html, flattened) = cap_depth(&html, MAX_DEPTH);
-    if flattened > 0 {
+    let (html, capped) = cap_markup(&html, MAX_DEPTH, MAX_ATTRIBUTES);
+    if capped.tags > 0 {
         out.warnings.push(format!(
-            "elements nested deeper than {MAX_DEPTH} levels: {flattened} tags ignored (their text is kept)"
+            "elements nested deeper than {MAX_DEPTH} levels: {} tags ignored (their text is kept)",
+            capped.tags
+        ));
+    }
+    if capped.attributes > 0 {
+        out.warnings.push(format!(
+            "elements with more than {MAX_ATTRIBUTES} attributes: {} attributes ignored",
+            capped.attributes
         ));
     }
     let document = Html::parse_document(&html);
@@ -71,29 +85,51 @@ pub(crate) fn decode(bytes: &[u8]) -> (String, Option<String>) {
         return (text.to_owned(), None);
     }
     match declared_charset(bytes) {
-        Some(label) => match encoding_rs::Encoding::for_label(label.as_bytes()) {
-            Some(encoding) if encoding != encoding_rs::UTF_8 => {
-                let (text, errors) = encoding.decode_without_bom_handling(bytes);
-                let warning =
-                    errors.then(|| format!("invalid {} replaced with U+FFFD", encoding.name()));
-                (text.into_owned(), warning)
-            }
-            Some(_) => (
-                String::from_utf8_lossy(bytes).into_owned(),
-                Some("invalid UTF-8 replaced with U+FFFD".into()),
-            ),
-            None => (
-                String::from_utf8_lossy(bytes).into_owned(),
-                Some(format!(
-                    "unknown charset `{label}`; read as UTF-8, invalid bytes replaced with U+FFFD"
-                )),
-            ),
-        },
+        Some(label) => decode_declared(bytes, &label),
         None => (
             String::from_utf8_lossy(bytes).into_owned(),
             Some("invalid UTF-8 replaced with U+FFFD".into()),
         ),
     }
+}
+
+/// Page text in the charset its markup declares, as the WHATWG encoding rules read a
+/// declaration found by the prescan: UTF-16 (LE or BE) means UTF-8, since markup whose
+/// declaration could be read as ASCII is not UTF-16; `x-user-defined` means windows-1252;
+/// `replacement` (the label of ISO-2022-KR, HZ-GB-2312, ISO-2022-CN and their aliases,
+/// encodings browsers refuse) would give one U+FFFD for the whole page, so it is read as
+/// UTF-8, with a warning.
+fn decode_declared(bytes: &[u8], label: &str) -> (String, Option<String>) {
+    use encoding_rs::{REPLACEMENT, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252, X_USER_DEFINED};
+    let as_utf8 = |why: String| {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let warning = format!("{why}; read as UTF-8, invalid bytes replaced with U+FFFD");
+        (text, Some(warning))
+    };
+    let encoding = match encoding_rs::Encoding::for_label(label.as_bytes()) {
+        None => return as_utf8(format!("unknown charset `{label}`")),
+        Some(e) if e == UTF_16LE || e == UTF_16BE => {
+            return as_utf8(format!(
+                "charset `{label}` declared in the page itself means UTF-8 (WHATWG encoding \
+                 rules)"
+            ));
+        }
+        Some(e) if e == REPLACEMENT => {
+            return as_utf8(format!(
+                "charset `{label}` is an encoding browsers refuse to decode (WHATWG \
+                 `replacement`)"
+            ));
+        }
+        Some(e) if e == UTF_8 => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            return (text, Some("invalid UTF-8 replaced with U+FFFD".into()));
+        }
+        Some(e) if e == X_USER_DEFINED => WINDOWS_1252,
+        Some(e) => e,
+    };
+    let (text, errors) = encoding.decode_without_bom_handling(bytes);
+    let warning = errors.then(|| format!("invalid {} replaced with U+FFFD", encoding.name()));
+    (text.into_owned(), warning)
 }
 
 /// The charset named by a `<meta charset>` or `<meta http-equiv content="…; charset=…">` in
@@ -162,13 +198,29 @@ const RAW_TEXT: &[&str] = &[
     "plaintext",
 ];
 
-/// Drops start tags that would nest elements deeper than `max` (and as many end tags
-/// after them), keeping all text. Returns the page and how many tags were dropped.
-pub(crate) fn cap_depth(html: &str, max: usize) -> (Cow<'_, str>, usize) {
+/// What [`cap_markup`] removed from a page.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Capped {
+    /// Start and end tags dropped for nesting too deep.
+    pub tags: usize,
+    /// Attributes dropped past the limit of their element.
+    pub attributes: usize,
+}
+
+/// Drops start tags that would nest elements deeper than `max_depth` (and as many end tags
+/// after them), and the attributes of a start tag past its first `max_attributes`, keeping
+/// all text. Returns the page and what was dropped.
+pub(crate) fn cap_markup(
+    html: &str,
+    max_depth: usize,
+    max_attributes: usize,
+) -> (Cow<'_, str>, Capped) {
     let bytes = html.as_bytes();
     let mut out = String::new();
     let mut copied = 0;
-    let mut dropped_total = 0;
+    let mut capped = Capped::default();
+    // Attributes already given to `html` and `body`: their repeated tags add to one element.
+    let (mut html_attributes, mut body_attributes) = (0, 0);
     let mut depth = 0usize;
     let mut dropped_open = 0usize;
     let mut foreign = 0usize;
@@ -214,7 +266,7 @@ pub(crate) fn cap_depth(html: &str, max: usize) -> (Cow<'_, str>, usize) {
                 }
             }
         } else if counts(&name) && !(self_closing && foreign > 0) {
-            if depth >= max {
+            if depth >= max_depth {
                 dropped_open += 1;
                 drop = true;
             } else {
@@ -227,7 +279,26 @@ pub(crate) fn cap_depth(html: &str, max: usize) -> (Cow<'_, str>, usize) {
         if drop {
             out.push_str(&html[copied..start]);
             copied = end;
-            dropped_total += 1;
+            capped.tags += 1;
+        } else {
+            // End tags count too: the tokenizer reads their attributes before it drops them.
+            let given = match name.as_str() {
+                _ if closing => None,
+                "html" => Some(&mut html_attributes),
+                "body" => Some(&mut body_attributes),
+                _ => None,
+            };
+            let budget = max_attributes - given.as_ref().map_or(0, |n| **n);
+            let close = tag_close(bytes, end);
+            let (cut, total) = attribute_cut(bytes, name_start + name_len, close, budget);
+            if let Some(cut) = cut {
+                out.push_str(&html[copied..cut]);
+                copied = close;
+                capped.attributes += total - budget;
+            }
+            if let Some(given) = given {
+                *given += total.min(budget);
+            }
         }
         i = end;
         if !closing && RAW_TEXT.contains(&name.as_str()) && !self_closing {
@@ -235,11 +306,71 @@ pub(crate) fn cap_depth(html: &str, max: usize) -> (Cow<'_, str>, usize) {
             i = find_end_tag(bytes, i, name.as_bytes());
         }
     }
-    if dropped_total == 0 {
-        return (Cow::Borrowed(html), 0);
+    if capped == Capped::default() {
+        return (Cow::Borrowed(html), capped);
     }
     out.push_str(&html[copied..]);
-    (Cow::Owned(out), dropped_total)
+    (Cow::Owned(out), capped)
+}
+
+/// Where a tag ending at `end` (the byte after its `>`) closes: its `>` or `/>`.
+fn tag_close(bytes: &[u8], end: usize) -> usize {
+    if end == 0 || bytes[end - 1] != b'>' {
+        return end;
+    }
+    if end >= 2 && bytes[end - 2] == b'/' {
+        end - 2
+    } else {
+        end - 1
+    }
+}
+
+/// Counts the attributes of a start tag between the end of its name and `close`, as the
+/// HTML tokenizer separates them, and says where the one after the first `keep` starts.
+fn attribute_cut(bytes: &[u8], from: usize, close: usize, keep: usize) -> (Option<usize>, usize) {
+    let space = |b: u8| b.is_ascii_whitespace() || b == b'/';
+    let (mut i, mut total, mut cut) = (from, 0, None);
+    loop {
+        while i < close && space(bytes[i]) {
+            i += 1;
+        }
+        if i >= close {
+            return (cut, total);
+        }
+        if total == keep {
+            cut.get_or_insert(i);
+        }
+        total += 1;
+        // The name (a leading `=` belongs to it), then an optional `= value`.
+        i += 1;
+        while i < close && !space(bytes[i]) && bytes[i] != b'=' {
+            i += 1;
+        }
+        let mut j = i;
+        while j < close && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if j < close && bytes[j] == b'=' {
+            j += 1;
+            while j < close && bytes[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            i = match bytes.get(j) {
+                Some(&quote) if j < close && (quote == b'"' || quote == b'\'') => bytes
+                    [j + 1..close]
+                    .iter()
+                    .position(|&b| b == quote)
+                    .map_or(close, |p| j + 1 + p + 1),
+                _ => {
+                    let mut k = j;
+                    while k < close && !bytes[k].is_ascii_whitespace() {
+                        k += 1;
+                    }
+                    k
+                }
+            };
+        }
+    }
 }
 
 /// Where `</name` next starts (ASCII case-insensitively), or the end.
@@ -1047,7 +1178,8 @@ mod tests {
             "<div>".repeat(depth),
             "</div>".repeat(depth)
         );
-        let (capped, dropped) = cap_depth(&html, MAX_DEPTH);
+        let (capped, dropped) = cap_markup(&html, MAX_DEPTH, MAX_ATTRIBUTES);
+        let dropped = dropped.tags;
         assert!(dropped >= 2 * (depth - MAX_DEPTH), "{dropped}");
         assert!(capped.len() < html.len());
         let out = without(&html);
@@ -1062,8 +1194,8 @@ mod tests {
         assert_eq!(without(&unclosed).text, "text\n");
         // Long runs of implicitly closed elements are not nesting.
         let items = format!("<ul>{}</ul>", "<li>item".repeat(2_000));
-        let (_, dropped) = cap_depth(&items, MAX_DEPTH);
-        assert_eq!(dropped, 0);
+        let (_, dropped) = cap_markup(&items, MAX_DEPTH, MAX_ATTRIBUTES);
+        assert_eq!(dropped, Capped::default());
     }
 
     #[test]
@@ -1072,7 +1204,7 @@ mod tests {
             "<!-- <div><div> --><script>{}</script><div title='a>b'><p>x</p></div>",
             "<div>".repeat(1000)
         );
-        assert_eq!(cap_depth(&html, 2).1, 0);
+        assert_eq!(cap_markup(&html, 2, MAX_ATTRIBUTES).1, Capped::default());
     }
 
     #[test]
@@ -1109,6 +1241,105 @@ mod tests {
         // A page stored as UTF-8 that still declares its original charset is read as UTF-8.
         let out = without("<meta charset=iso-8859-1><main>café</main>");
         assert_eq!(out.text, "café\n");
+    }
+
+    #[test]
+    fn a_page_declaring_utf16_or_a_replacement_charset_is_read_as_utf8() {
+        // Bytes that are not UTF-8 (a Latin-1 é) under a declaration they cannot match: the
+        // markup was once decoded as UTF-16LE garbage, or as one U+FFFD for the whole page.
+        for label in ["utf-16", "UTF-16LE", "utf-16be", "unicodefffe", "ucs-2"] {
+            let mut page = format!("<meta charset=\"{label}\"><main><p>caf").into_bytes();
+            page.extend_from_slice(b"\xe9 ok</p></main>");
+            let out = extract(&page, Lookup::Undeclared);
+            assert_eq!(out.text, "caf\u{fffd} ok\n", "{label}");
+            assert!(
+                out.warnings[0].contains(&format!("charset `{}`", label.to_ascii_lowercase()))
+                    && out.warnings[0].contains("means UTF-8"),
+                "{label}: {:?}",
+                out.warnings
+            );
+        }
+        for label in [
+            "replacement",
+            "csiso2022kr",
+            "hz-gb-2312",
+            "iso-2022-cn",
+            "iso-2022-cn-ext",
+            "iso-2022-kr",
+        ] {
+            let mut page = format!("<meta charset={label}><main><p>kept text ").into_bytes();
+            page.extend_from_slice(b"\xff</p></main>");
+            let out = extract(&page, Lookup::Undeclared);
+            assert_eq!(out.text, "kept text \u{fffd}\n", "{label}");
+            assert!(
+                out.warnings[0].contains("browsers refuse to decode"),
+                "{label}: {:?}",
+                out.warnings
+            );
+        }
+        // `x-user-defined` means windows-1252 in a page's declaration.
+        let out = extract(
+            b"<meta charset=x-user-defined><main>caf\xe9</main>",
+            Lookup::Undeclared,
+        );
+        assert_eq!(out.text, "caf\u{e9}\n");
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    }
+
+    /// `<p a0 a1 …>` with `n` attributes named from `first`.
+    fn many_attributes(tag: &str, first: usize, n: usize) -> String {
+        let names: String = (first..first + n).map(|i| format!(" a{i}")).collect();
+        format!("<{tag}{names}>")
+    }
+
+    #[test]
+    fn attributes_past_the_cap_are_dropped_before_parsing_with_a_warning() {
+        // 200,000 attributes on one element took 15 s to parse: html5ever compares each one
+        // with all the earlier ones.
+        let html = format!(
+            "<main>{}text</p><p>after</p></main>",
+            many_attributes("p", 0, 200_000)
+        );
+        let out = without(&html);
+        assert_eq!(out.text, "text\n\nafter\n");
+        assert_eq!(
+            out.warnings,
+            ["elements with more than 100 attributes: 199900 attributes ignored"]
+        );
+        let (capped, dropped) = cap_markup(&html, MAX_DEPTH, 100);
+        assert_eq!(dropped.attributes, 199_900);
+        let kept = many_attributes("p", 0, 100).replace('>', " >");
+        assert!(
+            capped.starts_with(&format!("<main>{kept}text</p>")),
+            "{capped:.2000}"
+        );
+        // The first attributes are the ones kept: `hidden` first hides the element, past the
+        // cap it is dropped.
+        let others = &many_attributes("p", 0, 300)[2..];
+        let first = format!("<main><p hidden {others}secret</p><p>shown</p></main>");
+        assert_eq!(without(&first).text, "shown\n");
+        let last = format!(
+            "<main><p {} hidden>late</p></main>",
+            &others[..others.len() - 1]
+        );
+        assert_eq!(without(&last).text, "late\n");
+    }
+
+    #[test]
+    fn attribute_cap_reads_values_and_closes_tags_as_the_tokenizer_does() {
+        let tag = "<p a=\"x y > z\" b='q r' c=d/e f g=\"\"/>text";
+        let (capped, dropped) = cap_markup(tag, MAX_DEPTH, 3);
+        assert_eq!(capped, "<p a=\"x y > z\" b='q r' c=d/e />text");
+        assert_eq!(dropped.attributes, 2);
+        assert_eq!(cap_markup(tag, MAX_DEPTH, 5).1, Capped::default());
+        // End tags' attributes are read (and dropped) by the tokenizer: capped too.
+        let end = format!("<p>x{}", many_attributes("/p", 0, 150));
+        assert_eq!(cap_markup(&end, MAX_DEPTH, 100).1.attributes, 50);
+        // Repeated `body` tags add their attributes to one element: capped over all of them.
+        let bodies: String = (0..1_000).map(|i| many_attributes("body", i, 1)).collect();
+        assert_eq!(cap_markup(&bodies, MAX_DEPTH, 100).1.attributes, 900);
+        let paragraphs: String = (0..1_000).map(|i| many_attributes("p", i, 1)).collect();
+        assert_eq!(cap_markup(&paragraphs, MAX_DEPTH, 100).1, Capped::default());
     }
 
     #[test]

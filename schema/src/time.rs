@@ -1,6 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use jiff::fmt::temporal::Pieces;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::SchemaError;
@@ -36,37 +37,55 @@ impl Timestamp {
         Timestamp(jiff::Timestamp::now().as_second())
     }
 
-    /// Parses an RFC 3339 instant or a plain date.
+    /// Parses an RFC 3339 instant or a plain date; one outside [`Timestamp::MIN`] to
+    /// [`Timestamp::MAX`] (once converted to UTC) is refused.
     pub fn parse(value: &str) -> Result<Timestamp, SchemaError> {
         let invalid = || SchemaError::InvalidDate {
             value: value.to_owned(),
         };
         let trimmed = value.trim();
-        if trimmed.len() == 10 {
+        let local = if trimmed.len() == 10 {
             let date: jiff::civil::Date = trimmed.parse().map_err(|_| invalid())?;
-            let ts = date
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .map_err(|_| invalid())?
-                .timestamp();
-            return Timestamp::from_unix(ts.as_second()).ok_or_else(invalid);
-        }
-        let ts: jiff::Timestamp = trimmed.parse().map_err(|_| invalid())?;
-        Timestamp::from_unix(ts.as_second()).ok_or_else(invalid)
+            date.to_datetime(jiff::civil::Time::midnight())
+        } else {
+            // Pieces, not `jiff::Timestamp`: jiff's timestamps end a day before year 9999 does
+            // (so that any offset gives a civil time), and `Timestamp::MAX` is its last second.
+            let pieces = Pieces::parse(trimmed).map_err(|_| invalid())?;
+            let time = pieces.time().ok_or_else(invalid)?;
+            // Whole seconds, rounded down: the resolution of every instant the archives give.
+            let time = jiff::civil::time(time.hour(), time.minute(), time.second(), 0);
+            let offset = pieces.offset().ok_or_else(invalid)?.to_numeric_offset();
+            let local = pieces.date().to_datetime(time);
+            let seconds = local.duration_since(EPOCH).as_secs() - i64::from(offset.seconds());
+            return Timestamp::from_unix(seconds).ok_or_else(invalid);
+        };
+        Timestamp::from_civil(local).ok_or_else(invalid)
+    }
+
+    /// The instant of a civil date and time in UTC, if it lies in years 1 to 9999.
+    pub fn from_civil(utc: jiff::civil::DateTime) -> Option<Timestamp> {
+        Timestamp::from_unix(utc.duration_since(EPOCH).as_secs())
+    }
+
+    /// The civil date and time (UTC) of this instant.
+    pub fn to_civil(self) -> jiff::civil::DateTime {
+        EPOCH
+            .checked_add(jiff::SignedDuration::from_secs(self.0))
+            .expect("years 1 to 9999 are civil datetimes")
     }
 
     /// The calendar year (UTC) of this instant.
     pub fn year(self) -> i16 {
-        self.to_jiff().to_zoned(jiff::tz::TimeZone::UTC).year()
-    }
-
-    fn to_jiff(self) -> jiff::Timestamp {
-        jiff::Timestamp::from_second(self.0).expect("range checked at construction")
+        self.to_civil().year()
     }
 }
 
+/// 1970-01-01T00:00:00, the instant 0 of [`Timestamp`] in UTC.
+const EPOCH: jiff::civil::DateTime = jiff::civil::date(1970, 1, 1).at(0, 0, 0, 0);
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.to_jiff().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        write!(f, "{}", self.to_civil().strftime("%Y-%m-%dT%H:%M:%SZ"))
     }
 }
 
@@ -119,5 +138,48 @@ mod tests {
     fn display_round_trips() {
         let t = Timestamp::from_unix(1_700_000_000).unwrap();
         assert_eq!(Timestamp::parse(&t.to_string()).unwrap(), t);
+    }
+
+    #[test]
+    fn the_last_day_of_year_9999_is_shown_and_parsed() {
+        // jiff's own timestamps end at 9999-12-30T22:00:00Z: these panicked when shown.
+        for seconds in [253_402_290_000, 253_402_207_201, Timestamp::MAX.0] {
+            let t = Timestamp::from_unix(seconds).unwrap();
+            let shown = t.to_string();
+            assert!(shown.starts_with("9999-12-3"), "{shown}");
+            assert_eq!(Timestamp::parse(&shown).unwrap(), t);
+            assert_eq!(t.year(), 9999);
+        }
+        assert_eq!(
+            Timestamp::parse("9999-12-31T23:59:59Z").unwrap(),
+            Timestamp::MAX
+        );
+        assert_eq!(Timestamp::MIN.to_string(), "0001-01-01T00:00:00Z");
+        assert_eq!(Timestamp::parse("0001-01-01").unwrap(), Timestamp::MIN);
+        assert_eq!(
+            Timestamp::parse("9999-12-31").unwrap().to_string(),
+            "9999-12-31T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn instants_outside_years_1_to_9999_in_utc_are_refused() {
+        assert_eq!(Timestamp::from_unix(Timestamp::MAX.0 + 1), None);
+        assert_eq!(Timestamp::from_unix(Timestamp::MIN.0 - 1), None);
+        for bad in [
+            "9999-12-31T23:59:59-00:01",
+            "0001-01-01T00:00:00+00:01",
+            "0000-12-31",
+            "9999-12-31T23:59:59",
+            "+10000-01-01T00:00:00Z",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Timestamp::parse("9999-12-31T23:59:59+00:01")
+                .unwrap()
+                .to_string(),
+            "9999-12-31T23:58:59Z"
+        );
     }
 }

@@ -217,13 +217,11 @@ fn tracked_intervals(versions: &VersionTable) -> HashMap<u64, Vec<(i64, i64)>> {
 /// Start instants of the calendar buckets from the one holding `first` to the one holding
 /// `last`.
 fn bucket_starts(first: i64, last: i64, by: TrendBucket) -> Result<Vec<i64>> {
-    let utc = jiff::tz::TimeZone::UTC;
-    let civil = |t: i64| {
-        jiff::Timestamp::from_second(t)
-            .map(|t| t.to_zoned(utc.clone()).date())
-            .map_err(|e| SearchError::parameter("from", e.to_string()))
-    };
-    let start = civil(first)?;
+    // Through civil dates of `Timestamp`: jiff's own timestamps end a day before year 9999.
+    let start = Timestamp::from_unix(first)
+        .ok_or_else(|| SearchError::parameter("from", format!("{first} s is out of range")))?
+        .to_civil()
+        .date();
     let mut date = match by {
         TrendBucket::Month => start.first_of_month(),
         TrendBucket::Year => start.first_of_year(),
@@ -234,11 +232,8 @@ fn bucket_starts(first: i64, last: i64, by: TrendBucket) -> Result<Vec<i64>> {
     };
     let mut starts = Vec::new();
     loop {
-        let at = date
-            .to_zoned(utc.clone())
-            .map_err(|e| SearchError::parameter("to", e.to_string()))?
-            .timestamp()
-            .as_second();
+        let at = Timestamp::from_civil(date.to_datetime(jiff::civil::Time::midnight()))
+            .map_or(i64::MAX, Timestamp::as_unix);
         if at > last {
             break;
         }

@@ -1032,6 +1032,29 @@ mod regressions {
             );
         });
     }
+
+    #[tokio::test]
+    async fn the_last_second_of_year_9999_is_an_instant_everywhere() {
+        // It is the documented maximum: jiff alone refused it (its timestamps end a day
+        // earlier), so every time parameter answered 400.
+        let app = test_app();
+        let last = "9999-12-31T23:59:59Z";
+        for uri in [
+            format!("/api/v1/search?q=*&as_of={last}"),
+            format!("/api/v1/search?q=*&from=2024-01-01&to={last}"),
+            format!("/api/v1/changes?from=9999-12-31&to={last}"),
+        ] {
+            expect(&app, &uri, StatusCode::OK).await;
+        }
+        let version = format!("/api/v1/version/Acme%20Cloud/Terms%20of%20Service/{last}");
+        expect(&app, &version, StatusCode::RANGE_NOT_SATISFIABLE).await;
+        for past in ["9999-12-31T23:59:59-00:01", "0000-12-31"] {
+            let answer = get(&app, &format!("/api/v1/search?q=*&as_of={past}")).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{past}");
+            let message = answer.json["error"]["message"].as_str().unwrap();
+            assert!(message.contains("to 9999-12-31T23:59:59Z"), "{message}");
+        }
+    }
 }
 
 #[path = "api/browser.rs"]

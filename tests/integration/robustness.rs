@@ -17,7 +17,7 @@ const MAX: &str = "4096";
 const CRLF: &str = "# First\r\n\r\ncrlfone text.\r\n\r\n# Second\r\n\r\ncrlftwo text.\r\n";
 const UTF16_TEXT: &str = "# Conditions\r\n\r\nDonnées utf16word.\r\n";
 
-fn palimpsest(index: &Path, args: &[&str]) -> std::process::Output {
+pub(super) fn palimpsest(index: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_palimpsest"))
         .arg("--index")
         .arg(index)
@@ -27,7 +27,7 @@ fn palimpsest(index: &Path, args: &[&str]) -> std::process::Output {
 }
 
 /// Indexes `archive` (the text report, so warnings are printed) and returns stderr.
-fn index(index: &Path, archive: &Path, extra: &[&str]) -> String {
+pub(super) fn index(index: &Path, archive: &Path, extra: &[&str]) -> String {
     let mut args = vec![
         "index",
         archive.to_str().unwrap(),
@@ -44,7 +44,7 @@ fn index(index: &Path, archive: &Path, extra: &[&str]) -> String {
     stderr
 }
 
-fn json(index: &Path, args: &[&str]) -> Option<serde_json::Value> {
+pub(super) fn json(index: &Path, args: &[&str]) -> Option<serde_json::Value> {
     let mut all = vec!["--json"];
     all.extend_from_slice(args);
     let out = palimpsest(index, &all);
@@ -54,14 +54,14 @@ fn json(index: &Path, args: &[&str]) -> Option<serde_json::Value> {
 }
 
 /// Hits on `query` over the whole history.
-fn hits(index: &Path, query: &str) -> u64 {
+pub(super) fn hits(index: &Path, query: &str) -> u64 {
     json(index, &["search", query, "--history"]).unwrap()["total"]
         .as_u64()
         .unwrap()
 }
 
 /// The kinds of a document's versions, or `None` when the index does not hold it.
-fn kinds(index: &Path, service: &str, terms_type: &str) -> Option<Vec<String>> {
+pub(super) fn kinds(index: &Path, service: &str, terms_type: &str) -> Option<Vec<String>> {
     let versions = json(index, &["versions", service, terms_type])?;
     Some(
         versions["versions"]
@@ -73,7 +73,7 @@ fn kinds(index: &Path, service: &str, terms_type: &str) -> Option<Vec<String>> {
     )
 }
 
-fn content(index: &Path, service: &str, terms_type: &str) -> String {
+pub(super) fn content(index: &Path, service: &str, terms_type: &str) -> String {
     json(index, &["show", service, terms_type]).unwrap()["content"]
         .as_str()
         .unwrap()
@@ -88,7 +88,7 @@ fn section(index: &Path, word: &str) -> serde_json::Value {
 }
 
 /// Asserts that one warning line holds every fragment.
-fn warned(stderr: &str, fragments: &[&str]) {
+pub(super) fn warned(stderr: &str, fragments: &[&str]) {
     assert!(
         stderr
             .lines()
@@ -97,7 +97,7 @@ fn warned(stderr: &str, fragments: &[&str]) {
     );
 }
 
-fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+pub(super) fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, bytes).unwrap();
 }
@@ -245,7 +245,7 @@ const HAZARD_WARNINGS: [[&str; 2]; 6] = [
     ["Latin/Terms \u{fffd}.md", "skipped: file name is not UTF-8"],
 ];
 
-fn commit(repo: &Path, subject: &str, date: &str) {
+pub(super) fn commit(repo: &Path, subject: &str, date: &str) {
     git(repo, &["add", "-A"], None);
     git(
         repo,
@@ -254,7 +254,7 @@ fn commit(repo: &Path, subject: &str, date: &str) {
     );
 }
 
-fn head(repo: &Path) -> String {
+pub(super) fn head(repo: &Path) -> String {
     let out = Command::new("git")
         .current_dir(repo)
         .args(["rev-parse", "HEAD"])
@@ -264,7 +264,7 @@ fn head(repo: &Path) -> String {
 }
 
 /// Runs a git command that reads `input` and prints an object id.
-fn git_object(repo: &Path, args: &[&str], input: &str, date: &str) -> String {
+pub(super) fn git_object(repo: &Path, args: &[&str], input: &str, date: &str) -> String {
     use std::io::Write as _;
     let mut child = Command::new("git")
         .current_dir(repo)
