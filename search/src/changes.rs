@@ -17,6 +17,7 @@ use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
+use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
 use crate::change_score::ScoredStems;
 use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, word_diff};
 use crate::engine::Engine;
@@ -60,6 +61,8 @@ pub struct ChangesRequest {
     pub minor: bool,
     /// Order.
     pub order: ChangeOrder,
+    /// One entry per change (default) or per version.
+    pub group: ChangeGrouping,
     /// Page size.
     pub limit: usize,
     /// Changes to skip.
@@ -78,6 +81,7 @@ impl Default for ChangesRequest {
             technical_upgrades: false,
             minor: true,
             order: ChangeOrder::Newest,
+            group: ChangeGrouping::Section,
             limit: 20,
             offset: 0,
         }
@@ -164,8 +168,11 @@ pub struct ChangesResponse {
     pub total: u64,
     /// The query with its misspelt words corrected (see the search response).
     pub did_you_mean: Option<String>,
-    /// The requested page.
+    /// The requested page (empty when grouped by version).
     pub changes: Vec<Change>,
+    /// With `group=version`: the requested page of versions, each with its changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<VersionChanges>>,
     /// Counts of all matching changes.
     pub facets: ChangeFacets,
 }
@@ -485,6 +492,30 @@ impl Engine {
                     .then_with(|| newest_first(&a.0, &b.0))
             }
         };
+        if request.group == ChangeGrouping::Version {
+            let groups = by_version(&mut order, compare, |k: &SortKey| (k.1, k.2));
+            let total = groups.len() as u64;
+            let versions_page = groups
+                .iter()
+                .skip(request.offset)
+                .take(request.limit)
+                .map(|group| {
+                    let changes = group
+                        .iter()
+                        .map(|&i| self.change(&searcher, &versions, &events[i as usize]))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok(VersionChanges::from_changes(changes))
+                })
+                .filter_map(Result::transpose)
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(ChangesResponse {
+                total,
+                did_you_mean: text.and_then(|t| t.suggestion),
+                changes: Vec::new(),
+                versions: Some(versions_page),
+                facets,
+            });
+        }
         // Only the page needs an order: select it, then sort it.
         let window = request
             .offset
@@ -507,6 +538,7 @@ impl Engine {
             total,
             did_you_mean: text.and_then(|t| t.suggestion),
             changes,
+            versions: None,
             facets,
         })
     }

@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod change_groups;
 mod change_score;
 mod changes;
 mod collectors;
@@ -34,6 +35,7 @@ mod request;
 mod search;
 mod typos;
 
+pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};
 pub use changes::{Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse};
 pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};

@@ -2,7 +2,8 @@
 
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{
-    Change, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
+    Change, ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
+    VersionChanges,
 };
 
 use crate::Context;
@@ -42,6 +43,10 @@ pub struct Args {
     /// changed); `--minor false` hides them. They rank after the others by relevance.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     minor: bool,
+    /// One entry per changed section (default) or per version: its date, kind, the sections
+    /// it changed (best match first) and the words it inserted and deleted.
+    #[arg(long, value_enum, default_value_t = Group::Section)]
+    group: Group,
     /// Order: newest, oldest, or relevance (best match of QUERY first).
     #[arg(long, value_enum, default_value_t = Order::Newest)]
     sort: Order,
@@ -57,6 +62,12 @@ pub struct Args {
     /// Print the page as an Atom feed instead (what `GET /api/v1/changes.atom` serves).
     #[arg(long, conflicts_with = "json")]
     atom: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Group {
+    Section,
+    Version,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -77,6 +88,10 @@ impl Args {
             first_records: self.first_records,
             technical_upgrades: self.technical_upgrades,
             minor: self.minor,
+            group: match self.group {
+                Group::Section => ChangeGrouping::Section,
+                Group::Version => ChangeGrouping::Version,
+            },
             order: match self.sort {
                 Order::Newest => ChangeOrder::Newest,
                 Order::Oldest => ChangeOrder::Oldest,
@@ -147,6 +162,40 @@ pub fn describe(kind: ChangeKind, previous: Option<&[String]>) -> String {
     }
 }
 
+/// One version of a list grouped by version: its sections, one line each.
+fn print_version(style: &Style, number: usize, version: &VersionChanges) {
+    outln!();
+    outln!(
+        "{:>3}. {} {} · {}  {}",
+        number,
+        &version.date.to_string()[..10],
+        style.bold(&version.service),
+        version.terms_type,
+        style.dim(&format!(
+            "version {} ({}), {}: +{} −{} words{}",
+            version.version,
+            version.version_kind,
+            version.collection,
+            version.words_inserted,
+            version.words_deleted,
+            if version.minor { ", minor" } else { "" }
+        )),
+    );
+    for section in &version.sections {
+        outln!(
+            "     {} {}  {}",
+            style.bold(&describe(section.kind, section.previous_section.as_deref())),
+            output::section(&section.section),
+            style.dim(&format!(
+                "+{} −{}{}",
+                section.words_inserted,
+                section.words_deleted,
+                if section.minor { ", minor" } else { "" }
+            ))
+        );
+    }
+}
+
 fn view(change: &Change) -> SectionView<'_> {
     SectionView {
         diff: change.diff.as_deref(),
@@ -165,11 +214,15 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
             to.map_or("now".into(), |t| t.to_string())
         ),
     };
-    outln!(
-        "{} changed sections{window}",
-        style.bold(&response.total.to_string())
-    );
+    let unit = match response.versions {
+        Some(_) => "versions that changed sections",
+        None => "changed sections",
+    };
+    outln!("{} {unit}{window}", style.bold(&response.total.to_string()));
     output::did_you_mean(&style, response.did_you_mean.as_deref());
+    for (i, version) in response.versions.iter().flatten().enumerate() {
+        print_version(&style, request.offset + i + 1, version);
+    }
     for (i, change) in response.changes.iter().enumerate() {
         outln!();
         let heading = format!(
@@ -187,7 +240,8 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
         );
         print_change(&style, &heading, &view(change));
     }
-    style.more(request.offset + response.changes.len(), response.total);
+    let shown = response.changes.len() + response.versions.as_ref().map_or(0, Vec::len);
+    style.more(request.offset + shown, response.total);
     if response.total > 0 {
         outln!();
         style.facet("services", &response.facets.service);

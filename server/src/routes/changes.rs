@@ -5,7 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
-use palimpsest_search::{ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters};
+use palimpsest_search::{
+    ChangeGrouping, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters,
+};
 
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
@@ -38,6 +40,10 @@ pub struct ChangesParams {
     pub minor: Option<bool>,
     /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
     pub sort: Option<String>,
+    /// `section` (default: one entry per changed section) or `version` (one entry per
+    /// version, in `versions`, with the sections it changed and the words it inserted and
+    /// deleted; `total` then counts versions).
+    pub group: Option<String>,
     /// Changes per page, 1 to 100 (default 20).
     pub limit: Option<usize>,
     /// Changes to skip (default 0); `offset + limit` at most 10,000.
@@ -58,6 +64,7 @@ impl FromParams for ChangesParams {
         "technical_upgrades",
         "minor",
         "sort",
+        "group",
         "limit",
         "offset",
     ];
@@ -73,6 +80,7 @@ impl FromParams for ChangesParams {
             technical_upgrades: Some(p.flag("technical_upgrades")?),
             minor: p.one("minor")?.map(|_| p.flag("minor")).transpose()?,
             sort: p.one("sort")?.map(str::to_owned),
+            group: p.one("group")?.map(str::to_owned),
             limit: p.number("limit")?,
             offset: p.number("offset")?,
         })
@@ -98,7 +106,21 @@ impl TryFrom<ChangesParams> for ChangesRequest {
                 ));
             }
         };
+        let group = match p.group.as_deref() {
+            None | Some("section") => ChangeGrouping::Section,
+            Some("version") => ChangeGrouping::Version,
+            Some(other) => {
+                return Err(ApiError::parameter(
+                    "group",
+                    format!(
+                        "`{}` is not section or version",
+                        crate::error::shorten(other, 40)
+                    ),
+                ));
+            }
+        };
         Ok(ChangesRequest {
+            group,
             query: p.q.filter(|q| !q.trim().is_empty()),
             matching: super::search::match_mode(p.matching.as_deref())?,
             filters: p.filters,
