@@ -13,6 +13,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
+use crate::history::Interval;
 use crate::matching::TextQuery;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
@@ -56,6 +57,9 @@ pub struct Hit {
     pub score: f32,
     /// How many spans the hit covers (more than one only in history mode).
     pub spans: usize,
+    /// When the text was in force: one interval, or in history mode one per run of the
+    /// hit's spans (runs less than 7 days apart are one hit).
+    pub intervals: Vec<Interval>,
     /// The query's words and phrases this section holds (word forms and spellings count).
     pub matched_terms: Vec<String>,
 }
@@ -283,6 +287,7 @@ impl Engine {
                     score,
                     best: address,
                     spans: vec![address],
+                    intervals: Vec::new(),
                 };
                 self.hit(&mut maker, &group)
             })
@@ -348,13 +353,22 @@ impl Engine {
                 .get(self, searcher, &collection, &service, &terms_type)?,
         };
         let matched_terms = maker.text.matched_in(&[&section.join("\n"), &body]);
+        let valid_from =
+            Timestamp::from_unix(stored_i64(&first, f.valid_from)).unwrap_or(Timestamp::MIN);
+        let intervals = match group.intervals.as_slice() {
+            [] => vec![Interval {
+                from: valid_from,
+                to: valid_to,
+            }],
+            runs => runs.iter().map(|&(from, to)| interval(from, to)).collect(),
+        };
         Ok(Hit {
             title: section.last().cloned().unwrap_or_default(),
             section,
             snippet,
-            valid_from: Timestamp::from_unix(stored_i64(&first, f.valid_from))
-                .unwrap_or(Timestamp::MIN),
+            valid_from,
             valid_to,
+            intervals,
             first_version: stored_str(&first, f.first_version),
             last_version,
             score: group.score,
@@ -364,6 +378,14 @@ impl Engine {
             terms_type,
             collection,
         })
+    }
+}
+
+/// An interval of validity from Unix seconds (`OPEN_END`: still in force).
+fn interval(from: i64, to: i64) -> Interval {
+    Interval {
+        from: Timestamp::from_unix(from).unwrap_or(Timestamp::MIN),
+        to: (to != OPEN_END).then(|| Timestamp::from_unix(to)).flatten(),
     }
 }
 
@@ -399,11 +421,20 @@ impl LatestVersions {
     }
 }
 
-/// Spans of one section that follow each other without a gap, scored by the best.
+/// Longest gap between two spans of one section that history mode still shows as one hit
+/// (with both intervals): a clause that leaves for hours or days and comes back, as
+/// re-extractions make it do, is one clause to a reader.
+const MAX_GROUPED_GAP_SECONDS: i64 = 7 * 86_400;
+
+/// Spans of one section that follow each other without a gap or with short gaps, scored by
+/// the best.
 struct Group {
     score: f32,
     best: DocAddress,
     spans: Vec<DocAddress>,
+    /// When the text was in force, as `(valid_from, valid_to)` Unix seconds; empty when the
+    /// hit is read from its span alone.
+    intervals: Vec<(i64, i64)>,
 }
 
 fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
@@ -415,12 +446,17 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     let mut previous: Option<SpanMatch> = None;
     for m in matches {
-        let continues = previous.is_some_and(|p| {
-            p.doc_hash == m.doc_hash && p.path_hash == m.path_hash && p.valid_to == m.valid_from
-        });
-        match groups.last_mut() {
-            Some(group) if continues => {
+        let gap = previous
+            .filter(|p| p.doc_hash == m.doc_hash && p.path_hash == m.path_hash)
+            .map(|p| m.valid_from.saturating_sub(p.valid_to))
+            .filter(|gap| (0..=MAX_GROUPED_GAP_SECONDS).contains(gap));
+        match (groups.last_mut(), gap) {
+            (Some(group), Some(gap)) => {
                 group.spans.push(m.address);
+                match group.intervals.last_mut() {
+                    Some(last) if gap == 0 => last.1 = m.valid_to,
+                    _ => group.intervals.push((m.valid_from, m.valid_to)),
+                }
                 if m.score > group.score {
                     group.score = m.score;
                     group.best = m.address;
@@ -430,6 +466,7 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
                 score: m.score,
                 best: m.address,
                 spans: vec![m.address],
+                intervals: vec![(m.valid_from, m.valid_to)],
             }),
         }
         previous = Some(m);
@@ -444,7 +481,45 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
 
 #[cfg(test)]
 mod tests {
-    use super::tidy_snippet;
+    use super::{MAX_GROUPED_GAP_SECONDS, group_adjacent, tidy_snippet};
+    use crate::collectors::SpanMatch;
+    use tantivy::DocAddress;
+
+    fn span(doc: u32, path: u64, from: i64, to: i64, score: f32) -> SpanMatch {
+        SpanMatch {
+            score,
+            address: DocAddress::new(0, doc),
+            doc_hash: 1,
+            path_hash: path,
+            valid_from: from,
+            valid_to: to,
+        }
+    }
+
+    #[test]
+    fn one_clause_with_short_gaps_is_one_hit_with_its_intervals() {
+        let hour = 3_600;
+        let groups = group_adjacent(vec![
+            span(0, 7, 0, 10 * hour, 1.0),
+            span(1, 7, 10 * hour, 20 * hour, 3.0),
+            span(2, 7, 26 * hour, 40 * hour, 2.0),
+            span(
+                3,
+                7,
+                40 * hour + MAX_GROUPED_GAP_SECONDS + 1,
+                50 * hour + 1_000_000,
+                1.0,
+            ),
+            span(4, 8, 26 * hour, 40 * hour, 0.5),
+        ]);
+        assert_eq!(groups.len(), 3);
+        assert_eq!(groups[0].spans.len(), 3);
+        assert_eq!(
+            groups[0].intervals,
+            vec![(0, 20 * hour), (26 * hour, 40 * hour)]
+        );
+        assert_eq!(groups[0].best, DocAddress::new(0, 1));
+    }
 
     #[test]
     fn snippets_lose_markdown_line_syntax_and_keep_marks() {
