@@ -611,7 +611,7 @@ mod git {
 
     /// Writes the sample as an OTA versions repository, one commit per version, then deletes
     /// one document.
-    fn sample_repository(dir: &Path) {
+    pub(super) fn sample_repository(dir: &Path) {
         git(dir, &["init", "-q", "-b", "main"], None);
         std::fs::write(dir.join("README.md"), "not a document").unwrap();
         git(dir, &["add", "."], None);
@@ -1852,3 +1852,5 @@ mod snapshots {
 
 #[path = "integration/robustness.rs"]
 mod robustness;
+#[path = "integration/runs.rs"]
+mod runs;
