@@ -434,7 +434,10 @@ pub(crate) fn parting(path: &Path, commit: &str) -> Result<Parting> {
         return Ok(gone);
     }
     let Ok(head) = repo.head_id() else {
-        return Ok(Parting { found: true, ..gone });
+        return Ok(Parting {
+            found: true,
+            ..gone
+        });
     };
     let first_parent = |id: gix::ObjectId| -> Result<Option<gix::ObjectId>> {
         let commit = repo.find_commit(id).map_err(|e| err(&e))?;
@@ -456,5 +459,8 @@ pub(crate) fn parting(path: &Path, commit: &str) -> Result<Parting> {
         }
         next = first_parent(id)?;
     }
-    Ok(Parting { found: true, ..gone })
+    Ok(Parting {
+        found: true,
+        ..gone
+    })
 }

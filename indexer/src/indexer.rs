@@ -683,7 +683,10 @@ impl Run {
 /// it is missing), which a failed run removes. A rebuild the process running it did not
 /// finish moving into place (killed between its two renames) is finished first.
 fn lock_index(dir: &Path) -> Result<(RunLock, Option<PathBuf>)> {
-    let created = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).last();
+    let created = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .last();
     let created = created.map(Path::to_owned);
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)

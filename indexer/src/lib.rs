@@ -35,8 +35,6 @@ mod state;
 pub mod timeline;
 
 pub use error::{IndexerError, Result};
-pub use indexer::{
-    Added, IndexSummary, IndexWarning, Indexer, IndexerOptions, KnownVersions,
-};
+pub use indexer::{Added, IndexSummary, IndexWarning, Indexer, IndexerOptions, KnownVersions};
 pub use palimpsest_schema::PolicyVersion;
 pub use state::{CollectionState, SnapshotFacts, SourceKind};

@@ -90,7 +90,11 @@ pub fn split_sections_capped(text: &str, max: usize) -> Split {
     if preamble {
         sections.push(SectionRange {
             path: Vec::new(),
-            range: 0..if headings.is_empty() { text.len() } else { first_start },
+            range: 0..if headings.is_empty() {
+                text.len()
+            } else {
+                first_start
+            },
         });
     }
     let mut stack: Vec<(usize, String)> = Vec::new();
@@ -631,9 +635,15 @@ mod tests {
     fn a_backslash_before_a_letter_stays_in_the_title() {
         // `# Epoch\nnsecond` was titled "Epochnnsecond": only punctuation is escaped.
         assert_eq!(clean_title("Epoch\\nnsecond"), "Epoch\\nnsecond");
-        assert_eq!(paths("# Epoch\\nnsecond\n\ntext\n"), vec![p(&["Epoch\\nnsecond"])]);
+        assert_eq!(
+            paths("# Epoch\\nnsecond\n\ntext\n"),
+            vec![p(&["Epoch\\nnsecond"])]
+        );
         assert_eq!(clean_title("C:\\Users \\é"), "C:\\Users \\é");
-        assert_eq!(clean_title("\\*not bold\\* \\\\ end\\"), "*not bold* \\ end\\");
+        assert_eq!(
+            clean_title("\\*not bold\\* \\\\ end\\"),
+            "*not bold* \\ end\\"
+        );
     }
 
     #[test]
@@ -643,7 +653,11 @@ mod tests {
             for max in [1, 2, 4, 10, 11, 50] {
                 let split = split_sections_capped(&text, max);
                 assert_eq!(split.found, found);
-                assert_eq!(split.sections.len(), found.min(max), "{text:?} at most {max}");
+                assert_eq!(
+                    split.sections.len(),
+                    found.min(max),
+                    "{text:?} at most {max}"
+                );
                 let rejoined: String = split
                     .sections
                     .iter()

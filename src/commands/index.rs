@@ -177,7 +177,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     );
     for collection in &report.collections {
         if let Some(r) = &collection.rewritten {
-            outln!("{}", rewrite_line(&collection.collection, &collection.path, r));
+            outln!(
+                "{}",
+                rewrite_line(&collection.collection, &collection.path, r)
+            );
         }
         if let Some(s) = &collection.snapshots {
             outln!(

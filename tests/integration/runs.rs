@@ -43,7 +43,8 @@ fn observe(index: &Path) -> Vec<serde_json::Value> {
             seen.push(json(index, &["versions", name, terms]));
             // A document the archive removed has no version in force: its message counts.
             let shown = palimpsest(index, &["--json", "show", name, terms]);
-            let text = String::from_utf8_lossy(&shown.stdout) + String::from_utf8_lossy(&shown.stderr);
+            let text =
+                String::from_utf8_lossy(&shown.stdout) + String::from_utf8_lossy(&shown.stderr);
             seen.push(serde_json::Value::String(text.into_owned()));
         }
     }
@@ -53,12 +54,21 @@ fn observe(index: &Path) -> Vec<serde_json::Value> {
     }
     seen.push(stats);
     for query in ["*", "owls", "arbitration", "desert"] {
-        seen.push(json(index, &["search", query, "--history", "--limit", "100"]));
+        seen.push(json(
+            index,
+            &["search", query, "--history", "--limit", "100"],
+        ));
         seen.push(json(index, &["search", query]));
     }
     seen.push(json(
         index,
-        &["changes", "--first-records", "--technical-upgrades", "--limit", "100"],
+        &[
+            "changes",
+            "--first-records",
+            "--technical-upgrades",
+            "--limit",
+            "100",
+        ],
     ));
     seen
 }
@@ -127,20 +137,24 @@ fn two_rebuilds_at_once_leave_an_openable_index() {
     // Rebuilds and updates started together: each completes or is refused, and the index
     // opens, verifies and holds the versions of a completed run.
     for _ in 0..3 {
-        let children: Vec<_> = [&["index", sample, "--rebuild"][..], &["index", sample, "--rebuild"], &["index", sample]]
-            .iter()
-            .map(|args| {
-                Command::new(env!("CARGO_BIN_EXE_palimpsest"))
-                    .arg("--index")
-                    .arg(&index)
-                    .arg("--quiet")
-                    .args(*args)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
+        let children: Vec<_> = [
+            &["index", sample, "--rebuild"][..],
+            &["index", sample, "--rebuild"],
+            &["index", sample],
+        ]
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+                .arg("--index")
+                .arg(&index)
+                .arg("--quiet")
+                .args(*args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
         for child in children {
             let out = child.wait_with_output().unwrap();
             let message = stderr(&out);
@@ -214,25 +228,51 @@ fn a_rewritten_git_history_ends_equal_to_a_clean_build() {
     assert_eq!(rewritten["last_common_commit"], common.as_str());
     assert_eq!(rewritten["versions_dropped"], 5, "{report}");
     assert!(rewritten["documents_replayed"].as_u64().unwrap() >= 2);
-    let text = palimpsest(&index, &["index", repo.path().to_str().unwrap(), "--collection", "demo"]);
+    let text = palimpsest(
+        &index,
+        &[
+            "index",
+            repo.path().to_str().unwrap(),
+            "--collection",
+            "demo",
+        ],
+    );
     assert!(text.status.success());
 
     // The commit indexed last no longer exists at all.
     git(repo.path(), &["reset", "-q", "--hard", "HEAD~2"], None);
     commit_owls(repo.path(), "2024-12-02T00:00:00Z");
-    git(repo.path(), &["reflog", "expire", "--expire=now", "--all"], None);
+    git(
+        repo.path(),
+        &["reflog", "expire", "--expire=now", "--all"],
+        None,
+    );
     git(repo.path(), &["gc", "-q", "--prune=now"], None);
     let report = index_and_compare(repo.path(), &index, &clean);
     assert_eq!(report["rewritten"]["cursor_found"], false, "{report}");
-    assert_eq!(report["rewritten"]["last_common_commit"], serde_json::Value::Null);
+    assert_eq!(
+        report["rewritten"]["last_common_commit"],
+        serde_json::Value::Null
+    );
 
     // The human report says so too.
     git(repo.path(), &["reset", "-q", "--hard", "HEAD~1"], None);
-    let out = palimpsest(&index, &["index", repo.path().to_str().unwrap(), "--collection", "demo"]);
+    let out = palimpsest(
+        &index,
+        &[
+            "index",
+            repo.path().to_str().unwrap(),
+            "--collection",
+            "demo",
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout.contains("was rewritten"), "{stdout}");
-    assert!(stdout.contains("1 versions no longer in the history dropped"), "{stdout}");
+    assert!(
+        stdout.contains("1 versions no longer in the history dropped"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -256,9 +296,15 @@ fn another_archive_under_an_indexed_collection_is_refused() {
     );
     let repo_real = std::fs::canonicalize(repo).unwrap();
     assert!(message.contains(repo_real.to_str().unwrap()), "{message}");
-    assert!(message.contains("(dataset)") && message.contains("(git)"), "{message}");
+    assert!(
+        message.contains("(dataset)") && message.contains("(git)"),
+        "{message}"
+    );
     assert_same(&observe(&index), &before);
-    json(&index, &["index", repo, "--collection", "demo", "--rebuild"]);
+    json(
+        &index,
+        &["index", repo, "--collection", "demo", "--rebuild"],
+    );
     json(&index, &["index", repo, "--collection", "demo"]);
 }
 
@@ -272,7 +318,12 @@ fn a_document_of_too_many_sections_is_split_at_the_cap_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let out = palimpsest(
         dir.path(),
-        &["index", archive.path().to_str().unwrap(), "--recorded-at", "2024-01-01"],
+        &[
+            "index",
+            archive.path().to_str().unwrap(),
+            "--recorded-at",
+            "2024-01-01",
+        ],
     );
     let message = stderr(&out);
     assert!(out.status.success(), "{message}");
@@ -295,9 +346,16 @@ fn a_failed_run_leaves_nothing_behind_and_says_why_once() {
         let out = palimpsest(&index, args);
         assert!(!out.status.success());
         let message = stderr(&out);
-        assert_eq!(message.matches("No such file or directory").count(), 1, "{message}");
+        assert_eq!(
+            message.matches("No such file or directory").count(),
+            1,
+            "{message}"
+        );
         assert!(message.contains(missing), "{message}");
-        assert!(!dir.path().join("new").exists(), "{args:?} left a folder behind");
+        assert!(
+            !dir.path().join("new").exists(),
+            "{args:?} left a folder behind"
+        );
     }
 
     // A failed run on an index prints its error only, whatever the output mode.
