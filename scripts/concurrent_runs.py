@@ -17,7 +17,8 @@ random delay, while a reader opens the index every 50 ms. After each round:
 At the end the index is compared with a clean build of the last commit (services, stats,
 two histories and a page of changes, as JSON).
 
-    scripts/concurrent_runs.py --bin target/release/palimpsest --work DIR [--rounds 100] [--seed 1]
+    scripts/concurrent_runs.py --bin target/release/palimpsest --work DIR [--rounds 100] [--commits 1000]
+        [--max-delay 0.3] [--seed 1]
 """
 
 import argparse
@@ -84,6 +85,8 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--commits", type=int, default=1000, help="use the first N commits")
+    parser.add_argument("--max-delay", type=float, default=0.3,
+                        help="most seconds between the starts of two runs of a round")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     bundle = os.path.join(CORPUS, "pga-versions.bundle")
@@ -134,7 +137,7 @@ def main():
             prober.start()
         children = []
         for kind in kinds:
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, args.max_delay))
             cmd = base + (["--rebuild"] if kind == "rebuild" else [])
             children.append((kind, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
         outcomes = []

@@ -742,3 +742,69 @@ fn swap_into_place(staging: &Path, target: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palimpsest_schema::{Timestamp, VersionKind};
+
+    fn version(id: &str) -> PolicyVersion {
+        PolicyVersion {
+            key: DocKey::new("c", "Acme", "Terms").unwrap(),
+            recorded_at: Timestamp::parse("2024-01-01").unwrap(),
+            source_id: id.into(),
+            kind: VersionKind::FirstRecord,
+            content: format!("# Terms\n\n{id}\n"),
+        }
+    }
+
+    fn build(dir: &Path, id: &str) {
+        let mut indexer = Indexer::open(dir, &IndexerOptions::default()).unwrap();
+        indexer.add(version(id)).unwrap();
+        indexer.commit().unwrap();
+    }
+
+    fn holds(dir: &Path, id: &str) -> bool {
+        let indexer = Indexer::open(dir, &IndexerOptions::default()).unwrap();
+        let known = indexer
+            .known_versions(&CollectionName::new("c").unwrap())
+            .unwrap();
+        known.contains(&version(id).key, id)
+    }
+
+    #[test]
+    fn a_rebuild_killed_between_its_two_renames_is_finished_by_the_next_run() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("index");
+        // Killed after moving the old index aside, before moving the new one in.
+        build(&sibling(&dir, "old"), "old");
+        build(&sibling(&dir, "rebuilding"), "new");
+        assert!(holds(&dir, "new"));
+        assert!(!sibling(&dir, "old").exists());
+        // Killed after moving the new one in, before removing the old one.
+        build(&sibling(&dir, "old"), "old");
+        assert!(holds(&dir, "new"));
+        assert!(!sibling(&dir, "old").exists());
+        // Killed before the staging folder was committed: the old index comes back.
+        std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
+        std::fs::create_dir(sibling(&dir, "rebuilding")).unwrap();
+        assert!(holds(&dir, "new"));
+    }
+
+    #[test]
+    fn an_update_is_refused_while_a_rebuild_runs() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("index");
+        build(&dir, "v1");
+        let rebuild = Indexer::rebuild(&dir, &IndexerOptions::default()).unwrap();
+        for error in [
+            Indexer::open(&dir, &IndexerOptions::default()).err(),
+            Indexer::rebuild(&dir, &IndexerOptions::default()).err(),
+        ] {
+            assert!(matches!(error, Some(IndexerError::Busy { .. })), "{error:?}");
+        }
+        assert!(sibling(&dir, "rebuilding").exists(), "the running rebuild is intact");
+        rebuild.commit().unwrap();
+        assert!(!holds(&dir, "v1"), "the rebuild replaced the index");
+    }
+}
