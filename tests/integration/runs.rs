@@ -341,7 +341,11 @@ fn a_failed_run_leaves_nothing_behind_and_says_why_once() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-archive");
     let missing = missing.to_str().unwrap();
-    for args in [&["index", missing][..], &["index", missing, "--rebuild"]] {
+    for args in [
+        &["index", missing][..],
+        &["index", missing, "--rebuild"],
+        &["index", missing, "--collection", "gone"],
+    ] {
         let index = dir.path().join("new").join("index");
         let out = palimpsest(&index, args);
         assert!(!out.status.success());
@@ -364,7 +368,7 @@ fn a_failed_run_leaves_nothing_behind_and_says_why_once() {
     json(&index, &["index", sample.to_str().unwrap()]);
     for mode in [&["--json"][..], &["--quiet"], &[]] {
         let mut args = mode.to_vec();
-        args.extend(["index", missing]);
+        args.extend(["index", missing, "--collection", "gone"]);
         let out = palimpsest(&index, &args);
         assert!(!out.status.success());
         let message = stderr(&out);
