@@ -390,35 +390,6 @@ impl From<&EntryRef<'_>> for Owned {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kinds_come_from_subjects() {
-        assert_eq!(
-            kind_of("First record of X Terms", true),
-            VersionKind::FirstRecord
-        );
-        assert_eq!(kind_of("Start tracking X", true), VersionKind::FirstRecord);
-        assert_eq!(
-            kind_of("Record new changes of X", false),
-            VersionKind::Change
-        );
-        assert_eq!(kind_of("Update X", false), VersionKind::Change);
-        assert_eq!(
-            kind_of("Apply technical or declaration upgrade on X", false),
-            VersionKind::TechnicalUpgrade
-        );
-        assert_eq!(kind_of("Refilter X", false), VersionKind::TechnicalUpgrade);
-        assert_eq!(
-            kind_of("Merge pull request #1", true),
-            VersionKind::FirstRecord
-        );
-        assert_eq!(kind_of("Merge pull request #1", false), VersionKind::Change);
-    }
-}
-
 /// Where HEAD's first-parent history parted from `commit`'s: the newest commit both hold.
 pub(crate) fn parting(path: &Path, commit: &str) -> Result<Parting> {
     let err = git_error(path);
@@ -463,4 +434,33 @@ pub(crate) fn parting(path: &Path, commit: &str) -> Result<Parting> {
         found: true,
         ..gone
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_subjects() {
+        assert_eq!(
+            kind_of("First record of X Terms", true),
+            VersionKind::FirstRecord
+        );
+        assert_eq!(kind_of("Start tracking X", true), VersionKind::FirstRecord);
+        assert_eq!(
+            kind_of("Record new changes of X", false),
+            VersionKind::Change
+        );
+        assert_eq!(kind_of("Update X", false), VersionKind::Change);
+        assert_eq!(
+            kind_of("Apply technical or declaration upgrade on X", false),
+            VersionKind::TechnicalUpgrade
+        );
+        assert_eq!(kind_of("Refilter X", false), VersionKind::TechnicalUpgrade);
+        assert_eq!(
+            kind_of("Merge pull request #1", true),
+            VersionKind::FirstRecord
+        );
+        assert_eq!(kind_of("Merge pull request #1", false), VersionKind::Change);
+    }
 }

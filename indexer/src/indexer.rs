@@ -801,9 +801,15 @@ mod tests {
             Indexer::open(&dir, &IndexerOptions::default()).err(),
             Indexer::rebuild(&dir, &IndexerOptions::default()).err(),
         ] {
-            assert!(matches!(error, Some(IndexerError::Busy { .. })), "{error:?}");
+            assert!(
+                matches!(error, Some(IndexerError::Busy { .. })),
+                "{error:?}"
+            );
         }
-        assert!(sibling(&dir, "rebuilding").exists(), "the running rebuild is intact");
+        assert!(
+            sibling(&dir, "rebuilding").exists(),
+            "the running rebuild is intact"
+        );
         rebuild.commit().unwrap();
         assert!(!holds(&dir, "v1"), "the rebuild replaced the index");
     }

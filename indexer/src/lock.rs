@@ -7,8 +7,10 @@
 //! when the run ends. The kernel releases the lock of a killed process, so a file a killed
 //! run left behind stops nobody.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+
+use fs4::fs_std::FileExt;
 
 use crate::error::{IndexerError, Result};
 
@@ -34,17 +36,14 @@ impl RunLock {
                 .write(true)
                 .open(&path)
                 .map_err(IndexerError::io("cannot create the run lock", &path))?;
-            match file.try_lock() {
-                Ok(()) => {}
-                Err(TryLockError::WouldBlock) => {
-                    return Err(IndexerError::Busy {
-                        index: dir.to_owned(),
-                        lock: path,
-                    });
-                }
-                Err(TryLockError::Error(error)) => {
-                    return Err(IndexerError::io("cannot lock", &path)(error));
-                }
+            let locked = file
+                .try_lock_exclusive()
+                .map_err(IndexerError::io("cannot lock", &path))?;
+            if !locked {
+                return Err(IndexerError::Busy {
+                    index: dir.to_owned(),
+                    lock: path,
+                });
             }
             // A run that ended removed the file after this one opened it: the lock taken is
             // on a file nobody else will open. Start again with the file now at `path`.
@@ -64,7 +63,7 @@ impl Drop for RunLock {
         // Removed while still locked: a run that opened the file before this removal finds,
         // once it holds the lock, that the path no longer names its file, and starts again.
         let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.unlock();
+        let _ = FileExt::unlock(&self.file);
     }
 }
 
