@@ -173,9 +173,9 @@ pub struct Archive {
 impl Archive {
     /// Recognises the layout at `path`.
     pub fn detect(path: &Path) -> Result<ArchiveKind> {
-        let meta = std::fs::metadata(path).map_err(|source| CorpusError::Io {
+        let meta = std::fs::metadata(path).map_err(|error| CorpusError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         if !meta.is_dir() {
             return Err(CorpusError::NotAnArchive {
@@ -255,9 +255,9 @@ impl Archive {
             _ => None,
         };
         // Files are read only below the archive's real path, whatever links lead there.
-        let root = self.path.canonicalize().map_err(|source| CorpusError::Io {
+        let root = self.path.canonicalize().map_err(|error| CorpusError::Io {
             path: self.path.clone(),
-            source,
+            error,
         })?;
         Ok(VersionReader {
             repo,
