@@ -694,6 +694,8 @@ fn lock_index(dir: &Path) -> Result<(RunLock, Option<PathBuf>)> {
     }
     let lock = RunLock::acquire(dir)?;
     finish_swap(dir)?;
+    // An index the interrupted rebuild left is no folder of this run's.
+    let created = created.filter(|c| c != dir || !dir.exists());
     Ok((lock, created))
 }
 
@@ -788,6 +790,11 @@ mod tests {
         // Killed before the staging folder was committed: the old index comes back.
         std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
         std::fs::create_dir(sibling(&dir, "rebuilding")).unwrap();
+        assert!(holds(&dir, "new"));
+        // A run that fails after putting the index back does not remove it.
+        std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
+        let run = Indexer::open(&dir, &IndexerOptions::default()).unwrap();
+        run.abandon();
         assert!(holds(&dir, "new"));
     }
 
