@@ -611,7 +611,7 @@ mod git {
 
     /// Writes the sample as an OTA versions repository, one commit per version, then deletes
     /// one document.
-    fn sample_repository(dir: &Path) {
+    pub(super) fn sample_repository(dir: &Path) {
         git(dir, &["init", "-q", "-b", "main"], None);
         std::fs::write(dir.join("README.md"), "not a document").unwrap();
         git(dir, &["add", "."], None);
@@ -1858,3 +1858,6 @@ mod instant_range;
 
 #[path = "integration/git_objects.rs"]
 mod git_objects;
+
+#[path = "integration/runs.rs"]
+mod runs;

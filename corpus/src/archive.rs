@@ -152,6 +152,16 @@ impl Listing {
     }
 }
 
+/// Where a git history parted from the commit an earlier run indexed last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parting {
+    /// Whether the commit is still in the repository.
+    pub found: bool,
+    /// The newest commit of HEAD's first-parent history that the commit's first-parent
+    /// history also holds; `None` when the commit is gone or they share none.
+    pub last_common: Option<String>,
+}
+
 /// An archive on disk, opened for listing and reading.
 #[derive(Debug)]
 pub struct Archive {
@@ -163,9 +173,9 @@ pub struct Archive {
 impl Archive {
     /// Recognises the layout at `path`.
     pub fn detect(path: &Path) -> Result<ArchiveKind> {
-        let meta = std::fs::metadata(path).map_err(|source| CorpusError::Io {
+        let meta = std::fs::metadata(path).map_err(|error| CorpusError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         if !meta.is_dir() {
             return Err(CorpusError::NotAnArchive {
@@ -226,6 +236,18 @@ impl Archive {
         Ok(listing)
     }
 
+    /// Git: where HEAD's first-parent history parted from `commit`'s, for a commit a listing
+    /// did not find in it (a rewritten history). Other layouts have no history to part.
+    pub fn parting(&self, commit: &str) -> Result<Parting> {
+        match self.kind {
+            ArchiveKind::Git => git::parting(&self.path, commit),
+            _ => Ok(Parting {
+                found: false,
+                last_common: None,
+            }),
+        }
+    }
+
     /// A reader of version contents; create one per thread.
     pub fn reader(&self) -> Result<VersionReader> {
         let repo = match self.kind {
@@ -233,9 +255,9 @@ impl Archive {
             _ => None,
         };
         // Files are read only below the archive's real path, whatever links lead there.
-        let root = self.path.canonicalize().map_err(|source| CorpusError::Io {
+        let root = self.path.canonicalize().map_err(|error| CorpusError::Io {
             path: self.path.clone(),
-            source,
+            error,
         })?;
         Ok(VersionReader {
             repo,

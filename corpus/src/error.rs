@@ -6,12 +6,13 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum CorpusError {
     /// The path does not exist or cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         /// The path.
         path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
+        /// The underlying error, part of the message (not a `source()`: a printed chain of
+        /// causes would say it twice).
+        error: std::io::Error,
     },
     /// The path holds nothing that looks like an archive.
     #[error("{path} is not an archive: {reason}")]

@@ -27,9 +27,9 @@ pub(crate) struct Entry {
 
 /// The entries of a folder, sorted by name.
 pub(crate) fn entries(dir: &Path) -> Result<Vec<Entry>> {
-    let io = |source| CorpusError::Io {
+    let io = |error| CorpusError::Io {
         path: dir.to_owned(),
-        source,
+        error,
     };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io)? {

@@ -15,7 +15,9 @@ use gix::objs::TreeRefIter;
 use gix::objs::tree::EntryRef;
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::archive::{
+    Format, Listing, Location, Parting, ReadOptions, VersionRef, Warning, doc_key,
+};
 use crate::error::{CorpusError, Result};
 use crate::text;
 
@@ -481,6 +483,52 @@ impl From<&EntryRef<'_>> for Owned {
             kind,
         }
     }
+}
+
+/// Where HEAD's first-parent history parted from `commit`'s: the newest commit both hold.
+pub(crate) fn parting(path: &Path, commit: &str) -> Result<Parting> {
+    let err = git_error(path);
+    let repo = open(path)?;
+    let gone = Parting {
+        found: false,
+        last_common: None,
+    };
+    let Ok(start) = gix::ObjectId::from_hex(commit.as_bytes()) else {
+        return Ok(gone);
+    };
+    if repo.find_commit(start).is_err() {
+        return Ok(gone);
+    }
+    let Ok(head) = repo.head_id() else {
+        return Ok(Parting {
+            found: true,
+            ..gone
+        });
+    };
+    let first_parent = |id: gix::ObjectId| -> Result<Option<gix::ObjectId>> {
+        let commit = repo.find_commit(id).map_err(|e| err(&e))?;
+        Ok(commit.parent_ids().next().map(|p| p.detach()))
+    };
+    let mut ours = std::collections::HashSet::new();
+    let mut next = Some(head.detach());
+    while let Some(id) = next {
+        ours.insert(id);
+        next = first_parent(id)?;
+    }
+    let mut next = Some(start);
+    while let Some(id) = next {
+        if ours.contains(&id) {
+            return Ok(Parting {
+                found: true,
+                last_common: Some(id.to_string()),
+            });
+        }
+        next = first_parent(id)?;
+    }
+    Ok(Parting {
+        found: true,
+        ..gone
+    })
 }
 
 #[cfg(test)]

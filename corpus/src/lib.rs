@@ -28,6 +28,7 @@
 //! assert!(!first.content.is_empty());
 //! ```
 #![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod archive;
 mod dataset;
@@ -41,8 +42,8 @@ mod html;
 mod text;
 
 pub use archive::{
-    Archive, ArchiveKind, Format, Listing, ReadOptions, ReadOutcome, VersionReader, VersionRef,
-    Warning,
+    Archive, ArchiveKind, Format, Listing, Parting, ReadOptions, ReadOutcome, VersionReader,
+    VersionRef, Warning,
 };
 pub use declarations::Declarations;
 pub use error::{CorpusError, Result};

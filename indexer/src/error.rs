@@ -32,6 +32,16 @@ pub enum IndexerError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Another indexing run (an update or a rebuild) holds the index.
+    #[error(
+        "another indexing run is writing the index {index} (it holds {lock}): this run changed nothing; index again when that one ends"
+    )]
+    Busy {
+        /// The index folder.
+        index: PathBuf,
+        /// The lock file the other run holds.
+        lock: PathBuf,
+    },
     /// A stored document is missing a field or a span it should have.
     #[error(transparent)]
     Schema(#[from] palimpsest_schema::SchemaError),

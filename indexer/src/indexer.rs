@@ -1,6 +1,6 @@
 //! [`Indexer`]: one run of writing versions into an index folder.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
@@ -15,6 +15,8 @@ use tantivy::{
 };
 
 use crate::error::{IndexerError, Result};
+use crate::lock::RunLock;
+use crate::split::MAX_SECTIONS;
 use crate::state::{CollectionState, FORMAT, Payload};
 use crate::timeline::{AppendError, OpenSpan, Timeline};
 
@@ -63,6 +65,29 @@ pub struct IndexSummary {
     pub index_bytes: u64,
 }
 
+/// A version indexed imperfectly, for the caller to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexWarning {
+    /// The document.
+    pub key: DocKey,
+    /// The version's source id.
+    pub source_id: String,
+    /// Sections its text has; the first [`MAX_SECTIONS`] were indexed, the last of them
+    /// holding the rest of the text.
+    pub sections: usize,
+}
+
+impl std::fmt::Display for IndexWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at {}: {} sections, more than the {MAX_SECTIONS} a version is split into; \
+             the text from section {MAX_SECTIONS} on is one section",
+            self.key, self.source_id, self.sections
+        )
+    }
+}
+
 /// Known versions of a collection, for incremental runs over archives without a cursor.
 #[derive(Debug, Default, Clone)]
 pub struct KnownVersions {
@@ -80,6 +105,30 @@ impl KnownVersions {
     /// Whether the index holds any version of `key`.
     pub fn has_document(&self, key: &DocKey) -> bool {
         self.ids.contains_key(&key.term_text())
+    }
+
+    /// The documents holding versions that `listed` (every version the archive has now)
+    /// lacks, with how many each holds: their indexed history is no longer the archive's.
+    pub fn not_listed<'a>(
+        &self,
+        listed: impl IntoIterator<Item = (&'a DocKey, &'a str)>,
+    ) -> Result<BTreeMap<DocKey, usize>> {
+        let mut present: HashMap<String, HashSet<&str>> = HashMap::new();
+        for (key, id) in listed {
+            present.entry(key.term_text()).or_default().insert(id);
+        }
+        let mut stale = BTreeMap::new();
+        for (key, ids) in &self.ids {
+            let listed = present.get(key);
+            let missing = ids
+                .iter()
+                .filter(|id| listed.is_none_or(|l| !l.contains(id.as_str())))
+                .count();
+            if missing > 0 {
+                stale.insert(DocKey::from_term_text(key)?, missing);
+            }
+        }
+        Ok(stale)
     }
 
     /// How many versions are known.
@@ -103,46 +152,107 @@ pub struct Indexer {
     timelines: HashMap<DocKey, Timeline>,
     payload: Payload,
     summary: IndexSummary,
+    warnings: Vec<IndexWarning>,
     /// When rebuilding: the folder the finished index replaces.
     replace: Option<PathBuf>,
     dir: PathBuf,
+    /// The outermost folder this run created for the index, removed if the run fails.
+    created: Option<PathBuf>,
+    /// Held until the run ends; declared last, so it is released after the writer.
+    _lock: RunLock,
 }
 
 impl Indexer {
     /// Opens the index in `dir` for an incremental run, creating it if `dir` holds none.
+    /// Fails at once, changing nothing, if another run (an update or a rebuild) holds it.
     pub fn open(dir: &Path, options: &IndexerOptions) -> Result<Indexer> {
-        std::fs::create_dir_all(dir)
-            .map_err(IndexerError::io("cannot create index folder", dir))?;
-        let index = if dir.join("meta.json").exists() {
-            open_index(dir)?
-        } else {
-            create_index(dir)?
+        let (lock, created) = lock_index(dir)?;
+        let opened = (|| {
+            std::fs::create_dir_all(dir)
+                .map_err(IndexerError::io("cannot create index folder", dir))?;
+            if dir.join("meta.json").exists() {
+                open_index(dir)
+            } else {
+                create_index(dir)
+            }
+        })();
+        let run = Run {
+            dir: dir.to_owned(),
+            replace: None,
+            created,
+            lock,
         };
-        Indexer::start(index, dir.to_owned(), None, options)
+        match opened {
+            Ok(index) => Indexer::start(index, run, options),
+            Err(error) => {
+                run.remove_created();
+                Err(error)
+            }
+        }
     }
 
     /// Starts a new index that replaces the one in `dir` (if any) when committed; until then
-    /// readers keep the old one.
+    /// readers keep the old one. Fails at once, changing nothing, if another run holds it.
     pub fn rebuild(dir: &Path, options: &IndexerOptions) -> Result<Indexer> {
+        let (lock, created) = lock_index(dir)?;
         let staging = sibling(dir, "rebuilding");
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(IndexerError::io(
-                "cannot remove unfinished rebuild",
-                &staging,
-            ))?;
+        let run = Run {
+            dir: staging.clone(),
+            replace: Some(dir.to_owned()),
+            created,
+            lock,
+        };
+        let prepared = (|| {
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging).map_err(IndexerError::io(
+                    "cannot remove unfinished rebuild",
+                    &staging,
+                ))?;
+            }
+            std::fs::create_dir_all(&staging)
+                .map_err(IndexerError::io("cannot create index folder", &staging))?;
+            create_index(&staging)
+        })();
+        match prepared {
+            Ok(index) => Indexer::start(index, run, options),
+            Err(error) => {
+                let _ = std::fs::remove_dir_all(&staging);
+                run.remove_created();
+                Err(error)
+            }
         }
-        std::fs::create_dir_all(&staging)
-            .map_err(IndexerError::io("cannot create index folder", &staging))?;
-        let index = create_index(&staging)?;
-        Indexer::start(index, staging, Some(dir.to_owned()), options)
     }
 
-    fn start(
-        index: Index,
-        dir: PathBuf,
-        replace: Option<PathBuf>,
+    fn start(index: Index, run: Run, options: &IndexerOptions) -> Result<Indexer> {
+        match Indexer::start_writer(&index, &run.dir, options) {
+            Ok((writer, searcher, payload)) => Ok(Indexer {
+                fields: IndexFields::new(),
+                writer,
+                searcher,
+                timelines: HashMap::new(),
+                payload,
+                summary: IndexSummary::default(),
+                warnings: Vec::new(),
+                replace: run.replace,
+                dir: run.dir,
+                created: run.created,
+                _lock: run.lock,
+            }),
+            Err(error) => {
+                if run.replace.is_some() {
+                    let _ = std::fs::remove_dir_all(&run.dir);
+                }
+                run.remove_created();
+                Err(error)
+            }
+        }
+    }
+
+    fn start_writer(
+        index: &Index,
+        dir: &Path,
         options: &IndexerOptions,
-    ) -> Result<Indexer> {
+    ) -> Result<(IndexWriter, Searcher, Payload)> {
         let payload = match index
             .load_metas()
             .map_err(IndexerError::tantivy("cannot read index metadata"))?
@@ -153,7 +263,7 @@ impl Indexer {
         };
         if payload.format != FORMAT {
             return Err(IndexerError::NotAnIndex {
-                path: dir,
+                path: dir.to_owned(),
                 reason: format!(
                     "index format {} where this build writes {FORMAT}; index again with --rebuild",
                     payload.format
@@ -181,16 +291,7 @@ impl Indexer {
             .map_err(IndexerError::tantivy(
                 "cannot remove files of an unfinished run",
             ))?;
-        Ok(Indexer {
-            fields: IndexFields::new(),
-            writer,
-            searcher: reader.searcher(),
-            timelines: HashMap::new(),
-            payload,
-            summary: IndexSummary::default(),
-            replace,
-            dir,
-        })
+        Ok((writer, reader.searcher(), payload))
     }
 
     /// The saved state of a collection, if the index holds it.
@@ -281,6 +382,13 @@ impl Indexer {
             Ok(outcome) => outcome,
             Err(AppendError::OutOfOrder { .. }) => return Ok(Added::NeedsReplay),
         };
+        if let Some(sections) = outcome.capped {
+            self.warnings.push(IndexWarning {
+                key: version.key.clone(),
+                source_id: version.source_id.clone(),
+                sections,
+            });
+        }
         for closed in &outcome.closed {
             self.write_span(&version.key, closed)?;
         }
@@ -361,19 +469,18 @@ impl Indexer {
 
     /// Gives up the run: nothing of it is committed, and the files it wrote are removed, so a
     /// failed run (a full disk) leaves the index, and the disk, as the last commit left them.
-    /// A rebuild's unfinished folder is removed.
+    /// A rebuild's unfinished folder is removed, and so is the index folder if this run
+    /// created it.
     pub fn abandon(mut self) {
         // Best effort: the run has already failed, and what is left is removed by the next run.
-        let r = self.writer.rollback();
-        eprintln!("DEBUG rollback {:?}", r.err());
-        let g = self.writer.garbage_collect_files().wait();
-        eprintln!(
-            "DEBUG gc {:?}",
-            g.map(|g| (g.deleted_files, g.failed_to_delete_files))
-        );
+        let _ = self.writer.rollback();
+        let _ = self.writer.garbage_collect_files().wait();
+        drop(self.writer);
         if self.replace.is_some() {
-            drop(self.writer);
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        if let Some(created) = &self.created {
+            let _ = std::fs::remove_dir_all(created);
         }
     }
 
@@ -398,6 +505,11 @@ impl Indexer {
                 .map(|s| s.record.section.text.as_str())
                 .collect(),
         ))
+    }
+
+    /// The warnings of the versions added since the last call.
+    pub fn take_warnings(&mut self) -> Vec<IndexWarning> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Versions added so far in this run.
@@ -550,7 +662,67 @@ fn open_index(dir: &Path) -> Result<Index> {
     Ok(index)
 }
 
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+/// Where a run writes, and what it must clean up if it fails before it starts.
+struct Run {
+    dir: PathBuf,
+    replace: Option<PathBuf>,
+    created: Option<PathBuf>,
+    lock: RunLock,
+}
+
+impl Run {
+    fn remove_created(&self) {
+        if let Some(created) = &self.created {
+            let _ = std::fs::remove_dir_all(created);
+        }
+    }
+}
+
+/// Takes the run lock of the index in `dir`, creating the folders that hold it if needed;
+/// returns the lock and the outermost folder this created (the index folder itself if only
+/// it is missing), which a failed run removes. A rebuild the process running it did not
+/// finish moving into place (killed between its two renames) is finished first.
+fn lock_index(dir: &Path) -> Result<(RunLock, Option<PathBuf>)> {
+    let created = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .last();
+    let created = created.map(Path::to_owned);
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(IndexerError::io("cannot create index folder", parent))?;
+    }
+    let lock = RunLock::acquire(dir)?;
+    finish_swap(dir)?;
+    // An index the interrupted rebuild left is no folder of this run's.
+    let created = created.filter(|c| c != dir || !dir.exists());
+    Ok((lock, created))
+}
+
+/// Puts an index back in `dir` if a rebuild was killed after moving the old index aside and
+/// before moving the new one in: the new one is complete then (it is moved only once
+/// committed). Removes the old index a rebuild killed later left beside it.
+fn finish_swap(dir: &Path) -> Result<()> {
+    let old = sibling(dir, "old");
+    if !old.exists() {
+        return Ok(());
+    }
+    if !dir.exists() {
+        let staging = sibling(dir, "rebuilding");
+        let from = if staging.join("meta.json").exists() {
+            staging
+        } else {
+            old.clone()
+        };
+        std::fs::rename(&from, dir).map_err(IndexerError::io("cannot move index to", dir))?;
+    }
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(IndexerError::io("cannot remove", &old))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let mut name = dir.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".{suffix}"));
     dir.with_file_name(name)
@@ -571,4 +743,81 @@ fn swap_into_place(staging: &Path, target: &Path) -> Result<()> {
         std::fs::remove_dir_all(&old).map_err(IndexerError::io("cannot remove", &old))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palimpsest_schema::{Timestamp, VersionKind};
+
+    fn version(id: &str) -> PolicyVersion {
+        PolicyVersion {
+            key: DocKey::new("c", "Acme", "Terms").unwrap(),
+            recorded_at: Timestamp::parse("2024-01-01").unwrap(),
+            source_id: id.into(),
+            kind: VersionKind::FirstRecord,
+            content: format!("# Terms\n\n{id}\n"),
+        }
+    }
+
+    fn build(dir: &Path, id: &str) {
+        let mut indexer = Indexer::open(dir, &IndexerOptions::default()).unwrap();
+        indexer.add(version(id)).unwrap();
+        indexer.commit().unwrap();
+    }
+
+    fn holds(dir: &Path, id: &str) -> bool {
+        let indexer = Indexer::open(dir, &IndexerOptions::default()).unwrap();
+        let known = indexer
+            .known_versions(&CollectionName::new("c").unwrap())
+            .unwrap();
+        known.contains(&version(id).key, id)
+    }
+
+    #[test]
+    fn a_rebuild_killed_between_its_two_renames_is_finished_by_the_next_run() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("index");
+        // Killed after moving the old index aside, before moving the new one in.
+        build(&sibling(&dir, "old"), "old");
+        build(&sibling(&dir, "rebuilding"), "new");
+        assert!(holds(&dir, "new"));
+        assert!(!sibling(&dir, "old").exists());
+        // Killed after moving the new one in, before removing the old one.
+        build(&sibling(&dir, "old"), "old");
+        assert!(holds(&dir, "new"));
+        assert!(!sibling(&dir, "old").exists());
+        // Killed before the staging folder was committed: the old index comes back.
+        std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
+        std::fs::create_dir(sibling(&dir, "rebuilding")).unwrap();
+        assert!(holds(&dir, "new"));
+        // A run that fails after putting the index back does not remove it.
+        std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
+        let run = Indexer::open(&dir, &IndexerOptions::default()).unwrap();
+        run.abandon();
+        assert!(holds(&dir, "new"));
+    }
+
+    #[test]
+    fn an_update_is_refused_while_a_rebuild_runs() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("index");
+        build(&dir, "v1");
+        let rebuild = Indexer::rebuild(&dir, &IndexerOptions::default()).unwrap();
+        for error in [
+            Indexer::open(&dir, &IndexerOptions::default()).err(),
+            Indexer::rebuild(&dir, &IndexerOptions::default()).err(),
+        ] {
+            assert!(
+                matches!(error, Some(IndexerError::Busy { .. })),
+                "{error:?}"
+            );
+        }
+        assert!(
+            sibling(&dir, "rebuilding").exists(),
+            "the running rebuild is intact"
+        );
+        rebuild.commit().unwrap();
+        assert!(!holds(&dir, "v1"), "the rebuild replaced the index");
+    }
 }

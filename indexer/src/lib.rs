@@ -25,14 +25,16 @@
 //! assert_eq!(summary.versions, 1);
 //! ```
 #![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
 mod indexer;
+mod lock;
 pub mod split;
 mod state;
 pub mod timeline;
 
 pub use error::{IndexerError, Result};
-pub use indexer::{Added, IndexSummary, Indexer, IndexerOptions, KnownVersions};
+pub use indexer::{Added, IndexSummary, IndexWarning, Indexer, IndexerOptions, KnownVersions};
 pub use palimpsest_schema::PolicyVersion;
 pub use state::{CollectionState, SnapshotFacts, SourceKind};

@@ -50,8 +50,30 @@ struct Heading {
     title: String,
 }
 
-/// Splits `text` into sections. The ranges are contiguous, in order, and cover `text`.
+/// Most sections a version is split into. Each section of each version is a document of the
+/// index, so a text of a million one-line headings would cost minutes and gigabytes; real
+/// policies have at most a few hundred. The text past the last section allowed stays in it.
+pub const MAX_SECTIONS: usize = 5_000;
+
+/// Splits `text` into at most [`MAX_SECTIONS`] sections. The ranges are contiguous, in
+/// order, and cover `text`.
 pub fn split_sections(text: &str) -> Vec<SectionRange> {
+    split_sections_capped(text, MAX_SECTIONS).sections
+}
+
+/// Sections of a text, with how many it would have without a cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// Contiguous, in order, covering the text.
+    pub sections: Vec<SectionRange>,
+    /// Sections found before the cap: more than `sections.len()` when the last one holds
+    /// the text of the sections past the cap.
+    pub found: usize,
+}
+
+/// Splits `text` into at most `max` sections (at least one): the sections past the cap are
+/// merged into the last one, so splitting stays lossless.
+pub fn split_sections_capped(text: &str, max: usize) -> Split {
     let lines = lines(text);
     let mut headings = real_headings(&lines);
     let plain_lines_allowed = headings.len() <= 1;
@@ -59,12 +81,20 @@ pub fn split_sections(text: &str) -> Vec<SectionRange> {
     headings.sort_by_key(|h| h.start);
     headings.dedup_by_key(|h| h.start);
 
-    let mut sections = Vec::with_capacity(headings.len() + 1);
     let first_start = headings.first().map_or(text.len(), |h| h.start);
-    if first_start > 0 || headings.is_empty() && !text.is_empty() {
+    let preamble = first_start > 0 || headings.is_empty() && !text.is_empty();
+    let found = headings.len() + usize::from(preamble);
+    // The last heading kept opens a section that runs to the end of the text.
+    headings.truncate(max.max(1) - usize::from(preamble));
+    let mut sections = Vec::with_capacity(headings.len() + 1);
+    if preamble {
         sections.push(SectionRange {
             path: Vec::new(),
-            range: 0..first_start,
+            range: 0..if headings.is_empty() {
+                text.len()
+            } else {
+                first_start
+            },
         });
     }
     let mut stack: Vec<(usize, String)> = Vec::new();
@@ -82,7 +112,7 @@ pub fn split_sections(text: &str) -> Vec<SectionRange> {
             range: heading.start..end,
         });
     }
-    sections
+    Split { sections, found }
 }
 
 fn lines(text: &str) -> Vec<Line<'_>> {
@@ -405,13 +435,20 @@ fn clean_title(raw: &str) -> String {
                 || out.ends_with(' ')
                 || chars.peek().is_none_or(|n| *n == '_' || n.is_whitespace()) => {}
             // An escaped space is still a space: collapsed, never leading.
-            '\\' => match chars.next() {
-                Some(next) if next.is_whitespace() && !out.is_empty() && !out.ends_with(' ') => {
-                    out.push(' ');
+            // CommonMark escapes ASCII punctuation only: before anything else a backslash is
+            // itself (`\n` stays `\n`).
+            '\\' => match chars.peek().copied() {
+                Some(next) if next.is_ascii_punctuation() => {
+                    chars.next();
+                    out.push(next);
                 }
-                Some(next) if next.is_whitespace() => {}
-                Some(next) => out.push(next),
-                None => {}
+                Some(next) if next.is_whitespace() => {
+                    chars.next();
+                    if !out.is_empty() && !out.ends_with(' ') {
+                        out.push(' ');
+                    }
+                }
+                _ => out.push('\\'),
             },
             ']' if chars.peek() == Some(&'(') => {
                 // Drop the link target: `[text](url)` keeps `text`.
@@ -592,6 +629,46 @@ mod tests {
         assert_eq!(clean_title("\\ B #**Dune**"), "B #Dune");
         assert_eq!(clean_title("a \\  b\\\t"), "a b");
         assert_eq!(paths("# \\ B\n\ntext\n"), vec![p(&["B"])]);
+    }
+
+    #[test]
+    fn a_backslash_before_a_letter_stays_in_the_title() {
+        // `# Epoch\nnsecond` was titled "Epochnnsecond": only punctuation is escaped.
+        assert_eq!(clean_title("Epoch\\nnsecond"), "Epoch\\nnsecond");
+        assert_eq!(
+            paths("# Epoch\\nnsecond\n\ntext\n"),
+            vec![p(&["Epoch\\nnsecond"])]
+        );
+        assert_eq!(clean_title("C:\\Users \\é"), "C:\\Users \\é");
+        assert_eq!(
+            clean_title("\\*not bold\\* \\\\ end\\"),
+            "*not bold* \\ end\\"
+        );
+    }
+
+    #[test]
+    fn sections_past_the_cap_stay_in_the_last_one() {
+        let headings = "# a\n".repeat(10);
+        for (text, found) in [(headings.clone(), 10), (format!("intro\n\n{headings}"), 11)] {
+            for max in [1, 2, 4, 10, 11, 50] {
+                let split = split_sections_capped(&text, max);
+                assert_eq!(split.found, found);
+                assert_eq!(
+                    split.sections.len(),
+                    found.min(max),
+                    "{text:?} at most {max}"
+                );
+                let rejoined: String = split
+                    .sections
+                    .iter()
+                    .map(|s| &text[s.range.clone()])
+                    .collect();
+                assert_eq!(rejoined, text);
+                assert_eq!(split.sections.last().unwrap().range.end, text.len());
+            }
+        }
+        let many = "# a\n".repeat(MAX_SECTIONS + 7);
+        assert_eq!(split_sections(&many).len(), MAX_SECTIONS);
     }
 
     #[test]

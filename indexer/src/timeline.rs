@@ -11,7 +11,7 @@ use palimpsest_schema::{
     DocKey, PolicyVersion, Section, SpanId, SpanRecord, Timestamp, VersionKind, VersionRecord,
 };
 
-use crate::split::split_sections;
+use crate::split::{MAX_SECTIONS, split_sections_capped};
 
 /// A span of the latest version, kept in memory while the timeline grows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,9 @@ pub struct AppendOutcome {
     pub version: Option<VersionRecord>,
     /// How many spans the version opened.
     pub opened: usize,
+    /// The sections the version's text has, when more than [`MAX_SECTIONS`]: those past the
+    /// cap are kept in the last section.
+    pub capped: Option<usize>,
 }
 
 /// Why a version could not be appended.
@@ -132,7 +135,11 @@ impl Timeline {
             let sections = if deleted {
                 Vec::new()
             } else {
-                split_sections(&version.content)
+                let split = split_sections_capped(&version.content, MAX_SECTIONS);
+                if split.found > split.sections.len() {
+                    outcome.capped = Some(split.found);
+                }
+                split.sections
             };
             let mut unclaimed: HashMap<(&[String], &str), Vec<usize>> = HashMap::new();
             for (i, span) in self.open.iter().enumerate().rev() {

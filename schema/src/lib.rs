@@ -14,6 +14,7 @@
 //! assert_eq!(at.to_string(), "2024-03-01T00:00:00Z");
 //! ```
 #![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod documents;
 mod error;

@@ -15,6 +15,7 @@
 //! }
 //! ```
 #![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod change_groups;
 mod change_score;

@@ -18,6 +18,7 @@
 //! serve(engine, config, |addr| println!("http://{addr}/api/v1/health")).unwrap();
 //! ```
 #![warn(missing_docs)]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
 mod layers;

@@ -102,9 +102,30 @@ struct CollectionReport {
     path: String,
     kind: &'static str,
     new_versions: usize,
+    /// Present when the history indexed before is no longer the archive's (git).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rewritten: Option<RewriteReport>,
     /// Present when the archive held snapshots.
     #[serde(skip_serializing_if = "Option::is_none")]
     snapshots: Option<SnapshotReport>,
+}
+
+/// A git history rewritten under an indexed collection (a reset, a rebase, a force push):
+/// the commit indexed last is no longer in the first-parent history of HEAD. The documents
+/// holding versions that are no longer in the history are replayed from the archive, so the
+/// index ends as a clean build of it would.
+#[derive(Debug, Serialize)]
+struct RewriteReport {
+    /// The commit the previous run indexed last.
+    cursor: String,
+    /// Whether that commit is still in the repository.
+    cursor_found: bool,
+    /// The newest commit both histories hold, if any.
+    last_common_commit: Option<String>,
+    /// Documents whose whole history was replayed.
+    documents_replayed: usize,
+    /// Versions indexed before that the history no longer holds, now dropped.
+    versions_dropped: usize,
 }
 
 /// How snapshots became versions in one run.
@@ -155,6 +176,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         context.index.display()
     );
     for collection in &report.collections {
+        if let Some(r) = &collection.rewritten {
+            outln!(
+                "{}",
+                rewrite_line(&collection.collection, &collection.path, r)
+            );
+        }
         if let Some(s) = &collection.snapshots {
             outln!(
                 "{}: {} snapshots ({} commits) read → {} versions kept, {} unchanged, {} skipped; \
@@ -177,6 +204,54 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+fn rewrite_line(collection: &str, path: &str, r: &RewriteReport) -> String {
+    let cursor = if r.cursor_found {
+        "is no longer in the first-parent history of HEAD"
+    } else {
+        "no longer exists"
+    };
+    let from = match &r.last_common_commit {
+        Some(common) => format!("the histories part after commit {common}"),
+        None => "the histories share no commit".to_owned(),
+    };
+    format!(
+        "{collection}: the history of {path} was rewritten: commit {} (indexed last) {cursor}, \
+         {from}; {} documents replayed, {} versions no longer in the history dropped",
+        r.cursor, r.documents_replayed, r.versions_dropped
+    )
+}
+
+/// Refuses to index `path` under a collection that another archive filled: their versions
+/// would be mixed, and the other archive's would never end.
+fn check_same_archive(
+    collection: &CollectionName,
+    previous: Option<&CollectionState>,
+    path: &str,
+    kind: SourceKind,
+) -> anyhow::Result<()> {
+    let Some(previous) = previous else {
+        return Ok(());
+    };
+    if previous.path == path && previous.kind == kind {
+        return Ok(());
+    }
+    bail!(
+        "collection {collection} was indexed from {} ({}), not from {path} ({}): index this \
+         archive under another name with --collection, or start the index over with --rebuild",
+        previous.path,
+        kind_name(previous.kind),
+        kind_name(kind)
+    )
+}
+
+fn kind_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Git => "git",
+        SourceKind::Dataset => "dataset",
+        SourceKind::Folder => "folder",
+    }
 }
 
 fn collection_name(path: &Path, given: Option<&str>) -> anyhow::Result<CollectionName> {
@@ -298,18 +373,40 @@ fn index_archives(
         read.declarations = declarations.clone();
         let archive = Archive::open(path, &read)
             .with_context(|| format!("cannot index {}", path.display()))?;
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         let previous = indexer.collection(&collection).cloned();
+        let kind = source_kind(archive.kind());
+        check_same_archive(
+            &collection,
+            previous.as_ref(),
+            &canonical.display().to_string(),
+            kind,
+        )?;
         let since = previous
             .as_ref()
-            .filter(|p| p.kind == SourceKind::Git && archive.kind() == ArchiveKind::Git)
+            .filter(|p| p.kind == SourceKind::Git && kind == SourceKind::Git)
             .and_then(|p| p.head.clone());
         let listing = archive
             .list(since.as_deref())
             .with_context(|| format!("cannot list {}", path.display()))?;
         let mut versions = listing.versions;
+        let mut replay = BTreeSet::new();
+        let mut rewritten = None;
         if !(since.is_some() && listing.since_found) {
             let known = indexer.known_versions(&collection)?;
-            versions.retain(|v| !known.contains(&v.key, &v.source_id));
+            if let Some(cursor) = &since {
+                let stale = known.not_listed(versions.iter().map(|v| (&v.key, &*v.source_id)))?;
+                let parting = archive.parting(cursor)?;
+                rewritten = Some(RewriteReport {
+                    cursor: cursor.clone(),
+                    cursor_found: parting.found,
+                    last_common_commit: parting.last_common,
+                    documents_replayed: stale.len(),
+                    versions_dropped: stale.values().sum(),
+                });
+                replay.extend(stale.into_keys());
+            }
+            versions.retain(|v| !replay.contains(&v.key) && !known.contains(&v.key, &v.source_id));
             if archive.kind() == ArchiveKind::Folder {
                 for v in &mut versions {
                     if known.has_document(&v.key) {
@@ -325,10 +422,11 @@ fn index_archives(
         warnings += fed.warnings;
         let mut snapshots = fed.snapshots;
         let mut facts = fed.facts;
-        if !fed.replay.is_empty() {
+        replay.extend(fed.replay);
+        if !replay.is_empty() {
             let all = archive.list(None)?.versions;
             let mut reader = archive.reader()?;
-            for key in fed.replay {
+            for key in replay {
                 let mut history = Vec::new();
                 let mut collapse = Collapse::default();
                 for v in all.iter().filter(|v| v.key == key) {
@@ -341,11 +439,16 @@ fn index_archives(
                     }
                 }
                 indexer.replace_document(&key, history)?;
+                for warning in indexer.take_warnings() {
+                    if !context.json || context.progress {
+                        eprintln!("warning: {warning}");
+                    }
+                    warnings += 1;
+                }
             }
         }
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
         let mut state = CollectionState {
-            kind: source_kind(archive.kind()),
+            kind,
             path: canonical.display().to_string(),
             head: listing.head,
             snapshots: SnapshotFacts::default(),
@@ -361,6 +464,7 @@ fn index_archives(
             path: canonical.display().to_string(),
             kind: archive.kind().as_str(),
             new_versions,
+            rewritten,
             snapshots: (snapshots.read > 0).then_some(snapshots),
         });
     }
@@ -533,7 +637,14 @@ fn feed(
                 continue;
             }
             let key = version.key.clone();
-            if indexer.add(version)? == Added::NeedsReplay {
+            let added = indexer.add(version)?;
+            for warning in indexer.take_warnings() {
+                if show && fed.warnings < SHOWN_WARNINGS {
+                    bar.suspend(|| eprintln!("warning: {warning}"));
+                }
+                fed.warnings += 1;
+            }
+            if added == Added::NeedsReplay {
                 fed.replay.insert(key);
             }
         }

@@ -1,0 +1,380 @@
+//! Indexing runs that must lose or corrupt nothing: runs started at once on one index, a git
+//! history rewritten under an indexed collection, another archive under a collection's name,
+//! a document of too many sections, and failed runs.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use palimpsest_indexer::{Indexer, IndexerOptions};
+
+use super::git::{git, sample_repository};
+use super::sample_versions;
+
+fn palimpsest(index: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+        .arg("--index")
+        .arg(index)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The JSON a successful command prints.
+fn json(index: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json", "--quiet"];
+    all.extend_from_slice(args);
+    let out = palimpsest(index, &all);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Everything a user sees of an index, as JSON, for comparing two builds.
+fn observe(index: &Path) -> Vec<serde_json::Value> {
+    let services = json(index, &["services"]);
+    let mut seen = vec![services.clone()];
+    for service in services["services"].as_array().unwrap() {
+        for document in service["documents"].as_array().unwrap() {
+            let name = service["service"].as_str().unwrap();
+            let terms = document["terms_type"].as_str().unwrap();
+            seen.push(json(index, &["versions", name, terms]));
+            // A document the archive removed has no version in force: its message counts.
+            let shown = palimpsest(index, &["--json", "show", name, terms]);
+            let text =
+                String::from_utf8_lossy(&shown.stdout) + String::from_utf8_lossy(&shown.stderr);
+            seen.push(serde_json::Value::String(text.into_owned()));
+        }
+    }
+    let mut stats = json(index, &["stats"]);
+    for layout in ["index_bytes", "segments"] {
+        stats.as_object_mut().unwrap().remove(layout);
+    }
+    seen.push(stats);
+    for query in ["*", "owls", "arbitration", "desert"] {
+        seen.push(json(
+            index,
+            &["search", query, "--history", "--limit", "100"],
+        ));
+        seen.push(json(index, &["search", query]));
+    }
+    seen.push(json(
+        index,
+        &[
+            "changes",
+            "--first-records",
+            "--technical-upgrades",
+            "--limit",
+            "100",
+        ],
+    ));
+    seen
+}
+
+/// Two observations are the same but for scores (which deleted documents still weigh on)
+/// and the order of hits of equal score.
+fn assert_same(got: &[serde_json::Value], expected: &[serde_json::Value]) {
+    fn unscored(value: &serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .filter(|(k, _)| *k != "score")
+                .map(|(k, v)| {
+                    let mut v = unscored(v);
+                    if let (true, Some(hits)) = (k == "hits", v.as_array_mut()) {
+                        hits.sort_by_key(|h| h.to_string());
+                    }
+                    (k.clone(), v)
+                })
+                .collect(),
+            serde_json::Value::Array(items) => items.iter().map(unscored).collect(),
+            other => other.clone(),
+        }
+    }
+    assert_eq!(got.len(), expected.len());
+    for (got, expected) in got.iter().zip(expected) {
+        assert_eq!(unscored(got), unscored(expected));
+    }
+}
+
+/// Indexes the sample into a rebuild held by this process, as a run still going on.
+fn held_rebuild(index: &Path) -> Indexer {
+    let mut indexer = Indexer::rebuild(index, &IndexerOptions::default()).unwrap();
+    for version in sample_versions() {
+        indexer.add(version).unwrap();
+    }
+    indexer
+}
+
+#[test]
+fn two_rebuilds_at_once_leave_an_openable_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    let sample = palimpsest_corpus::sample_path();
+    let sample = sample.to_str().unwrap();
+    let built = json(&index, &["index", sample]);
+    let versions = json(&index, &["stats"])["versions"].clone();
+
+    // A second run while a rebuild is going on, rebuilding or updating, is refused and
+    // changes nothing; the rebuild then completes.
+    let running = held_rebuild(&index);
+    for args in [&["index", sample, "--rebuild"][..], &["index", sample]] {
+        let out = palimpsest(&index, args);
+        assert!(!out.status.success(), "{args:?} ran beside a rebuild");
+        let message = stderr(&out);
+        assert!(
+            message.contains("another indexing run is writing the index"),
+            "{args:?}: {message}"
+        );
+        assert!(!message.contains("FileDoesNotExist"), "{message}");
+    }
+    running.commit().unwrap();
+    let after = json(&index, &["stats", "--verify"]);
+    assert_eq!(after["versions"], versions);
+
+    // Rebuilds and updates started together: each completes or is refused, and the index
+    // opens, verifies and holds the versions of a completed run.
+    for _ in 0..3 {
+        let children: Vec<_> = [
+            &["index", sample, "--rebuild"][..],
+            &["index", sample, "--rebuild"],
+            &["index", sample],
+        ]
+        .iter()
+        .map(|args| {
+            Command::new(env!("CARGO_BIN_EXE_palimpsest"))
+                .arg("--index")
+                .arg(&index)
+                .arg("--quiet")
+                .args(*args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let message = stderr(&out);
+            assert!(
+                out.status.success() || message.contains("another indexing run"),
+                "{message}"
+            );
+        }
+        let stats = json(&index, &["stats", "--verify"]);
+        assert_eq!(stats["versions"], versions);
+    }
+    assert!(built["versions"].as_u64().unwrap() > 0);
+    assert!(!dir.path().join("index.rebuilding").exists());
+    assert!(!dir.path().join("index.lock").exists());
+}
+
+/// The commit HEAD names in `repo`.
+fn head(repo: &Path) -> String {
+    let out = Command::new("git")
+        .current_dir(repo)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Commits a new text of one sample document.
+fn commit_owls(repo: &Path, date: &str) {
+    std::fs::write(
+        repo.join("Birdsong/Privacy Policy.md"),
+        format!("# New\n\nAll new text about owls, {date}.\n"),
+    )
+    .unwrap();
+    git(
+        repo,
+        &[
+            "commit",
+            "-qam",
+            "Record new changes of Birdsong Privacy Policy",
+        ],
+        Some(date),
+    );
+}
+
+/// Indexes `repo` incrementally into `index` and a clean build; both must look the same.
+/// Returns the incremental run's report of the collection.
+fn index_and_compare(repo: &Path, index: &Path, clean: &Path) -> serde_json::Value {
+    let repo = repo.to_str().unwrap();
+    let report = json(index, &["index", repo, "--collection", "demo"]);
+    json(clean, &["index", repo, "--collection", "demo", "--rebuild"]);
+    assert_same(&observe(index), &observe(clean));
+    report["collections"][0].clone()
+}
+
+#[test]
+fn a_rewritten_git_history_ends_equal_to_a_clean_build() {
+    let repo = tempfile::tempdir().unwrap();
+    sample_repository(repo.path());
+    let dir = tempfile::tempdir().unwrap();
+    let (index, clean) = (dir.path().join("index"), dir.path().join("clean"));
+    let first = index_and_compare(repo.path(), &index, &clean);
+    assert!(first.get("rewritten").is_none());
+
+    // Five commits dropped (the deletion of a document among them), one new.
+    git(repo.path(), &["reset", "-q", "--hard", "HEAD~5"], None);
+    let common = head(repo.path());
+    commit_owls(repo.path(), "2024-12-01T00:00:00Z");
+    let report = index_and_compare(repo.path(), &index, &clean);
+    let rewritten = &report["rewritten"];
+    assert_eq!(rewritten["cursor_found"], true, "{report}");
+    assert_eq!(rewritten["last_common_commit"], common.as_str());
+    assert_eq!(rewritten["versions_dropped"], 5, "{report}");
+    assert!(rewritten["documents_replayed"].as_u64().unwrap() >= 2);
+    let text = palimpsest(
+        &index,
+        &[
+            "index",
+            repo.path().to_str().unwrap(),
+            "--collection",
+            "demo",
+        ],
+    );
+    assert!(text.status.success());
+
+    // The commit indexed last no longer exists at all.
+    git(repo.path(), &["reset", "-q", "--hard", "HEAD~2"], None);
+    commit_owls(repo.path(), "2024-12-02T00:00:00Z");
+    git(
+        repo.path(),
+        &["reflog", "expire", "--expire=now", "--all"],
+        None,
+    );
+    git(repo.path(), &["gc", "-q", "--prune=now"], None);
+    let report = index_and_compare(repo.path(), &index, &clean);
+    assert_eq!(report["rewritten"]["cursor_found"], false, "{report}");
+    assert_eq!(
+        report["rewritten"]["last_common_commit"],
+        serde_json::Value::Null
+    );
+
+    // The human report says so too.
+    git(repo.path(), &["reset", "-q", "--hard", "HEAD~1"], None);
+    let out = palimpsest(
+        &index,
+        &[
+            "index",
+            repo.path().to_str().unwrap(),
+            "--collection",
+            "demo",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout.contains("was rewritten"), "{stdout}");
+    assert!(
+        stdout.contains("1 versions no longer in the history dropped"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn another_archive_under_an_indexed_collection_is_refused() {
+    let repo = tempfile::tempdir().unwrap();
+    sample_repository(repo.path());
+    let repo = repo.path().to_str().unwrap();
+    let sample = palimpsest_corpus::sample_path();
+    let sample = sample.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    json(&index, &["index", sample, "--collection", "demo"]);
+    let before = observe(&index);
+    let out = palimpsest(&index, &["index", repo, "--collection", "demo"]);
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    let sample_real = std::fs::canonicalize(sample).unwrap();
+    assert!(
+        message.contains(sample_real.to_str().unwrap()) && message.contains("--rebuild"),
+        "{message}"
+    );
+    let repo_real = std::fs::canonicalize(repo).unwrap();
+    assert!(message.contains(repo_real.to_str().unwrap()), "{message}");
+    assert!(
+        message.contains("(dataset)") && message.contains("(git)"),
+        "{message}"
+    );
+    assert_same(&observe(&index), &before);
+    json(
+        &index,
+        &["index", repo, "--collection", "demo", "--rebuild"],
+    );
+    json(&index, &["index", repo, "--collection", "demo"]);
+}
+
+#[test]
+fn a_document_of_too_many_sections_is_split_at_the_cap_with_a_warning() {
+    let archive = tempfile::tempdir().unwrap();
+    std::fs::create_dir(archive.path().join("Big")).unwrap();
+    let sections = palimpsest_indexer::split::MAX_SECTIONS + 1_000;
+    let text = "# a\n".repeat(sections);
+    std::fs::write(archive.path().join("Big/Terms.md"), &text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = palimpsest(
+        dir.path(),
+        &[
+            "index",
+            archive.path().to_str().unwrap(),
+            "--recorded-at",
+            "2024-01-01",
+        ],
+    );
+    let message = stderr(&out);
+    assert!(out.status.success(), "{message}");
+    assert!(
+        message.contains("Big/Terms") && message.contains(&format!("{sections} sections")),
+        "{message}"
+    );
+    let stats = json(dir.path(), &["stats"]);
+    assert_eq!(stats["spans"], palimpsest_indexer::split::MAX_SECTIONS);
+    assert_eq!(json(dir.path(), &["show", "Big", "Terms"])["content"], text);
+}
+
+#[test]
+fn a_failed_run_leaves_nothing_behind_and_says_why_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-archive");
+    let missing = missing.to_str().unwrap();
+    for args in [
+        &["index", missing][..],
+        &["index", missing, "--rebuild"],
+        &["index", missing, "--collection", "gone"],
+    ] {
+        let index = dir.path().join("new").join("index");
+        let out = palimpsest(&index, args);
+        assert!(!out.status.success());
+        let message = stderr(&out);
+        assert_eq!(
+            message.matches("No such file or directory").count(),
+            1,
+            "{message}"
+        );
+        assert!(message.contains(missing), "{message}");
+        assert!(
+            !dir.path().join("new").exists(),
+            "{args:?} left a folder behind"
+        );
+    }
+
+    // A failed run on an index prints its error only, whatever the output mode.
+    let index = dir.path().join("index");
+    let sample = palimpsest_corpus::sample_path();
+    json(&index, &["index", sample.to_str().unwrap()]);
+    for mode in [&["--json"][..], &["--quiet"], &[]] {
+        let mut args = mode.to_vec();
+        args.extend(["index", missing, "--collection", "gone"]);
+        let out = palimpsest(&index, &args);
+        assert!(!out.status.success());
+        let message = stderr(&out);
+        assert!(!message.contains("DEBUG"), "{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+    }
+    assert!(index.join("meta.json").exists());
+    assert!(!dir.path().join("index.lock").exists());
+}
