@@ -44,13 +44,15 @@ def run(binary, index, args):
     return json.loads(out.stdout)
 
 
-def prepare(binary, work):
-    """Clones the bundles and indexes them once into work/index."""
+def prepare(binary, work, reindex):
+    """Clones the bundles and indexes them once into work/index (again with --reindex, or
+    when the binary refuses the index: it was written in another format)."""
     work.mkdir(parents=True, exist_ok=True)
     index = work / "index"
-    stamp = work / "indexed-with"
-    identity = f"{binary.stat().st_mtime_ns}"
-    if index.exists() and stamp.exists() and stamp.read_text() == identity:
+    readable = subprocess.run(
+        [str(binary), "--index", str(index), "stats", "--json"], capture_output=True
+    )
+    if index.exists() and readable.returncode == 0 and not reindex:
         return index
     archives = []
     for name in COLLECTIONS:
@@ -66,7 +68,6 @@ def prepare(binary, work):
         [str(binary), "--index", str(index), "--quiet", "index", "--rebuild", *archives],
         check=True,
     )
-    stamp.write_text(identity)
     return index
 
 
@@ -131,14 +132,21 @@ def main():
     parser.add_argument("--cases", default=str(SHARED / "relevance" / "memo-dev.json"))
     parser.add_argument("--match", choices=["all"], help="pass --match to every query")
     parser.add_argument("--verbose", action="store_true", help="print each case's ranks")
+    parser.add_argument("--reindex", action="store_true", help="index the archives again")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the newest-first baseline (faster)"
+    )
     args = parser.parse_args()
     binary = Path(args.bin).resolve()
     if not binary.exists():
         sys.exit(f"relevance: {binary} not found; build it with `cargo build --release`")
     cases = json.loads(Path(args.cases).read_text())
-    index = prepare(binary, Path(args.work).resolve())
+    index = prepare(binary, Path(args.work).resolve(), args.reindex)
 
-    baseline = [newest_first_rank(binary, index, case) for case in cases]
+    if args.no_baseline:
+        baseline = [None for _ in cases]
+    else:
+        baseline = [newest_first_rank(binary, index, case) for case in cases]
     rows = [("newest first (no query)", baseline)]
     for field in ["title", "description"]:
         ranks = []

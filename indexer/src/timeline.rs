@@ -11,7 +11,7 @@ use palimpsest_schema::{
     DocKey, PolicyVersion, Section, SpanId, SpanRecord, Timestamp, VersionKind, VersionRecord,
 };
 
-use crate::split::{MAX_SECTIONS, split_sections_capped};
+use crate::split::{MAX_SECTIONS, SectionRange, split_sections_capped};
 
 /// A span of the latest version, kept in memory while the timeline grows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,11 +173,13 @@ impl Timeline {
                     outcome.closed.push(span);
                 }
             }
+            let titled = has_title_heading(&sections);
             for (position, (section, claimed)) in sections.into_iter().zip(next).enumerate() {
                 let span = match claimed {
                     Some(i) => old[i].take().expect("each span is claimed once"),
                     None => {
                         outcome.opened += 1;
+                        let title_heading = titled && !section.path.is_empty();
                         OpenSpan {
                             record: SpanRecord {
                                 id: self.span_id(ordinal, position),
@@ -191,6 +193,7 @@ impl Timeline {
                                 last_version: None,
                                 opened: ordinal,
                                 closed: None,
+                                title_heading,
                             },
                             persisted: false,
                         }
@@ -219,6 +222,24 @@ impl Timeline {
         bytes.extend_from_slice(&(position as u64).to_le_bytes());
         SpanId(xxhash_rust::xxh3::xxh3_64(&bytes))
     }
+}
+
+/// Whether one top-level heading stands over the whole version: the first heading is alone at
+/// its level and every later section is under it (text before it aside). Such a heading is
+/// the document's title, not one of its sections.
+fn has_title_heading(sections: &[SectionRange]) -> bool {
+    let mut headed = sections.iter().filter(|s| !s.path.is_empty());
+    let Some(title) = headed.next() else {
+        return false;
+    };
+    let mut under = 0;
+    for section in headed {
+        if section.path.len() < 2 || section.path[0] != title.path[0] {
+            return false;
+        }
+        under += 1;
+    }
+    title.path.len() == 1 && under > 0
 }
 
 #[cfg(test)]

@@ -25,7 +25,8 @@ pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> T
     let mut doc = TantivyDocument::new();
     key_fields(fields, &mut doc, key, DocType::Span);
     let path = &span.section.path;
-    doc.add_text(fields.section_top, path.first().map_or("", String::as_str));
+    doc.add_text(fields.section_top, span.facet_heading());
+    doc.add_u64(fields.title_heading, u64::from(span.title_heading));
     doc.add_text(fields.section_key, section_key(path));
     for heading in path {
         doc.add_text(fields.heading, heading);
@@ -127,6 +128,7 @@ pub fn span_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result
         } else {
             Some(timestamp(valid_to)?)
         },
+        title_heading: doc.get_first(fields.title_heading).and_then(|v| v.as_u64()) == Some(1),
         first_version: text(doc, fields.first_version, "first_version")?,
         last_version: doc
             .get_first(fields.last_version)

@@ -103,8 +103,10 @@ pub struct IndexFields {
     pub service: Field,
     /// Terms type: filter, facet, stored.
     pub terms_type: Field,
-    /// Span: the top-level heading (empty before the first heading), for the section facet.
+    /// Span: [`crate::SpanRecord::facet_heading`], for the section facet.
     pub section_top: Field,
+    /// Span: 1 when [`crate::SpanRecord::title_heading`], stored.
+    pub title_heading: Field,
     /// Span: [`section_key`] of the path, for `section` prefix filters.
     pub section_key: Field,
     /// Span: the heading path, one stored value per level, in order.
@@ -174,6 +176,7 @@ impl IndexFields {
         let service = builder.add_text_field("service", STRING | STORED | FAST);
         let terms_type = builder.add_text_field("terms_type", STRING | STORED | FAST);
         let section_top = builder.add_text_field("section_top", STRING | FAST);
+        let title_heading = builder.add_u64_field("title_heading", STORED);
         let section_key = builder.add_text_field("section_key", STRING);
         let heading = builder.add_text_field("heading", STORED);
         let title = builder.add_text_field("title", text(false));
@@ -210,6 +213,7 @@ impl IndexFields {
             service,
             terms_type,
             section_top,
+            title_heading,
             section_key,
             heading,
             title,

@@ -100,6 +100,19 @@ pub struct SpanRecord {
     /// Ordinal of the first later version without it (the version that closed it); `None`
     /// while in force.
     pub closed: Option<u64>,
+    /// The first heading of its path is the title of the version that opened it (one
+    /// top-level heading over the whole version): the section facet counts the span under
+    /// its second heading instead.
+    pub title_heading: bool,
+}
+
+impl SpanRecord {
+    /// The top-level section the section facet counts the span under: its first heading, or
+    /// its second when the first is the document's own title (empty before any heading).
+    pub fn facet_heading(&self) -> &str {
+        let level = usize::from(self.title_heading);
+        self.section.path.get(level).map_or("", String::as_str)
+    }
 }
 
 /// A version as it is written to the index: metadata and the ordered ids of its spans.
