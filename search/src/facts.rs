@@ -13,6 +13,7 @@ use tantivy::{
     DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer,
 };
 
+use crate::deadline::{Deadline, Ticker};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::query::{document_clauses, term};
@@ -140,9 +141,12 @@ pub(crate) struct SpanFacts<'a> {
     pub scoring: bool,
     /// Where the columns come from.
     pub columns: &'a ColumnCache,
+    /// When to stop collecting (the operation then fails: [`Deadline::check`]).
+    pub deadline: Deadline,
 }
 
 pub(crate) struct SpanFactSegment {
+    ticker: Ticker,
     segment: SegmentOrdinal,
     columns: Arc<SegmentColumns>,
     facts: Vec<SpanFact>,
@@ -158,6 +162,7 @@ impl Collector for SpanFacts<'_> {
         reader: &SegmentReader,
     ) -> tantivy::Result<SpanFactSegment> {
         Ok(SpanFactSegment {
+            ticker: self.deadline.ticker(),
             segment,
             columns: self.columns.get(reader)?,
             facts: Vec::new(),
@@ -177,6 +182,9 @@ impl SegmentCollector for SpanFactSegment {
     type Fruit = Vec<SpanFact>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        if !self.ticker.step() {
+            return;
+        }
         let c = &self.columns;
         let [doc_hash, path_hash, content_hash, opened, closed] = [
             &c.doc_hash,

@@ -19,6 +19,7 @@
 mod changes;
 mod collectors;
 mod compare;
+mod deadline;
 mod diff;
 mod documents;
 mod engine;
@@ -28,10 +29,13 @@ mod facts;
 mod feed;
 mod history;
 mod query;
+mod query_check;
 mod request;
 mod search;
 
-pub use changes::{Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse};
+pub use changes::{
+    CHANGE_TEXT_BYTES, Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse,
+};
 pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{

@@ -5,13 +5,14 @@ use std::ops::Bound;
 use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
 use tantivy::query::{
     AllQuery, BooleanQuery, EnableScoring, Occur, Query, QueryParser, QueryParserError, RangeQuery,
-    RegexQuery, TermQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, TantivyError, Term, query_grammar};
 
 use crate::error::{Result, SearchError};
 use crate::expand::expand_wildcards;
+use crate::query_check::check_query_ast;
 use crate::request::{Filters, TimeMode};
 
 /// Weight of heading matches relative to body matches.
@@ -63,6 +64,7 @@ pub(crate) fn text_query(
     };
     let ast = query_grammar::parse_query(query)
         .map_err(|_| invalid(QueryParserError::SyntaxError(query.to_owned())))?;
+    check_query_ast(&ast)?;
     let parsed = match expand_wildcards(&ast, searcher, fields.body, max_expansions)? {
         Some(expanded) => parser.build_query_from_user_input_ast(expanded),
         None => parser.parse_query(query),
@@ -138,18 +140,32 @@ pub(crate) fn year_clause(fields: &IndexFields, year: i16) -> Box<dyn Query> {
     )
 }
 
-/// A regex matching any string that starts with `prefix`.
-fn prefix_regex(prefix: &str) -> String {
-    let mut pattern = String::new();
-    for c in prefix.chars() {
-        if c.is_ascii_alphanumeric() {
-            pattern.push(c);
-        } else {
-            pattern.push_str(&format!("\\x{{{:x}}}", c as u32));
+/// Terms of a string field that start with `prefix`: the range from `prefix` to the first
+/// string after every string it starts (a range of the term dictionary, not a regex, whose
+/// compiled size would grow with every character of the prefix).
+fn prefix_range(field: Field, prefix: &str) -> Box<dyn Query> {
+    let upper = match prefix_successor(prefix) {
+        Some(next) => Bound::Excluded(Term::from_field_text(field, &next)),
+        None => Bound::Unbounded,
+    };
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_text(field, prefix)),
+        upper,
+    ))
+}
+
+/// The least string greater than every string starting with `prefix` (UTF-8 orders strings
+/// as their code points): its last character that has a successor, incremented.
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
         }
     }
-    pattern.push_str(".*");
-    pattern
+    None
 }
 
 /// Documents of one type that pass the service, terms type and collection filters.
@@ -185,9 +201,10 @@ pub(crate) fn section_clause(
     if levels.is_empty() {
         return Ok(None);
     }
-    let regex = RegexQuery::from_pattern(&prefix_regex(&section_key(&levels)), fields.section_key)
-        .map_err(|e| SearchError::parameter("section", e.to_string()))?;
-    Ok(Some(Box::new(regex)))
+    Ok(Some(prefix_range(
+        fields.section_key,
+        &section_key(&levels),
+    )))
 }
 
 /// The filter and time clauses every span search adds to its text query; the first is the
@@ -260,13 +277,12 @@ mod tests {
     use tantivy::Index;
 
     #[test]
-    fn prefix_regex_escapes_everything_but_ascii_alphanumerics() {
-        assert_eq!(prefix_regex("a b.\u{1f}"), "a\\x{20}b\\x{2e}\\x{1f}.*");
-        let fields = IndexFields::new();
-        assert!(
-            RegexQuery::from_pattern(&prefix_regex("what (we) do?* [x]"), fields.section_key)
-                .is_ok()
-        );
+    fn prefix_successor_is_the_next_string_after_the_prefix() {
+        assert_eq!(prefix_successor("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_successor("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+        assert_eq!(prefix_successor("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{10ffff}"), None);
+        assert_eq!(prefix_successor(""), None);
     }
 
     #[test]

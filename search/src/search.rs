@@ -198,7 +198,8 @@ impl Engine {
             Fields::Ranked,
             self.limits.max_expansions,
         )?;
-        let mut clauses = span_clauses(&self.fields, &request.filters, request.time)?;
+        let time = self.present(&searcher, request.time)?;
+        let mut clauses = span_clauses(&self.fields, &request.filters, time)?;
         if let Some(year) = request.year {
             clauses.push((Occur::Must, year_clause(&self.fields, year)));
         }
@@ -212,9 +213,14 @@ impl Engine {
 
         if request.time == TimeMode::History {
             let (matches, tally) = searcher
-                .search(&query, &(MatchCollector, FacetCollector))
+                .search(
+                    &query,
+                    &(MatchCollector(self.deadline), FacetCollector(self.deadline)),
+                )
                 .map_err(SearchError::tantivy("search failed"))?;
+            self.deadline.check()?;
             let groups = group_adjacent(matches);
+            self.deadline.check()?;
             let total = groups.len() as u64;
             let hits = groups
                 .into_iter()
@@ -233,8 +239,9 @@ impl Engine {
             .and_offset(request.offset)
             .order_by_score();
         let (top, total, tally) = searcher
-            .search(&query, &(top, Count, FacetCollector))
+            .search(&query, &(top, Count, FacetCollector(self.deadline)))
             .map_err(SearchError::tantivy("search failed"))?;
+        self.deadline.check()?;
         let hits = top
             .into_iter()
             .map(|(score, address)| {
@@ -251,6 +258,30 @@ impl Engine {
             hits,
             facets: tally.into(),
         })
+    }
+
+    /// The time mode as the index can answer it: an instant after the present is refused,
+    /// and "in force now" is the latest text of each section (the fast `valid_to` term)
+    /// unless a version was recorded after the present (by a clock that was wrong), which is
+    /// not in force yet: then it is the text in force at the present instant.
+    fn present(&self, searcher: &Searcher, time: TimeMode) -> Result<TimeMode> {
+        let now = Timestamp::now();
+        match time {
+            TimeMode::AsOf(at) if at > now => Err(SearchError::InFuture { at }),
+            TimeMode::Current => {
+                for segment in searcher.segment_readers() {
+                    let valid_from = segment
+                        .fast_fields()
+                        .i64("valid_from")
+                        .map_err(SearchError::tantivy("cannot read fast fields"))?;
+                    if valid_from.max_value() > now.as_unix() {
+                        return Ok(TimeMode::AsOf(now));
+                    }
+                }
+                Ok(TimeMode::Current)
+            }
+            time => Ok(time),
+        }
     }
 
     fn hit(
