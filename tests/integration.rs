@@ -1325,7 +1325,8 @@ mod time_travel {
         assert_eq!(by_id.changes.len(), 1);
         for (bad, kind) in [
             (request("2022-01-01", None), ErrorKind::NotFound),
-            (request("2999-01-01", None), ErrorKind::BadRequest),
+            // An instant in the future: the same error as `show` gives for one.
+            (request("2999-01-01", None), ErrorKind::InFuture),
             (
                 DiffRequest {
                     from: None,

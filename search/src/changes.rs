@@ -67,7 +67,15 @@ pub struct ChangesRequest {
     pub limit: usize,
     /// Changes to skip.
     pub offset: usize,
+    /// Whole texts: `before`, `after` and `diff` are not cut at [`CHANGE_TEXT_BYTES`].
+    pub full_text: bool,
 }
+
+/// Longest `before` or `after` text of a change, in bytes, unless the request asks for
+/// full texts; the `diff` holds at most twice as much. A cut change says so (`truncated`):
+/// without a cut, a page of 100 changes to long sections is tens of megabytes, held in memory
+/// until a client reads it.
+pub const CHANGE_TEXT_BYTES: usize = 16 << 10;
 
 impl Default for ChangesRequest {
     fn default() -> Self {
@@ -84,6 +92,7 @@ impl Default for ChangesRequest {
             group: ChangeGrouping::Section,
             limit: 20,
             offset: 0,
+            full_text: false,
         }
     }
 }
@@ -140,8 +149,49 @@ pub struct Change {
     /// Whether only dates, punctuation, quote marks, whitespace (inside words too) or link
     /// targets changed; such changes rank after the others by relevance.
     pub minor: bool,
+    /// Whether `before`, `after` or `diff` was cut at [`CHANGE_TEXT_BYTES`] (ask for full
+    /// texts to have them whole).
+    pub truncated: bool,
     /// Relevance to the query (0 without one).
     pub score: f32,
+}
+
+impl Change {
+    /// Cuts `before` and `after` to `max` bytes and `diff` to twice that, at character
+    /// boundaries, and records whether anything was cut.
+    fn cut(&mut self, max: usize) {
+        let mut cut = false;
+        for text in [&mut self.before, &mut self.after].into_iter().flatten() {
+            cut |= cut_text(text, max);
+        }
+        if let Some(parts) = &mut self.diff {
+            let mut room = 2 * max;
+            if let Some(i) = parts.iter().position(|p| {
+                let over = p.text.len() > room;
+                room = room.saturating_sub(p.text.len());
+                over
+            }) {
+                let kept: usize = parts[..i].iter().map(|p| p.text.len()).sum();
+                cut_text(&mut parts[i].text, 2 * max - kept);
+                parts.truncate(i + 1);
+                cut = true;
+            }
+        }
+        self.truncated |= cut;
+    }
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary; whether it was longer.
+fn cut_text(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
 }
 
 /// Facet counts of every matching change.
@@ -297,9 +347,11 @@ impl Engine {
                     &SpanFacts {
                         scoring,
                         columns: &self.columns,
+                        deadline: self.deadline,
                     },
                 )
                 .map_err(SearchError::tantivy("cannot list spans"))
+                .and_then(|facts| self.deadline.check().map(|()| facts))
         };
         let narrowed = |clause: Box<dyn Query>| {
             BooleanQuery::new(vec![
@@ -532,7 +584,13 @@ impl Engine {
             .iter()
             .skip(request.offset)
             .take(request.limit)
-            .map(|e| self.change(&searcher, &versions, e))
+            .map(|e| {
+                let mut change = self.change(&searcher, &versions, e)?;
+                if !request.full_text {
+                    change.cut(CHANGE_TEXT_BYTES);
+                }
+                Ok(change)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(ChangesResponse {
             total,
@@ -605,6 +663,7 @@ impl Engine {
             after: after.map(|s| s.section.text),
             diff,
             minor: event.minor,
+            truncated: false,
             score: event.score,
         })
     }

@@ -6,6 +6,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
+use crate::deadline::{Deadline, Ticker};
+
 /// The string fields counted as facets, in output order.
 pub(crate) const STR_FACETS: [&str; 4] = ["service", "terms_type", "collection", "section_top"];
 
@@ -16,9 +18,12 @@ pub(crate) struct FacetTally {
     pub years: HashMap<u64, u64>,
 }
 
-pub(crate) struct FacetCollector;
+/// Counts facets until the deadline; past it, documents are no longer counted and the
+/// operation fails after the search ([`Deadline::check`]).
+pub(crate) struct FacetCollector(pub Deadline);
 
 pub(crate) struct FacetSegment {
+    ticker: Ticker,
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u64>>,
     year: Column<u64>,
@@ -43,6 +48,7 @@ impl Collector for FacetCollector {
             columns.push(column);
         }
         Ok(FacetSegment {
+            ticker: self.0.ticker(),
             columns,
             counts,
             year: fast.u64("year")?,
@@ -74,6 +80,9 @@ impl SegmentCollector for FacetSegment {
     type Fruit = FacetTally;
 
     fn collect(&mut self, doc: DocId, _: Score) {
+        if !self.ticker.step() {
+            return;
+        }
         for (column, counts) in self.columns.iter().zip(&mut self.counts) {
             if let Some(ord) = column.as_ref().and_then(|c| c.term_ords(doc).next()) {
                 counts[ord as usize] += 1;
@@ -121,10 +130,11 @@ pub(crate) struct SpanMatch {
     pub valid_to: i64,
 }
 
-/// Collects every match with the fast fields needed to group them.
-pub(crate) struct MatchCollector;
+/// Collects every match with the fast fields needed to group them, until the deadline.
+pub(crate) struct MatchCollector(pub Deadline);
 
 pub(crate) struct MatchSegment {
+    ticker: Ticker,
     segment: SegmentOrdinal,
     doc_hash: Column<u64>,
     path_hash: Column<u64>,
@@ -144,6 +154,7 @@ impl Collector for MatchCollector {
     ) -> tantivy::Result<MatchSegment> {
         let fast = reader.fast_fields();
         Ok(MatchSegment {
+            ticker: self.0.ticker(),
             segment,
             doc_hash: fast.u64("doc_hash")?,
             path_hash: fast.u64("path_hash")?,
@@ -166,6 +177,9 @@ impl SegmentCollector for MatchSegment {
     type Fruit = Vec<SpanMatch>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        if !self.ticker.step() {
+            return;
+        }
         self.matches.push(SpanMatch {
             score,
             address: DocAddress::new(self.segment, doc),

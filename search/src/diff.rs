@@ -91,14 +91,9 @@ fn section_key(span: &SpanRecord) -> SectionKey {
 impl Engine {
     /// Compares the versions of a document in force at two instants (or named by id).
     pub fn diff(&self, request: &DiffRequest) -> Result<DiffResponse> {
-        for (name, at) in [("from", request.from), ("to", request.to)] {
-            if let Some(at) = at
-                && at > Timestamp::now()
-            {
-                return Err(SearchError::parameter(
-                    name,
-                    format!("{at} is in the future"),
-                ));
+        for at in [request.from, request.to].into_iter().flatten() {
+            if at > Timestamp::now() {
+                return Err(SearchError::InFuture { at });
             }
         }
         if request.from.is_some() && request.from_version.is_some() {
@@ -132,7 +127,9 @@ impl Engine {
             request.from,
             request.from_version.as_deref(),
         )?;
+        self.deadline.check()?;
         let to = self.pick_record(&searcher, &key, request.to, request.to_version.as_deref())?;
+        self.deadline.check()?;
         for record in [&from, &to] {
             if record.kind == VersionKind::Deleted {
                 return Err(SearchError::NotFound {
@@ -158,8 +155,9 @@ impl Engine {
                 .copied()
                 .collect()
         };
-        let before = self.load_spans(&searcher, &only(&from))?;
-        let after = self.load_spans(&searcher, &only(&to))?;
+        self.deadline.check()?;
+        let before = self.load_spans(&searcher, &key, &only(&from))?;
+        let after = self.load_spans(&searcher, &key, &only(&to))?;
         let before_keys: Vec<SectionKey> = before.iter().map(section_key).collect();
         let after_keys: Vec<SectionKey> = after.iter().map(section_key).collect();
         let pairings = pair_sections(&before_keys, &after_keys);
@@ -182,7 +180,11 @@ impl Engine {
             .collect();
         let mut ordered: Vec<((usize, usize), SectionChange)> = Vec::new();
         let mut unchanged = shared.len() as u64;
+        let mut ticker = self.deadline.ticker();
         for p in pairings {
+            if !ticker.step() {
+                break;
+            }
             let Some(kind) = p.kind else {
                 unchanged += 1;
                 continue;
@@ -213,6 +215,7 @@ impl Engine {
                 },
             ));
         }
+        ticker.check()?;
         ordered.sort_by_key(|(order, _)| *order);
         Ok(DiffResponse {
             service: key.service.to_string(),

@@ -9,12 +9,11 @@ use palimpsest_schema::{
 };
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, TermQuery};
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Searcher, Term};
+use tantivy::query::{BooleanQuery, Occur};
+use tantivy::{DocAddress, Searcher};
 
 use crate::engine::Engine;
-use crate::error::{Result, SearchError};
+use crate::error::{Result, SearchError, shorten};
 use crate::query::term;
 
 /// One document of a service.
@@ -349,7 +348,7 @@ impl Engine {
                         )
                     };
                     return Err(SearchError::NotFound {
-                        message: format!("unknown service `{service}`{hint}"),
+                        message: format!("unknown service `{}`{hint}", shorten(service, 100)),
                     });
                 }
             }
@@ -378,9 +377,10 @@ impl Engine {
                 types.dedup();
                 Err(SearchError::NotFound {
                     message: format!(
-                        "`{service_name}` has no document `{terms_type}`{}; it has: {}",
+                        "`{service_name}` has no document `{}`{}; it has: {}",
+                        shorten(terms_type, 100),
                         collection
-                            .map(|c| format!(" in collection `{c}`"))
+                            .map(|c| format!(" in collection `{}`", shorten(c, 100)))
                             .unwrap_or_default(),
                         types.join(", ")
                     ),
@@ -524,6 +524,7 @@ impl Engine {
             request.collection.as_deref(),
         )?;
         let record = self.pick_record(&searcher, &key, request.at, request.version.as_deref())?;
+        self.deadline.check()?;
         self.version_response(&searcher, &key, &record)
     }
 
@@ -544,16 +545,16 @@ impl Engine {
                     message,
                 },
                 VersionLookup::Missing => SearchError::NotFound {
-                    message: format!("{key} has no version `{id}`"),
+                    message: format!("{key} has no version `{}`", shorten(id, 100)),
                 },
             })?;
             return Ok(record.clone());
         }
+        // Without an instant, the version in force now: one recorded after the present (by a
+        // clock that was wrong) is not in force yet, as in a search of what is in force.
+        let at = at.unwrap_or_else(Timestamp::now);
         let slots = self.version_slots(searcher, key)?;
-        let slot = match at {
-            None => slots.last(),
-            Some(at) => slots.iter().rev().find(|s| s.recorded_at <= at.as_unix()),
-        };
+        let slot = slots.iter().rev().find(|s| s.recorded_at <= at.as_unix());
         let Some(slot) = slot else {
             let first = slots
                 .first()
@@ -561,10 +562,7 @@ impl Engine {
                 .map(|t| t.to_string())
                 .unwrap_or_default();
             return Err(SearchError::NotFound {
-                message: format!(
-                    "{key} has no version at {}: it was first recorded at {first}",
-                    at.map(|t| t.to_string()).unwrap_or_default()
-                ),
+                message: format!("{key} has no version at {at}: it was first recorded at {first}"),
             });
         };
         self.version_record(searcher, slot.address)
@@ -585,7 +583,7 @@ impl Engine {
             });
         }
         let sections: Vec<VersionSection> = self
-            .load_spans(searcher, &record.spans)?
+            .load_spans(searcher, key, &record.spans)?
             .into_iter()
             .map(|s| VersionSection {
                 section: s.section.path,
@@ -605,34 +603,92 @@ impl Engine {
         })
     }
 
-    /// The stored spans with these ids, in the same order.
+    /// The stored spans of document `key` with these ids, in the same order. One query finds
+    /// the document's spans and their `span_id` column says which is which (not one search per
+    /// id: a version may have a million sections); the stored documents are then read in
+    /// index order, so each compressed block of the store is read once.
     pub(crate) fn load_spans(
         &self,
         searcher: &Searcher,
+        key: &DocKey,
         ids: &[SpanId],
     ) -> Result<Vec<SpanRecord>> {
-        ids.iter()
-            .map(|id| {
-                let query = TermQuery::new(
-                    Term::from_field_u64(self.fields.span_id, id.0),
-                    IndexRecordOption::Basic,
-                );
-                let hits = searcher
-                    .search(&query, &TopDocs::with_limit(1).order_by_score())
-                    .map_err(SearchError::tantivy("cannot look up span"))?;
-                let Some((_, address)) = hits.first() else {
-                    return Err(SearchError::Schema(
-                        palimpsest_schema::SchemaError::Inconsistent(format!(
-                            "span {id} is missing"
-                        )),
-                    ));
-                };
-                let doc = searcher
-                    .doc(*address)
-                    .map_err(SearchError::tantivy("cannot read span"))?;
-                Ok(span_from_document(&self.fields, &doc)?)
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut addresses = self.span_addresses(searcher, key, ids)?;
+        addresses.sort_unstable();
+        let mut spans: Vec<Option<SpanRecord>> = vec![None; ids.len()];
+        let mut ticker = self.deadline.ticker();
+        for (address, position) in addresses {
+            if !ticker.step() {
+                break;
+            }
+            let doc = searcher
+                .doc(address)
+                .map_err(SearchError::tantivy("cannot read span"))?;
+            spans[position] = Some(span_from_document(&self.fields, &doc)?);
+        }
+        ticker.check()?;
+        spans
+            .into_iter()
+            .zip(ids)
+            .map(|(span, id)| {
+                span.ok_or_else(|| {
+                    SearchError::Schema(palimpsest_schema::SchemaError::Inconsistent(format!(
+                        "span {id} is missing"
+                    )))
+                })
             })
             .collect()
+    }
+
+    /// Where each of these spans of document `key` is, with its position in `ids`.
+    fn span_addresses(
+        &self,
+        searcher: &Searcher,
+        key: &DocKey,
+        ids: &[SpanId],
+    ) -> Result<Vec<(DocAddress, usize)>> {
+        let mut positions: HashMap<u64, Vec<usize>> = HashMap::with_capacity(ids.len());
+        for (position, id) in ids.iter().enumerate() {
+            positions.entry(id.0).or_default().push(position);
+        }
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Span.as_str()),
+            ),
+            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
+        ]);
+        let docs = searcher
+            .search(&query, &DocSetCollector)
+            .map_err(SearchError::tantivy("cannot list spans"))?;
+        self.deadline.check()?;
+        let mut columns = HashMap::new();
+        let mut found = Vec::with_capacity(ids.len());
+        let mut ticker = self.deadline.ticker();
+        for address in docs {
+            if !ticker.step() {
+                break;
+            }
+            let column = match columns.entry(address.segment_ord) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(entry) => entry.insert(
+                    searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .u64("span_id")
+                        .map_err(SearchError::tantivy("cannot read fast fields"))?,
+                ),
+            };
+            let id = column.first(address.doc_id);
+            if let Some(at) = id.and_then(|id| positions.get(&id)) {
+                found.extend(at.iter().map(|&position| (address, position)));
+            }
+        }
+        ticker.check()?;
+        Ok(found)
     }
 
     /// Index statistics.
@@ -713,7 +769,8 @@ fn find_version<'a>(
         [] => Err(VersionLookup::Missing),
         [one] => Ok(one),
         many => Err(VersionLookup::Invalid(format!(
-            "`{id}` matches {} versions: give more characters",
+            "`{}` matches {} versions: give more characters",
+            shorten(id, 100),
             many.len()
         ))),
     }

@@ -2,16 +2,19 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
+use std::time::Instant;
 
 use palimpsest_schema::{IndexFields, register_tokenizer};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, Warmer};
 
+use crate::deadline::Deadline;
 use crate::error::{Result, SearchError};
 use crate::facts::ColumnCache;
 use crate::request::Limits;
 
-/// An index opened for reading. Cheap to share between threads; each operation takes a
-/// consistent snapshot of the last commit.
+/// An index opened for reading. Cheap to share between threads (and to clone); each
+/// operation takes a consistent snapshot of the last commit.
+#[derive(Clone)]
 pub struct Engine {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
@@ -19,6 +22,8 @@ pub struct Engine {
     pub(crate) limits: Limits,
     /// Columns by segment; the reader drops those of segments no searcher holds any more.
     pub(crate) columns: Arc<ColumnCache>,
+    /// When operations give up; none unless [`Engine::until`] set one.
+    pub(crate) deadline: Deadline,
     dir: PathBuf,
 }
 
@@ -51,6 +56,7 @@ impl Engine {
             fields,
             limits: Limits::default(),
             columns,
+            deadline: Deadline::default(),
             dir: dir.to_owned(),
         })
     }
@@ -59,6 +65,16 @@ impl Engine {
     pub fn with_limits(mut self, limits: Limits) -> Engine {
         self.limits = limits;
         self
+    }
+
+    /// A copy of this engine whose operations stop at `deadline` with
+    /// [`SearchError::Timeout`]: their long loops and collectors look at the clock, so the
+    /// work ends soon after the deadline instead of running to completion unobserved.
+    pub fn until(&self, deadline: Instant) -> Engine {
+        Engine {
+            deadline: Deadline::at(deadline),
+            ..self.clone()
+        }
     }
 
     /// The limits requests are checked against.

@@ -10,6 +10,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request asks about an instant in the future.
     InFuture,
+    /// The operation ran past its deadline and gave up.
+    Timeout,
     /// Something went wrong on our side.
     Internal,
 }
@@ -43,6 +45,9 @@ pub enum SearchError {
         /// The instant asked for.
         at: palimpsest_schema::Timestamp,
     },
+    /// The operation ran past its deadline ([`crate::Engine::until`]) and stopped.
+    #[error("the operation ran past its time budget and was stopped")]
+    Timeout,
     /// The index folder holds no index.
     #[error("no index at {path}: run `palimpsest index PATH` first")]
     NoIndex {
@@ -78,6 +83,7 @@ impl SearchError {
             SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
             SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,
+            SearchError::Timeout => ErrorKind::Timeout,
             SearchError::Tantivy { .. } | SearchError::Schema(_) => ErrorKind::Internal,
         }
     }
@@ -89,6 +95,7 @@ impl SearchError {
             SearchError::InvalidParameter { .. } => "invalid_parameter",
             SearchError::NotFound { .. } => "not_found",
             SearchError::InFuture { .. } => "date_in_future",
+            SearchError::Timeout => "time_budget_exceeded",
             SearchError::NoIndex { .. } => "no_index",
             SearchError::OtherSchema { .. } => "other_schema",
             SearchError::Tantivy { .. } | SearchError::Schema(_) => "internal",
@@ -104,6 +111,15 @@ impl SearchError {
             name,
             message: message.into(),
         }
+    }
+}
+
+/// At most `max` characters of user input, for messages: a name or id echoed whole could
+/// make an error as large as the request.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 

@@ -13,6 +13,7 @@ use tantivy::{
     DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer,
 };
 
+use crate::deadline::{Deadline, Ticker};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::query::{document_clauses, term};
@@ -144,9 +145,12 @@ pub(crate) struct SpanFacts<'a> {
     pub scoring: bool,
     /// Where the columns come from.
     pub columns: &'a ColumnCache,
+    /// When to stop collecting (the operation then fails: [`Deadline::check`]).
+    pub deadline: Deadline,
 }
 
 pub(crate) struct SpanFactSegment {
+    ticker: Ticker,
     segment: SegmentOrdinal,
     columns: Arc<SegmentColumns>,
     facts: Vec<SpanFact>,
@@ -162,6 +166,7 @@ impl Collector for SpanFacts<'_> {
         reader: &SegmentReader,
     ) -> tantivy::Result<SpanFactSegment> {
         Ok(SpanFactSegment {
+            ticker: self.deadline.ticker(),
             segment,
             columns: self.columns.get(reader)?,
             facts: Vec::new(),
@@ -181,6 +186,9 @@ impl SegmentCollector for SpanFactSegment {
     type Fruit = Vec<SpanFact>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
+        if !self.ticker.step() {
+            return;
+        }
         let c = &self.columns;
         let [
             doc_hash,

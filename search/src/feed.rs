@@ -160,13 +160,36 @@ impl ChangesResponse {
             entries: self.changes.iter().map(|c| entry(c, info)).collect(),
             ..Feed::default()
         };
-        feed.to_string()
+        xml_chars(feed.to_string())
     }
+}
+
+/// Replaces the characters XML 1.0 forbids (C0 controls other than tab, line feed and
+/// carriage return; U+FFFE and U+FFFF) with U+FFFD: the writer escapes markup but not these,
+/// and one of them in a query or a document makes the whole feed unreadable. The writer
+/// never emits them itself, so replacing them in its output only touches text.
+fn xml_chars(xml: String) -> String {
+    let allowed = |c: char| !matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    if xml.chars().all(allowed) {
+        return xml;
+    }
+    xml.chars()
+        .map(|c| if allowed(c) { c } else { '\u{fffd}' })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_xml_forbids_are_replaced() {
+        assert_eq!(
+            xml_chars("a\u{1}b\u{c}c\u{fffe}\u{ffff}\td\ne\r".into()),
+            "a\u{fffd}b\u{fffd}c\u{fffd}\u{fffd}\td\ne\r"
+        );
+        assert_eq!(xml_chars("plain é ☃".into()), "plain é ☃");
+    }
 
     #[test]
     fn components_are_percent_encoded() {

@@ -310,9 +310,11 @@ impl Engine {
                 &SpanFacts {
                     scoring: false,
                     columns: &self.columns,
+                    deadline: self.deadline,
                 },
             )
             .map_err(SearchError::tantivy("search failed"))
+            .and_then(|facts| self.deadline.check().map(|()| facts))
     }
 
     /// When sections matching a query were in force, per document.

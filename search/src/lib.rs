@@ -22,6 +22,7 @@ mod change_score;
 mod changes;
 mod collectors;
 mod compare;
+mod deadline;
 mod diff;
 mod documents;
 mod engine;
@@ -32,12 +33,15 @@ mod feed;
 mod history;
 mod matching;
 mod query;
+mod query_check;
 mod request;
 mod search;
 mod typos;
 
 pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};
-pub use changes::{Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse};
+pub use changes::{
+    CHANGE_TEXT_BYTES, Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse,
+};
 pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{

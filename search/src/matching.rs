@@ -30,6 +30,7 @@ use tantivy::{Searcher, Term};
 use crate::error::{Result, SearchError};
 use crate::expand::expand_wildcards;
 use crate::query::{Fields, TITLE_BOOST, describe_parse_error};
+use crate::query_check::check_query_ast;
 use crate::typos;
 
 /// How many of a query's words a section must hold.
@@ -275,6 +276,7 @@ pub(crate) fn build(
         return Ok(builder.finish(Box::new(AllQuery), None));
     }
     let ast = parse(text)?;
+    check_query_ast(&ast)?;
     let (expanded, used) = expand_wildcards(&ast, searcher, fields.body, max_expansions)?;
     builder.budget = max_expansions.saturating_sub(used);
     let matching = builder.top(expanded.unwrap_or(ast), mode)?;

@@ -4,7 +4,7 @@ use std::ops::Bound;
 
 use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
 use tantivy::query::{
-    BooleanQuery, EnableScoring, Occur, Query, QueryParserError, RangeQuery, RegexQuery, TermQuery,
+    BooleanQuery, EnableScoring, Occur, Query, QueryParserError, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, TantivyError, Term};
@@ -117,18 +117,32 @@ pub(crate) fn year_clause(fields: &IndexFields, year: i16) -> Box<dyn Query> {
     )
 }
 
-/// A regex matching any string that starts with `prefix`.
-fn prefix_regex(prefix: &str) -> String {
-    let mut pattern = String::new();
-    for c in prefix.chars() {
-        if c.is_ascii_alphanumeric() {
-            pattern.push(c);
-        } else {
-            pattern.push_str(&format!("\\x{{{:x}}}", c as u32));
+/// Terms of a string field that start with `prefix`: the range from `prefix` to the first
+/// string after every string it starts (a range of the term dictionary, not a regex, whose
+/// compiled size would grow with every character of the prefix).
+fn prefix_range(field: Field, prefix: &str) -> Box<dyn Query> {
+    let upper = match prefix_successor(prefix) {
+        Some(next) => Bound::Excluded(Term::from_field_text(field, &next)),
+        None => Bound::Unbounded,
+    };
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_text(field, prefix)),
+        upper,
+    ))
+}
+
+/// The least string greater than every string starting with `prefix` (UTF-8 orders strings
+/// as their code points): its last character that has a successor, incremented.
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (last as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
         }
     }
-    pattern.push_str(".*");
-    pattern
+    None
 }
 
 /// Documents of one type that pass the service, terms type and collection filters.
@@ -164,9 +178,10 @@ pub(crate) fn section_clause(
     if levels.is_empty() {
         return Ok(None);
     }
-    let regex = RegexQuery::from_pattern(&prefix_regex(&section_key(&levels)), fields.section_key)
-        .map_err(|e| SearchError::parameter("section", e.to_string()))?;
-    Ok(Some(Box::new(regex)))
+    Ok(Some(prefix_range(
+        fields.section_key,
+        &section_key(&levels),
+    )))
 }
 
 /// The filter and time clauses every span search adds to its text query; the first is the
@@ -239,13 +254,12 @@ mod tests {
     use tantivy::Index;
 
     #[test]
-    fn prefix_regex_escapes_everything_but_ascii_alphanumerics() {
-        assert_eq!(prefix_regex("a b.\u{1f}"), "a\\x{20}b\\x{2e}\\x{1f}.*");
-        let fields = IndexFields::new();
-        assert!(
-            RegexQuery::from_pattern(&prefix_regex("what (we) do?* [x]"), fields.section_key)
-                .is_ok()
-        );
+    fn prefix_successor_is_the_next_string_after_the_prefix() {
+        assert_eq!(prefix_successor("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_successor("a\u{d7ff}").as_deref(), Some("a\u{e000}"));
+        assert_eq!(prefix_successor("a\u{10ffff}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{10ffff}"), None);
+        assert_eq!(prefix_successor(""), None);
     }
 
     #[test]

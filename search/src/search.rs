@@ -211,7 +211,8 @@ impl Engine {
             request.matching,
             self.limits.max_expansions,
         )?;
-        let mut clauses = span_clauses(&self.fields, &request.filters, request.time)?;
+        let time = self.present(&searcher, request.time)?;
+        let mut clauses = span_clauses(&self.fields, &request.filters, time)?;
         if let Some(year) = request.year {
             clauses.push((Occur::Must, year_clause(&self.fields, year)));
         }
@@ -240,14 +241,19 @@ impl Engine {
 
         if request.time == TimeMode::History {
             let (matches, tally) = searcher
-                .search(&query, &(MatchCollector, FacetCollector))
+                .search(
+                    &query,
+                    &(MatchCollector(self.deadline), FacetCollector(self.deadline)),
+                )
                 .map_err(SearchError::tantivy("search failed"))?;
+            self.deadline.check()?;
             let groups = group_adjacent(matches);
+            self.deadline.check()?;
             let total = groups.len() as u64;
             let all_words = match &strict {
                 Some(strict) => {
                     let matches = searcher
-                        .search(strict, &MatchCollector)
+                        .search(strict, &MatchCollector(self.deadline))
                         .map_err(SearchError::tantivy("search failed"))?;
                     group_adjacent(matches).len() as u64
                 }
@@ -272,7 +278,7 @@ impl Engine {
             .and_offset(request.offset)
             .order_by_score();
         let (top, total, tally) = searcher
-            .search(&query, &(top, Count, FacetCollector))
+            .search(&query, &(top, Count, FacetCollector(self.deadline)))
             .map_err(SearchError::tantivy("search failed"))?;
         let all_words = match &strict {
             Some(strict) => searcher
@@ -280,6 +286,7 @@ impl Engine {
                 .map_err(SearchError::tantivy("search failed"))?,
             None => total,
         };
+        self.deadline.check()?;
         let hits = top
             .into_iter()
             .map(|(score, address)| {
@@ -299,6 +306,30 @@ impl Engine {
             hits,
             facets: tally.into(),
         })
+    }
+
+    /// The time mode as the index can answer it: an instant after the present is refused,
+    /// and "in force now" is the latest text of each section (the fast `valid_to` term)
+    /// unless a version was recorded after the present (by a clock that was wrong), which is
+    /// not in force yet: then it is the text in force at the present instant.
+    fn present(&self, searcher: &Searcher, time: TimeMode) -> Result<TimeMode> {
+        let now = Timestamp::now();
+        match time {
+            TimeMode::AsOf(at) if at > now => Err(SearchError::InFuture { at }),
+            TimeMode::Current => {
+                for segment in searcher.segment_readers() {
+                    let valid_from = segment
+                        .fast_fields()
+                        .i64("valid_from")
+                        .map_err(SearchError::tantivy("cannot read fast fields"))?;
+                    if valid_from.max_value() > now.as_unix() {
+                        return Ok(TimeMode::AsOf(now));
+                    }
+                }
+                Ok(TimeMode::Current)
+            }
+            time => Ok(time),
+        }
     }
 
     fn hit(&self, maker: &mut HitMaker, group: &Group) -> Result<Hit> {

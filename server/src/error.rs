@@ -113,6 +113,16 @@ impl ApiError {
         }
     }
 
+    /// 503 when answers waiting for slow clients already hold the memory set aside for them.
+    pub fn unsent_budget() -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "overloaded",
+            message: "too many large answers are waiting for their clients to read them;                       try again shortly, or ask for less (a smaller limit)"
+                .into(),
+        }
+    }
+
     /// 500; the details go to the log, not to the client.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
         tracing::error!("{context}: {error}");
@@ -130,6 +140,7 @@ impl From<SearchError> for ApiError {
             ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::InFuture => StatusCode::RANGE_NOT_SATISFIABLE,
+            ErrorKind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => return ApiError::internal("the index could not be read", error),
         };
         ApiError {

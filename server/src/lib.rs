@@ -35,7 +35,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::cors::{Any, CorsLayer};
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
-pub use options::ServerOptions;
+pub use options::{MAX_QUERY_DEPTH, ServerOptions};
 pub use params::{FromParams, NoParams, Params, PathParams, RawParams};
 pub use serve::{ServeConfig, THREAD_STACK_BYTES, serve, serve_on, shutdown_signal};
 pub use state::{AppState, Slot};
@@ -55,6 +55,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(|uri: Uri| async move { ApiError::no_route(uri.path()) })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)
+        .layer(from_fn_with_state(
+            layers::UnsentBudget::new(options.max_unsent_bytes),
+            layers::limit_unsent,
+        ))
         .layer(from_fn_with_state(
             options.max_body_bytes,
             layers::limit_body,

@@ -2,8 +2,11 @@
 //! SIGINT and SIGTERM, and a runtime whose blocking threads have a known, large stack.
 
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -15,6 +18,7 @@ use hyper_util::service::TowerToHyperService;
 use palimpsest_search::Engine;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
 use crate::options::ServerOptions;
@@ -41,7 +45,7 @@ pub fn serve(
     config: ServeConfig,
     on_ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let options = config.options.validate().map_err(anyhow::Error::msg)?;
+    let mut options = config.options.validate().map_err(anyhow::Error::msg)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("palimpsest-server")
@@ -53,15 +57,25 @@ pub fn serve(
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
-        on_ready(
-            listener
-                .local_addr()
-                .context("cannot read the bound address")?,
-        );
+        let bound = listener
+            .local_addr()
+            .context("cannot read the bound address")?;
+        options
+            .public_url
+            .get_or_insert_with(|| format!("http://{bound}"));
+        on_ready(bound);
         let grace = options.shutdown_grace();
-        let header_timeout = options.header_timeout;
+        let (header_timeout, write_timeout) = (options.header_timeout, options.write_timeout);
         let app = crate::app(AppState::new(engine, options));
-        serve_on(listener, app, header_timeout, grace, shutdown_signal()).await;
+        serve_on(
+            listener,
+            app,
+            header_timeout,
+            write_timeout,
+            grace,
+            shutdown_signal(),
+        )
+        .await;
         Ok(())
     });
     // Searches answered with 503 past their budget may still run on blocking threads: the
@@ -79,7 +93,8 @@ const LAST_CALL: Duration = Duration::from_secs(1);
 /// stops accepting and waits up to `grace` for open connections to finish.
 ///
 /// Clients must send their headers within `header_timeout` (idle keep-alive connections
-/// included), so stalled connections do not pile up. At shutdown, connections already
+/// included), so stalled connections do not pile up; an answer that could not be written
+/// for `write_timeout` (the client stopped reading) closes its connection. At shutdown, connections already
 /// completed by the kernel are still accepted; for a second every connection is served as
 /// usual, then requests in progress finish (their answer closes the connection),
 /// idle connections close, and connections that never sent a whole request head are dropped.
@@ -87,6 +102,7 @@ pub async fn serve_on(
     listener: TcpListener,
     app: Router,
     header_timeout: Duration,
+    write_timeout: Duration,
     grace: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -104,8 +120,8 @@ pub async fn serve_on(
             requests.send_modify(|n| *n += 1);
             request
         });
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let io = WriteDeadline::new(TokioIo::new(stream), write_timeout);
+        let connection = http.serve_connection(io, TowerToHyperService::new(service));
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
@@ -180,6 +196,97 @@ pub async fn serve_on(
         tracing::warn!("connections still open after {grace:?}; closing them");
     }
     tracing::debug!("connections closed");
+}
+
+/// A connection's socket whose writes fail once output has waited `limit` to be written:
+/// the clock starts when the socket first accepts no more and stops when everything pending
+/// was written, so a client that stops reading cannot keep its answer in memory.
+struct WriteDeadline<T> {
+    io: T,
+    limit: Duration,
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> WriteDeadline<T> {
+    fn new(io: T, limit: Duration) -> WriteDeadline<T> {
+        WriteDeadline {
+            io,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// Pending while the time limit runs, then an error that ends the connection.
+    fn wait<R>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
+        let limit = self.limit;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("the client read nothing for {limit:?}"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: hyper::rt::Read + Unpin> hyper::rt::Read for WriteDeadline<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for WriteDeadline<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.io).poll_write(cx, buf) {
+            Poll::Pending => this.wait(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.io).poll_write_vectored(cx, bufs) {
+            Poll::Pending => this.wait(cx),
+            ready => ready,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.io).poll_flush(cx) {
+            Poll::Pending => this.wait(cx),
+            Poll::Ready(Ok(())) => {
+                // Hyper flushes once its buffer is written: nothing waits any more.
+                this.stalled = None;
+                Poll::Ready(Ok(()))
+            }
+            error => error,
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -61,9 +61,9 @@ impl AppState {
 
     /// Runs `work` on a blocking thread once a slot is free, within the time budget.
     ///
-    /// Tantivy has no deadline of its own: a request past its budget is answered with 503
-    /// while its work finishes in the background, still holding its slot, so the
-    /// concurrency cap bounds the cores that abandoned work can take.
+    /// The engine `work` gets stops at the deadline ([`Engine::until`]): a request past its
+    /// budget is answered with 503 at once, and its work gives up at its next look at the
+    /// clock (a loop step or a batch of documents later) and frees its slot.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -78,9 +78,10 @@ impl AppState {
             if Instant::now() >= deadline {
                 return None;
             }
-            Some(work(&state.inner.engine))
+            Some(work(&state.inner.engine.until(deadline.into_std())))
         });
         match tokio::time::timeout_at(deadline, task).await {
+            Ok(Ok(Some(Err(SearchError::Timeout)))) => Err(ApiError::time_budget(budget)),
             Ok(Ok(Some(result))) => result.map_err(ApiError::from),
             Ok(Ok(None)) | Err(_) => Err(ApiError::time_budget(budget)),
             Ok(Err(join)) => Err(ApiError::internal("the request failed", join)),

@@ -525,7 +525,8 @@ mod endpoints {
             .changes;
         assert!(!changes.is_empty());
         assert_eq!(feed.entries().len(), changes.len());
-        assert_eq!(feed.id(), format!("http://palimpsest.example:8080{uri}"));
+        // Links come from the public URL (by default that of `app` alone), never from `Host`.
+        assert_eq!(feed.id(), format!("http://localhost{uri}"));
         assert_eq!(feed.links()[0].rel(), "self");
         for (entry, change) in feed.entries().iter().zip(&changes) {
             assert_eq!(entry.id(), format!("urn:palimpsest:change:{}", change.id));
@@ -541,7 +542,7 @@ mod endpoints {
             assert!(
                 entry.links()[0]
                     .href()
-                    .starts_with("http://palimpsest.example:8080/api/v1/version/")
+                    .starts_with("http://localhost/api/v1/version/")
             );
         }
         assert_eq!(feed.updated(), feed.entries()[0].updated());
@@ -1060,6 +1061,9 @@ mod regressions {
 #[path = "api/browser.rs"]
 mod browser;
 
+#[path = "api/hostile.rs"]
+mod hostile;
+
 /// The real server on a loopback port, spoken to over plain TCP.
 mod socket {
     use std::net::SocketAddr;
@@ -1083,6 +1087,7 @@ mod socket {
             listener,
             test_app(),
             header_timeout,
+            Duration::from_secs(30),
             Duration::from_secs(5),
             async {
                 stopped.await.ok();
@@ -1235,6 +1240,7 @@ mod socket {
             listener,
             test_app(),
             Duration::from_secs(10),
+            Duration::from_secs(30),
             Duration::from_secs(10),
             async {},
         )

@@ -59,6 +59,10 @@ pub struct Args {
     /// Changes to skip.
     #[arg(long, default_value_t = 0)]
     offset: usize,
+    /// Whole texts: without it, texts before and after longer than 16 KiB are cut there (and
+    /// the diff at 32 KiB), and the change says `truncated`.
+    #[arg(long)]
+    full_text: bool,
     /// Print the page as an Atom feed instead (what `GET /api/v1/changes.atom` serves).
     #[arg(long, conflicts_with = "json")]
     atom: bool,
@@ -99,6 +103,7 @@ impl Args {
             },
             limit: self.limit,
             offset: self.offset,
+            full_text: self.full_text,
         }
     }
 }

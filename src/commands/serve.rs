@@ -45,6 +45,14 @@ pub struct Args {
     /// Time a client has to send its request headers; slower connections are closed.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     header_timeout: Duration,
+    /// Time an answer may wait to be written once its client stops reading; the connection
+    /// is closed then.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    write_timeout: Duration,
+    /// Bytes of large answers (64 KiB and more) waiting for their clients, in all; beyond it
+    /// requests are refused with 503 at once.
+    #[arg(long, value_name = "BYTES", default_value_t = ServerOptions::default().max_unsent_bytes)]
+    max_unsent: usize,
     /// Largest page (`limit`).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_limit)]
     max_limit: usize,
@@ -54,18 +62,27 @@ pub struct Args {
     /// Longest query, in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_query_bytes)]
     max_query_bytes: usize,
-    /// Most terms in a query.
+    /// Most terms in a query (at most 1,000: each prefix operator is a level of recursion).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_terms)]
     max_terms: usize,
     /// Most indexed words the wildcards of a query (`privac*`) may stand for, in all.
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_expansions)]
     max_expansions: usize,
-    /// Deepest nesting of parentheses in a query.
+    /// Deepest nesting of parentheses in a query (at most 1,000, what the threads' 16 MiB
+    /// stacks hold with a safety factor of 4; a higher value is refused at start).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_nesting)]
     max_nesting: usize,
     /// Answer cross-origin requests from any origin (CORS).
     #[arg(long)]
     cors: bool,
+    /// Base URL of the links in the Atom feed, e.g. https://example.org/palimpsest
+    /// [default: http:// and the address listened on]. The Host header is never used.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Take the scheme and host of links from X-Forwarded-Proto and X-Forwarded-Host: only
+    /// behind a proxy that sets them.
+    #[arg(long)]
+    trust_forwarded: bool,
     /// Log level (error, warn, info, debug, trace) or per-target filter
     /// (`palimpsest_server=debug`); default: RUST_LOG, else info.
     #[arg(long, value_name = "FILTER")]
@@ -108,7 +125,11 @@ impl Args {
             max_queue: self.max_queue,
             max_body_bytes: self.max_body,
             header_timeout: self.header_timeout,
+            write_timeout: self.write_timeout,
+            max_unsent_bytes: self.max_unsent,
             cors: self.cors,
+            public_url: self.public_url.clone(),
+            trust_forwarded: self.trust_forwarded,
         }
     }
 }

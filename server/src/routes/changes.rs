@@ -11,6 +11,7 @@ use palimpsest_search::{
 
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
+use crate::options::ServerOptions;
 use crate::params::{FromParams, Params, RawParams};
 use crate::state::AppState;
 
@@ -48,6 +49,9 @@ pub struct ChangesParams {
     pub limit: Option<usize>,
     /// Changes to skip (default 0); `offset + limit` at most 10,000.
     pub offset: Option<usize>,
+    /// Whole texts: without it, `before` and `after` longer than 16 KiB are cut there (the
+    /// `diff` at 32 KiB) and the change says `truncated`.
+    pub full_text: Option<bool>,
 }
 
 impl FromParams for ChangesParams {
@@ -67,6 +71,7 @@ impl FromParams for ChangesParams {
         "group",
         "limit",
         "offset",
+        "full_text",
     ];
 
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
@@ -83,6 +88,7 @@ impl FromParams for ChangesParams {
             group: p.one("group")?.map(str::to_owned),
             limit: p.number("limit")?,
             offset: p.number("offset")?,
+            full_text: Some(p.flag("full_text")?),
         })
     }
 }
@@ -132,6 +138,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
             order,
             limit: p.limit.unwrap_or(20),
             offset: p.offset.unwrap_or(0),
+            full_text: p.full_text.unwrap_or(false),
         })
     }
 }
@@ -180,19 +187,7 @@ pub async fn changes_atom(
         None => "Palimpsest: changes".to_owned(),
     };
     let response = state.run(move |engine| engine.changes(&request)).await?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-        .unwrap_or("localhost");
-    let scheme = match headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-    {
-        Some("https") => "https",
-        _ => "http",
-    };
-    let base_url = format!("{scheme}://{host}");
+    let base_url = base_url(state.options(), &headers);
     let info = FeedInfo {
         title,
         id: format!("{base_url}{uri}"),
@@ -204,4 +199,32 @@ pub async fn changes_atom(
         response.to_atom(&info),
     )
         .into_response())
+}
+
+/// The base URL of the feed's links: the configured public URL, its scheme and host replaced
+/// by the `X-Forwarded-*` headers only when the server is told to trust them.
+fn base_url(options: &ServerOptions, headers: &HeaderMap) -> String {
+    let configured = options.base_url();
+    if !options.trust_forwarded {
+        return configured.to_owned();
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (scheme, rest) = configured.split_once("://").unwrap_or(("http", configured));
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let scheme = match header("x-forwarded-proto").map(str::trim) {
+        Some(proto @ ("http" | "https")) => proto,
+        _ => scheme,
+    };
+    // A host name, an IPv4 address or a bracketed IPv6 one, with an optional port.
+    let host = header("x-forwarded-host")
+        .and_then(|h| h.split(',').next())
+        .map(str::trim)
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or(host);
+    format!("{scheme}://{host}{path}")
 }

@@ -121,6 +121,7 @@ async fn start_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         listener,
         test_app(),
         Duration::from_secs(10),
+        Duration::from_secs(30),
         Duration::from_secs(5),
         async {
             stopped.await.ok();
