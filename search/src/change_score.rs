@@ -20,18 +20,22 @@ use crate::matching::QueryWord;
 const CHANGED: f32 = 3.0;
 /// Weight of a word in the section's heading path.
 const HEADING: f32 = 1.0;
-/// Weight of a word present before and after.
-const CONTEXT: f32 = 0.3;
+/// Weight of a word present before and after: the context tells what the section is about,
+/// which a description names as much as what changed.
+const CONTEXT: f32 = 1.0;
+/// Each word inserted or deleted also adds this multiple of its idf, whatever its frequency,
+/// so that changes touching more of the query's words rank first.
+const COVERAGE: f32 = 1.0;
 /// BM25's term-frequency saturation.
 const K1: f32 = 1.2;
-/// Share of the query's weight a change must touch before it counts as covering the word:
-/// each word inserted or deleted also adds this multiple of its idf, so that changes
-/// touching more of the query rank first.
-const COVERAGE: f32 = 2.0;
+/// BM25's length normalization, applied to the size of what changed.
+const B: f32 = 0.75;
 
 /// What the index holds of the query's words in one span.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SpanTerms {
+    /// The section's length in words.
+    length: u32,
     /// Frequency of each query stem in the section text (heading line included).
     body: Vec<u32>,
     /// Frequency of each query stem in the heading path.
@@ -71,6 +75,19 @@ impl ScoredStems {
         let mut found: HashMap<DocAddress, SpanTerms> = HashMap::new();
         for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
             let ordinal = ordinal as u32;
+            let lengths = segment
+                .get_fieldnorms_reader(fields.body_stem)
+                .map_err(SearchError::tantivy("cannot read field lengths"))?;
+            for address in addresses.iter().filter(|a| a.segment_ord == ordinal) {
+                found.insert(
+                    *address,
+                    SpanTerms {
+                        length: lengths.fieldnorm(address.doc_id),
+                        body: vec![0; n],
+                        title: vec![0; n],
+                    },
+                );
+            }
             for (field, title) in [(fields.body_stem, false), (fields.title_stem, true)] {
                 let inverted = segment
                     .inverted_index(field)
@@ -86,11 +103,7 @@ impl ScoredStems {
                     let mut doc = postings.doc();
                     while doc != TERMINATED {
                         let address = DocAddress::new(ordinal, doc);
-                        if addresses.contains(&address) {
-                            let terms = found.entry(address).or_insert_with(|| SpanTerms {
-                                body: vec![0; n],
-                                title: vec![0; n],
-                            });
+                        if let Some(terms) = found.get_mut(&address) {
                             let slot = if title {
                                 &mut terms.title
                             } else {
@@ -106,12 +119,43 @@ impl ScoredStems {
         Ok(found)
     }
 
-    /// The score of a change from its two sides (none for an added or removed section).
-    pub(crate) fn score(&self, before: Option<&SpanTerms>, after: Option<&SpanTerms>) -> f32 {
+    /// How many words a change touched, as far as the index tells: the whole section when
+    /// it was added or removed, else the difference of the two lengths or the query words
+    /// inserted or deleted, whichever is more.
+    pub(crate) fn changed_length(
+        &self,
+        before: Option<&SpanTerms>,
+        after: Option<&SpanTerms>,
+    ) -> f32 {
+        match (before, after) {
+            (Some(b), Some(a)) => {
+                let words: u32 = b
+                    .body
+                    .iter()
+                    .zip(&a.body)
+                    .map(|(x, y)| x.abs_diff(*y))
+                    .sum();
+                a.length.abs_diff(b.length).max(words).max(1) as f32
+            }
+            (Some(side), None) | (None, Some(side)) => side.length.max(1) as f32,
+            (None, None) => 1.0,
+        }
+    }
+
+    /// The score of a change from its two sides (none for an added or removed section), its
+    /// [`ScoredStems::changed_length`] and the average of that over the changes ranked.
+    pub(crate) fn score(
+        &self,
+        before: Option<&SpanTerms>,
+        after: Option<&SpanTerms>,
+        average_changed: f32,
+    ) -> f32 {
         let empty = SpanTerms::default();
+        let norm = 1.0 - B + B * self.changed_length(before, after) / average_changed.max(1.0);
         let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
         let at = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0) as f32;
         let saturate = |tf: f32| tf * (K1 + 1.0) / (tf + K1);
+        let saturate_changed = |tf: f32| tf * (K1 + 1.0) / (tf + K1 * norm);
         (0..self.stems.len())
             .map(|i| {
                 let (tf_before, tf_after) = (at(&b.body, i), at(&a.body, i));
@@ -120,7 +164,7 @@ impl ScoredStems {
                 let heading = at(&a.title, i).max(at(&b.title, i)).min(1.0);
                 let covered = if changed > 0.0 { COVERAGE } else { 0.0 };
                 self.idf[i]
-                    * (CHANGED * saturate(changed)
+                    * (CHANGED * saturate_changed(changed)
                         + covered
                         + HEADING * heading
                         + CONTEXT * saturate(context))
@@ -142,6 +186,7 @@ mod tests {
 
     fn terms(body: &[u32], title: &[u32]) -> SpanTerms {
         SpanTerms {
+            length: 100,
             body: body.to_vec(),
             title: title.to_vec(),
         }
@@ -150,9 +195,9 @@ mod tests {
     #[test]
     fn a_word_inserted_outranks_a_word_merely_present() {
         let s = stems(1);
-        let inserted = s.score(Some(&terms(&[0], &[0])), Some(&terms(&[1], &[0])));
-        let present = s.score(Some(&terms(&[3], &[0])), Some(&terms(&[3], &[0])));
-        let in_heading = s.score(Some(&terms(&[1], &[1])), Some(&terms(&[1], &[1])));
+        let inserted = s.score(Some(&terms(&[0], &[0])), Some(&terms(&[1], &[0])), 10.0);
+        let present = s.score(Some(&terms(&[3], &[0])), Some(&terms(&[3], &[0])), 10.0);
+        let in_heading = s.score(Some(&terms(&[1], &[1])), Some(&terms(&[1], &[1])), 10.0);
         assert!(
             inserted > in_heading && in_heading > present,
             "{inserted} {in_heading} {present}"
@@ -165,10 +210,12 @@ mod tests {
         let both = s.score(
             Some(&terms(&[0, 0], &[0, 0])),
             Some(&terms(&[1, 1], &[0, 0])),
+            10.0,
         );
         let one_often = s.score(
             Some(&terms(&[0, 0], &[0, 0])),
             Some(&terms(&[9, 0], &[0, 0])),
+            10.0,
         );
         assert!(both > one_often, "{both} {one_often}");
     }
@@ -176,9 +223,22 @@ mod tests {
     #[test]
     fn added_and_removed_sections_count_their_whole_text_as_changed() {
         let s = stems(1);
-        let added = s.score(None, Some(&terms(&[2], &[0])));
-        let removed = s.score(Some(&terms(&[2], &[0])), None);
+        let added = s.score(None, Some(&terms(&[2], &[0])), 10.0);
+        let removed = s.score(Some(&terms(&[2], &[0])), None, 10.0);
         assert_eq!(added, removed);
         assert!(added > 0.0);
+    }
+
+    #[test]
+    fn a_word_added_to_a_long_list_outranks_a_long_section_added_whole() {
+        let s = stems(1);
+        let long = |tf: u32| SpanTerms {
+            length: 5_000,
+            body: vec![tf],
+            title: vec![0],
+        };
+        let added_to_list = s.score(Some(&long(0)), Some(&long(1)), 50.0);
+        let added_whole = s.score(None, Some(&long(1)), 50.0);
+        assert!(added_to_list > added_whole, "{added_to_list} {added_whole}");
     }
 }

@@ -24,7 +24,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
 use crate::matching::TextQuery;
-use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
+use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query_finding};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 
@@ -365,14 +365,21 @@ impl Engine {
             Some(clause) => Some(facts(&narrowed(clause), false)?),
             None => None,
         };
+        let finds = |text: &dyn Query| -> Result<bool> {
+            let count = searcher
+                .search(&narrowed(text.box_clone()), &tantivy::collector::Count)
+                .map_err(SearchError::tantivy("cannot list spans"))?;
+            Ok(count > 0)
+        };
         let text = match &request.query {
-            Some(text) => Some(text_query(
+            Some(text) => Some(text_query_finding(
                 &searcher,
                 f,
                 text,
                 Fields::Body,
                 request.matching,
                 self.limits.max_expansions,
+                &finds,
             )?),
             None => None,
         };
@@ -682,9 +689,14 @@ impl Engine {
             .flat_map(|e| e.before.iter().chain(e.after.iter()).map(|s| s.address))
             .collect();
         let terms = stems.read(searcher, &self.fields, &addresses)?;
-        for event in events {
-            let side = |s: Option<SpanFact>| s.and_then(|s| terms.get(&s.address));
-            let by_change = stems.score(side(event.before), side(event.after));
+        let side = |s: Option<SpanFact>| s.and_then(|s| terms.get(&s.address));
+        let average = events
+            .iter()
+            .map(|e| stems.changed_length(side(e.before), side(e.after)))
+            .sum::<f32>()
+            / events.len().max(1) as f32;
+        for event in events.iter_mut() {
+            let by_change = stems.score(side(event.before), side(event.after), average);
             event.score = by_change + TIE_BREAK * event.score;
         }
         Ok(())

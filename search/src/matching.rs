@@ -58,9 +58,14 @@ impl MatchMode {
 const COVERAGE_WEIGHT: f32 = 10.0;
 
 /// Least number of a query's `n` informative optional words a section must hold: all of one
-/// or two words; from three words on, half of them rounded up (at least two).
+/// or two words; half of up to eight words (rounded up); a quarter of longer ones, at least
+/// four: a pasted description names far more than any one section says.
 pub fn min_should_match(n: usize) -> usize {
-    if n <= 2 { n } else { n.div_ceil(2).max(2) }
+    match n {
+        0..=2 => n,
+        3..=8 => n.div_ceil(2),
+        _ => n.div_ceil(4).max(4),
+    }
 }
 
 /// Function words of English that say nothing about a section's subject.
@@ -222,6 +227,9 @@ pub(crate) struct TextQuery {
     pub query: Box<dyn Query>,
     /// The same query with every word required, when some were optional.
     pub strict: Option<Box<dyn Query>>,
+    /// The query with fewer optional words required, one fewer each, down to one: what a
+    /// search falls back to when the strategy's minimum finds nothing.
+    pub relaxed: Vec<Box<dyn Query>>,
     /// The query's positive words and phrases, for `matched_terms`.
     pub words: Vec<QueryWord>,
     /// Stems to highlight, with their weights (rarer words weigh more).
@@ -230,6 +238,42 @@ pub(crate) struct TextQuery {
     pub corrections: Vec<(String, String)>,
     /// The query with those words corrected ("did you mean").
     pub suggestion: Option<String>,
+}
+
+/// Builds the query for `text` as [`build`] does, then keeps the first of its forms that
+/// `finds` something: the strategy's, else the same with fewer words required (down to one,
+/// as Meilisearch's `last` strategy drops words), else, when the query quotes phrases, the
+/// query with its quotes taken as words (then suggested as `did_you_mean`).
+pub(crate) fn build_finding(
+    text: &str,
+    mode: MatchMode,
+    build: &dyn Fn(&str) -> Result<TextQuery>,
+    finds: &dyn Fn(&dyn Query) -> Result<bool>,
+) -> Result<TextQuery> {
+    let mut built = build(text)?;
+    if mode == MatchMode::All || finds(&*built.query)? {
+        return Ok(built);
+    }
+    for relaxed in std::mem::take(&mut built.relaxed) {
+        if finds(&*relaxed)? {
+            built.query = relaxed;
+            return Ok(built);
+        }
+    }
+    if text.contains('"') {
+        let unquoted: Vec<&str> = text
+            .split(|c: char| c == '"' || c.is_whitespace())
+            .collect();
+        let unquoted = unquoted
+            .into_iter()
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut words = build_finding(&unquoted, mode, build, finds)?;
+        words.suggestion.get_or_insert(unquoted);
+        return Ok(words);
+    }
+    Ok(built)
 }
 
 /// The query with each misspelt word replaced by its correction, if there is one.
@@ -281,6 +325,7 @@ pub(crate) fn build(
     builder.budget = max_expansions.saturating_sub(used);
     let matching = builder.top(expanded.unwrap_or(ast), mode)?;
     let mut built = builder.finish(matching.query, matching.strict);
+    built.relaxed = matching.relaxed;
     built.suggestion = suggest(text, &built.corrections);
     Ok(built)
 }
@@ -365,10 +410,12 @@ struct Builder<'a> {
     corrections: Vec<(String, String)>,
 }
 
-/// The query a strategy built, and its strict form when some words were optional.
+/// The query a strategy built, its strict form when some words were optional, and its
+/// relaxations (fewer optional words required, down to one).
 struct Matching {
     query: Box<dyn Query>,
     strict: Option<Box<dyn Query>>,
+    relaxed: Vec<Box<dyn Query>>,
 }
 
 /// An optional word of a free-text query.
@@ -434,6 +481,7 @@ impl<'a> Builder<'a> {
             highlight,
             corrections: self.corrections,
             suggestion: None,
+            relaxed: Vec::new(),
         }
     }
 
@@ -443,6 +491,7 @@ impl<'a> Builder<'a> {
             UserInputAst::Clause(clauses) => clauses,
             other => vec![(None, other)],
         };
+        let clauses = flatten_plain_groups(clauses);
         if clauses
             .iter()
             .any(|(occur, _)| *occur == Some(Occur::Should))
@@ -450,6 +499,7 @@ impl<'a> Builder<'a> {
             return Ok(Matching {
                 query: self.node(UserInputAst::Clause(clauses))?,
                 strict: None,
+                relaxed: Vec::new(),
             });
         }
         let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -476,7 +526,7 @@ impl<'a> Builder<'a> {
                         stop_words.push(self.word_query(&stem));
                         continue;
                     }
-                    let (query, word) = self.word_or_correction(&exact, &stem, &typed)?;
+                    let (query, word) = self.word_or_correction(&exact, &stem, &typed, mode)?;
                     optional.push(Optional {
                         query,
                         idf: word.idf,
@@ -510,6 +560,7 @@ impl<'a> Builder<'a> {
             return Matching {
                 query: all_or(required),
                 strict: None,
+                relaxed: Vec::new(),
             };
         }
         let positive = required.iter().any(|(o, _)| *o == Occur::Must);
@@ -519,6 +570,7 @@ impl<'a> Builder<'a> {
             return Matching {
                 query: all_or(required),
                 strict: None,
+                relaxed: Vec::new(),
             };
         }
         let n = optional.len();
@@ -538,10 +590,18 @@ impl<'a> Builder<'a> {
             let covered = BooleanQuery::new(vec![(Occur::Must, query), (Occur::Should, bonus)]);
             clauses.push((Occur::Should, Box::new(covered)));
         }
+        let relaxed = (1..minimum)
+            .rev()
+            .map(|m| {
+                let clauses = clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+                Box::new(BooleanQuery::with_minimum_required_clauses(clauses, m)) as Box<dyn Query>
+            })
+            .collect();
         let query = BooleanQuery::with_minimum_required_clauses(clauses, minimum);
         Matching {
             query: Box::new(query),
             strict,
+            relaxed,
         }
     }
 
@@ -592,6 +652,7 @@ impl<'a> Builder<'a> {
         exact: &str,
         stem: &str,
         typed: &str,
+        mode: MatchMode,
     ) -> Result<(Box<dyn Query>, QueryWord)> {
         let word = |stems: Vec<String>, idf: f32| QueryWord {
             text: typed.to_owned(),
@@ -606,7 +667,7 @@ impl<'a> Builder<'a> {
             .searcher
             .doc_freq(&Term::from_field_text(self.fields.body_stem, stem))
             .map_err(SearchError::tantivy("cannot read word frequencies"))?;
-        if held > 0 {
+        if held > 0 || mode == MatchMode::All {
             return Ok(as_typed(self));
         }
         let Some(found) = typos::correct(self.searcher, self.fields.body, exact, self.budget)?
@@ -723,6 +784,23 @@ enum Unit {
     Required,
 }
 
+/// Parentheses around plain words without operators (prose: "AI (artificial intelligence)")
+/// group nothing: their words join the free text.
+fn flatten_plain_groups(
+    clauses: Vec<(Option<Occur>, UserInputAst)>,
+) -> Vec<(Option<Occur>, UserInputAst)> {
+    let mut flat = Vec::with_capacity(clauses.len());
+    for (occur, ast) in clauses {
+        match (occur, ast) {
+            (None, UserInputAst::Clause(inner)) if inner.iter().all(|(o, _)| o.is_none()) => {
+                flat.extend(flatten_plain_groups(inner));
+            }
+            (occur, ast) => flat.push((occur, ast)),
+        }
+    }
+    flat
+}
+
 /// The literal of a leaf searching the text fields, if the clause is one.
 fn text_literal(ast: &UserInputAst) -> Option<&tantivy::query_grammar::UserInputLiteral> {
     match ast {
@@ -763,9 +841,11 @@ mod tests {
     }
 
     #[test]
-    fn half_the_words_of_a_long_query_must_match() {
+    fn half_the_words_of_a_short_query_and_a_quarter_of_a_long_one_must_match() {
         let table: Vec<usize> = (0..=10).map(min_should_match).collect();
-        assert_eq!(table, [0, 1, 2, 2, 2, 3, 3, 4, 4, 5, 5]);
+        assert_eq!(table, [0, 1, 2, 2, 2, 3, 3, 4, 4, 4, 4]);
+        assert_eq!(min_should_match(20), 5);
+        assert_eq!(min_should_match(30), 8);
     }
 
     #[test]

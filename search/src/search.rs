@@ -15,7 +15,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::history::Interval;
 use crate::matching::TextQuery;
-use crate::query::{Fields, span_clauses, text_query, year_clause};
+use crate::query::{Fields, span_clauses, text_query_finding, year_clause};
 use crate::request::{SearchRequest, TimeMode};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
@@ -203,14 +203,6 @@ impl Engine {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         request.validate(&self.limits)?;
         let searcher = self.searcher();
-        let text = text_query(
-            &searcher,
-            &self.fields,
-            &request.query,
-            Fields::Ranked,
-            request.matching,
-            self.limits.max_expansions,
-        )?;
         let time = self.present(&searcher, request.time)?;
         let mut clauses = span_clauses(&self.fields, &request.filters, time)?;
         if let Some(year) = request.year {
@@ -222,6 +214,21 @@ impl Engine {
             clauses.push((Occur::Must, text.box_clone()));
             BooleanQuery::new(clauses)
         };
+        let finds = |text: &dyn tantivy::query::Query| -> Result<bool> {
+            let count = searcher
+                .search(&filtered(text), &Count)
+                .map_err(SearchError::tantivy("search failed"))?;
+            Ok(count > 0)
+        };
+        let text = text_query_finding(
+            &searcher,
+            &self.fields,
+            &request.query,
+            Fields::Ranked,
+            request.matching,
+            self.limits.max_expansions,
+            &finds,
+        )?;
         let query = filtered(&*text.query);
         let strict = text.strict.as_ref().map(|strict| filtered(&**strict));
 

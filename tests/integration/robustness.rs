@@ -53,9 +53,10 @@ pub(super) fn json(index: &Path, args: &[&str]) -> Option<serde_json::Value> {
         .then(|| serde_json::from_slice(&out.stdout).unwrap())
 }
 
-/// Hits on `query` over the whole history.
+/// Hits on `query` over the whole history, its words as written (`--match all`: no word
+/// forms or typo corrections, which would find a skipped file's word in a similar one).
 pub(super) fn hits(index: &Path, query: &str) -> u64 {
-    json(index, &["search", query, "--history"]).unwrap()["total"]
+    json(index, &["search", query, "--history", "--match", "all"]).unwrap()["total"]
         .as_u64()
         .unwrap()
 }
