@@ -1915,3 +1915,6 @@ mod git_objects;
 
 #[path = "integration/runs.rs"]
 mod runs;
+
+#[path = "integration/matching.rs"]
+mod matching;

@@ -94,13 +94,15 @@ fn fold_ise(word: &str) -> Option<String> {
 }
 
 /// `behaviour` → `behavior`, `favourite` → `favorite`; not `hour`, `four`, `your`, `tour`,
-/// `contour`: a consonant other than `t` stands before `our`, at least two letters before it.
+/// `contour`: a consonant other than `t`, or an `i`, stands before `our`, at least two letters
+/// before it.
 fn fold_our(word: &str) -> Option<String> {
     OUR_ENDINGS.iter().find_map(|ending| {
         let stem = word.strip_suffix(ending)?.strip_suffix("our")?;
         let before = *stem.as_bytes().last()?;
-        let consonant = !b"aeiouyt".contains(&before);
-        (stem.len() >= 2 && consonant).then(|| format!("{stem}or{ending}"))
+        // A consonant, or the `i` of `behaviour` and `saviour`.
+        let fits = !b"aeouyt".contains(&before);
+        (stem.len() >= 2 && fits).then(|| format!("{stem}or{ending}"))
     })
 }
 

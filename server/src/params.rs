@@ -17,6 +17,31 @@ const MAX_VALUES: usize = 100;
 #[derive(Debug, Default)]
 pub struct RawParams(Vec<(String, String)>);
 
+/// Reads a parameter that names one of `choices` (the first is the default when it is
+/// absent); another value is refused with the list of valid ones.
+pub fn choice<T: Copy>(
+    name: &str,
+    value: Option<&str>,
+    choices: &[(&str, T)],
+) -> Result<T, ApiError> {
+    let Some(value) = value else {
+        return Ok(choices[0].1);
+    };
+    if let Some((_, chosen)) = choices.iter().find(|(label, _)| *label == value) {
+        return Ok(*chosen);
+    }
+    let labels: Vec<&str> = choices.iter().map(|(label, _)| *label).collect();
+    let (last, rest) = labels.split_last().unwrap_or((&"", &[]));
+    Err(ApiError::parameter(
+        name,
+        format!(
+            "`{}` is not {} or {last}",
+            shorten(value, 40),
+            rest.join(", ")
+        ),
+    ))
+}
+
 impl RawParams {
     /// Decodes a query string (`+` is a space, `%XX` a byte, the result must be UTF-8
     /// without NUL).

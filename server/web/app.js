@@ -156,6 +156,12 @@ function link(state, children, attrs = {}) {
   return h("a", { href: urlOf(state), "data-nav": true, ...attrs }, children);
 }
 
+/** "Did you mean …", a link to the corrected query, when the answer suggests one. */
+function didYouMean(state, answer) {
+  if (!answer.did_you_mean) return null;
+  return h("p", { class: "did-you-mean" }, "Showing results for ", link(withState(state, { q: answer.did_you_mean, offset: 0 }), answer.did_you_mean), " (words not found were matched by the nearest indexed words).");
+}
+
 /** A snippet from the API: escaped text with `<mark>` around matches, drawn as nodes. */
 function snippet(html) {
   const out = h("p", { class: "snippet" });
@@ -427,7 +433,8 @@ async function drawSearch(state, main, signal) {
     return;
   }
   const list = h("ol", { class: "hits", start: state.offset + 1 }, answer.hits.map((hit) => h("li", {}, drawHit(state, hit))));
-  fill(main, heading, list, pager(state, answer.total, answer.hits.length));
+  const every = answer.all_words < answer.total ? h("p", { class: "muted" }, `${plural(answer.all_words, "section")} hold every word; the others most of them.`) : null;
+  fill(main, heading, didYouMean(state, answer), every, list, pager(state, answer.total, answer.hits.length));
 }
 
 function hasFilters(state) {
@@ -456,7 +463,7 @@ function drawHit(state, hit) {
     h("p", { class: "doc" }, h("strong", {}, hit.service), " · ", hit.terms_type, h("span", { class: "muted" }, ` · ${hit.collection}`)),
     h("h2", {}, link(target, hit.section.length ? hit.section.join(" › ") : hit.title || "(untitled section)")),
     snippet(hit.snippet),
-    h("p", { class: "meta" }, validity, hit.spans > 1 ? h("span", { class: "muted" }, ` · ${hit.spans} runs of this text`) : null),
+    h("p", { class: "meta" }, validity, hit.spans > 1 ? h("span", { class: "muted" }, ` · ${hit.spans} runs of this text`) : null, hit.matched_terms && hit.matched_terms.length ? h("span", { class: "muted" }, ` · holds ${hit.matched_terms.join(", ")}`) : null),
   );
 }
 
@@ -681,7 +688,7 @@ async function drawChanges(state, main, signal) {
     return;
   }
   const list = h("ol", { class: "changes" }, answer.changes.map((c) => h("li", {}, drawChange(c))));
-  fill(main, heading, options, list, pager(state, answer.total, answer.changes.length));
+  fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, answer.changes.length));
 }
 
 function checkbox(label, checked, next) {
@@ -694,7 +701,7 @@ function drawChange(c) {
   return h(
     "article",
     { class: "change" },
-    h("p", { class: "meta" }, time(c.date), " ", badge(c.kind), c.version_kind !== "change" ? [" ", badge(c.version_kind)] : null),
+    h("p", { class: "meta" }, time(c.date), " ", badge(c.kind), c.version_kind !== "change" ? [" ", badge(c.version_kind)] : null, c.minor ? [" ", badge("minor")] : null),
     h("h2", {}, link(target, [h("strong", {}, c.service), " · ", c.terms_type]), h("span", { class: "muted small" }, ` ${c.collection}`)),
     h("p", { class: "section" }, moved ? [path(c.previous_section), " → "] : null, path(c.section)),
     diffBlock(c),

@@ -98,33 +98,23 @@ impl TryFrom<ChangesParams> for ChangesRequest {
 
     /// The request `palimpsest changes` builds from the same flags.
     fn try_from(p: ChangesParams) -> Result<ChangesRequest, ApiError> {
-        let order = match p.sort.as_deref() {
-            None | Some("newest") => ChangeOrder::Newest,
-            Some("oldest") => ChangeOrder::Oldest,
-            Some("relevance") => ChangeOrder::Relevance,
-            Some(other) => {
-                return Err(ApiError::parameter(
-                    "sort",
-                    format!(
-                        "`{}` is not newest, oldest or relevance",
-                        crate::error::shorten(other, 40)
-                    ),
-                ));
-            }
-        };
-        let group = match p.group.as_deref() {
-            None | Some("section") => ChangeGrouping::Section,
-            Some("version") => ChangeGrouping::Version,
-            Some(other) => {
-                return Err(ApiError::parameter(
-                    "group",
-                    format!(
-                        "`{}` is not section or version",
-                        crate::error::shorten(other, 40)
-                    ),
-                ));
-            }
-        };
+        let order = crate::params::choice(
+            "sort",
+            p.sort.as_deref(),
+            &[
+                ("newest", ChangeOrder::Newest),
+                ("oldest", ChangeOrder::Oldest),
+                ("relevance", ChangeOrder::Relevance),
+            ],
+        )?;
+        let group = crate::params::choice(
+            "group",
+            p.group.as_deref(),
+            &[
+                ("section", ChangeGrouping::Section),
+                ("version", ChangeGrouping::Version),
+            ],
+        )?;
         Ok(ChangesRequest {
             group,
             query: p.q.filter(|q| !q.trim().is_empty()),

@@ -143,19 +143,11 @@ pub async fn trend(
     State(state): State<AppState>,
     Params(p): Params<TrendParams>,
 ) -> Result<Json<TrendResponse>, ApiError> {
-    let by = match p.by.as_deref() {
-        None | Some("month") => TrendBucket::Month,
-        Some("year") => TrendBucket::Year,
-        Some(other) => {
-            return Err(ApiError::parameter(
-                "by",
-                format!(
-                    "`{}` is not month or year",
-                    crate::error::shorten(other, 40)
-                ),
-            ));
-        }
-    };
+    let by = crate::params::choice(
+        "by",
+        p.by.as_deref(),
+        &[("month", TrendBucket::Month), ("year", TrendBucket::Year)],
+    )?;
     let request = TrendRequest {
         query: p.q,
         filters: p.filters,

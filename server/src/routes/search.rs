@@ -141,14 +141,11 @@ pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<Timestam
 
 /// Reads `match`: `most` (the default) or `all`.
 pub(crate) fn match_mode(value: Option<&str>) -> Result<MatchMode, ApiError> {
-    match value {
-        None | Some("most") => Ok(MatchMode::Most),
-        Some("all") => Ok(MatchMode::All),
-        Some(other) => Err(ApiError::parameter(
-            "match",
-            format!("`{}` is not most or all", crate::error::shorten(other, 40)),
-        )),
-    }
+    crate::params::choice(
+        "match",
+        value,
+        &[("most", MatchMode::Most), ("all", MatchMode::All)],
+    )
 }
 
 impl TryFrom<SearchParams> for SearchRequest {

@@ -1,0 +1,206 @@
+//! Free-text matching and changes ranked by what changed, on small archives written here.
+
+use palimpsest_schema::{DocKey, PolicyVersion, VersionKind};
+use palimpsest_search::{
+    ChangeGrouping, ChangeOrder, ChangesRequest, Engine, MatchMode, SearchRequest,
+};
+
+use super::{at, index};
+
+fn version(service: &str, day: &str, content: &str, kind: VersionKind) -> PolicyVersion {
+    PolicyVersion {
+        key: DocKey::new("fixture", service, "Terms of Service").unwrap(),
+        recorded_at: at(day),
+        source_id: format!("{service}@{day}"),
+        kind,
+        content: content.to_owned(),
+    }
+}
+
+const LONG_LIST: &str = "Prohibited items: weapons, explosives, drugs, counterfeit goods, \
+                         stolen property, human remains, live animals, tobacco, alcohol, \
+                         lottery tickets, pesticides, radioactive material, currency";
+
+/// Three documents: a list that gains "plants" in 2025, a section that has held "plants"
+/// all along and is reworded, and a policy whose only change is its date line.
+fn engine() -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let first = VersionKind::FirstRecord;
+    let change = VersionKind::Change;
+    index(
+        dir.path(),
+        &[
+            version(
+                "Market",
+                "2024-01-01",
+                &format!("# Terms\n\n## Items\n\n{LONG_LIST}.\n"),
+                first,
+            ),
+            version(
+                "Market",
+                "2025-01-01",
+                &format!("# Terms\n\n## Items\n\n{LONG_LIST}, live plants.\n"),
+                change,
+            ),
+            version(
+                "Garden",
+                "2024-01-01",
+                "# Terms\n\n## Plants\n\nPlants and seeds ship in spring. Plants are checked.\n",
+                first,
+            ),
+            version(
+                "Garden",
+                "2025-02-01",
+                "# Terms\n\n## Plants\n\nPlants and bulbs ship in autumn. Plants are checked.\n",
+                change,
+            ),
+            version(
+                "Birdsong",
+                "2024-01-01",
+                "# Privacy\n\nLast updated: January 5, 2024.\n\n## Sharing\n\nWe don't sell \
+                 personalised advertising profiles to organisations.\n",
+                first,
+            ),
+            version(
+                "Birdsong",
+                "2025-03-01",
+                "# Privacy\n\nLast updated: 3 March 2025\n\n## Sharing\n\nWe don't sell \
+                 personalised advertising profiles to organisations.\n",
+                change,
+            ),
+        ],
+    );
+    let engine = Engine::open(dir.path()).unwrap();
+    (dir, engine)
+}
+
+fn search(engine: &Engine, query: &str) -> palimpsest_search::SearchResponse {
+    engine.search(&SearchRequest::new(query)).unwrap()
+}
+
+#[test]
+fn a_description_finds_sections_holding_most_of_its_words() {
+    let (_dir, engine) = engine();
+    // "spring" is in no section in force, "ship" and "plants" are: most words match.
+    let found = search(&engine, "do the plants ship in spring");
+    assert_eq!(found.total, 1, "{found:?}");
+    assert_eq!(found.hits[0].service, "Garden");
+    assert_eq!(found.all_words, 0);
+    assert_eq!(found.hits[0].matched_terms, vec!["plants", "ship"]);
+    // The strict search of the same words finds nothing.
+    let strict = engine
+        .search(&SearchRequest {
+            matching: MatchMode::All,
+            ..SearchRequest::new("do the plants ship in spring")
+        })
+        .unwrap();
+    assert_eq!(strict.total, 0);
+}
+
+#[test]
+fn word_forms_and_british_spellings_match_and_phrases_stay_exact() {
+    let (_dir, engine) = engine();
+    for query in [
+        "personalized advertising",
+        "organizations",
+        "selling personalise",
+    ] {
+        assert_eq!(search(&engine, query).total, 1, "{query}");
+    }
+    assert_eq!(search(&engine, "\"personalised advertising\"").total, 1);
+    let strict = |q: &str| {
+        engine
+            .search(&SearchRequest {
+                matching: MatchMode::All,
+                ..SearchRequest::new(q)
+            })
+            .unwrap()
+            .total
+    };
+    assert_eq!(
+        strict("\"personalized advertising\""),
+        0,
+        "a phrase is exact"
+    );
+}
+
+#[test]
+fn apostrophes_are_words_and_stop_words_never_decide() {
+    let (_dir, engine) = engine();
+    assert_eq!(search(&engine, "don't sell").total, 1);
+    assert_eq!(search(&engine, "does the policy sell my profiles").total, 1);
+    // Only stop words: everything, as `*`.
+    assert_eq!(
+        search(&engine, "the of and").total,
+        search(&engine, "*").total
+    );
+}
+
+#[test]
+fn a_misspelt_word_is_matched_and_corrected() {
+    let (_dir, engine) = engine();
+    let found = search(&engine, "advertisng profiles");
+    assert_eq!(found.total, 1);
+    assert_eq!(found.did_you_mean.as_deref(), Some("advertising profiles"));
+    // Four letters or fewer are never corrected.
+    assert_eq!(search(&engine, "selx").did_you_mean, None);
+}
+
+#[test]
+fn a_change_that_inserted_the_word_ranks_before_one_that_merely_holds_it() {
+    let (_dir, engine) = engine();
+    let changes = engine
+        .changes(&ChangesRequest {
+            query: Some("plants".into()),
+            order: ChangeOrder::Relevance,
+            ..ChangesRequest::default()
+        })
+        .unwrap();
+    assert_eq!(changes.total, 2);
+    assert_eq!(changes.changes[0].service, "Market", "{changes:?}");
+    assert_eq!(changes.changes[1].service, "Garden");
+}
+
+#[test]
+fn a_change_of_dates_only_is_minor_ranks_last_and_can_be_hidden() {
+    let (_dir, engine) = engine();
+    let all = engine
+        .changes(&ChangesRequest {
+            query: Some("updated plants".into()),
+            order: ChangeOrder::Relevance,
+            ..ChangesRequest::default()
+        })
+        .unwrap();
+    let minor: Vec<_> = all.changes.iter().filter(|c| c.minor).collect();
+    assert_eq!(minor.len(), 1, "{all:?}");
+    assert_eq!(minor[0].service, "Birdsong");
+    assert!(all.changes.last().unwrap().minor);
+    let substantive = engine
+        .changes(&ChangesRequest {
+            query: Some("updated plants".into()),
+            minor: false,
+            ..ChangesRequest::default()
+        })
+        .unwrap();
+    assert_eq!(substantive.total, all.total - 1);
+    assert!(substantive.changes.iter().all(|c| !c.minor));
+}
+
+#[test]
+fn changes_grouped_by_version_list_sections_and_word_counts() {
+    let (_dir, engine) = engine();
+    let grouped = engine
+        .changes(&ChangesRequest {
+            group: ChangeGrouping::Version,
+            ..ChangesRequest::default()
+        })
+        .unwrap();
+    let versions = grouped.versions.unwrap();
+    assert_eq!(grouped.total, 3);
+    assert!(grouped.changes.is_empty());
+    let market = versions.iter().find(|v| v.service == "Market").unwrap();
+    assert_eq!(market.sections.len(), 1);
+    assert_eq!((market.words_inserted, market.words_deleted), (3, 1));
+    let birdsong = versions.iter().find(|v| v.service == "Birdsong").unwrap();
+    assert!(birdsong.minor);
+}
