@@ -336,9 +336,19 @@ fn parse(text: &str) -> Result<UserInputAst> {
     let invalid = |e: QueryParserError| SearchError::InvalidQuery {
         message: describe_parse_error(&e),
     };
-    query_grammar::parse_query(&escape_prose(text))
-        .or_else(|_| query_grammar::parse_query(&escape_all(text)))
-        .map_err(|_| invalid(QueryParserError::SyntaxError(text.to_owned())))
+    let syntax_error = |_| invalid(QueryParserError::SyntaxError(text.to_owned()));
+    match query_grammar::parse_query(&escape_prose(text)) {
+        Ok(ast) => Ok(ast),
+        // A query written with operators is Boolean: its mistakes are reported.
+        Err(e) if uses_operators(text) => Err(syntax_error(e)),
+        Err(_) => query_grammar::parse_query(&escape_all(text)).map_err(syntax_error),
+    }
+}
+
+/// Whether the query spells an operator: `AND`, `OR` or `NOT` as a word.
+fn uses_operators(text: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        .any(|word| matches!(word, "AND" | "OR" | "NOT"))
 }
 
 /// Every character the grammar reads as syntax escaped: the query as plain words, for text
@@ -543,7 +553,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        Ok(self.strategy(required, optional, stop_words, mode))
+        self.strategy(required, optional, stop_words, mode)
     }
 
     /// Combines required, optional and stop-word clauses as the match mode says.
@@ -553,25 +563,30 @@ impl<'a> Builder<'a> {
         optional: Vec<Optional>,
         stop_words: Vec<Box<dyn Query>>,
         mode: MatchMode,
-    ) -> Matching {
+    ) -> Result<Matching> {
         if mode == MatchMode::All {
             required.extend(optional.into_iter().map(|o| (Occur::Must, o.query)));
             required.extend(stop_words.into_iter().map(|q| (Occur::Must, q)));
-            return Matching {
+            return Ok(Matching {
                 query: all_or(required),
                 strict: None,
                 relaxed: Vec::new(),
-            };
+            });
         }
         let positive = required.iter().any(|(o, _)| *o == Occur::Must);
+        if optional.is_empty() && !positive && stop_words.is_empty() && !required.is_empty() {
+            return Err(SearchError::InvalidQuery {
+                message: describe_parse_error(&QueryParserError::AllButQueryForbidden),
+            });
+        }
         if optional.is_empty() && !positive {
             // Only stop words (or nothing but exclusions): everything, as `*`, minus those.
             required.push((Occur::Must, Box::new(AllQuery)));
-            return Matching {
+            return Ok(Matching {
                 query: all_or(required),
                 strict: None,
                 relaxed: Vec::new(),
-            };
+            });
         }
         let n = optional.len();
         let minimum = min_should_match(n);
@@ -598,11 +613,11 @@ impl<'a> Builder<'a> {
             })
             .collect();
         let query = BooleanQuery::with_minimum_required_clauses(clauses, minimum);
-        Matching {
+        Ok(Matching {
             query: Box::new(query),
             strict,
             relaxed,
-        }
+        })
     }
 
     /// A clause of a Boolean expression: words stemmed, everything else as the parser reads it.

@@ -437,7 +437,11 @@ mod endpoints {
                 StatusCode::BAD_REQUEST,
                 "from",
             ),
-            ("/api/v1/changes?q=a:(^", StatusCode::BAD_REQUEST, "query"),
+            (
+                "/api/v1/changes?q=nofield:x",
+                StatusCode::BAD_REQUEST,
+                "query",
+            ),
             (
                 "/api/v1/changes?limit=101",
                 StatusCode::BAD_REQUEST,
@@ -972,7 +976,7 @@ mod regressions {
         // URIs are at most 64 KiB in the `http` crate; the 1 MB query string is sent over
         // TCP in `socket`, where the HTTP parser refuses it before the app.
         let long = "a".repeat(60_000);
-        for query in ["- *", "a:(^", long.as_str(), "data\0"] {
+        for query in ["- *", "nofield:x", long.as_str(), "data\0"] {
             expect(&app, &search_uri(query, ""), StatusCode::BAD_REQUEST).await;
         }
         for uri in [
@@ -1041,14 +1045,18 @@ mod regressions {
         let app = test_app();
         let last = "9999-12-31T23:59:59Z";
         for uri in [
-            format!("/api/v1/search?q=*&as_of={last}"),
             format!("/api/v1/search?q=*&from=2024-01-01&to={last}"),
             format!("/api/v1/changes?from=9999-12-31&to={last}"),
         ] {
             expect(&app, &uri, StatusCode::OK).await;
         }
-        let version = format!("/api/v1/version/Acme%20Cloud/Terms%20of%20Service/{last}");
-        expect(&app, &version, StatusCode::RANGE_NOT_SATISFIABLE).await;
+        // It is after the present: every travel to it is refused alike.
+        for uri in [
+            format!("/api/v1/search?q=*&as_of={last}"),
+            format!("/api/v1/version/Acme%20Cloud/Terms%20of%20Service/{last}"),
+        ] {
+            expect(&app, &uri, StatusCode::RANGE_NOT_SATISFIABLE).await;
+        }
         for past in ["9999-12-31T23:59:59-00:01", "0000-12-31"] {
             let answer = get(&app, &format!("/api/v1/search?q=*&as_of={past}")).await;
             assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{past}");

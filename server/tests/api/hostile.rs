@@ -430,23 +430,31 @@ async fn a_client_that_reads_nothing_is_closed_after_the_write_timeout() {
     server.await.unwrap();
 }
 
-/// A document of `n` one-line sections.
-fn many_sections(n: usize) -> Vec<PolicyVersion> {
-    let text: String = (0..n).map(|i| format!("# {i}\n")).collect();
-    vec![version(
-        "Many",
-        "2024-01-01",
-        VersionKind::FirstRecord,
-        &text,
-    )]
+/// `versions` versions, a day apart, of `sections` sections each, every section new in every
+/// version.
+fn many_versions(versions: usize, sections: usize) -> Vec<PolicyVersion> {
+    let first = Timestamp::parse("2024-01-01").unwrap().as_unix();
+    (0..versions)
+        .map(|v| {
+            let text: String = (0..sections).map(|i| format!("# {v} {i}\n")).collect();
+            let day = Timestamp::from_unix(first + v as i64 * 86_400).unwrap();
+            let kind = if v == 0 {
+                VersionKind::FirstRecord
+            } else {
+                VersionKind::Change
+            };
+            version("Many", &day.to_string(), kind, &text)
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn work_past_the_time_budget_stops_and_frees_its_slot() {
     // Showing a version of 150,000 sections ran for seconds past its budget, holding its
-    // slot: with one slot, every other request was then 503.
+    // slot: with one slot, every other request was then 503. A version now holds at most
+    // 5,000 sections, so the work is as large over 40 versions that change every section.
     let (_dir, state) = fixture(
-        &many_sections(150_000),
+        &many_versions(40, 5_000),
         ServerOptions {
             max_concurrency: 1,
             time_budget: Duration::from_millis(400),
