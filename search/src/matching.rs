@@ -5,7 +5,9 @@
 //! least [`min_should_match`] of the informative ones, and ranks by how much of the query it
 //! covers first (each word it holds adds [`COVERAGE_WEIGHT`] times the word's inverse
 //! document frequency, so missing a rare word costs more than missing a common one), then by
-//! BM25. Stop words ([`is_stop_word`]) never decide whether a section matches. Everything
+//! BM25; when that finds nothing, one word fewer is required at a time, down to one, then
+//! quoted text is read as words ([`build_finding`]). Stop words ([`is_stop_word`]) never
+//! decide whether a section matches; parentheses around plain words group nothing. Everything
 //! else keeps its meaning: `"quoted phrases"`, `+word`, `field:value`, groups in parentheses
 //! and `AND` are required, `-word` and `NOT` exclude, and a query with `OR` is a Boolean
 //! expression whose every clause is required unless joined by `OR`. With [`MatchMode::All`]

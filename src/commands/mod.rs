@@ -26,8 +26,8 @@ pub fn parse_time(value: &str) -> Result<Timestamp, String> {
 /// How many of a query's words a section must hold (`--match`).
 #[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
 pub enum MatchArg {
-    /// Most of them: all of one or two words, half of longer queries (stop words never
-    /// count); sections holding every word rank first.
+    /// Most of them: all of one or two words, half of up to eight, a quarter of longer
+    /// queries (stop words never count); sections holding every word rank first.
     #[default]
     Most,
     /// Every word, stop words included (a strict Boolean AND).

@@ -9,8 +9,9 @@ use crate::output::{self, Style};
 /// Search sections in force now (default), at a date, in a window, or over all history
 ///
 /// QUERY can be a description in your own words: a section matches when it holds most of
-/// them (all of one or two words, half of longer queries; stop words never count), and
-/// sections holding every word rank first. Unquoted words match their word forms and British
+/// them (all of one or two words, half of up to eight, a quarter of longer queries; stop
+/// words never count), and sections holding every word rank first; when nothing matches,
+/// fewer words are required. Unquoted words match their word forms and British
 /// or American spellings (deleting accounts → delete account, personalised → personalized);
 /// a word no section holds is matched within one or two edits, with a "did you mean" line.
 /// Syntax keeps its meaning: "exact phrases" (required, exact words), AND, OR, NOT,

@@ -20,8 +20,9 @@ pub struct SearchParams {
     /// levels of parentheses and 1,024 words for all wildcards together by default.
     #[param(example = "\"personal data\" AND advertising")]
     pub q: String,
-    /// `most` (default: all of one or two words, half of longer queries, stop words never
-    /// deciding; sections holding every word rank first) or `all` (every word).
+    /// `most` (default: all of one or two words, half of up to eight, a quarter of longer
+    /// queries, stop words never deciding; sections holding every word rank first; when
+    /// nothing matches, fewer words) or `all` (every word, as typed).
     #[param(rename = "match", example = "all")]
     pub matching: Option<String>,
     /// Filters (documented by [`FilterParams`]).
