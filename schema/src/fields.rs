@@ -3,11 +3,10 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
+    AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
 };
 
-use crate::spelling::SpellingFolder;
+use crate::spelling::EnglishStems;
 
 /// Name of the tokenizer used for titles and bodies (exact words); register it with
 /// [`register_tokenizer`] on every index opened or created.
@@ -67,8 +66,7 @@ pub fn stem_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
-        .filter(SpellingFolder)
-        .filter(Stemmer::new(Language::English))
+        .filter(EnglishStems)
         .build()
 }
 

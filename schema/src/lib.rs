@@ -33,7 +33,9 @@ pub use fields::{
     index_bytes, register_tokenizer, section_key, stem_analyzer,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
-pub use spelling::{SpellingFolder, SpellingFolderFilter, SpellingFolderStream, fold_spelling};
+pub use spelling::{
+    EnglishStems, EnglishStemsFilter, EnglishStemsStream, english_stem, fold_spelling,
+};
 pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
 pub use substance::substance_hash;
 pub use time::Timestamp;

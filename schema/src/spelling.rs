@@ -4,7 +4,10 @@
 //! and at query time alike, so a word only needs to fold the same way on both sides: the
 //! form it folds to need not be a real spelling, only one no other word folds to.
 
-use std::mem;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
@@ -153,48 +156,85 @@ fn fold_double_l(word: &str) -> Option<String> {
         })
 }
 
-/// Token filter applying [`fold_spelling`] to each token.
+/// The stem of a lowercased word: its spelling folded ([`fold_spelling`]), then reduced by
+/// the English Snowball stemmer.
+pub fn english_stem(word: &str) -> String {
+    let folded = fold_spelling(word);
+    let word = folded.as_deref().unwrap_or(word);
+    frostem::Stemmer::new(frostem::Algorithm::English)
+        .stem(word)
+        .into_owned()
+}
+
+/// Most distinct words a thread remembers the stems of before it forgets them all: the words
+/// of an archive repeat, and stemming one costs more than looking it up.
+const STEM_CACHE_WORDS: usize = 100_000;
+
+thread_local! {
+    /// The stems this thread has computed, by word.
+    static STEMS: RefCell<HashMap<String, String, Xxh3DefaultBuilder>> =
+        RefCell::new(HashMap::default());
+}
+
+/// Replaces `word` by its [`english_stem`], from this thread's cache when it has one.
+fn stem_in_place(word: &mut String) {
+    STEMS.with(|stems| {
+        let mut stems = stems.borrow_mut();
+        if !stems.contains_key(word.as_str()) {
+            if stems.len() >= STEM_CACHE_WORDS {
+                stems.clear();
+            }
+            let stem = english_stem(word);
+            stems.insert(word.clone(), stem);
+        }
+        if let Some(stem) = stems.get(word.as_str())
+            && stem != word
+        {
+            word.clear();
+            word.push_str(stem);
+        }
+    });
+}
+
+/// Token filter replacing each token by its [`english_stem`] (cached per thread).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SpellingFolder;
+pub struct EnglishStems;
 
-impl TokenFilter for SpellingFolder {
-    type Tokenizer<T: Tokenizer> = SpellingFolderFilter<T>;
+impl TokenFilter for EnglishStems {
+    type Tokenizer<T: Tokenizer> = EnglishStemsFilter<T>;
 
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> SpellingFolderFilter<T> {
-        SpellingFolderFilter { inner: tokenizer }
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> EnglishStemsFilter<T> {
+        EnglishStemsFilter { inner: tokenizer }
     }
 }
 
-/// [`SpellingFolder`] over a tokenizer.
+/// [`EnglishStems`] over a tokenizer.
 #[derive(Clone)]
-pub struct SpellingFolderFilter<T> {
+pub struct EnglishStemsFilter<T> {
     inner: T,
 }
 
-impl<T: Tokenizer> Tokenizer for SpellingFolderFilter<T> {
-    type TokenStream<'a> = SpellingFolderStream<T::TokenStream<'a>>;
+impl<T: Tokenizer> Tokenizer for EnglishStemsFilter<T> {
+    type TokenStream<'a> = EnglishStemsStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        SpellingFolderStream {
+        EnglishStemsStream {
             tail: self.inner.token_stream(text),
         }
     }
 }
 
-/// The token stream of [`SpellingFolderFilter`].
-pub struct SpellingFolderStream<T> {
+/// The token stream of [`EnglishStemsFilter`].
+pub struct EnglishStemsStream<T> {
     tail: T,
 }
 
-impl<T: TokenStream> TokenStream for SpellingFolderStream<T> {
+impl<T: TokenStream> TokenStream for EnglishStemsStream<T> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
             return false;
         }
-        let token = self.tail.token_mut();
-        if let Some(mut folded) = fold_spelling(&token.text) {
-            mem::swap(&mut token.text, &mut folded);
-        }
+        stem_in_place(&mut self.tail.token_mut().text);
         true
     }
 

@@ -34,7 +34,6 @@ const MONTHS: &[&str] = &[
 
 /// One run of letters and digits, and the character right before it.
 struct Token<'a> {
-    text: String,
     before: Option<char>,
     source: &'a str,
 }
@@ -48,7 +47,7 @@ pub fn substance_hash(section: &Section) -> u64 {
     let mut kept = String::with_capacity(text.len());
     for (i, token) in tokens.iter().enumerate() {
         if !is_date_part(&tokens, i) {
-            kept.push_str(&token.text);
+            kept.extend(token.source.chars().flat_map(char::to_lowercase));
         }
     }
     xxhash_rust::xxh3::xxh3_64(kept.as_bytes())
@@ -92,11 +91,9 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
                 before = last;
             }
             (false, Some(s)) => {
-                let source = &text[s..i];
                 tokens.push(Token {
-                    text: source.to_lowercase(),
                     before,
-                    source,
+                    source: &text[s..i],
                 });
                 start = None;
             }
@@ -108,7 +105,7 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
 }
 
 fn is_month(token: &Token) -> bool {
-    MONTHS.contains(&token.text.as_str())
+    token.source.len() <= 9 && MONTHS.iter().any(|m| m.eq_ignore_ascii_case(token.source))
 }
 
 fn digits(token: &Token) -> bool {
@@ -118,18 +115,20 @@ fn digits(token: &Token) -> bool {
 /// A day of the month: `5`, `05`, `5th`, `21st`.
 fn is_day(token: &Token) -> bool {
     let number = token
-        .text
+        .source
         .trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let suffix = &token.text[number.len()..];
+    let suffix = &token.source[number.len()..];
     !number.is_empty()
         && number.len() <= 2
         && number.bytes().all(|b| b.is_ascii_digit())
-        && matches!(suffix, "" | "st" | "nd" | "rd" | "th")
+        && ["", "st", "nd", "rd", "th"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(suffix))
 }
 
 fn is_year(token: &Token) -> bool {
-    digits(token) && token.text.len() == 4 && {
-        let year: u32 = token.text.parse().unwrap_or(0);
+    digits(token) && token.source.len() == 4 && {
+        let year: u32 = token.source.parse().unwrap_or(0);
         (1900..=2099).contains(&year)
     }
 }

@@ -23,8 +23,8 @@ use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, w
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
-use crate::matching::TextQuery;
-use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query_finding};
+use crate::matching::{QueryWord, search_relaxing};
+use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 
@@ -287,6 +287,14 @@ pub(crate) fn pair_spans(closed: &[SpanFact], opened: &[SpanFact]) -> Vec<Pairin
     pair_sections(&before, &after)
 }
 
+/// What a change search's text query matched: the spans, the query's words, and the query
+/// suggested instead of the one typed, if any.
+struct TextMatch {
+    spans: Vec<SpanFact>,
+    words: Vec<QueryWord>,
+    suggestion: Option<String>,
+}
+
 /// Weight of a change's best section score beside its score by what changed.
 const TIE_BREAK: f32 = 0.01;
 
@@ -365,27 +373,37 @@ impl Engine {
             Some(clause) => Some(facts(&narrowed(clause), false)?),
             None => None,
         };
-        let finds = |text: &dyn Query| -> Result<bool> {
-            let count = searcher
-                .search(&narrowed(text.box_clone()), &tantivy::collector::Count)
-                .map_err(SearchError::tantivy("cannot list spans"))?;
-            Ok(count > 0)
-        };
-        let text = match &request.query {
-            Some(text) => Some(text_query_finding(
+        let build = |query: &str| {
+            text_query(
                 &searcher,
                 f,
-                text,
+                query,
                 Fields::Body,
                 request.matching,
                 self.limits.max_expansions,
-                &finds,
+            )
+        };
+        let matched: Option<TextMatch> = match &request.query {
+            Some(query) => Some(search_relaxing(
+                query,
+                request.matching,
+                &build,
+                &mut |text| {
+                    let found = facts(&narrowed(text.query.box_clone()), true)?;
+                    let any = !found.is_empty();
+                    let matched = TextMatch {
+                        spans: found,
+                        words: text.words.clone(),
+                        suggestion: text.suggestion.clone(),
+                    };
+                    Ok((matched, any))
+                },
             )?),
             None => None,
         };
-        let scored = match &text {
-            Some(text) => Some(facts(&narrowed(text.query.box_clone()), true)?),
-            None => None,
+        let (text, scored) = match matched {
+            Some(m) => (Some((m.words, m.suggestion)), Some(m.spans)),
+            None => (None, None),
         };
         let section: Option<HashSet<DocAddress>> = section_found
             .as_ref()
@@ -512,8 +530,8 @@ impl Engine {
             }
         }
 
-        if let Some(text) = &text {
-            self.score_by_change(&searcher, text, &mut events)?;
+        if let Some((words, _)) = &text {
+            self.score_by_change(&searcher, words, &mut events)?;
         }
         let facets = change_facets(&events, &versions);
         // Documents ranked by name once, so that sorting compares integers.
@@ -569,7 +587,7 @@ impl Engine {
                 .collect::<Result<Vec<_>>>()?;
             return Ok(ChangesResponse {
                 total,
-                did_you_mean: text.and_then(|t| t.suggestion),
+                did_you_mean: text.and_then(|(_, suggestion)| suggestion),
                 changes: Vec::new(),
                 versions: Some(versions_page),
                 facets,
@@ -601,7 +619,7 @@ impl Engine {
             .collect::<Result<Vec<_>>>()?;
         Ok(ChangesResponse {
             total,
-            did_you_mean: text.and_then(|t| t.suggestion),
+            did_you_mean: text.and_then(|(_, suggestion)| suggestion),
             changes,
             versions: None,
             facets,
@@ -680,10 +698,10 @@ impl Engine {
     fn score_by_change(
         &self,
         searcher: &Searcher,
-        text: &TextQuery,
+        words: &[QueryWord],
         events: &mut [Event],
     ) -> Result<()> {
-        let stems = ScoredStems::new(&text.words);
+        let stems = ScoredStems::new(words);
         let addresses: HashSet<DocAddress> = events
             .iter()
             .flat_map(|e| e.before.iter().chain(e.after.iter()).map(|s| s.address))

@@ -107,6 +107,12 @@ impl ColumnCache {
         self.segments.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The latest `valid_from` of the segment's spans (its column's maximum), from the
+    /// columns kept for the segment.
+    pub(crate) fn latest_valid_from(&self, reader: &SegmentReader) -> tantivy::Result<i64> {
+        Ok(self.get(reader)?.valid_from.max_value())
+    }
+
     fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
         let id = reader.segment_id();
         if let Some(columns) = self.lock().get(&id) {

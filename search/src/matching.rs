@@ -6,7 +6,7 @@
 //! covers first (each word it holds adds [`COVERAGE_WEIGHT`] times the word's inverse
 //! document frequency, so missing a rare word costs more than missing a common one), then by
 //! BM25; when that finds nothing, one word fewer is required at a time, down to one, then
-//! quoted text is read as words ([`build_finding`]). Stop words ([`is_stop_word`]) never
+//! quoted text is read as words ([`search_relaxing`]). Stop words ([`is_stop_word`]) never
 //! decide whether a section matches; parentheses around plain words group nothing. Everything
 //! else keeps its meaning: `"quoted phrases"`, `+word`, `field:value`, groups in parentheses
 //! and `AND` are required, `-word` and `NOT` exclude, and a query with `OR` is a Boolean
@@ -27,7 +27,7 @@ use tantivy::query::{
 use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Searcher, Term};
+use tantivy::{DocSet, Searcher, Term};
 
 use crate::error::{Result, SearchError};
 use crate::expand::expand_wildcards;
@@ -242,40 +242,44 @@ pub(crate) struct TextQuery {
     pub suggestion: Option<String>,
 }
 
-/// Builds the query for `text` as [`build`] does, then keeps the first of its forms that
-/// `finds` something: the strategy's, else the same with fewer words required (down to one,
-/// as Meilisearch's `last` strategy drops words), else, when the query quotes phrases, the
-/// query with its quotes taken as words (then suggested as `did_you_mean`).
-pub(crate) fn build_finding(
+/// Runs `search` with the query `build` makes of `text`; while it finds nothing, again with
+/// the query's relaxations (fewer words required, down to one, as Meilisearch's `last`
+/// strategy drops words), then, when the query quotes phrases, with its quotes taken as words
+/// (then suggested as `did_you_mean`). `search` says whether it found something; the answer
+/// of the last run is returned. With [`MatchMode::All`] the query runs once, as written.
+pub(crate) fn search_relaxing<T>(
     text: &str,
     mode: MatchMode,
     build: &dyn Fn(&str) -> Result<TextQuery>,
-    finds: &dyn Fn(&dyn Query) -> Result<bool>,
-) -> Result<TextQuery> {
+    search: &mut dyn FnMut(&TextQuery) -> Result<(T, bool)>,
+) -> Result<T> {
     let mut built = build(text)?;
-    if mode == MatchMode::All || finds(&*built.query)? {
-        return Ok(built);
+    let (mut answer, found) = search(&built)?;
+    if found || mode == MatchMode::All {
+        return Ok(answer);
     }
     for relaxed in std::mem::take(&mut built.relaxed) {
-        if finds(&*relaxed)? {
-            built.query = relaxed;
-            return Ok(built);
+        built.query = relaxed;
+        let (relaxed_answer, found) = search(&built)?;
+        answer = relaxed_answer;
+        if found {
+            return Ok(answer);
         }
     }
     if text.contains('"') {
-        let unquoted: Vec<&str> = text
+        let words: Vec<&str> = text
             .split(|c: char| c == '"' || c.is_whitespace())
-            .collect();
-        let unquoted = unquoted
-            .into_iter()
             .filter(|w| !w.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let mut words = build_finding(&unquoted, mode, build, finds)?;
-        words.suggestion.get_or_insert(unquoted);
-        return Ok(words);
+            .collect();
+        let unquoted = words.join(" ");
+        let suggest = |built: &str| -> Result<TextQuery> {
+            let mut query = build(built)?;
+            query.suggestion.get_or_insert_with(|| built.to_owned());
+            Ok(query)
+        };
+        return search_relaxing(&unquoted, mode, &suggest, search);
     }
-    Ok(built)
+    Ok(answer)
 }
 
 /// The query with each misspelt word replaced by its correction, if there is one.
@@ -291,20 +295,36 @@ fn suggest(text: &str, corrections: &[(String, String)]) -> Option<String> {
 }
 
 impl TextQuery {
-    /// Which of the query's words a section (its headings and text) holds.
-    pub fn matched_in(&self, texts: &[&str]) -> Vec<String> {
-        let mut analyzer = stem_analyzer();
-        let mut stems: BTreeSet<String> = BTreeSet::new();
-        for text in texts {
-            analyzer.token_stream(text).process(&mut |t| {
-                stems.insert(t.text.clone());
-            });
+    /// Which of the query's words the span at `address` holds (its text, headings included),
+    /// read from the stemmed postings.
+    pub fn matched_in(
+        &self,
+        searcher: &Searcher,
+        fields: &IndexFields,
+        address: tantivy::DocAddress,
+    ) -> Result<Vec<String>> {
+        let segment = searcher.segment_reader(address.segment_ord);
+        let inverted = segment
+            .inverted_index(fields.body_stem)
+            .map_err(SearchError::tantivy("cannot read the term dictionary"))?;
+        let holds = |stem: &str| -> Result<bool> {
+            let term = Term::from_field_text(fields.body_stem, stem);
+            let postings = inverted
+                .read_postings(&term, IndexRecordOption::Basic)
+                .map_err(|e| SearchError::tantivy("cannot read postings")(e.into()))?;
+            Ok(postings.is_some_and(|mut p| p.seek(address.doc_id) == address.doc_id))
+        };
+        let mut matched = Vec::new();
+        for word in &self.words {
+            let mut all = true;
+            for stem in &word.stems {
+                all = all && holds(stem)?;
+            }
+            if all {
+                matched.push(word.text.clone());
+            }
         }
-        self.words
-            .iter()
-            .filter(|w| w.stems.iter().all(|s| stems.contains(s)))
-            .map(|w| w.text.clone())
-            .collect()
+        Ok(matched)
     }
 }
 

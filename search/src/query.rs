@@ -63,21 +63,6 @@ pub(crate) fn text_query(
     }
 }
 
-/// [`text_query`], falling back as [`matching::build_finding`] says when the query finds
-/// nothing by `finds` (the caller's filters).
-pub(crate) fn text_query_finding(
-    searcher: &Searcher,
-    fields: &IndexFields,
-    query: &str,
-    searched: Fields,
-    mode: MatchMode,
-    max_expansions: usize,
-    finds: &dyn Fn(&dyn Query) -> Result<bool>,
-) -> Result<TextQuery> {
-    let build = |text: &str| text_query(searcher, fields, text, searched, mode, max_expansions);
-    matching::build_finding(query, mode, &build, finds)
-}
-
 fn unknown_field(field: &str) -> String {
     format!(
         "unknown field `{field}`: use filters (service, terms_type, collection, section) \

@@ -15,7 +15,8 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::history::Interval;
 use crate::matching::TextQuery;
-use crate::query::{Fields, span_clauses, text_query_finding, year_clause};
+use crate::matching::search_relaxing;
+use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
@@ -208,27 +209,37 @@ impl Engine {
         if let Some(year) = request.year {
             clauses.push((Occur::Must, year_clause(&self.fields, year)));
         }
+        let build = |query: &str| {
+            text_query(
+                &searcher,
+                &self.fields,
+                query,
+                Fields::Ranked,
+                request.matching,
+                self.limits.max_expansions,
+            )
+        };
+        search_relaxing(&request.query, request.matching, &build, &mut |text| {
+            let response = self.search_with(&searcher, request, text, &clauses)?;
+            let found = response.total > 0;
+            Ok((response, found))
+        })
+    }
+
+    /// One run of a search with one text query, under the filter and time clauses.
+    fn search_with(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        text: &TextQuery,
+        clauses: &[(Occur, Box<dyn tantivy::query::Query>)],
+    ) -> Result<SearchResponse> {
         let filtered = |text: &dyn tantivy::query::Query| {
-            let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
+            let mut all: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
                 clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
-            clauses.push((Occur::Must, text.box_clone()));
-            BooleanQuery::new(clauses)
+            all.push((Occur::Must, text.box_clone()));
+            BooleanQuery::new(all)
         };
-        let finds = |text: &dyn tantivy::query::Query| -> Result<bool> {
-            let count = searcher
-                .search(&filtered(text), &Count)
-                .map_err(SearchError::tantivy("search failed"))?;
-            Ok(count > 0)
-        };
-        let text = text_query_finding(
-            &searcher,
-            &self.fields,
-            &request.query,
-            Fields::Ranked,
-            request.matching,
-            self.limits.max_expansions,
-            &finds,
-        )?;
         let query = filtered(&*text.query);
         let strict = text.strict.as_ref().map(|strict| filtered(&**strict));
 
@@ -240,10 +251,10 @@ impl Engine {
         );
         let mut latest = LatestVersions::default();
         let mut maker = HitMaker {
-            searcher: &searcher,
+            searcher,
             snippets: &snippets,
             latest: &mut latest,
-            text: &text,
+            text,
         };
 
         if request.time == TimeMode::History {
@@ -325,11 +336,11 @@ impl Engine {
             TimeMode::AsOf(at) if at > now => Err(SearchError::InFuture { at }),
             TimeMode::Current => {
                 for segment in searcher.segment_readers() {
-                    let valid_from = segment
-                        .fast_fields()
-                        .i64("valid_from")
+                    let latest = self
+                        .columns
+                        .latest_valid_from(segment)
                         .map_err(SearchError::tantivy("cannot read fast fields"))?;
-                    if valid_from.max_value() > now.as_unix() {
+                    if latest > now.as_unix() {
                         return Ok(TimeMode::AsOf(now));
                     }
                 }
@@ -390,7 +401,7 @@ impl Engine {
                 .latest
                 .get(self, searcher, &collection, &service, &terms_type)?,
         };
-        let matched_terms = maker.text.matched_in(&[&section.join("\n"), &body]);
+        let matched_terms = maker.text.matched_in(searcher, f, group.best)?;
         let valid_from =
             Timestamp::from_unix(stored_i64(&first, f.valid_from)).unwrap_or(Timestamp::MIN);
         let intervals = match group.intervals.as_slice() {
