@@ -312,7 +312,11 @@ impl TextQuery {
             let postings = inverted
                 .read_postings(&term, IndexRecordOption::Basic)
                 .map_err(|e| SearchError::tantivy("cannot read postings")(e.into()))?;
-            Ok(postings.is_some_and(|mut p| p.seek(address.doc_id) == address.doc_id))
+            // A fresh posting list stands on its first document, which may come after ours.
+            Ok(postings.is_some_and(|mut p| {
+                let doc = address.doc_id;
+                p.doc() == doc || (p.doc() < doc && p.seek(doc) == doc)
+            }))
         };
         let mut matched = Vec::new();
         for word in &self.words {
