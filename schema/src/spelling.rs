@@ -180,18 +180,20 @@ thread_local! {
 fn stem_in_place(word: &mut String) {
     STEMS.with(|stems| {
         let mut stems = stems.borrow_mut();
-        if !stems.contains_key(word.as_str()) {
-            if stems.len() >= STEM_CACHE_WORDS {
-                stems.clear();
+        match stems.get(word.as_str()) {
+            Some(stem) if stem == word => {}
+            Some(stem) => {
+                word.clear();
+                word.push_str(stem);
             }
-            let stem = english_stem(word);
-            stems.insert(word.clone(), stem);
-        }
-        if let Some(stem) = stems.get(word.as_str())
-            && stem != word
-        {
-            word.clear();
-            word.push_str(stem);
+            None => {
+                if stems.len() >= STEM_CACHE_WORDS {
+                    stems.clear();
+                }
+                let stem = english_stem(word);
+                let typed = std::mem::replace(word, stem.clone());
+                stems.insert(typed, stem);
+            }
         }
     });
 }
