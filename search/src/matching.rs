@@ -15,7 +15,9 @@
 //!
 //! Plain words match their word forms and spellings (the stemmed fields: `deleting accounts`
 //! finds `delete account`, `personalised` finds `personalized`); quoted phrases match the
-//! exact words, case and accents folded.
+//! exact words, case and accents folded. A plain word no section holds in any form is
+//! matched by the indexed words within one or two edits of it ([`crate::typos`]), and the
+//! corrected query is suggested.
 
 use std::collections::{BTreeMap, BTreeSet};
 
