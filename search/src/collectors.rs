@@ -1,36 +1,64 @@
 //! Collectors reading fast fields: facet counts, and the matches history mode groups.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::deadline::{Deadline, Ticker};
+use crate::facts::{ColumnCache, SegmentColumns};
+use crate::twins::{SharedDocuments, TwinKey};
 
 /// The string fields counted as facets, in output order.
 pub(crate) const STR_FACETS: [&str; 4] = ["service", "terms_type", "collection", "section_top"];
 
-/// Counts per facet value: four string facets, then years.
+/// Counts per facet value: four string facets, then years; and the number of distinct hits.
 #[derive(Debug, Default)]
 pub(crate) struct FacetTally {
     pub strings: [HashMap<String, u64>; 4],
     pub years: HashMap<u64, u64>,
+    /// Matching spans, twins in several collections counted once ([`crate::twins`]).
+    pub hits: u64,
+    /// Spans of shared documents, counted when the segments' tallies are merged.
+    twins: Vec<TwinSpan>,
 }
 
-/// Counts facets until the deadline; past it, documents are no longer counted and the
-/// operation fails after the search ([`Deadline::check`]).
-pub(crate) struct FacetCollector(pub Deadline);
+/// A matching span of a document several collections hold, with its facet values.
+#[derive(Debug)]
+struct TwinSpan {
+    key: TwinKey,
+    strings: [Option<String>; 4],
+    year: Option<u64>,
+}
+
+/// Counts facets and distinct hits until the deadline; past it, documents are no longer
+/// counted and the operation fails after the search ([`Deadline::check`]). A text held by
+/// several collections counts once in every facet but the collection facet, where it counts
+/// in each.
+pub(crate) struct FacetCollector<'a> {
+    pub deadline: Deadline,
+    pub columns: &'a ColumnCache,
+    pub shared: Arc<SharedDocuments>,
+    /// Whether facet values are counted (else only distinct hits).
+    pub facets: bool,
+}
 
 pub(crate) struct FacetSegment {
     ticker: Ticker,
+    facets: bool,
     columns: Vec<Option<StrColumn>>,
     counts: Vec<Vec<u64>>,
     year: Column<u64>,
     years: HashMap<u64, u64>,
+    single: u64,
+    /// Set when some document of the index is in several collections.
+    shared: Option<(Arc<SharedDocuments>, Arc<SegmentColumns>)>,
+    twins: Vec<(TwinKey, [Option<u64>; 4], Option<u64>)>,
 }
 
-impl Collector for FacetCollector {
+impl Collector for FacetCollector<'_> {
     type Fruit = FacetTally;
     type Child = FacetSegment;
 
@@ -43,16 +71,28 @@ impl Collector for FacetCollector {
         let mut columns = Vec::new();
         let mut counts = Vec::new();
         for name in STR_FACETS {
-            let column = fast.str(name)?;
+            let column = if self.facets || name == "collection" {
+                fast.str(name)?
+            } else {
+                None
+            };
             counts.push(vec![0; column.as_ref().map_or(0, |c| c.num_terms())]);
             columns.push(column);
         }
+        let shared = match self.shared.is_empty() {
+            true => None,
+            false => Some((Arc::clone(&self.shared), self.columns.get(segment)?)),
+        };
         Ok(FacetSegment {
-            ticker: self.0.ticker(),
+            ticker: self.deadline.ticker(),
+            facets: self.facets,
             columns,
             counts,
             year: fast.u64("year")?,
             years: HashMap::new(),
+            single: 0,
+            shared,
+            twins: Vec::new(),
         })
     }
 
@@ -71,8 +111,69 @@ impl Collector for FacetCollector {
             for (year, count) in fruit.years {
                 *total.years.entry(year).or_default() += count;
             }
+            total.hits += fruit.hits;
+            total.twins.extend(fruit.twins);
         }
+        total.count_twins(self.facets);
         Ok(total)
+    }
+}
+
+impl FacetTally {
+    /// Counts the spans of shared documents. Spans with one twin key are as many hits as
+    /// the collection holding most of them has spans ([`crate::twins::collapse`] pairs them
+    /// so), and count so in every facet but the collection facet, which counts each span.
+    fn count_twins(&mut self, facets: bool) {
+        let mut groups: HashMap<TwinKey, TwinGroup> = HashMap::new();
+        for twin in std::mem::take(&mut self.twins) {
+            let collection = twin.strings[2].clone().unwrap_or_default();
+            let group = groups.entry(twin.key).or_insert_with(|| TwinGroup {
+                first: twin,
+                per_collection: HashMap::new(),
+            });
+            *group.per_collection.entry(collection).or_default() += 1;
+        }
+        for group in groups.into_values() {
+            let hits = group.per_collection.values().copied().max().unwrap_or(0);
+            self.hits += hits;
+            if !facets {
+                continue;
+            }
+            for (i, value) in group.first.strings.into_iter().enumerate() {
+                if let Some(value) = value.filter(|_| i != 2) {
+                    *self.strings[i].entry(value).or_default() += hits;
+                }
+            }
+            for (collection, count) in group.per_collection {
+                *self.strings[2].entry(collection).or_default() += count;
+            }
+            if let Some(year) = group.first.year {
+                *self.years.entry(year).or_default() += hits;
+            }
+        }
+    }
+}
+
+/// The spans of one twin key: the first one's facet values, and spans per collection.
+struct TwinGroup {
+    first: TwinSpan,
+    per_collection: HashMap<String, u64>,
+}
+
+impl FacetSegment {
+    fn ords(&self, doc: DocId) -> [Option<u64>; 4] {
+        let mut ords = [None; 4];
+        for (slot, column) in ords.iter_mut().zip(&self.columns) {
+            *slot = column.as_ref().and_then(|c| c.term_ords(doc).next());
+        }
+        ords
+    }
+
+    /// The twin key of a span of a shared document; `None` for every other span.
+    fn twin_key(&self, doc: DocId) -> Option<TwinKey> {
+        let (shared, columns) = self.shared.as_ref()?;
+        let document = columns.document_of(doc)?;
+        shared.contains(document).then(|| columns.twin_of(doc).key)
     }
 }
 
@@ -81,6 +182,16 @@ impl SegmentCollector for FacetSegment {
 
     fn collect(&mut self, doc: DocId, _: Score) {
         if !self.ticker.step() {
+            return;
+        }
+        if let Some(key) = self.twin_key(doc) {
+            let year = self.year.first(doc);
+            let ords = self.ords(doc);
+            self.twins.push((key, ords, year));
+            return;
+        }
+        self.single += 1;
+        if !self.facets {
             return;
         }
         for (column, counts) in self.columns.iter().zip(&mut self.counts) {
@@ -96,8 +207,18 @@ impl SegmentCollector for FacetSegment {
     fn harvest(self) -> FacetTally {
         let mut tally = FacetTally {
             years: self.years,
+            hits: self.single,
             ..FacetTally::default()
         };
+        tally.twins = self
+            .twins
+            .iter()
+            .map(|(key, ords, year)| TwinSpan {
+                key: *key,
+                strings: resolve(&self.columns, ords),
+                year: *year,
+            })
+            .collect();
         for (i, (column, counts)) in self.columns.iter().zip(self.counts).enumerate() {
             let Some(column) = column else { continue };
             // Values looked up in ordinal order: each dictionary block is decompressed once.
@@ -117,6 +238,20 @@ impl SegmentCollector for FacetSegment {
         }
         tally
     }
+}
+
+/// The facet values of a span from their ordinals.
+fn resolve(columns: &[Option<StrColumn>], ords: &[Option<u64>; 4]) -> [Option<String>; 4] {
+    let mut values: [Option<String>; 4] = Default::default();
+    for ((value, column), ord) in values.iter_mut().zip(columns).zip(ords) {
+        if let (Some(column), Some(ord)) = (column, ord) {
+            let mut text = String::new();
+            if column.ord_to_str(*ord, &mut text).unwrap_or(false) {
+                *value = Some(text);
+            }
+        }
+    }
+    values
 }
 
 /// A matching span as history mode sees it.

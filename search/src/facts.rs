@@ -18,6 +18,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::query::{document_clauses, term};
 use crate::request::Filters;
+use crate::twins::{SharedDocuments, TwinOf, twin_key};
 
 /// A span as the time-travel operations see it.
 #[derive(Debug, Clone, Copy)]
@@ -57,9 +58,61 @@ pub(crate) struct SegmentColumns {
     keys: Option<StrColumn>,
     /// Document key text by `doc_key` term ordinal.
     key_names: Vec<String>,
+    /// By `doc_key` ordinal: the document's collection and its hash without the collection.
+    key_twins: Vec<KeyTwin>,
+}
+
+/// A document key split the way [`crate::twins`] compares documents.
+pub(crate) struct KeyTwin {
+    pub collection: String,
+    /// Hash of the service and terms type.
+    pub document: u64,
+}
+
+impl KeyTwin {
+    fn of(key_text: &str) -> KeyTwin {
+        let (collection, document) = key_text.split_once('\u{1f}').unwrap_or(("", key_text));
+        KeyTwin {
+            collection: collection.to_owned(),
+            document: xxhash_rust::xxh3::xxh3_64(document.as_bytes()),
+        }
+    }
 }
 
 impl SegmentColumns {
+    /// The document hash (service and terms type, see [`KeyTwin`]) of a span.
+    pub(crate) fn document_of(&self, doc: DocId) -> Option<u64> {
+        self.key_twin(doc).map(|t| t.document)
+    }
+
+    fn key_twin(&self, doc: DocId) -> Option<&KeyTwin> {
+        self.keys
+            .as_ref()
+            .and_then(|c| c.term_ords(doc).next())
+            .and_then(|ord| self.key_twins.get(ord as usize))
+    }
+
+    /// The twin key and collection of a span of this segment.
+    pub(crate) fn twin_of(&self, doc: DocId) -> TwinOf {
+        let twin = self.key_twin(doc);
+        let (collection, document) = twin.map_or(("", 0), |t| (t.collection.as_str(), t.document));
+        TwinOf {
+            key: twin_key(
+                document,
+                self.path_hash.first(doc).unwrap_or(0),
+                self.content_hash.first(doc).unwrap_or(0),
+            ),
+            collection: collection.to_owned(),
+        }
+    }
+
+    /// The collection and document hash (service and terms type) of each document key.
+    pub(crate) fn document_hashes(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.key_twins
+            .iter()
+            .map(|t| (t.collection.as_str(), t.document))
+    }
+
     fn open(reader: &SegmentReader) -> tantivy::Result<SegmentColumns> {
         let fast = reader.fast_fields();
         let terms = |column: &Option<StrColumn>| -> tantivy::Result<Vec<String>> {
@@ -86,6 +139,7 @@ impl SegmentColumns {
             ordinal: fast.u64("ordinal")?,
             recorded_at: fast.i64("recorded_at")?,
             kind_of_ord: terms(&kinds)?.iter().map(|k| k.parse().ok()).collect(),
+            key_twins: terms(&keys)?.iter().map(|k| KeyTwin::of(k)).collect(),
             key_names: terms(&keys)?,
             kinds,
             keys,
@@ -100,6 +154,8 @@ impl SegmentColumns {
 #[derive(Default)]
 pub(crate) struct ColumnCache {
     segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
+    /// The documents several collections hold, for the searcher generation that read them.
+    shared: Mutex<Option<(u64, Arc<SharedDocuments>)>>,
 }
 
 impl ColumnCache {
@@ -113,7 +169,7 @@ impl ColumnCache {
         Ok(self.get(reader)?.valid_from.max_value())
     }
 
-    fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
+    pub(crate) fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentColumns>> {
         let id = reader.segment_id();
         if let Some(columns) = self.lock().get(&id) {
             return Ok(Arc::clone(columns));
@@ -121,6 +177,24 @@ impl ColumnCache {
         let columns = Arc::new(SegmentColumns::open(reader)?);
         self.lock().insert(id, Arc::clone(&columns));
         Ok(columns)
+    }
+
+    /// The shared documents of `searcher`, read once per searcher generation.
+    pub(crate) fn shared_documents(
+        &self,
+        searcher: &Searcher,
+        read: impl FnOnce() -> Result<SharedDocuments>,
+    ) -> Result<Arc<SharedDocuments>> {
+        let generation = searcher.generation().generation_id();
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((held, documents)) = shared.as_ref()
+            && *held == generation
+        {
+            return Ok(Arc::clone(documents));
+        }
+        let documents = Arc::new(read()?);
+        *shared = Some((generation, Arc::clone(&documents)));
+        Ok(documents)
     }
 
     /// The segments whose columns are held.
@@ -419,6 +493,23 @@ impl Engine {
             ),
         ];
         self.version_table_where(searcher, clauses)
+    }
+
+    /// The fast-field columns of a segment, opened once per segment.
+    pub(crate) fn segment_columns(&self, reader: &SegmentReader) -> Result<Arc<SegmentColumns>> {
+        self.columns
+            .get(reader)
+            .map_err(SearchError::tantivy("cannot read fast fields"))
+    }
+
+    /// What makes a span the twin of another collection's span (see [`crate::twins`]).
+    pub(crate) fn twin_of(&self, searcher: &Searcher, address: DocAddress) -> Result<TwinOf> {
+        let reader = searcher.segment_reader(address.segment_ord);
+        let columns = self
+            .columns
+            .get(reader)
+            .map_err(SearchError::tantivy("cannot read fast fields"))?;
+        Ok(columns.twin_of(address.doc_id))
     }
 
     /// The key of the document a span or version record belongs to.

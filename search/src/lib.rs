@@ -36,6 +36,7 @@ mod query;
 mod query_check;
 mod request;
 mod search;
+mod twins;
 mod typos;
 
 pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};

@@ -624,25 +624,28 @@ impl<'a> Builder<'a> {
             all.extend(optional.iter().map(|o| (Occur::Must, o.query.box_clone())));
             all_or(all)
         });
-        let mut clauses = required;
-        for Optional { query, idf } in optional {
-            let bonus: Box<dyn Query> = Box::new(ConstScoreQuery::new(
-                query.box_clone(),
-                COVERAGE_WEIGHT * idf,
-            ));
-            let covered = BooleanQuery::new(vec![(Occur::Must, query), (Occur::Should, bonus)]);
-            clauses.push((Occur::Should, Box::new(covered)));
-        }
+        let query: Box<dyn Query> = match &strict {
+            Some(_) => Box::new(BooleanQuery::with_minimum_required_clauses(
+                covered(&required, &optional),
+                minimum,
+            )),
+            // Every word is required: the coverage bonus would be the same for every match.
+            None => {
+                let mut all: Vec<(Occur, Box<dyn Query>)> =
+                    required.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+                all.extend(optional.iter().map(|o| (Occur::Must, o.query.box_clone())));
+                all_or(all)
+            }
+        };
         let relaxed = (1..minimum)
             .rev()
             .map(|m| {
-                let clauses = clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+                let clauses = covered(&required, &optional);
                 Box::new(BooleanQuery::with_minimum_required_clauses(clauses, m)) as Box<dyn Query>
             })
             .collect();
-        let query = BooleanQuery::with_minimum_required_clauses(clauses, minimum);
         Ok(Matching {
-            query: Box::new(query),
+            query,
             strict,
             relaxed,
         })
@@ -809,6 +812,28 @@ impl<'a> Builder<'a> {
         let n = self.searcher.num_docs() as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
+}
+
+/// The required clauses, then each optional one as a `Should` that adds a coverage bonus
+/// (its weight times [`COVERAGE_WEIGHT`]) when it matches.
+fn covered(
+    required: &[(Occur, Box<dyn Query>)],
+    optional: &[Optional],
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+        required.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+    for Optional { query, idf } in optional {
+        let bonus: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            query.box_clone(),
+            COVERAGE_WEIGHT * idf,
+        ));
+        let covered = BooleanQuery::new(vec![
+            (Occur::Must, query.box_clone()),
+            (Occur::Should, bonus),
+        ]);
+        clauses.push((Occur::Should, Box::new(covered)));
+    }
+    clauses
 }
 
 /// What a clause of a free-text query is.

@@ -1,14 +1,15 @@
 //! The section search operation and its response.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use palimpsest_schema::{DocKey, OPEN_END, Timestamp, stem_analyzer};
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, Searcher, TantivyDocument};
+use tantivy::{DocAddress, Score, Searcher, TantivyDocument};
 
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
 use crate::engine::Engine;
@@ -18,6 +19,7 @@ use crate::matching::TextQuery;
 use crate::matching::search_relaxing;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
+use crate::twins::{Ranked, SharedDocuments, collapse};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
 /// best-scoring ones are grouped, and the total then depends on scores. contrib-versions, the
@@ -38,6 +40,9 @@ pub struct Hit {
     pub terms_type: String,
     /// Collection.
     pub collection: String,
+    /// Every collection holding this text of this document, `collection` first: an archive
+    /// tracked by several collections gives one hit, not one per collection.
+    pub collections: Vec<String>,
     /// Heading path, outermost first; empty before the first heading.
     pub section: Vec<String>,
     /// The section's own heading (last of the path), empty before the first heading.
@@ -95,7 +100,8 @@ pub struct Facets {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
-    /// Matching spans (history mode: groups).
+    /// Matching sections (history mode: groups), a text that several collections hold
+    /// counted once, as its hit lists it.
     pub total: u64,
     /// How many of them hold every word of the query (`total` when every word is required).
     pub all_words: u64,
@@ -249,6 +255,13 @@ impl Engine {
             self.fields.body,
             SNIPPET_CHARS,
         );
+        let shared = SharedDocuments::of(self, searcher)?;
+        let counter = |facets: bool| FacetCollector {
+            deadline: self.deadline,
+            columns: &self.columns,
+            shared: Arc::clone(&shared),
+            facets,
+        };
         let mut latest = LatestVersions::default();
         let mut maker = HitMaker {
             searcher,
@@ -259,13 +272,10 @@ impl Engine {
 
         if request.time == TimeMode::History {
             let (matches, tally) = searcher
-                .search(
-                    &query,
-                    &(MatchCollector(self.deadline), FacetCollector(self.deadline)),
-                )
+                .search(&query, &(MatchCollector(self.deadline), counter(true)))
                 .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
-            let groups = group_adjacent(matches);
+            let groups = collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept;
             self.deadline.check()?;
             let total = groups.len() as u64;
             let all_words = match &strict {
@@ -273,7 +283,8 @@ impl Engine {
                     let matches = searcher
                         .search(strict, &MatchCollector(self.deadline))
                         .map_err(SearchError::tantivy("search failed"))?;
-                    group_adjacent(matches).len() as u64
+                    let groups = group_adjacent(matches);
+                    collapse(self, searcher, groups, usize::MAX)?.kept.len() as u64
                 }
                 None => total,
             };
@@ -281,7 +292,10 @@ impl Engine {
                 .into_iter()
                 .skip(request.offset)
                 .take(request.limit)
-                .map(|group| self.hit(&mut maker, &group))
+                .map(|twinned| {
+                    let hit = self.hit(&mut maker, &twinned.hit)?;
+                    Ok(with_twins(hit, twinned.collections))
+                })
                 .collect::<Result<Vec<_>>>()?;
             return Ok(SearchResponse {
                 total,
@@ -292,34 +306,55 @@ impl Engine {
             });
         }
 
-        let top = TopDocs::with_limit(request.limit)
-            .and_offset(request.offset)
-            .order_by_score();
-        let (top, total, tally) = searcher
-            .search(&query, &(top, Count, FacetCollector(self.deadline)))
+        let needed = request.offset + request.limit;
+        let mut fetch = needed * 2 + 8;
+        let (mut top, tally) = searcher
+            .search(
+                &query,
+                &(TopDocs::with_limit(fetch).order_by_score(), counter(true)),
+            )
             .map_err(SearchError::tantivy("search failed"))?;
+        let total = tally.hits;
+        let collapsed = loop {
+            let collapsed = collapse(self, searcher, top.iter().copied(), needed)?;
+            if collapsed.complete || top.len() < fetch {
+                break collapsed;
+            }
+            fetch *= 4;
+            top = searcher
+                .search(&query, &TopDocs::with_limit(fetch).order_by_score())
+                .map_err(SearchError::tantivy("search failed"))?;
+        };
         let all_words = match &strict {
-            Some(strict) => searcher
-                .search(strict, &Count)
-                .map_err(SearchError::tantivy("search failed"))?,
+            Some(strict) => {
+                searcher
+                    .search(strict, &counter(false))
+                    .map_err(SearchError::tantivy("search failed"))?
+                    .hits
+            }
             None => total,
         };
         self.deadline.check()?;
-        let hits = top
+        let hits = collapsed
+            .kept
             .into_iter()
-            .map(|(score, address)| {
+            .skip(request.offset)
+            .take(request.limit)
+            .map(|twinned| {
+                let (score, address) = twinned.hit;
                 let group = Group {
                     score,
                     best: address,
                     spans: vec![address],
                     intervals: Vec::new(),
                 };
-                self.hit(&mut maker, &group)
+                let hit = self.hit(&mut maker, &group)?;
+                Ok(with_twins(hit, twinned.collections))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(SearchResponse {
-            total: total as u64,
-            all_words: all_words as u64,
+            total,
+            all_words,
             did_you_mean: text.suggestion.clone(),
             hits,
             facets: tally.into(),
@@ -425,9 +460,16 @@ impl Engine {
             matched_terms,
             service,
             terms_type,
+            collections: vec![collection.clone()],
             collection,
         })
     }
+}
+
+/// A hit naming every collection that holds its text, its own first.
+fn with_twins(hit: Hit, mut collections: Vec<String>) -> Hit {
+    collections[1..].sort();
+    Hit { collections, ..hit }
 }
 
 /// An interval of validity from Unix seconds (`OPEN_END`: still in force).
@@ -484,6 +526,16 @@ struct Group {
     /// When the text was in force, as `(valid_from, valid_to)` Unix seconds; empty when the
     /// hit is read from its span alone.
     intervals: Vec<(i64, i64)>,
+}
+
+impl Ranked for Group {
+    fn score(&self) -> Score {
+        self.score
+    }
+
+    fn address(&self) -> DocAddress {
+        self.best
+    }
 }
 
 fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {

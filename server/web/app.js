@@ -460,7 +460,7 @@ function drawHit(state, hit) {
   return h(
     "article",
     { class: "hit" },
-    h("p", { class: "doc" }, h("strong", {}, hit.service), " · ", hit.terms_type, h("span", { class: "muted" }, ` · ${hit.collection}`)),
+    h("p", { class: "doc" }, h("strong", {}, hit.service), " · ", hit.terms_type, h("span", { class: "muted" }, ` · ${(hit.collections || [hit.collection]).join(", ")}`)),
     h("h2", {}, link(target, hit.section.length ? hit.section.join(" › ") : hit.title || "(untitled section)")),
     snippet(hit.snippet),
     h("p", { class: "meta" }, validity, hit.spans > 1 ? h("span", { class: "muted" }, ` · ${hit.spans} runs of this text`) : null, hit.matched_terms && hit.matched_terms.length ? h("span", { class: "muted" }, ` · holds ${hit.matched_terms.join(", ")}`) : null),

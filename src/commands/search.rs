@@ -139,7 +139,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
                 } else {
                     String::new()
                 },
-                hit.collection
+                hit.collections.join(", ")
             ))
         );
         outln!("     {}", style.snippet(&hit.snippet));

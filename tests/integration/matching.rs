@@ -204,3 +204,75 @@ fn changes_grouped_by_version_list_sections_and_word_counts() {
     let birdsong = versions.iter().find(|v| v.service == "Birdsong").unwrap();
     assert!(birdsong.minor);
 }
+
+#[test]
+fn the_same_text_in_two_collections_is_one_hit_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_collection = |collection: &str, day: &str, content: &str, kind| PolicyVersion {
+        key: DocKey::new(collection, "Photos", "Privacy Policy").unwrap(),
+        recorded_at: at(day),
+        source_id: format!("{collection}@{day}"),
+        kind,
+        content: content.to_owned(),
+    };
+    let shared = "# Privacy\n\n## Messages\n\nWe read messages to train models.\n\n\
+                  ## Ads\n\nWe show ads based on messages.\n";
+    let first = VersionKind::FirstRecord;
+    index(
+        dir.path(),
+        &[
+            in_collection("pga", "2024-01-01", shared, first),
+            in_collection("vlopses", "2024-01-03", shared, first),
+            in_collection(
+                "other",
+                "2024-01-02",
+                "# Privacy\n\n## Messages\n\nWe never read messages.\n",
+                first,
+            ),
+        ],
+    );
+    let engine = Engine::open(dir.path()).unwrap();
+    let found = search(&engine, "messages");
+    let named: Vec<_> = found.hits.iter().map(|h| h.collections.clone()).collect();
+    assert_eq!(found.hits.len(), 3, "{named:?}");
+    let twins: Vec<_> = named.iter().filter(|c| c.len() == 2).collect();
+    assert_eq!(twins.len(), 2, "two sections of pga and vlopses: {named:?}");
+    // Totals count hits; the collection facet counts each collection holding the text.
+    assert_eq!(found.total, 3);
+    let count = |facet: &[palimpsest_search::FacetCount], value: &str| {
+        facet.iter().find(|f| f.value == value).map(|f| f.count)
+    };
+    assert_eq!(count(&found.facets.service, "Photos"), Some(3));
+    assert_eq!(count(&found.facets.collection, "pga"), Some(2));
+    assert_eq!(count(&found.facets.collection, "vlopses"), Some(2));
+    assert_eq!(count(&found.facets.collection, "other"), Some(1));
+    for collections in &twins {
+        let mut sorted = collections.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, ["pga", "vlopses"]);
+    }
+    // Pages read one after the other hold each text once.
+    let page = |offset| {
+        engine
+            .search(&SearchRequest {
+                offset,
+                limit: 1,
+                ..SearchRequest::new("messages")
+            })
+            .unwrap()
+            .hits
+    };
+    let mut paged: Vec<_> = (0..3).flat_map(page).map(|h| h.collections).collect();
+    paged.sort();
+    let mut all = named.clone();
+    all.sort();
+    assert_eq!(paged, all);
+    // History mode collapses the same way.
+    let history = engine
+        .search(&SearchRequest {
+            time: palimpsest_search::TimeMode::History,
+            ..SearchRequest::new("messages")
+        })
+        .unwrap();
+    assert_eq!((history.total, history.hits.len()), (3, 3));
+}
