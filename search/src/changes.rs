@@ -295,6 +295,60 @@ struct TextMatch {
     suggestion: Option<String>,
 }
 
+/// How a change that keeps recurring is ranked down. A section that flips between two
+/// texts, as unstable extractions make it do, gives the same change (the same two texts of
+/// one section, in either direction, or the same text added or removed) again and again; a
+/// change people describe happens once, or is undone once. From its `FLAPPING`th
+/// occurrence among the changes ranked, every occurrence but the earliest has its score
+/// divided by the number of occurrences.
+const FLAPPING: u32 = 3;
+
+/// What recurs when a section flips: its document and path, and its two texts unordered.
+type FlipSignature = (u64, u64, u64, u64);
+
+fn flip_signature(event: &Event) -> FlipSignature {
+    let side = |s: Option<SpanFact>| s.map_or(0, |s| s.content_hash);
+    let (a, b) = (side(event.before), side(event.after));
+    let span = event.after.or(event.before);
+    (
+        event.version.doc_hash,
+        span.map_or(0, |s| s.path_hash),
+        a.min(b),
+        a.max(b),
+    )
+}
+
+/// How often a change occurs among those ranked, and when it first did.
+#[derive(Debug, Clone, Copy)]
+struct Recurrence {
+    count: u32,
+    first: i64,
+}
+
+impl Recurrence {
+    fn damping(&self, event: &Event) -> f32 {
+        if self.count >= FLAPPING && event.version.recorded_at > self.first {
+            self.count as f32
+        } else {
+            1.0
+        }
+    }
+}
+
+fn recurrences(events: &[Event]) -> HashMap<FlipSignature, Recurrence> {
+    let mut counts: HashMap<FlipSignature, Recurrence> = HashMap::new();
+    for event in events {
+        let at = event.version.recorded_at;
+        let entry = counts.entry(flip_signature(event)).or_insert(Recurrence {
+            count: 0,
+            first: at,
+        });
+        entry.count += 1;
+        entry.first = entry.first.min(at);
+    }
+    counts
+}
+
 /// Weight of a change's best section score beside its score by what changed.
 const TIE_BREAK: f32 = 0.01;
 
@@ -566,7 +620,7 @@ impl Engine {
                 x.minor
                     .cmp(&y.minor)
                     .then_with(|| y.score.total_cmp(&x.score))
-                    .then_with(|| newest_first(&a.0, &b.0))
+                    .then_with(|| a.0.cmp(&b.0))
             }
         };
         if request.group == ChangeGrouping::Version {
@@ -713,9 +767,11 @@ impl Engine {
             .map(|e| stems.changed_length(side(e.before), side(e.after)))
             .sum::<f32>()
             / events.len().max(1) as f32;
+        let recurrences = recurrences(events);
         for event in events.iter_mut() {
             let by_change = stems.score(side(event.before), side(event.after), average);
-            event.score = by_change + TIE_BREAK * event.score;
+            let damping = recurrences[&flip_signature(event)].damping(event);
+            event.score = (by_change + TIE_BREAK * event.score) / damping;
         }
         Ok(())
     }

@@ -276,3 +276,57 @@ fn the_same_text_in_two_collections_is_one_hit_naming_both() {
         .unwrap();
     assert_eq!((history.total, history.hits.len()), (3, 3));
 }
+
+#[test]
+fn a_section_flipping_between_two_texts_ranks_after_a_change_made_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let flip = "# Terms\n\n## Refunds\n\nRefunds are paid within 30 days.\n";
+    let flop = "# Terms\n\n## Refunds\n\nRefunds are paid within 30 days or credited.\n";
+    let mut versions = vec![version(
+        "Shop",
+        "2024-01-01",
+        flip,
+        VersionKind::FirstRecord,
+    )];
+    for (i, day) in ["2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"]
+        .iter()
+        .enumerate()
+    {
+        let content = if i % 2 == 0 { flop } else { flip };
+        versions.push(version("Shop", day, content, VersionKind::Change));
+    }
+    versions.push(version(
+        "Store",
+        "2024-01-01",
+        "# Terms\n\n## Refunds\n\nRefunds are paid within 30 days.\n",
+        VersionKind::FirstRecord,
+    ));
+    versions.push(version(
+        "Store",
+        "2024-06-01",
+        "# Terms\n\n## Refunds\n\nRefunds are paid within 14 days, or credited.\n",
+        VersionKind::Change,
+    ));
+    index(dir.path(), &versions);
+    let engine = Engine::open(dir.path()).unwrap();
+    let ranked = engine
+        .changes(&ChangesRequest {
+            query: Some("refunds credited".into()),
+            order: ChangeOrder::Relevance,
+            ..ChangesRequest::default()
+        })
+        .unwrap()
+        .changes;
+    let named: Vec<_> = ranked
+        .iter()
+        .map(|c| format!("{} {}", c.service, &c.date.to_string()[..10]))
+        .collect();
+    assert_eq!(ranked.len(), 5, "{named:?}");
+    // The flip's first occurrence and the change made once lead; the repeats follow.
+    let leaders: std::collections::BTreeSet<_> = named[..2].iter().cloned().collect();
+    assert_eq!(
+        leaders,
+        ["Shop 2024-02-01".to_owned(), "Store 2024-06-01".to_owned()].into(),
+        "{named:?}"
+    );
+}
