@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
+use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::deadline::{Deadline, Ticker};
@@ -48,13 +48,14 @@ pub(crate) struct FacetCollector<'a> {
 pub(crate) struct FacetSegment {
     ticker: Ticker,
     facets: bool,
-    columns: Vec<Option<StrColumn>>,
-    counts: Vec<Vec<u64>>,
+    /// The segment's cached columns: the facet columns and their values by ordinal.
+    columns: Arc<SegmentColumns>,
+    counts: [Vec<u64>; 4],
     year: Column<u64>,
     years: HashMap<u64, u64>,
     single: u64,
     /// Set when some document of the index is in several collections.
-    shared: Option<(Arc<SharedDocuments>, Arc<SegmentColumns>)>,
+    shared: Option<Arc<SharedDocuments>>,
     twins: Vec<(TwinKey, [Option<u64>; 4], Option<u64>)>,
 }
 
@@ -67,31 +68,20 @@ impl Collector for FacetCollector<'_> {
         _: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<FacetSegment> {
-        let fast = segment.fast_fields();
-        let mut columns = Vec::new();
-        let mut counts = Vec::new();
-        for name in STR_FACETS {
-            let column = if self.facets || name == "collection" {
-                fast.str(name)?
-            } else {
-                None
-            };
-            counts.push(vec![0; column.as_ref().map_or(0, |c| c.num_terms())]);
-            columns.push(column);
-        }
-        let shared = match self.shared.is_empty() {
-            true => None,
-            false => Some((Arc::clone(&self.shared), self.columns.get(segment)?)),
-        };
+        let columns = self.columns.get(segment)?;
+        let counts = std::array::from_fn(|i| match self.facets {
+            true => vec![0; columns.facets[i].names.len()],
+            false => Vec::new(),
+        });
         Ok(FacetSegment {
             ticker: self.deadline.ticker(),
             facets: self.facets,
             columns,
             counts,
-            year: fast.u64("year")?,
+            year: segment.fast_fields().u64("year")?,
             years: HashMap::new(),
             single: 0,
-            shared,
+            shared: (!self.shared.is_empty()).then(|| Arc::clone(&self.shared)),
             twins: Vec::new(),
         })
     }
@@ -162,18 +152,19 @@ struct TwinGroup {
 
 impl FacetSegment {
     fn ords(&self, doc: DocId) -> [Option<u64>; 4] {
-        let mut ords = [None; 4];
-        for (slot, column) in ords.iter_mut().zip(&self.columns) {
-            *slot = column.as_ref().and_then(|c| c.term_ords(doc).next());
-        }
-        ords
+        std::array::from_fn(|i| {
+            let column = self.columns.facets[i].column.as_ref();
+            column.and_then(|c| c.term_ords(doc).next())
+        })
     }
 
     /// The twin key of a span of a shared document; `None` for every other span.
     fn twin_key(&self, doc: DocId) -> Option<TwinKey> {
-        let (shared, columns) = self.shared.as_ref()?;
-        let document = columns.document_of(doc)?;
-        shared.contains(document).then(|| columns.twin_of(doc).key)
+        let shared = self.shared.as_ref()?;
+        let document = self.columns.document_of(doc)?;
+        shared
+            .contains(document)
+            .then(|| self.columns.twin_of(doc).key)
     }
 }
 
@@ -194,8 +185,8 @@ impl SegmentCollector for FacetSegment {
         if !self.facets {
             return;
         }
-        for (column, counts) in self.columns.iter().zip(&mut self.counts) {
-            if let Some(ord) = column.as_ref().and_then(|c| c.term_ords(doc).next()) {
+        for (facet, counts) in self.columns.facets.iter().zip(&mut self.counts) {
+            if let Some(ord) = facet.column.as_ref().and_then(|c| c.term_ords(doc).next()) {
                 counts[ord as usize] += 1;
             }
         }
@@ -205,6 +196,8 @@ impl SegmentCollector for FacetSegment {
     }
 
     fn harvest(self) -> FacetTally {
+        let facets = &self.columns.facets;
+        let name = |i: usize, ord: u64| facets[i].names.get(ord as usize).cloned();
         let mut tally = FacetTally {
             years: self.years,
             hits: self.single,
@@ -215,43 +208,20 @@ impl SegmentCollector for FacetSegment {
             .iter()
             .map(|(key, ords, year)| TwinSpan {
                 key: *key,
-                strings: resolve(&self.columns, ords),
+                strings: std::array::from_fn(|i| ords[i].and_then(|ord| name(i, ord))),
                 year: *year,
             })
             .collect();
-        for (i, (column, counts)) in self.columns.iter().zip(self.counts).enumerate() {
-            let Some(column) = column else { continue };
-            // Values looked up in ordinal order: each dictionary block is decompressed once.
-            let (ords, counts): (Vec<u64>, Vec<u64>) = counts
-                .into_iter()
-                .enumerate()
-                .filter(|&(_, count)| count > 0)
-                .map(|(ord, count)| (ord as u64, count))
-                .unzip();
-            let mut counts = counts.into_iter();
+        for (i, counts) in self.counts.iter().enumerate() {
             let strings = &mut tally.strings[i];
-            let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
-                if let Some(count) = counts.next() {
-                    strings.insert(String::from_utf8_lossy(bytes).into_owned(), count);
+            for (ord, &count) in counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+                if let Some(value) = name(i, ord as u64) {
+                    strings.insert(value, count);
                 }
-            });
+            }
         }
         tally
     }
-}
-
-/// The facet values of a span from their ordinals.
-fn resolve(columns: &[Option<StrColumn>], ords: &[Option<u64>; 4]) -> [Option<String>; 4] {
-    let mut values: [Option<String>; 4] = Default::default();
-    for ((value, column), ord) in values.iter_mut().zip(columns).zip(ords) {
-        if let (Some(column), Some(ord)) = (column, ord) {
-            let mut text = String::new();
-            if column.ord_to_str(*ord, &mut text).unwrap_or(false) {
-                *value = Some(text);
-            }
-        }
-    }
-    values
 }
 
 /// A matching span as history mode sees it.

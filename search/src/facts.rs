@@ -13,6 +13,7 @@ use tantivy::{
     DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer,
 };
 
+use crate::collectors::STR_FACETS;
 use crate::deadline::{Deadline, Ticker};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -60,6 +61,15 @@ pub(crate) struct SegmentColumns {
     key_names: Vec<String>,
     /// By `doc_key` ordinal: the document's collection and its hash without the collection.
     key_twins: Vec<KeyTwin>,
+    /// The string facets' columns, in [`STR_FACETS`] order, with their values by ordinal:
+    /// naming the values a search counted then costs no dictionary reads.
+    pub(crate) facets: [FacetColumn; 4],
+}
+
+/// A string facet's column and its values by ordinal.
+pub(crate) struct FacetColumn {
+    pub column: Option<StrColumn>,
+    pub names: Vec<String>,
 }
 
 /// A document key split the way [`crate::twins`] compares documents.
@@ -125,6 +135,19 @@ impl SegmentColumns {
             }
             Ok(names)
         };
+        let facet = |name: &str| -> tantivy::Result<FacetColumn> {
+            let column = fast.str(name)?;
+            Ok(FacetColumn {
+                names: terms(&column)?,
+                column,
+            })
+        };
+        let facets = [
+            facet(STR_FACETS[0])?,
+            facet(STR_FACETS[1])?,
+            facet(STR_FACETS[2])?,
+            facet(STR_FACETS[3])?,
+        ];
         let kinds = fast.str("version_kind")?;
         let keys = fast.str("doc_key")?;
         Ok(SegmentColumns {
@@ -143,6 +166,7 @@ impl SegmentColumns {
             key_names: terms(&keys)?,
             kinds,
             keys,
+            facets,
         })
     }
 }
