@@ -368,7 +368,7 @@ function facetGroup(title, counts, active, select) {
   if (!counts || counts.length === 0) return null;
   const items = counts.map(({ value, count }) => {
     const on = active(value);
-    const label = [h("span", { class: "value" }, value), h("span", { class: "count" }, count.toLocaleString("en"))];
+    const label = [h("span", { class: value ? "value" : "value muted" }, value || "(before the first heading)"), h("span", { class: "count" }, count.toLocaleString("en"))];
     const target = select ? select(value, on) : null;
     return h("li", {}, target ? link(target, label, { "aria-pressed": on ? "true" : "false", class: on ? "facet on" : "facet" }) : h("span", { class: "facet" }, label));
   });
@@ -463,7 +463,8 @@ async function drawSearch(state, main, signal) {
     facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
     facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
     facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
-    facetGroup("Section", f.section, (v) => state.section === v, (v, on) => withState(state, { section: on ? "" : v })),
+    // Text before the first heading has no path to filter by: counted, not a link.
+    facetGroup("Section", f.section, (v) => v !== "" && state.section === v, (v, on) => (v === "" ? null : withState(state, { section: on ? "" : v }))),
     facetGroup("Year the text appeared", f.year, (v) => state.year === v, (v, on) => withState(state, { year: on ? "" : v })),
   ], modeOf(state) === "current" || modeOf(state) === "as_of" ? null : "Counts are of texts: a section counts once for each text it had. The list has one entry per section, its texts together.");
   const heading = h("h1", { class: "summary" }, `${plural(answer.total, "section")} ${timeLabel(state)}`, state.q ? ` ${answer.total === 1 ? "matches" : "match"} ${state.q}` : "");
@@ -585,7 +586,7 @@ function drawTrend(state, trend) {
   const section = h("section", { class: "trend", "aria-labelledby": "trend-title" });
   const other = state.by === "month" ? "year" : "month";
   section.append(
-    h("h2", { id: "trend-title" }, `Share of tracked documents with a match (matching / tracked above each bar), by ${state.by}`, " ", link(withState(state, { by: other }), `(by ${other})`, { class: "small" })),
+    h("h2", { id: "trend-title" }, `Share of tracked documents with a match, by ${state.by}`, " ", link(withState(state, { by: other }), `(by ${other})`, { class: "small" })),
   );
   if (points.length === 0) {
     section.append(message("empty", "Nothing to chart", "No document was tracked in this window."));
@@ -609,6 +610,7 @@ function drawTrend(state, trend) {
     svg.append(s("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, `${+(level * top * 100).toFixed(2)}%`));
   }
   const counts = points.length <= Math.floor(iw / 36);
+  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
   points.forEach((p, i) => {
     const height = ih * (p.share / top);
     const x = pad.left + i * step;
