@@ -671,8 +671,19 @@ mod endpoints {
                 content.contains("<ins>") || content.contains("<del>"),
                 "{content}"
             );
+            // A reader opens the page of the change; the JSON is linked beside it.
+            let page = entry.links()[0].href();
             assert!(
-                entry.links()[0]
+                page.starts_with("http://localhost/?view=document&document="),
+                "{page}"
+            );
+            assert!(
+                page.contains(&format!("&at={}", encode(&change.date.to_string()))),
+                "{page}"
+            );
+            assert_eq!(entry.links()[0].mime_type(), Some("text/html"));
+            assert!(
+                entry.links()[1]
                     .href()
                     .starts_with("http://localhost/api/v1/version/")
             );
