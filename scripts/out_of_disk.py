@@ -63,12 +63,12 @@ def serve(binary, index):
         text=True,
     )
     line = child.stdout.readline()
-    # "serving DIR on http://127.0.0.1:PORT/api/v1/ (Ctrl-C to stop)"
+    # "http://127.0.0.1:PORT/ (the web page; Ctrl-C stops the server)"
     url = next((w for w in line.split() if w.startswith("http://")), None)
     if url is None:
         child.kill()
         sys.exit(f"serve did not start: {line!r}")
-    return child, url.removesuffix("/api/v1/")
+    return child, url.rstrip("/").removesuffix("/api/v1")
 
 
 def mount(path, kib, remount=False):

@@ -73,6 +73,22 @@ pub struct Context {
 /// Index folder used when neither `--index` nor `PALIMPSEST_INDEX` is given.
 pub const DEFAULT_INDEX: &str = "palimpsest-index";
 
+/// 2 for a bad argument (as clap exits on one): a filter naming nothing the index holds;
+/// 1 for every other failure.
+fn exit_code(error: &anyhow::Error) -> ExitCode {
+    let bad_name = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<palimpsest_search::SearchError>(),
+            Some(palimpsest_search::SearchError::UnknownName { .. })
+        )
+    });
+    if bad_name {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let context = Context {
@@ -99,7 +115,7 @@ fn main() -> ExitCode {
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            exit_code(&error)
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use palimpsest_search::{DiffOp, DiffPart, FacetCount};
+use palimpsest_search::{DiffOp, DiffPart, FacetCount, Snippet};
 use serde::Serialize;
 
 /// `println!` for command output: when stdout is closed (`palimpsest search x | head`) the
@@ -76,21 +76,29 @@ impl Style {
         self.wrap("2", text)
     }
 
-    /// A snippet from HTML (`<mark>` matches, escaped text) to terminal text.
-    pub fn snippet(&self, html: &str) -> String {
+    /// A snippet with its matches in bold yellow on a terminal, otherwise between `**`.
+    pub fn snippet(&self, snippet: &Snippet) -> String {
         let (open, close) = if self.color {
             ("\x1b[1;33m", "\x1b[0m")
         } else {
             ("**", "**")
         };
-        let text = html.replace("<mark>", open).replace("</mark>", close);
-        let text = text
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&");
-        text.split_whitespace().collect::<Vec<_>>().join(" ")
+        let chars: Vec<char> = snippet.text.chars().collect();
+        let mut out = String::with_capacity(snippet.text.len() + 16);
+        let mut at = 0;
+        for &[start, end] in &snippet.highlights {
+            let (start, end) = (start.clamp(at, chars.len()), end.min(chars.len()));
+            if start >= end {
+                continue;
+            }
+            out.extend(&chars[at..start]);
+            out.push_str(open);
+            out.extend(&chars[start..end]);
+            out.push_str(close);
+            at = end;
+        }
+        out.extend(&chars[at..]);
+        out
     }
 }
 
@@ -183,5 +191,20 @@ pub fn bytes(n: u64) -> String {
 pub fn did_you_mean(style: &Style, suggestion: Option<&str>) {
     if let Some(suggestion) = suggestion {
         outln!("{} {}", style.dim("did you mean:"), style.bold(suggestion));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_print_apostrophes_as_typed_with_matches_between_stars() {
+        let style = Style { color: false };
+        let snippet = Snippet {
+            text: "Birdsong's <b> & data".to_owned(),
+            highlights: vec![[17, 21], [30, 40]],
+        };
+        assert_eq!(style.snippet(&snippet), "Birdsong's <b> & **data**");
     }
 }

@@ -348,9 +348,15 @@ mod search {
             .unwrap()
             .hits[0];
         assert_eq!(cookies.section, ["Cookies"]);
+        let marked: Vec<String> = cookies
+            .snippet
+            .highlights
+            .iter()
+            .map(|&[s, e]| cookies.snippet.text.chars().skip(s).take(e - s).collect())
+            .collect();
         assert!(
-            cookies.snippet.contains("<mark>cookies</mark>"),
-            "{}",
+            marked.iter().any(|m| m.eq_ignore_ascii_case("cookies")),
+            "{:?}",
             cookies.snippet
         );
     }
@@ -375,8 +381,21 @@ mod search {
                 .all(|h| h.terms_type == "Terms of Service")
         );
         r.filters.terms_types.clear();
+        // A collection the index does not hold is refused, not silently matched by nothing.
         r.filters.collections = vec!["elsewhere".into()];
-        assert_eq!(engine.search(&r).unwrap().total, 0);
+        let error = engine.search(&r).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                palimpsest_search::SearchError::UnknownName {
+                    parameter: "collection",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        r.filters.collections = vec!["SAMPLE".into()];
+        assert_eq!(engine.search(&r).unwrap().total, all);
         r.filters.collections.clear();
         r.filters.section = vec!["birdsong privacy policy".into(), "how we".into()];
         let section = engine.search(&r).unwrap();
@@ -597,7 +616,7 @@ mod search {
             .unwrap()
             .hits;
         assert!(
-            hits.iter().any(|h| h.snippet.contains("<mark>")),
+            hits.iter().any(|h| !h.snippet.highlights.is_empty()),
             "{hits:?}"
         );
         let history = palimpsest_search::HistoryRequest {
@@ -828,6 +847,55 @@ mod cli {
             .args(args)
             .output()
             .unwrap()
+    }
+
+    #[test]
+    fn filters_resolve_names_in_any_case_and_refuse_unknown_ones_with_status_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        let found = palimpsest(dir.path(), &["search", "data", "--service", "birdsong"]);
+        assert!(found.status.success());
+        let out = String::from_utf8_lossy(&found.stdout);
+        assert!(out.contains("Birdsong"), "{out}");
+        let refused = palimpsest(dir.path(), &["changes", "--service", "birdsonk"]);
+        assert_eq!(refused.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(
+            err.contains("unknown service `birdsonk`; did you mean `Birdsong`?"),
+            "{err}"
+        );
+    }
+
+    /// The CLI printed `Quill&#x27;s` when snippets were HTML.
+    #[test]
+    fn snippets_print_apostrophes_and_markup_as_typed() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("archive");
+        std::fs::create_dir_all(archive.join("Quill")).unwrap();
+        std::fs::write(
+            archive.join("Quill/Terms.md"),
+            "# Quill's terms\n\nQuill's rules & <b>notices</b>: see [our page](https://quill.example/terms).\n",
+        )
+        .unwrap();
+        let index = dir.path().join("index");
+        let made = palimpsest(&index, &["index", archive.to_str().unwrap()]);
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let found = palimpsest(&index, &["search", "rules"]);
+        let out = String::from_utf8_lossy(&found.stdout);
+        assert!(
+            out.contains("Quill's **rules** & <b>notices</b>: see our page"),
+            "{out}"
+        );
+        assert!(!out.contains("&#") && !out.contains("&amp;"), "{out}");
     }
 
     #[test]

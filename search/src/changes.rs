@@ -372,6 +372,10 @@ impl Engine {
     pub fn changes(&self, request: &ChangesRequest) -> Result<ChangesResponse> {
         request.validate(&self.limits)?;
         let searcher = self.searcher();
+        let request = &ChangesRequest {
+            filters: self.resolve_filters(&searcher, &request.filters)?,
+            ..request.clone()
+        };
         let f = &self.fields;
 
         let recorded = if request.from.is_some() || request.to.is_some() {

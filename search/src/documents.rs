@@ -14,7 +14,10 @@ use tantivy::{DocAddress, Searcher};
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError, shorten};
-use crate::query::term;
+use crate::matching::MatchMode;
+use crate::query::{Fields, term, text_query};
+use crate::request::validate_query;
+use crate::snippet::highlight_ranges;
 
 /// One document of a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,6 +115,13 @@ pub struct VersionSection {
     pub section: Vec<String>,
     /// The exact text, heading line included.
     pub text: String,
+    /// Id of the span holding this text (16 hex digits), as search hits name it.
+    pub span: String,
+    /// Where the words of the query asked to highlight occur in `text`: `[start, end)` in
+    /// characters; left out without such a query.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<u64>>))]
+    pub highlights: Vec<[usize; 2]>,
 }
 
 /// Index statistics.
@@ -528,6 +538,26 @@ impl Engine {
         self.version_response(&searcher, &key, &record)
     }
 
+    /// [`Engine::show`], with the words of `query` highlighted in each section as a search
+    /// for it highlights them in its snippets (word forms and spellings included).
+    pub fn show_matching(&self, request: &ShowRequest, query: &str) -> Result<VersionResponse> {
+        validate_query(query, &self.limits)?;
+        let mut response = self.show(request)?;
+        let searcher = self.searcher();
+        let text = text_query(
+            &searcher,
+            &self.fields,
+            query,
+            Fields::Ranked,
+            MatchMode::default(),
+            self.limits.max_expansions,
+        )?;
+        for section in &mut response.sections {
+            section.highlights = highlight_ranges(&text.highlight, &section.text);
+        }
+        Ok(response)
+    }
+
     /// The version of a document named by a source id (or unique prefix), else the one in
     /// force at `at`, else the latest.
     pub(crate) fn pick_record(
@@ -588,6 +618,8 @@ impl Engine {
             .map(|s| VersionSection {
                 section: s.section.path,
                 text: s.section.text,
+                span: s.id.to_string(),
+                highlights: Vec::new(),
             })
             .collect();
         let content = sections.iter().map(|s| s.text.as_str()).collect();

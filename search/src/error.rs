@@ -39,6 +39,17 @@ pub enum SearchError {
         /// What was not found, with suggestions.
         message: String,
     },
+    /// A service, terms type or collection filter names nothing the index holds, not even
+    /// in another case (or several names in other cases).
+    #[error("unknown {} `{}`; {}", parameter.replace('_', " "), shorten(name, 100), hint(suggestions))]
+    UnknownName {
+        /// The parameter: `service`, `terms_type` or `collection`.
+        parameter: &'static str,
+        /// The name given.
+        name: String,
+        /// The names the index holds that are closest to it, closest first.
+        suggestions: Vec<String>,
+    },
     /// An instant after the present.
     #[error("{at} is in the future; the latest version is the one in force now")]
     InFuture {
@@ -77,9 +88,9 @@ impl SearchError {
     /// How this error should be reported.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SearchError::InvalidQuery { .. } | SearchError::InvalidParameter { .. } => {
-                ErrorKind::BadRequest
-            }
+            SearchError::InvalidQuery { .. }
+            | SearchError::InvalidParameter { .. }
+            | SearchError::UnknownName { .. } => ErrorKind::BadRequest,
             SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
             SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,
@@ -94,6 +105,7 @@ impl SearchError {
             SearchError::InvalidQuery { .. } => "invalid_query",
             SearchError::InvalidParameter { .. } => "invalid_parameter",
             SearchError::NotFound { .. } => "not_found",
+            SearchError::UnknownName { .. } => "unknown_name",
             SearchError::InFuture { .. } => "date_in_future",
             SearchError::Timeout => "time_budget_exceeded",
             SearchError::NoIndex { .. } => "no_index",
@@ -112,6 +124,15 @@ impl SearchError {
             message: message.into(),
         }
     }
+}
+
+/// "did you mean …?" with the suggestions, or where to find the names.
+fn hint(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        return "`palimpsest services` lists them".to_owned();
+    }
+    let names: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
+    format!("did you mean {}?", names.join(" or "))
 }
 
 /// At most `max` characters of user input, for messages: a name or id echoed whole could

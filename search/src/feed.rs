@@ -80,12 +80,21 @@ fn entry(change: &Change, info: &FeedInfo) -> Entry {
         ),
         kind => format!("{} {}", section_name(&change.section), kind.as_str()),
     };
-    let link = format!(
+    let json = format!(
         "{}/api/v1/version/{}/{}/{}",
         info.base_url,
         encode_component(&change.service),
         encode_component(&change.terms_type),
         encode_component(&change.date.to_string()),
+    );
+    // The web page's document view at the version that made the change, on its section.
+    let page = format!(
+        "{}/?view=document&document={}&collection={}&at={}&focus={}",
+        info.base_url,
+        encode_component(&format!("{}/{}", change.service, change.terms_type)),
+        encode_component(&change.collection),
+        encode_component(&change.date.to_string()),
+        encode_component(&change.section.join(" > ")),
     );
     Entry {
         id: format!("urn:palimpsest:change:{}", change.id),
@@ -94,12 +103,20 @@ fn entry(change: &Change, info: &FeedInfo) -> Entry {
             change.service, change.terms_type
         )),
         updated: date_time(change.date),
-        links: vec![Link {
-            href: link,
-            rel: "alternate".into(),
-            mime_type: Some("application/json".into()),
-            ..Link::default()
-        }],
+        links: vec![
+            Link {
+                href: page,
+                rel: "alternate".into(),
+                mime_type: Some("text/html".into()),
+                ..Link::default()
+            },
+            Link {
+                href: json,
+                rel: "related".into(),
+                mime_type: Some("application/json".into()),
+                ..Link::default()
+            },
+        ],
         summary: Some(Text::plain(format!(
             "{} of {} {} ({}), version {} recorded at {}",
             change.kind.as_str(),

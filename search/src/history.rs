@@ -323,6 +323,10 @@ impl Engine {
         request.filters.validate(&self.limits)?;
         validate_query(&request.query, &self.limits)?;
         let searcher = self.searcher();
+        let request = &HistoryRequest {
+            filters: self.resolve_filters(&searcher, &request.filters)?,
+            ..request.clone()
+        };
         let spans = self.matching_spans(&searcher, &request.query, &request.filters)?;
         let mut by_doc: HashMap<u64, Vec<SpanFact>> = HashMap::new();
         for span in spans {
@@ -399,6 +403,10 @@ impl Engine {
             validate_window(from, to)?;
         }
         let searcher = self.searcher();
+        let request = &TrendRequest {
+            filters: self.resolve_filters(&searcher, &request.filters)?,
+            ..request.clone()
+        };
         let versions = self.version_table(&searcher, &request.filters, Vec::new())?;
         let tracked = tracked_intervals(&versions);
         let recorded = versions.by_doc.values().flatten().map(|v| v.recorded_at);

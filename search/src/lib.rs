@@ -11,7 +11,7 @@
 //! let engine = Engine::open(std::path::Path::new("palimpsest-index")).unwrap();
 //! let response = engine.search(&SearchRequest::new("\"personal data\" AND cookies")).unwrap();
 //! for hit in &response.hits {
-//!     println!("{} {} {:?}: {}", hit.service, hit.terms_type, hit.section, hit.snippet);
+//!     println!("{} {} {:?}: {}", hit.service, hit.terms_type, hit.section, hit.snippet.text);
 //! }
 //! ```
 #![warn(missing_docs)]
@@ -32,10 +32,12 @@ mod facts;
 mod feed;
 mod history;
 mod matching;
+mod names;
 mod query;
 mod query_check;
 mod request;
 mod search;
+mod snippet;
 mod twins;
 mod typos;
 
@@ -59,3 +61,4 @@ pub use history::{
 pub use matching::{MatchMode, is_stop_word, min_should_match};
 pub use request::{Filters, Limits, SearchRequest, TimeMode};
 pub use search::{FacetCount, Facets, Hit, SearchResponse};
+pub use snippet::Snippet;

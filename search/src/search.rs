@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use palimpsest_schema::{DocKey, OPEN_END, Timestamp, stem_analyzer};
+use palimpsest_schema::{DocKey, OPEN_END, SpanId, Timestamp, stem_analyzer};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, Occur};
@@ -19,6 +19,7 @@ use crate::matching::TextQuery;
 use crate::matching::search_relaxing;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
+use crate::snippet::Snippet;
 use crate::twins::{Ranked, SharedDocuments, collapse};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
@@ -47,8 +48,11 @@ pub struct Hit {
     pub section: Vec<String>,
     /// The section's own heading (last of the path), empty before the first heading.
     pub title: String,
-    /// Matching text, HTML-escaped, with matches in `<mark>`.
-    pub snippet: String,
+    /// Matching text, plain, with the ranges of its matches.
+    pub snippet: Snippet,
+    /// Id of the span the hit opens on (the first of a history hit's spans), as the
+    /// sections of `version/…` list it: 16 hex digits.
+    pub span: String,
     /// When the text came into force.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub valid_from: Timestamp,
@@ -153,41 +157,16 @@ fn stored_str(doc: &TantivyDocument, field: Field) -> String {
         .to_owned()
 }
 
+fn stored_u64(doc: &TantivyDocument, field: Field) -> u64 {
+    doc.get_first(field)
+        .and_then(|v| v.as_u64())
+        .unwrap_or_default()
+}
+
 fn stored_i64(doc: &TantivyDocument, field: Field) -> i64 {
     doc.get_first(field)
         .and_then(|v| v.as_i64())
         .unwrap_or_default()
-}
-
-/// A snippet that reads as text in a result list: Markdown line syntax (heading markers,
-/// setext underlines, thematic breaks, list bullets, bold markers) removed and whitespace,
-/// line breaks included, collapsed to single spaces. `<mark>` tags hold no whitespace, so
-/// they survive as they are.
-pub(crate) fn tidy_snippet(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    for line in html.lines() {
-        let mut text = line.trim();
-        let rule = text.len() >= 2 && text.chars().all(|c| "=-*_ ".contains(c));
-        if rule {
-            continue;
-        }
-        let hashes = text.len() - text.trim_start_matches('#').len();
-        if (1..=6).contains(&hashes) && text[hashes..].starts_with(' ') {
-            text = &text[hashes..];
-        }
-        for bullet in ["- ", "* ", "+ "] {
-            if let Some(rest) = text.strip_prefix(bullet) {
-                text = rest;
-            }
-        }
-        for word in text.split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-    }
-    out.replace("**", "").replace("__", "")
 }
 
 pub(crate) fn html_escape(text: &str) -> String {
@@ -210,6 +189,10 @@ impl Engine {
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
         request.validate(&self.limits)?;
         let searcher = self.searcher();
+        let request = &SearchRequest {
+            filters: self.resolve_filters(&searcher, &request.filters)?,
+            ..request.clone()
+        };
         let time = self.present(&searcher, request.time)?;
         let mut clauses = span_clauses(&self.fields, &request.filters, time)?;
         if let Some(year) = request.year {
@@ -411,14 +394,7 @@ impl Engine {
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect();
         let body = stored_str(&best, f.body);
-        let mut snippet = snippets.snippet(&body);
-        snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-        let snippet = tidy_snippet(&if snippet.highlighted().is_empty() {
-            let cut: String = body.chars().take(SNIPPET_CHARS).collect();
-            html_escape(cut.trim())
-        } else {
-            snippet.to_html()
-        });
+        let snippet = Snippet::of(snippets, &body, SNIPPET_CHARS);
         let (service, terms_type, collection) = (
             stored_str(&best, f.service),
             stored_str(&best, f.terms_type),
@@ -450,6 +426,7 @@ impl Engine {
             title: section.last().cloned().unwrap_or_default(),
             section,
             snippet,
+            span: SpanId(stored_u64(&first, f.span_id)).to_string(),
             valid_from,
             valid_to,
             intervals,
@@ -582,7 +559,7 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_GROUPED_GAP_SECONDS, group_adjacent, tidy_snippet};
+    use super::{MAX_GROUPED_GAP_SECONDS, group_adjacent};
     use crate::collectors::SpanMatch;
     use tantivy::DocAddress;
 
@@ -620,18 +597,5 @@ mod tests {
             vec![(0, 20 * hour), (26 * hour, 40 * hour)]
         );
         assert_eq!(groups[0].best, DocAddress::new(0, 1));
-    }
-
-    #[test]
-    fn snippets_lose_markdown_line_syntax_and_keep_marks() {
-        assert_eq!(
-            tidy_snippet(
-                "Birdsong <mark>Privacy</mark> Policy\n=======\n\n## What we **collect**\n\n- \
-                 your <mark>e-mail</mark>\n* * *\n#hashtag stays"
-            ),
-            "Birdsong <mark>Privacy</mark> Policy What we collect your <mark>e-mail</mark> \
-             #hashtag stays"
-        );
-        assert_eq!(tidy_snippet(""), "");
     }
 }

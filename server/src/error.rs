@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, in the user's terms.
     pub message: String,
+    /// For `unknown_name`: the names to offer instead.
+    pub suggestions: Option<Suggestions>,
 }
 
 /// The JSON body of every error.
@@ -30,18 +32,35 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable snake_case code: `invalid_parameter`, `unknown_parameter`, `invalid_query`,
-    /// `not_found`, `date_in_future`, `payload_too_large`, `method_not_allowed`,
+    /// `unknown_name`, `not_found`, `date_in_future`, `payload_too_large`, `method_not_allowed`,
     /// `time_budget_exceeded`, `overloaded`, `internal`.
     #[schema(example = "invalid_parameter")]
     pub code: String,
     /// Human-readable message naming the parameter or the thing at fault.
     pub message: String,
+    /// With `unknown_name` (a service, terms type or collection filter naming nothing the
+    /// index holds, in any case): the parameter and the closest names the index holds, to
+    /// offer instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<Suggestions>,
+}
+
+/// Names to offer for an unknown one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Suggestions {
+    /// The parameter: `service`, `terms_type` or `collection`.
+    pub parameter: String,
+    /// The name given.
+    pub name: String,
+    /// The closest names, closest first; may be empty.
+    pub names: Vec<String>,
 }
 
 impl ApiError {
     /// 400 for a parameter that cannot be read or is out of range.
     pub fn parameter(name: &str, message: impl std::fmt::Display) -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::BAD_REQUEST,
             code: "invalid_parameter",
             message: format!("invalid parameter `{name}`: {message}"),
@@ -56,6 +75,7 @@ impl ApiError {
             format!("valid parameters: {}", valid.join(", "))
         };
         ApiError {
+            suggestions: None,
             status: StatusCode::BAD_REQUEST,
             code: "unknown_parameter",
             message: format!("unknown parameter `{}`; {valid}", shorten(name, 64)),
@@ -65,6 +85,7 @@ impl ApiError {
     /// 404 for a path no route serves.
     pub fn no_route(path: &str) -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::NOT_FOUND,
             code: "not_found",
             message: format!(
@@ -77,6 +98,7 @@ impl ApiError {
     /// 405 for a method a route does not serve.
     pub fn method_not_allowed() -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: "method_not_allowed",
             message: "only GET is served".into(),
@@ -86,6 +108,7 @@ impl ApiError {
     /// 413 for a request body over the limit.
     pub fn payload_too_large(limit: usize) -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
             message: format!("the request body is larger than {limit} bytes"),
@@ -95,6 +118,7 @@ impl ApiError {
     /// 503 when a request ran past its time budget.
     pub fn time_budget(budget: std::time::Duration) -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "time_budget_exceeded",
             message: format!(
@@ -107,6 +131,7 @@ impl ApiError {
     /// 503 when too many requests are running or waiting.
     pub fn overloaded() -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "overloaded",
             message: "too many requests in progress; try again shortly".into(),
@@ -116,6 +141,7 @@ impl ApiError {
     /// 503 when answers waiting for slow clients already hold the memory set aside for them.
     pub fn unsent_budget() -> ApiError {
         ApiError {
+            suggestions: None,
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "overloaded",
             message: "too many large answers are waiting for their clients to read them;                       try again shortly, or ask for less (a smaller limit)"
@@ -127,6 +153,7 @@ impl ApiError {
     pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
         tracing::error!("{context}: {error}");
         ApiError {
+            suggestions: None,
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "internal",
             message: format!("{context}; the server log has the details"),
@@ -143,7 +170,20 @@ impl From<SearchError> for ApiError {
             ErrorKind::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => return ApiError::internal("the index could not be read", error),
         };
+        let suggestions = match &error {
+            SearchError::UnknownName {
+                parameter,
+                name,
+                suggestions,
+            } => Some(Suggestions {
+                parameter: (*parameter).to_owned(),
+                name: name.clone(),
+                names: suggestions.clone(),
+            }),
+            _ => None,
+        };
         ApiError {
+            suggestions,
             status,
             code: error.code(),
             message: error.to_string(),
@@ -157,6 +197,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
+                suggestions: self.suggestions,
             },
         };
         (self.status, Json(body)).into_response()

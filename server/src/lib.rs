@@ -24,6 +24,7 @@ mod error;
 mod layers;
 mod options;
 mod params;
+mod render;
 pub mod routes;
 mod serve;
 mod state;
@@ -34,7 +35,7 @@ use axum::http::{Method, Uri};
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::cors::{Any, CorsLayer};
 
-pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use error::{ApiError, ErrorBody, ErrorDetail, Suggestions};
 pub use options::{MAX_QUERY_DEPTH, ServerOptions};
 pub use params::{FromParams, NoParams, Params, PathParams, RawParams};
 pub use serve::{ServeConfig, THREAD_STACK_BYTES, serve, serve_on, shutdown_signal};

@@ -235,6 +235,134 @@ mod endpoints {
     }
 
     #[tokio::test]
+    async fn snippets_are_text_with_highlights_and_hits_name_their_span() {
+        let app = test_app();
+        let answer = get(&app, &search_uri("cookies", "")).await;
+        let hit = &answer.json["hits"][0];
+        let text = hit["snippet"]["text"].as_str().unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let marked: Vec<String> = hit["snippet"]["highlights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let (s, e) = (
+                    r[0].as_u64().unwrap() as usize,
+                    r[1].as_u64().unwrap() as usize,
+                );
+                chars[s..e].iter().collect()
+            })
+            .collect();
+        assert!(
+            marked.iter().any(|m| m.eq_ignore_ascii_case("cookies")),
+            "{hit}"
+        );
+        assert!(
+            !text.contains("<mark>") && !text.contains("](") && !text.contains("**"),
+            "{text}"
+        );
+        // The span a hit names is a section of the version it opens on.
+        let span = hit["span"].as_str().unwrap();
+        let version = get(
+            &app,
+            "/api/v1/version/Dune%20Maps/Privacy%20Policy/2024-06-01",
+        )
+        .await;
+        let sections = version.json["sections"].as_array().unwrap();
+        let section = sections.iter().find(|s| s["span"] == span).unwrap();
+        assert_eq!(section["section"], serde_json::json!(["Cookies"]));
+        assert!(section.get("highlights").is_none() && section.get("html").is_none());
+    }
+
+    #[tokio::test]
+    async fn versions_render_markdown_with_the_query_marked() {
+        let app = test_app();
+        let answer = get(
+            &app,
+            "/api/v1/version/Dune%20Maps/Privacy%20Policy/2024-06-01?q=cookie&html=true",
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::OK);
+        let sections = answer.json["sections"].as_array().unwrap();
+        let cookies = sections
+            .iter()
+            .find(|s| s["section"] == serde_json::json!(["Cookies"]))
+            .unwrap();
+        let html = cookies["html"].as_str().unwrap();
+        assert!(
+            html.contains("<ul><li>a language <mark>cookie</mark>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"https://dune-maps.example/cookies\" rel=\"nofollow noopener noreferrer\" target=\"_blank\"><mark>cookie</mark> notice</a>"),
+            "{html}"
+        );
+        assert!(
+            html.starts_with("<p><strong><mark>Cookies</mark></strong></p>"),
+            "word forms are marked: {html}"
+        );
+        let highlights = cookies["highlights"].as_array().unwrap();
+        // Highlights are in the text: the link's address holds one, not shown.
+        assert_eq!(highlights.len(), 6);
+        assert_eq!(html.matches("<mark>").count(), 5);
+        // Changes and diffs render their word diffs.
+        let changes = get(&app, "/api/v1/changes?service=Dune%20Maps&html=true").await;
+        let modified = changes.json["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "modified")
+            .unwrap();
+        let html = modified["html"].as_str().unwrap();
+        assert!(html.contains("<ins>"), "{html}");
+        let plain = get(&app, "/api/v1/changes?service=Dune%20Maps").await;
+        assert!(plain.json["changes"][0].get("html").is_none());
+        let versions = get(&app, "/api/v1/versions/Dune%20Maps/Privacy%20Policy").await;
+        let ids: Vec<&str> = versions.json["versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["id"].as_str().unwrap())
+            .collect();
+        let diff = get(
+            &app,
+            &format!(
+                "/api/v1/diff/Dune%20Maps/Privacy%20Policy?from_version={}&to_version={}&html=true",
+                encode(ids[0]),
+                encode(ids[1])
+            ),
+        )
+        .await;
+        assert!(diff.json["changes"][0]["html"].is_string(), "{}", diff.json);
+    }
+
+    #[tokio::test]
+    async fn filters_take_names_in_any_case() {
+        let app = test_app();
+        let lower = get(
+            &app,
+            &search_uri("data", "&service=birdsong&terms_type=privacy%20policy"),
+        )
+        .await;
+        let exact = get(
+            &app,
+            &search_uri("data", "&service=Birdsong&terms_type=Privacy%20Policy"),
+        )
+        .await;
+        assert_eq!(lower.status, StatusCode::OK);
+        assert!(lower.json["total"].as_u64().unwrap() > 0);
+        assert_eq!(lower.json, exact.json);
+        for endpoint in ["changes?", "history?q=data&", "trend?q=data&"] {
+            let answer = get(
+                &app,
+                &format!("/api/v1/{endpoint}collection=SAMPLE&service=dune%20maps"),
+            )
+            .await;
+            assert_eq!(answer.status, StatusCode::OK, "{endpoint}: {}", answer.json);
+        }
+    }
+
+    #[tokio::test]
     async fn services_versions_and_stats_answer_what_the_engine_answers() {
         let app = test_app();
         let engine = engine();
@@ -543,8 +671,19 @@ mod endpoints {
                 content.contains("<ins>") || content.contains("<del>"),
                 "{content}"
             );
+            // A reader opens the page of the change; the JSON is linked beside it.
+            let page = entry.links()[0].href();
             assert!(
-                entry.links()[0]
+                page.starts_with("http://localhost/?view=document&document="),
+                "{page}"
+            );
+            assert!(
+                page.contains(&format!("&at={}", encode(&change.date.to_string()))),
+                "{page}"
+            );
+            assert_eq!(entry.links()[0].mime_type(), Some("text/html"));
+            assert!(
+                entry.links()[1]
                     .href()
                     .starts_with("http://localhost/api/v1/version/")
             );
@@ -693,6 +832,38 @@ mod endpoints {
 
 mod errors {
     use super::*;
+
+    #[tokio::test]
+    async fn an_unknown_filter_name_is_refused_with_the_close_names() {
+        let app = test_app();
+        for uri in [
+            search_uri("data", "&service=birdsonk"),
+            "/api/v1/changes?service=birdsonk".to_owned(),
+            "/api/v1/history?q=data&service=birdsonk".to_owned(),
+            "/api/v1/trend?q=data&service=birdsonk".to_owned(),
+        ] {
+            let answer = get(&app, &uri).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+            assert_eq!(error_code(&answer), "unknown_name", "{uri}");
+            let error = &answer.json["error"];
+            assert_eq!(
+                error["message"],
+                "unknown service `birdsonk`; did you mean `Birdsong`?"
+            );
+            assert_eq!(
+                error["suggestions"],
+                serde_json::json!({"parameter": "service", "name": "birdsonk", "names": ["Birdsong"]})
+            );
+        }
+        let answer = get(&app, &search_uri("data", "&terms_type=nothing%20like%20it")).await;
+        assert_eq!(error_code(&answer), "unknown_name");
+        assert_eq!(
+            answer.json["error"]["suggestions"]["names"],
+            serde_json::json!([])
+        );
+        let answer = get(&app, &search_uri("data", "")).await;
+        assert!(answer.json.get("suggestions").is_none());
+    }
 
     #[tokio::test]
     async fn unknown_parameters_are_named_with_the_valid_ones() {

@@ -3,7 +3,9 @@
 // The whole state of the page lives in its URL (view, query, filters, time mode, page, the
 // document and version shown), so a search can be shared and the back button works. Every
 // view is drawn from the URL by `render`; links are real links, and clicks on them only
-// push a new URL. Nothing is loaded from another origin; nothing goes through innerHTML.
+// push a new URL. Nothing is loaded from another origin. The only HTML parsed is the
+// server's rendering of Markdown (`html=true`: written from an allow-list of elements and
+// attributes, see server/src/render.rs), in `rendered`; nothing else goes through a parser.
 
 const API = "/api/v1";
 const PAGE = 20;
@@ -33,12 +35,16 @@ function readState(search) {
     offset: Math.max(0, parseInt(one("offset"), 10) || 0),
     sort: one("sort"),
     first_records: one("first_records") === "true",
+    group: one("group") === "version" ? "version" : "",
+    hide_minor: one("minor") === "false",
     technical_upgrades: one("technical_upgrades") === "true",
     by: one("by") === "year" ? "year" : "month",
     // Document view.
     document: one("document"),
     at: one("at"),
     focus: one("focus"),
+    span: one("span"),
+    hl: p.get("hl") || "",
     from_version: p.get("from_version") || "",
     to_version: p.get("to_version") || "",
   };
@@ -56,6 +62,8 @@ function urlOf(state) {
     for (const c of state.collection) put("collection", c);
     put("at", state.at);
     put("focus", state.focus);
+    put("span", state.span);
+    put("hl", state.hl);
     put("from_version", state.from_version);
     put("to_version", state.to_version);
     return "/" + (p.toString() ? "?" + p : "");
@@ -74,6 +82,8 @@ function urlOf(state) {
     put("sort", state.sort);
     put("first_records", state.first_records);
     put("technical_upgrades", state.technical_upgrades);
+    put("group", state.group);
+    if (state.hide_minor) put("minor", "false");
   }
   if (state.view === "history" && state.by !== "month") put("by", state.by);
   if (state.offset) put("offset", state.offset);
@@ -95,7 +105,7 @@ function withState(state, changes) {
 
 /** A search-like view's state, keeping the query, filters and time of `state`. */
 function viewState(state, view) {
-  const next = withState(state, { view, document: "", at: "", focus: "", from_version: "", to_version: "" });
+  const next = withState(state, { view, document: "", at: "", focus: "", span: "", hl: "", from_version: "", to_version: "" });
   if (state.view === "document") {
     next.collection = [];
   }
@@ -162,23 +172,37 @@ function didYouMean(state, answer) {
   return h("p", { class: "did-you-mean" }, "Showing results for ", link(withState(state, { q: answer.did_you_mean, offset: 0 }), answer.did_you_mean), " (words not found were matched by the nearest indexed words).");
 }
 
-/** A snippet from the API: escaped text with `<mark>` around matches, drawn as nodes. */
-function snippet(html) {
+/** A snippet from the API: plain text and the character ranges of its matches. */
+function snippet(data) {
   const out = h("p", { class: "snippet" });
-  const entities = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-  const decode = (text) =>
-    text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, name) => {
-      if (name[0] !== "#") return entities[name.toLowerCase()] ?? whole;
-      const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    });
-  let marked = false;
-  for (const piece of html.split(/(<\/?mark>)/)) {
-    if (piece === "<mark>") marked = true;
-    else if (piece === "</mark>") marked = false;
-    else if (piece) out.append(marked ? h("mark", {}, decode(piece)) : decode(piece));
+  const chars = Array.from(data.text);
+  let at = 0;
+  for (const [start, end] of data.highlights) {
+    if (start < at || end <= start) continue;
+    out.append(chars.slice(at, start).join(""), h("mark", {}, chars.slice(start, end).join("")));
+    at = end;
   }
+  out.append(chars.slice(at).join(""));
   return out;
+}
+
+/** Markdown the server rendered as safe HTML, as the children of a new `tag`. */
+function rendered(html, tag = "div", attrs = {}) {
+  const parsed = new DOMParser().parseFromString(`<body>${html}</body>`, "text/html");
+  const el = h(tag, attrs);
+  el.append(...parsed.body.childNodes);
+  return el;
+}
+
+/** A version id as people tell them apart: a commit's first 10 hex digits, a file's name. */
+function shortId(id) {
+  if (id.includes("/")) return id.split("/").pop().replace(/\.md$/, "");
+  return /^[0-9a-f]{40}$/.test(id) ? id.slice(0, 10) : id;
+}
+
+/** Date and time, to the minute, in UTC: versions of one day told apart. */
+function minute(instant) {
+  return instant ? `${instant.slice(0, 10)} ${instant.slice(11, 16)}` : "";
 }
 
 function day(instant) {
@@ -217,10 +241,11 @@ function path(section) {
 // The API
 
 class ApiFailure extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, suggestions) {
     super(message);
     this.status = status;
     this.code = code;
+    this.suggestions = suggestions || null;
   }
 }
 
@@ -249,7 +274,7 @@ async function api(path, params = {}, signal) {
   }
   if (!response.ok) {
     const detail = body && body.error ? body.error : {};
-    throw new ApiFailure(response.status, detail.code || String(response.status), detail.message || response.statusText);
+    throw new ApiFailure(response.status, detail.code || String(response.status), detail.message || response.statusText, detail.suggestions);
   }
   return body;
 }
@@ -343,7 +368,7 @@ function facetGroup(title, counts, active, select) {
   if (!counts || counts.length === 0) return null;
   const items = counts.map(({ value, count }) => {
     const on = active(value);
-    const label = [h("span", { class: "value" }, value), h("span", { class: "count" }, count.toLocaleString("en"))];
+    const label = [h("span", { class: value ? "value" : "value muted" }, value || "(before the first heading)"), h("span", { class: "count" }, count.toLocaleString("en"))];
     const target = select ? select(value, on) : null;
     return h("li", {}, target ? link(target, label, { "aria-pressed": on ? "true" : "false", class: on ? "facet on" : "facet" }) : h("span", { class: "facet" }, label));
   });
@@ -355,23 +380,37 @@ function toggle(state, name, value, on) {
   return withState(state, { [name]: values });
 }
 
-function drawFacets(groups) {
+function drawFacets(groups, note) {
   const aside = $("facets");
   aside.replaceChildren();
   const present = groups.filter(Boolean);
   if (present.length === 0) return;
-  const details = h("details", { class: "facets", open: window.matchMedia("(min-width: 48rem)").matches }, h("summary", {}, "Refine"), present);
+  const details = h("details", { class: "facets", open: window.matchMedia("(min-width: 48rem)").matches }, h("summary", {}, "Refine"), note ? h("p", { class: "small muted facet-note" }, note) : null, present);
   aside.append(details);
+}
+
+/** For a filter naming nothing the index holds: links to the same view with each close name
+ * the server offers instead. */
+function suggestionLinks(state, suggestions) {
+  if (!suggestions || !suggestions.names.length || !LIST_FILTERS.includes(suggestions.parameter)) return null;
+  const name = suggestions.parameter;
+  const links = suggestions.names.map((value) =>
+    link(withState(state, { [name]: state[name].map((v) => (v === suggestions.name ? value : v)) }), value, { class: "suggestion" }),
+  );
+  return h("p", { class: "did-you-mean" }, "Did you mean ", links.flatMap((a, i) => (i ? [" or ", a] : [a])), "?");
 }
 
 function message(kind, title, ...text) {
   return h("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" }, h("h2", {}, title), text.length ? h("p", {}, text) : null);
 }
 
-function errorMessage(error) {
+function errorMessage(error, state) {
   if (error instanceof ApiFailure) {
     const what = error.status ? `The server answered ${error.status} (${error.code})` : "No answer";
-    return message("error", what, error.message);
+    const box = message("error", what, error.message);
+    const offer = state ? suggestionLinks(state, error.suggestions) : null;
+    if (offer) box.append(offer);
+    return box;
   }
   return message("error", "Something went wrong on this page", String(error && error.message ? error.message : error));
 }
@@ -424,9 +463,10 @@ async function drawSearch(state, main, signal) {
     facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
     facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
     facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
-    facetGroup("Section", f.section, (v) => state.section === v, (v, on) => withState(state, { section: on ? "" : v })),
+    // Text before the first heading has no path to filter by: counted, not a link.
+    facetGroup("Section", f.section, (v) => v !== "" && state.section === v, (v, on) => (v === "" ? null : withState(state, { section: on ? "" : v }))),
     facetGroup("Year the text appeared", f.year, (v) => state.year === v, (v, on) => withState(state, { year: on ? "" : v })),
-  ]);
+  ], modeOf(state) === "current" || modeOf(state) === "as_of" ? null : "Counts are of texts: a section counts once for each text it had. The list has one entry per section, its texts together.");
   const heading = h("h1", { class: "summary" }, `${plural(answer.total, "section")} ${timeLabel(state)}`, state.q ? ` ${answer.total === 1 ? "matches" : "match"} ${state.q}` : "");
   if (answer.total === 0) {
     fill(main, heading, message("empty", "No results", "No section matches this query with these filters and time. Try fewer words, another time, or remove a filter."));
@@ -452,19 +492,25 @@ function hitInstant(state, hit) {
 function drawHit(state, hit) {
   const target = documentState(hit.service, hit.terms_type, hit.collection, {
     at: hitInstant(state, hit),
-    focus: hit.section.join(" > "),
+    span: hit.span,
+    hl: state.q && state.q !== "*" ? state.q : "",
   });
-  const validity = hit.valid_to
-    ? h("span", {}, "in force ", time(hit.valid_from), " → ", time(hit.valid_to))
-    : h("span", {}, "in force since ", time(hit.valid_from));
+  const validity = inForce(hit.intervals && hit.intervals.length ? hit.intervals : [{ from: hit.valid_from, to: hit.valid_to }]);
   return h(
     "article",
     { class: "hit" },
     h("p", { class: "doc" }, h("strong", {}, hit.service), " · ", hit.terms_type, h("span", { class: "muted" }, ` · ${(hit.collections || [hit.collection]).join(", ")}`)),
     h("h2", {}, link(target, hit.section.length ? hit.section.join(" › ") : hit.title || "(untitled section)")),
     snippet(hit.snippet),
-    h("p", { class: "meta" }, validity, hit.spans > 1 ? h("span", { class: "muted" }, ` · ${hit.spans} runs of this text`) : null, hit.matched_terms && hit.matched_terms.length ? h("span", { class: "muted" }, ` · holds ${hit.matched_terms.join(", ")}`) : null),
+    h("p", { class: "meta" }, validity, hit.matched_terms && hit.matched_terms.length ? h("span", { class: "muted" }, ` · holds ${hit.matched_terms.join(", ")}`) : null),
   );
+}
+
+/** When a text was in force: "in force since A", or "in force A → B, and again C → now". */
+function inForce(intervals) {
+  if (intervals.length === 1 && !intervals[0].to) return h("span", {}, "in force since ", time(intervals[0].from));
+  const parts = intervals.map((iv, i) => [i === 0 ? "" : i === intervals.length - 1 ? ", and again " : ", again ", time(iv.from), " → ", iv.to ? time(iv.to) : "now"]);
+  return h("span", {}, "in force ", parts);
 }
 
 /** The page without a query: what the archive holds, with links to each document. */
@@ -546,22 +592,27 @@ function drawTrend(state, trend) {
     section.append(message("empty", "Nothing to chart", "No document was tracked in this window."));
     return section;
   }
-  const W = 720;
+  // As wide as the screen allows, so that the 11 px labels stay 11 px on a phone.
+  const W = Math.round(Math.min(720, Math.max(320, window.innerWidth - 48)));
   const H = 220;
-  const pad = { left: 44, right: 12, top: 12, bottom: 28 };
+  const pad = { left: 44, right: 12, top: 20, bottom: 28 };
   const iw = W - pad.left - pad.right;
   const ih = H - pad.top - pad.bottom;
   const step = iw / points.length;
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc" });
   const max = Math.max(...points.map((p) => p.share));
-  svg.append(s("desc", { id: "trend-desc" }, `From ${points[0].period} to ${points[points.length - 1].period}; highest share ${(max * 100).toFixed(0)} %.`));
+  // The axis ends at the first round share above the highest: 1-2 % fill the chart too.
+  const top = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1].find((t) => t >= max) || 1;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc", "data-top": top });
+  svg.append(s("desc", { id: "trend-desc" }, `From ${points[0].period} to ${points[points.length - 1].period}; highest share ${(max * 100).toFixed(1)} %.`));
   for (const level of [0, 0.25, 0.5, 0.75, 1]) {
     const y = pad.top + ih * (1 - level);
     svg.append(s("line", { x1: pad.left, x2: W - pad.right, y1: y, y2: y, class: "grid" }));
-    svg.append(s("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, `${level * 100}%`));
+    svg.append(s("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, `${+(level * top * 100).toFixed(2)}%`));
   }
+  const counts = points.length <= Math.floor(iw / 36);
+  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
   points.forEach((p, i) => {
-    const height = ih * p.share;
+    const height = ih * (p.share / top);
     const x = pad.left + i * step;
     svg.append(
       s(
@@ -570,6 +621,9 @@ function drawTrend(state, trend) {
         s("title", {}, `${p.period}: ${p.documents} of ${p.tracked} tracked documents (${(p.share * 100).toFixed(1)} %)`),
       ),
     );
+    if (counts && p.documents > 0) {
+      svg.append(s("text", { x: x + step / 2, y: pad.top + ih - height - 3, class: "axis count", "text-anchor": "middle" }, `${p.documents}/${p.tracked}`));
+    }
     const label = state.by === "year" || p.period.endsWith("-01") || i === 0;
     if (label && (state.by === "year" || points.length <= 36 || p.period.endsWith("-01"))) {
       svg.append(s("text", { x: x + step / 2, y: H - 8, class: "axis", "text-anchor": "middle" }, state.by === "year" ? p.period : p.period.slice(0, 4) + (p.period.endsWith("-01") ? "" : "-" + p.period.slice(5))));
@@ -637,6 +691,8 @@ function changesParams(state) {
   if (state.sort) params.sort = state.sort;
   if (state.first_records) params.first_records = "true";
   if (state.technical_upgrades) params.technical_upgrades = "true";
+  if (state.hide_minor) params.minor = "false";
+  if (state.group) params.group = state.group;
   return params;
 }
 
@@ -648,15 +704,15 @@ function monthWindow(state, month) {
 
 async function drawChanges(state, main, signal) {
   const params = changesParams(state);
-  const answer = await api("/changes", params, signal);
+  const answer = await api("/changes", { ...params, html: state.group ? "" : "true" }, signal);
   const f = answer.facets;
   drawFacets([
     facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
     facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
     facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
     facetGroup("Kind", f.kind, () => false, null),
-    facetGroup("Month", f.month, (v) => state.from === `${v}-01`, (v) => monthWindow(state, v)),
-  ]);
+    facetGroup("Month", [...(f.month || [])].sort((a, b) => b.value.localeCompare(a.value)), (v) => state.from === `${v}-01`, (v) => monthWindow(state, v)),
+  ], state.group ? "Counts are of changed sections; the list has one entry per version." : null);
   const feed = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (name === "limit" || name === "offset") continue;
@@ -668,6 +724,8 @@ async function drawChanges(state, main, signal) {
     { class: "options" },
     checkbox("Include first records and deletions", state.first_records, (on) => withState(state, { first_records: on })),
     checkbox("Include technical upgrades", state.technical_upgrades, (on) => withState(state, { technical_upgrades: on })),
+    checkbox("Hide minor changes (dates, punctuation, links only)", state.hide_minor, (on) => withState(state, { hide_minor: on }), "minor"),
+    checkbox("One entry per version", state.group === "version", (on) => withState(state, { group: on ? "version" : "" }), "group"),
     h(
       "label",
       {},
@@ -682,17 +740,19 @@ async function drawChanges(state, main, signal) {
     ),
     h("a", { class: "feed", href: `${API}/changes.atom${feed.toString() ? "?" + feed : ""}`, type: "application/atom+xml" }, "Atom feed of these changes"),
   );
-  const heading = h("h1", { class: "summary" }, `${plural(answer.total, "change")}`, state.q ? ` to text matching ${state.q}` : "", modeOf(state) === "between" ? ` between ${state.from || "the first record"} and ${state.to || "now"}` : "");
+  const unit = state.group ? "version with changes" : "change";
+  const heading = h("h1", { class: "summary" }, `${plural(answer.total, unit, state.group ? "versions with changes" : "changes")}`, state.q ? ` to text matching ${state.q}` : "", modeOf(state) === "between" ? ` between ${state.from || "the first record"} and ${state.to || "now"}` : "");
   if (answer.total === 0) {
     fill(main, heading, options, message("empty", "No changes", "Nothing changed that matches these filters. Widen the dates or include first records and technical upgrades."));
     return;
   }
-  const list = h("ol", { class: "changes" }, answer.changes.map((c) => h("li", {}, drawChange(c))));
-  fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, answer.changes.length));
+  const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map(drawChange);
+  const list = h("ol", { class: "changes" }, entries.map((entry) => h("li", {}, entry)));
+  fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length));
 }
 
-function checkbox(label, checked, next) {
-  return h("label", {}, h("input", { type: "checkbox", checked, onchange: (e) => navigate(next(e.target.checked)) }), " ", label);
+function checkbox(label, checked, next, option) {
+  return h("label", {}, h("input", { type: "checkbox", checked, "data-option": option, onchange: (e) => navigate(next(e.target.checked)) }), " ", label);
 }
 
 function drawChange(c) {
@@ -708,17 +768,88 @@ function drawChange(c) {
   );
 }
 
-/** A word diff, or the whole text added or removed. */
+/** One version of the grouped view: its date, id and kind, the sections it changed and the
+ * words it inserted and deleted, with a link to its diff against the version before. */
+function drawVersionChanges(v) {
+  const target = v.previous_version
+    ? documentState(v.service, v.terms_type, v.collection, { from_version: v.previous_version, to_version: v.version })
+    : documentState(v.service, v.terms_type, v.collection, { at: v.date });
+  const sections = v.sections.map((t) =>
+    h(
+      "li",
+      {},
+      badge(t.kind),
+      " ",
+      t.previous_section && t.previous_section.join(">") !== t.section.join(">") ? [path(t.previous_section), " → "] : null,
+      path(t.section),
+      h("span", { class: "muted small" }, ` +${t.words_inserted} −${t.words_deleted} words`),
+      t.minor ? [" ", badge("minor")] : null,
+    ),
+  );
+  return h(
+    "article",
+    { class: "change version-changes" },
+    h("p", { class: "meta" }, time(v.date), " ", h("code", { title: v.version }, shortId(v.version)), " ", badge(v.version_kind), v.minor ? [" ", badge("minor")] : null),
+    h("h2", {}, link(target, [h("strong", {}, v.service), " · ", v.terms_type]), h("span", { class: "muted small" }, ` ${v.collection}`)),
+    h("p", { class: "words" }, h("span", { class: "inserted" }, `+${v.words_inserted.toLocaleString("en")}`), " ", h("span", { class: "deleted" }, `−${v.words_deleted.toLocaleString("en")}`), ` words in ${plural(v.sections.length, "section")}`),
+    h("ul", { class: "touched" }, sections),
+  );
+}
+
+/** A change as the server rendered it (word diff marked, Markdown as HTML), unchanged
+ * paragraphs folded away; a plain word diff when there is no rendering. */
 function diffBlock(change) {
+  if (change.html !== undefined) {
+    const block = rendered(change.html, "div", { class: "diff rendered" });
+    foldUnchanged(block);
+    return block;
+  }
   const block = h("div", { class: "diff" });
-  // Blank lines that end a section are not worth showing.
   const parts = change.diff || (change.after ? [{ op: "insert", text: change.after }] : change.before ? [{ op: "delete", text: change.before }] : []);
   parts.forEach((part, i) => {
     const tag = { insert: "ins", delete: "del" }[part.op] || "span";
+    // Blank lines that end a section are not worth showing.
     const text = i === parts.length - 1 ? part.text.trimEnd() : part.text;
     if (text) block.append(h(tag, {}, text));
   });
   return block;
+}
+
+const CONTEXT = 1;
+
+/** Folds each run of unchanged blocks (paragraphs, list items, rows) of `container` away,
+ * but for one block of context either side of a change, behind a button that shows them.
+ * Lists holding changes are folded inside the same way. A change that is all inserted or
+ * all deleted has nothing to fold. */
+function foldUnchanged(container) {
+  const blocks = [...container.children];
+  const changed = blocks.map((el) => el.matches("ins, del") || el.querySelector("ins, del") !== null);
+  if (!changed.includes(false) || !changed.includes(true)) return;
+  blocks.forEach((el, i) => {
+    if (changed[i] && el.matches("ul, ol, table")) foldUnchanged(el.matches("table") ? el.querySelector("tbody") || el : el);
+  });
+  const near = (i) => changed.slice(Math.max(0, i - CONTEXT), i + CONTEXT + 1).includes(true);
+  let run = [];
+  const flush = () => {
+    if (run.length >= 2) {
+      const hidden = run;
+      for (const el of hidden) el.hidden = true;
+      const what = hidden[0].matches("li") ? "item" : hidden[0].matches("tr") ? "row" : "paragraph";
+      const button = h("button", { type: "button", class: "expand" }, `${plural(hidden.length, `unchanged ${what}`)} — show`);
+      button.addEventListener("click", () => {
+        for (const el of hidden) el.hidden = false;
+        holder.remove();
+      });
+      const holder = hidden[0].matches("li") ? h("li", { class: "folded" }, button) : hidden[0].matches("tr") ? h("tr", { class: "folded" }, h("td", { colspan: 99 }, button)) : h("div", { class: "folded" }, button);
+      hidden[0].before(holder);
+    }
+    run = [];
+  };
+  blocks.forEach((el, i) => {
+    if (near(i)) flush();
+    else run.push(el);
+  });
+  flush();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -746,31 +877,36 @@ async function drawDocument(state, main, signal) {
   const at = state.at || (recorded.length ? recorded[recorded.length - 1].recorded_at : "");
   const comparing = state.from_version && state.to_version;
   const [version, diff] = await Promise.all([
-    at ? api(`/version${base}/${encodePart(at)}`, { collection }, signal).catch((e) => e) : Promise.resolve(null),
-    comparing ? api(`/diff${base}`, { from_version: state.from_version, to_version: state.to_version, collection }, signal).catch((e) => e) : Promise.resolve(null),
+    at ? api(`/version${base}/${encodePart(at)}`, { collection, q: state.hl, html: "true" }, signal).catch((e) => e) : Promise.resolve(null),
+    comparing ? api(`/diff${base}`, { from_version: state.from_version, to_version: state.to_version, collection, html: "true" }, signal).catch((e) => e) : Promise.resolve(null),
   ]);
   const heading = h("h1", { class: "summary" }, h("strong", {}, versions.service), " · ", versions.terms_type, h("span", { class: "muted small" }, ` ${versions.collection}`));
   const shownId = version && !(version instanceof Error) ? version.id : "";
+  const last = list[list.length - 1];
+  const removed = last && last.kind === "deleted"
+    ? message("warning removed", "Removed from the archive", "This document was deleted from the archive on ", time(last.recorded_at), `. ${recorded.length ? "The versions recorded before stay readable." : ""}`)
+    : null;
   const back = h("p", { class: "small" }, h("a", { href: "#", onclick: (e) => { e.preventDefault(); history.back(); } }, "← Back"));
   fill(main, 
     back,
     heading,
+    removed,
     h(
       "div",
       { class: "document" },
-      drawVersionList(state, versions, shownId),
+      drawVersionList(state, versions, comparing ? [state.from_version, state.to_version] : [shownId]),
       h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(diff) : drawVersion(state, version)),
     ),
   );
-  if (!comparing && state.focus) focusSection(main, state.focus);
+  if (!comparing) focusSection(main, state);
 }
 
-function drawVersionList(state, versions, shownId) {
+function drawVersionList(state, versions, marked) {
   const items = versions.versions
     .slice()
     .reverse()
     .map((v) => {
-      const current = v.id === shownId;
+      const current = marked.includes(v.id);
       const label = [time(v.recorded_at), " ", badge(v.kind)];
       const target = { ...state, at: v.recorded_at, from_version: "", to_version: "", focus: state.focus };
       return h("li", {}, v.kind === "deleted" ? h("span", { class: "muted" }, label) : link(target, label, { "aria-current": current ? "true" : null, title: v.id }));
@@ -786,7 +922,7 @@ function drawCompareForm(state, list, shownId) {
   const later = shown > 0 ? shown : 1;
   const toDefault = state.to_version || recorded[later].id;
   const fromDefault = state.from_version || recorded[later - 1].id;
-  const options = (selected) => recorded.map((v) => h("option", { value: v.id, selected: v.id === selected }, `${day(v.recorded_at)} · ${KIND_NAMES[v.kind]}`));
+  const options = (selected) => recorded.map((v) => h("option", { value: v.id, selected: v.id === selected }, `${minute(v.recorded_at)} · ${KIND_NAMES[v.kind]} · ${shortId(v.id)}`));
   const from = h("select", { name: "from_version", "aria-label": "Earlier version" }, options(fromDefault));
   const to = h("select", { name: "to_version", "aria-label": "Later version" }, options(toDefault));
   const form = h(
@@ -822,48 +958,88 @@ function drawVersion(state, version) {
       " ",
       badge(version.kind),
       state.at && day(state.at) !== day(version.recorded_at) ? h("span", { class: "muted" }, ` · in force on ${day(state.at)}`) : null,
+      " · ",
+      h("span", { class: "source" }, "source ", h("code", { title: version.id }, shortId(version.id))),
+      " ",
+      citeButton(version, state),
     ),
   );
-  for (const section of version.sections) article.append(drawSection(section));
+  const sections = version.sections.map(drawSection);
+  // The marks shown, not the highlights: a match inside a link's address is not shown.
+  const matches = sections.reduce((n, section) => n + section.querySelectorAll("mark").length, 0);
+  if (state.hl) article.append(drawMatchNav(state, matches));
+  article.append(...sections);
   return article;
 }
 
-/** A section: its heading (the last level of its path, as the splitter read it, whatever
- * the source's syntax: `#`, underlines or a bold line) and its paragraphs. */
-function drawSection(section) {
-  const part = h("section", { class: "part" });
-  let lines = section.text.split("\n");
-  const level = section.section.length;
-  if (level > 0) {
-    // The heading occupies the first non-blank line, and its underline when it has one.
-    while (lines.length && lines[0].trim() === "") lines.shift();
-    lines.shift();
-    if (lines.length && /^\s*(=+|-+)\s*$/.test(lines[0])) lines.shift();
-    part.append(
-      h(`h${Math.min(6, level + 1)}`, { class: "heading", "data-path": section.section.join(" > "), tabindex: "-1" }, section.section[level - 1]),
-    );
-  }
-  let paragraph = [];
-  const flush = () => {
-    if (paragraph.length) part.append(h("p", {}, paragraph.join("\n")));
-    paragraph = [];
-  };
-  for (const line of lines) {
-    if (line.trim() === "") flush();
-    else paragraph.push(line);
-  }
-  flush();
-  return part;
+/** A button that copies a citation of the version (and of the section in focus): service,
+ * terms type, collection, recorded date, version id, section path and this page's address. */
+function citeButton(version, state) {
+  const note = h("span", { class: "small muted", role: "status" });
+  const button = h("button", { type: "button", class: "cite" }, "Cite");
+  button.addEventListener("click", async () => {
+    const focused = document.querySelector(".text .part.focus");
+    const section = focused && focused.dataset.path ? ` § ${focused.dataset.path.replaceAll(" > ", " › ")}.` : "";
+    const target = { ...state, at: version.recorded_at };
+    const url = new URL(urlOf(target), location.href).href;
+    const text = `${version.service}, ${version.terms_type} (${version.collection}), version recorded ${version.recorded_at}, id ${version.id}.${section} ${url}`;
+    try {
+      await navigator.clipboard.writeText(text);
+      note.textContent = " Citation copied.";
+    } catch {
+      note.textContent = ` ${text}`;
+    }
+  });
+  return h("span", {}, button, note);
 }
 
-function focusSection(main, focus) {
-  const wanted = focus.toLowerCase();
-  const headings = [...main.querySelectorAll(".text [data-path]")];
-  const found = headings.find((el) => el.dataset.path.toLowerCase() === wanted) || headings.find((el) => el.dataset.path.toLowerCase().endsWith(wanted.split(" > ").pop()));
-  if (!found) return;
-  found.classList.add("focus");
-  found.scrollIntoView({ block: "start" });
-  found.focus({ preventScroll: true });
+/** A section: its text rendered from Markdown, its matches marked. The section knows its
+ * span, which search hits name, and its heading path, which changes name. */
+function drawSection(section) {
+  return rendered(section.html, "section", { class: "part", "data-span": section.span, "data-path": section.section.join(" > "), tabindex: "-1" });
+}
+
+/** "N matches of …" with previous and next buttons that move through the marks. */
+function drawMatchNav(state, count) {
+  const label = h("span", { class: "where" }, count ? plural(count, "match", "matches") : "No match");
+  const nav = h("nav", { class: "match-nav", "aria-label": "Matches" }, label, ` of ${state.hl} `);
+  if (!count) return nav;
+  const move = (step) => () => {
+    const marks = [...document.querySelectorAll(".text mark")];
+    if (marks.length === 0) return;
+    const at = marks.findIndex((m) => m.classList.contains("current"));
+    const next = at < 0 ? (step > 0 ? 0 : marks.length - 1) : (at + step + marks.length) % marks.length;
+    showMatch(marks, next, label);
+  };
+  nav.append(h("button", { type: "button", class: "prev-match", onclick: move(-1) }, "← Previous match"), " ", h("button", { type: "button", class: "next-match", onclick: move(1) }, "Next match →"));
+  return nav;
+}
+
+function showMatch(marks, index, label) {
+  for (const m of marks) m.classList.remove("current");
+  const mark = marks[index];
+  mark.classList.add("current");
+  mark.scrollIntoView({ block: "center" });
+  if (label) label.textContent = `Match ${index + 1} of ${marks.length}`;
+}
+
+/** Scrolls to the section a hit (by span) or a change (by heading path) named, and marks
+ * its first match as the current one. */
+function focusSection(main, state) {
+  const parts = [...main.querySelectorAll(".text [data-span]")];
+  let found = state.span ? parts.find((el) => el.dataset.span === state.span) : null;
+  if (!found && state.focus) {
+    const wanted = state.focus.toLowerCase();
+    found = parts.find((el) => el.dataset.path.toLowerCase() === wanted) || parts.find((el) => el.dataset.path.toLowerCase().endsWith(wanted.split(" > ").pop()));
+  }
+  const marks = [...main.querySelectorAll(".text mark")];
+  const first = found ? marks.findIndex((m) => found.contains(m)) : marks.length ? 0 : -1;
+  if (found) {
+    found.classList.add("focus");
+    found.scrollIntoView({ block: "start" });
+    found.focus({ preventScroll: true });
+  }
+  if (first >= 0) showMatch(marks, first, main.querySelector(".match-nav .where"));
 }
 
 function drawDiff(diff) {
@@ -899,7 +1075,7 @@ async function render() {
   } catch (error) {
     if (error.name === "AbortError") return;
     drawFacets([]);
-    fill(main, errorMessage(error));
+    fill(main, errorMessage(error, state));
   } finally {
     if (inflight === controller) {
       main.removeAttribute("aria-busy");

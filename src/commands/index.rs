@@ -68,11 +68,14 @@ pub struct IndexSettings {
     declarations: Option<PathBuf>,
 }
 
+/// The collection the built-in sample is indexed as.
+pub const SAMPLE_COLLECTION: &str = "sample";
+
 impl IndexSettings {
     /// Settings used to index the built-in sample; `rebuild` starts the index over.
     pub fn sample(rebuild: bool) -> IndexSettings {
         IndexSettings {
-            collection: Some("sample".into()),
+            collection: Some(SAMPLE_COLLECTION.into()),
             rebuild,
             recorded_at: None,
             max_file_size: 10 << 20,

@@ -75,6 +75,14 @@ impl From<FilterArgs> for Filters {
     }
 }
 
+/// Whether the index holds only the collection the built-in sample is indexed as.
+pub fn holds_only_sample(engine: &Engine) -> bool {
+    engine.services().is_ok_and(|answer| {
+        let mut documents = answer.services.iter().flat_map(|s| &s.documents).peekable();
+        documents.peek().is_some() && documents.all(|d| d.collection == index::SAMPLE_COLLECTION)
+    })
+}
+
 /// Opens the index for reading; the default index is built from the sample on first use.
 pub fn open_engine(context: &Context) -> anyhow::Result<Engine> {
     if context.default_index {

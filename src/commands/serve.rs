@@ -14,9 +14,11 @@ use crate::Context;
 
 /// Serve the index over HTTP: JSON under /api/v1 with the shapes of --json.
 ///
-/// Endpoints: search, services, versions/{service}/{terms_type},
-/// version/{service}/{terms_type}/{date}, stats, health, openapi.json. Without an index,
-/// the built-in sample archive is indexed first. Another process may run `palimpsest
+/// Prints the address of the web page (http://127.0.0.1:7700/ by default) first. Endpoints,
+/// under /api/v1: search, services, versions/{service}/{terms_type},
+/// version/{service}/{terms_type}/{date}, changes, changes.atom, history, trend,
+/// diff/{service}/{terms_type}, stats, health, openapi.json. Without an index, the
+/// built-in sample archive is indexed first. Another process may run `palimpsest
 /// index` on the same folder meanwhile: its commits are served within about a second.
 /// Stops on Ctrl-C or SIGTERM after open requests finish.
 ///
@@ -162,6 +164,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let options = args.options();
     let engine = super::open_engine(context)?;
     let index = context.index.display().to_string();
+    let sample = context.default_index && super::holds_only_sample(&engine);
     palimpsest_server::serve(
         engine,
         ServeConfig {
@@ -169,7 +172,16 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             options,
         },
         |addr| {
-            outln!("serving {index} on http://{addr}/api/v1/ (Ctrl-C to stop)");
+            // The page first: the address people open (and scripts read from this line).
+            outln!("http://{addr}/ (the web page; Ctrl-C stops the server)");
+            let what = if sample {
+                " (the built-in sample archive)"
+            } else {
+                ""
+            };
+            outln!(
+                "  serving {index}{what}; the JSON API is under http://{addr}/api/v1/ (/api/v1/openapi.json lists its endpoints)"
+            );
         },
     )
 }

@@ -9,10 +9,13 @@ use palimpsest_search::{
     ChangeGrouping, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters,
 };
 
+use serde_json::Value;
+
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
 use crate::options::ServerOptions;
 use crate::params::{FromParams, Params, RawParams};
+use crate::render;
 use crate::state::AppState;
 
 /// Change search parameters; the names of the CLI flags, in snake_case.
@@ -52,6 +55,10 @@ pub struct ChangesParams {
     /// Whole texts: without it, `before` and `after` longer than 16 KiB are cut there (the
     /// `diff` at 32 KiB) and the change says `truncated`.
     pub full_text: Option<bool>,
+    /// `true`: each change also has `html`, its diff (or the text added or removed)
+    /// rendered from Markdown as safe HTML with insertions in `<ins>` and deletions in
+    /// `<del>`, as the web page shows it. Only for `changes` grouped by section.
+    pub html: Option<bool>,
 }
 
 impl FromParams for ChangesParams {
@@ -72,6 +79,7 @@ impl FromParams for ChangesParams {
         "limit",
         "offset",
         "full_text",
+        "html",
     ];
 
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
@@ -89,6 +97,7 @@ impl FromParams for ChangesParams {
             limit: p.number("limit")?,
             offset: p.number("offset")?,
             full_text: Some(p.flag("full_text")?),
+            html: Some(p.flag("html")?),
         })
     }
 }
@@ -139,7 +148,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
     path = "/api/v1/changes",
     params(ChangesParams, FilterParams),
     responses(
-        (status = 200, description = "Changes and facets", body = ChangesResponse),
+        (status = 200, description = "Changes and facets (with `html=true`, each change also has `html`)", body = ChangesResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
@@ -147,11 +156,32 @@ impl TryFrom<ChangesParams> for ChangesRequest {
 pub async fn changes(
     State(state): State<AppState>,
     Params(params): Params<ChangesParams>,
-) -> Result<Json<ChangesResponse>, ApiError> {
+) -> Result<Response, ApiError> {
+    let html = params.html.unwrap_or(false);
     let request = ChangesRequest::try_from(params)?;
-    Ok(Json(
-        state.run(move |engine| engine.changes(&request)).await?,
-    ))
+    let answer = state
+        .run(move |engine| {
+            let response = engine.changes(&request)?;
+            Ok(if html {
+                Json(rendered(&response)).into_response()
+            } else {
+                Json(response).into_response()
+            })
+        })
+        .await?;
+    Ok(answer)
+}
+
+/// The changes with their `html`.
+fn rendered(response: &ChangesResponse) -> Value {
+    let html = response
+        .changes
+        .iter()
+        .map(|c| render::change(c.before.as_deref(), c.after.as_deref(), c.diff.as_deref()))
+        .collect();
+    let mut value = render::json(response);
+    render::add_html(value.get_mut("changes"), html);
+    value
 }
 
 /// The same change search as an Atom feed: one entry per change, with a stable id.

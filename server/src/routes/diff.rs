@@ -3,12 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use palimpsest_search::{DiffRequest, DiffResponse};
+use serde_json::Value;
 
 use super::search::instant;
 use super::versions::DocumentPath;
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::render;
 use crate::state::AppState;
 
 /// The two versions to compare.
@@ -25,11 +28,19 @@ pub struct DiffParams {
     pub to_version: Option<String>,
     /// Collection, needed only when several hold the document.
     pub collection: Option<String>,
+    /// `true`: each change also has `html`, as in `changes?html=true`.
+    pub html: Option<bool>,
 }
 
 impl FromParams for DiffParams {
-    const NAMES: &'static [&'static str] =
-        &["from", "to", "from_version", "to_version", "collection"];
+    const NAMES: &'static [&'static str] = &[
+        "from",
+        "to",
+        "from_version",
+        "to_version",
+        "collection",
+        "html",
+    ];
 
     fn from_params(p: &RawParams) -> Result<Self, ApiError> {
         Ok(DiffParams {
@@ -38,6 +49,7 @@ impl FromParams for DiffParams {
             from_version: p.one("from_version")?.map(str::to_owned),
             to_version: p.one("to_version")?.map(str::to_owned),
             collection: p.one("collection")?.map(str::to_owned),
+            html: Some(p.flag("html")?),
         })
     }
 }
@@ -49,7 +61,7 @@ impl FromParams for DiffParams {
     path = "/api/v1/diff/{service}/{terms_type}",
     params(DocumentPath, DiffParams),
     responses(
-        (status = 200, description = "The changed sections", body = DiffResponse),
+        (status = 200, description = "The changed sections (with `html=true`, each also has `html`)", body = DiffResponse),
         (status = 400, description = "Invalid or missing parameter", body = ErrorBody),
         (status = 404, description = "Unknown document, or no version at an instant", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
@@ -59,7 +71,8 @@ pub async fn diff(
     State(state): State<AppState>,
     PathParams(path): PathParams<DocumentPath>,
     Params(p): Params<DiffParams>,
-) -> Result<Json<DiffResponse>, ApiError> {
+) -> Result<Response, ApiError> {
+    let html = p.html.unwrap_or(false);
     let request = DiffRequest {
         service: path.service,
         terms_type: path.terms_type,
@@ -69,5 +82,27 @@ pub async fn diff(
         from_version: p.from_version,
         to_version: p.to_version,
     };
-    Ok(Json(state.run(move |engine| engine.diff(&request)).await?))
+    let answer = state
+        .run(move |engine| {
+            let response = engine.diff(&request)?;
+            Ok(if html {
+                Json(rendered(&response)).into_response()
+            } else {
+                Json(response).into_response()
+            })
+        })
+        .await?;
+    Ok(answer)
+}
+
+/// The diff with each change's `html`.
+fn rendered(response: &DiffResponse) -> Value {
+    let html = response
+        .changes
+        .iter()
+        .map(|c| render::change(c.before.as_deref(), c.after.as_deref(), c.diff.as_deref()))
+        .collect();
+    let mut value = render::json(response);
+    render::add_html(value.get_mut("changes"), html);
+    value
 }

@@ -4,12 +4,13 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use palimpsest_search::{ShowRequest, VersionResponse};
 use serde::Deserialize;
 
-use super::versions::CollectionParams;
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{Params, PathParams};
+use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::render;
 use crate::state::AppState;
 
 /// A document and an instant.
@@ -24,12 +25,40 @@ pub struct VersionPath {
     pub date: String,
 }
 
+/// Which collection, and how to show the text.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionParams {
+    /// Collection, needed only when several hold the document.
+    pub collection: Option<String>,
+    /// Highlight the words of this query (search syntax; word forms match) in each
+    /// section: `highlights`, `[start, end)` in characters of its `text`.
+    pub q: Option<String>,
+    /// `true`: each section also has `html`, its text rendered from Markdown as safe HTML
+    /// (links `rel="nofollow noopener noreferrer"`, raw HTML shown as text), the highlights
+    /// in `<mark>`.
+    pub html: Option<bool>,
+}
+
+impl FromParams for VersionParams {
+    const NAMES: &'static [&'static str] = &["collection", "q", "html"];
+    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
+        Ok(VersionParams {
+            collection: p.one("collection")?.map(str::to_owned),
+            q: p.one("q")?
+                .map(str::to_owned)
+                .filter(|q| !q.trim().is_empty()),
+            html: Some(p.flag("html")?),
+        })
+    }
+}
+
 /// The version in force at `date`: `{id, recorded_at, kind, content}` with the document's
 /// service, terms type and collection.
 #[utoipa::path(
     get,
     path = "/api/v1/version/{service}/{terms_type}/{date}",
-    params(VersionPath, CollectionParams),
+    params(VersionPath, VersionParams),
     responses(
         (status = 200, description = "The version in force at that instant", body = VersionResponse),
         (status = 400, description = "Invalid date or unknown parameter", body = ErrorBody),
@@ -41,8 +70,8 @@ pub struct VersionPath {
 pub async fn version(
     State(state): State<AppState>,
     PathParams(path): PathParams<VersionPath>,
-    Params(params): Params<CollectionParams>,
-) -> Result<Json<VersionResponse>, ApiError> {
+    Params(params): Params<VersionParams>,
+) -> Result<Response, ApiError> {
     let at = super::search::instant("date", Some(&path.date))?;
     let request = ShowRequest {
         service: path.service,
@@ -51,5 +80,19 @@ pub async fn version(
         at,
         version: None,
     };
-    Ok(Json(state.run(move |engine| engine.show(&request)).await?))
+    let (query, html) = (params.q, params.html.unwrap_or(false));
+    let answer = state
+        .run(move |engine| {
+            let response: VersionResponse = match &query {
+                Some(q) => engine.show_matching(&request, q)?,
+                None => engine.show(&request)?,
+            };
+            Ok(if html {
+                Json(render::version(&response)).into_response()
+            } else {
+                Json(response).into_response()
+            })
+        })
+        .await?;
+    Ok(answer)
 }

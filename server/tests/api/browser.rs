@@ -233,7 +233,7 @@ fn query_has(query: &str, pair: &str) -> bool {
 }
 
 /// The views the journey passes through, revisited at phone width.
-const VIEWS: [(&str, &str); 8] = [
+const VIEWS: [(&str, &str); 10] = [
     ("home", "/"),
     ("search", "/?q=data"),
     ("search-facet", "/?q=data&service=Birdsong"),
@@ -245,6 +245,14 @@ const VIEWS: [(&str, &str); 8] = [
         "/?view=document&document=Acme+Cloud%2FTerms+of+Service&collection=sample",
     ),
     ("error", "/?q=nofield%3Ax"),
+    (
+        "document-markdown",
+        "/?view=document&document=Dune+Maps%2FPrivacy+Policy&collection=sample",
+    ),
+    (
+        "changes-by-version",
+        "/?view=changes&group=version&minor=false",
+    ),
 ];
 
 /// The page and every file it links to are served from the binary, with a policy that
@@ -481,19 +489,50 @@ async fn journey(page: &Page, engine: &Engine) {
         "{summary}"
     );
 
-    // Opening a hit shows the version in force at that date, its section in view.
+    // Opening a hit shows the version in force at that date, on the span that matched
+    // (not the first section with its heading), the query's words marked, the first
+    // match in the section the current one.
     let hit = &then.hits[0];
     page.click("ol.hits > li:first-child h2 a").await;
     page.find("article.text").await;
-    let focus = page.text(".heading.focus").await;
-    assert_eq!(focus, *hit.section.last().unwrap());
+    let focused = page.find(".part.focus").await;
+    assert_eq!(
+        focused.attr("data-span").await.unwrap().as_deref(),
+        Some(hit.span.as_str())
+    );
+    assert!(
+        focused
+            .text()
+            .await
+            .unwrap()
+            .contains(hit.section.last().unwrap()),
+        "the focused section has the hit's heading"
+    );
+    let current = page.find(".part.focus mark.current").await;
+    assert_eq!(current.text().await.unwrap().to_lowercase(), "data");
     let in_view = page
         .script(
-            "const r = document.querySelector('.heading.focus').getBoundingClientRect();\
-             return r.top >= 0 && r.top < window.innerHeight;",
+            "const r = document.querySelector('mark.current').getBoundingClientRect();\
+             return r.top >= 0 && r.bottom <= window.innerHeight;",
         )
         .await;
-    assert_eq!(in_view, json!(true), "the section is scrolled into view");
+    assert_eq!(in_view, json!(true), "the match is scrolled into view");
+    let marks = page.all("article.text mark").await.len();
+    assert!(marks >= 1, "the query's words are marked in the document");
+    let nav = page.text(".match-nav .where").await;
+    assert!(nav.ends_with(&format!("of {marks}")), "{nav}");
+    if marks > 1 {
+        page.find("button.next-match").await.click().await.unwrap();
+        let nav = page.text(".match-nav .where").await;
+        assert!(nav.starts_with("Match 2 of"), "{nav}");
+        page.find("button.prev-match").await.click().await.unwrap();
+        assert!(
+            page.text(".match-nav .where")
+                .await
+                .starts_with("Match 1 of")
+        );
+    }
+    page.shot("document-hit", "desktop").await;
     let shown = engine
         .show(&ShowRequest {
             service: hit.service.clone(),
@@ -508,6 +547,71 @@ async fn journey(page: &Page, engine: &Engine) {
         current.attr("title").await.unwrap().as_deref(),
         Some(shown.id.as_str())
     );
+
+    // The text is Markdown rendered: a list, and a link to the source site that does not
+    // pass this page's address on.
+    let dune = engine
+        .versions("Dune Maps", "Privacy Policy", Some("sample"))
+        .unwrap();
+    page.open(VIEWS[8].1).await;
+    page.find("article.text").await;
+    assert_eq!(page.all("article.text ul > li").await.len(), 2, "a list");
+    let link = page
+        .find("article.text a[href='https://dune-maps.example/cookies']")
+        .await;
+    assert_eq!(link.text().await.unwrap(), "cookie notice");
+    let rel = link.attr("rel").await.unwrap().unwrap_or_default();
+    assert!(
+        rel.contains("nofollow") && rel.contains("noopener"),
+        "{rel}"
+    );
+    let raw = page.text("article.text").await;
+    assert!(
+        !raw.contains("**") && !raw.contains("](") && !raw.contains("\n- "),
+        "no Markdown syntax shows: {raw}"
+    );
+    page.shot("document-markdown", "desktop").await;
+    // Its diff folds the unchanged paragraphs of a changed section away, behind a button.
+    page.open(&format!(
+        "{}&from_version={}&to_version={}",
+        VIEWS[8].1, dune.versions[0].id, dune.versions[1].id
+    ))
+    .await;
+    let fold = page.find(".diffs .folded button").await;
+    assert!(
+        fold.text()
+            .await
+            .unwrap()
+            .starts_with("2 unchanged paragraphs"),
+        "{:?}",
+        fold.text().await
+    );
+    let hidden = page.all(".diffs [hidden]").await.len();
+    assert_eq!(hidden, 2, "the folded paragraphs are hidden");
+    fold.click().await.unwrap();
+    assert!(
+        page.all(".diffs [hidden]").await.is_empty(),
+        "a click shows them"
+    );
+    assert!(page.all(".diffs .folded").await.is_empty());
+
+    // A filter typed in lower case finds the service as it is spelt; a name with a typo
+    // is refused with a link to the close name.
+    page.open("/?q=data&service=birdsong").await;
+    let services = page.all("ol.hits .doc strong").await;
+    assert!(!services.is_empty(), "service=birdsong finds Birdsong");
+    for s in services {
+        assert_eq!(s.text().await.unwrap(), "Birdsong");
+    }
+    page.open("/?q=data&service=birdsonk").await;
+    assert!(
+        page.text("[role=alert]")
+            .await
+            .contains("did you mean `Birdsong`?")
+    );
+    page.click("[role=alert] a.suggestion").await;
+    assert!(query_has(&page.query_string().await, "service=Birdsong"));
+    assert!(!page.all("ol.hits > li").await.is_empty());
 
     // The document view: its versions, and a diff between two of them.
     page.open(VIEWS[6].1).await;
@@ -556,6 +660,34 @@ async fn journey(page: &Page, engine: &Engine) {
         page.all("svg.chart rect.bar").await.len(),
         trend.points.len()
     );
+    // The axis scales to the data: the tallest bar fills most of the chart.
+    let max = trend.points.iter().map(|p| p.share).fold(0.0, f64::max);
+    let top: f64 = page
+        .find("svg.chart")
+        .await
+        .attr("data-top")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        top >= max && max / top >= 0.4,
+        "axis to {top} for a highest share of {max}"
+    );
+    let fill = page
+        .script(
+            "const bars = [...document.querySelectorAll('svg.chart rect.bar')];\
+             const tallest = Math.max(...bars.map(b => b.getBBox().height));\
+             const plot = Number(document.querySelector('svg.chart line.grid').getAttribute('y1'))\
+               - Number([...document.querySelectorAll('svg.chart line.grid')].pop().getAttribute('y1'));\
+             return tallest / plot;",
+        )
+        .await;
+    assert!(
+        fill.as_f64().unwrap() >= 0.4,
+        "the tallest bar fills {fill} of the chart"
+    );
     page.shot("history", "desktop").await;
 
     // Changes: the feed for the filters, word diffs, and its Atom link.
@@ -593,6 +725,36 @@ async fn journey(page: &Page, engine: &Engine) {
             .contains("service=Birdsong")
     );
     page.shot("changes", "desktop").await;
+
+    // One entry per version, and minor changes hidden: both in the URL.
+    page.click("input[data-option=group]").await;
+    assert!(query_has(&page.query_string().await, "group=version"));
+    let grouped = engine
+        .changes(&palimpsest_search::ChangesRequest {
+            group: palimpsest_search::ChangeGrouping::Version,
+            filters: Filters {
+                services: vec!["Birdsong".into()],
+                ..Filters::default()
+            },
+            ..palimpsest_search::ChangesRequest::default()
+        })
+        .unwrap();
+    let versions = grouped.versions.unwrap();
+    assert_eq!(
+        page.all("ol.changes article.version-changes").await.len(),
+        versions.len()
+    );
+    let words = page.text("ol.changes > li:first-child .words").await;
+    assert!(
+        words.starts_with(&format!(
+            "+{} −{}",
+            versions[0].words_inserted, versions[0].words_deleted
+        )),
+        "{words}"
+    );
+    page.click("input[data-option=minor]").await;
+    assert!(query_has(&page.query_string().await, "minor=false"));
+    page.shot("changes-by-version", "desktop").await;
 
     // Errors: the server's own message, in an alert.
     page.open(VIEWS[7].1).await;
