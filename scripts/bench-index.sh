@@ -6,6 +6,8 @@
 # Measures, in one run so that ratios hold on a noisy machine:
 #   baseline  reading every blob of the repository with `git cat-file --batch-all-objects`
 #             (the I/O and decompression any indexer of this archive must pay);
+#   naive     a one-document-per-version Tantivy index of the same versions, whole text with
+#             positions, nothing stored (`examples/naive_index.rs`, NAIVE_BIN=path to override);
 #   full      `palimpsest index --rebuild` of the whole history: wall time, peak memory;
 #   size      the index on disk, against the archive's text (all versions, re-records included);
 #   update    an index built at HEAD~100, then updated with the last 100 commits;
@@ -43,12 +45,20 @@ git -C "$repo" cat-file --batch-all-objects --batch --unordered >/dev/null
 baseline=$(elapsed "$start")
 echo "baseline: listing and reading every object with git: ${baseline} s; text of all versions $((text_bytes / 1048576)) MiB"
 
+naive_bin="${NAIVE_BIN:-$root/target/release/examples/naive_index}"
+[ -x "$naive_bin" ] || (cd "$root" && cargo build --release --workspace --examples -q)
+start=$(seconds)
+"$naive_bin" "$repo" "$work/naive-index"
+naive=$(elapsed "$start")
+naive_size=$(du -sb "$work/naive-index" | cut -f1)
+echo "naive index: ${naive} s, $((naive_size / 1048576)) MiB"
+
 index="$work/index"
 /usr/bin/time -v -o "$work/full.time" "$bin" --index "$index" --quiet index --rebuild "$repo"
 full=$(grep 'Elapsed (wall' "$work/full.time" | awk '{ print $NF }' | awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
 rss=$(grep 'Maximum resident' "$work/full.time" | awk '{ print $NF }')
 size=$(du -sb "$index" | cut -f1)
-echo "full build: ${full} s ($(ratio "$full" "$baseline") x baseline); peak RSS $((rss / 1024)) MiB"
+echo "full build: ${full} s ($(ratio "$full" "$baseline") x baseline, $(ratio "$full" "$naive") x the naive index); peak RSS $((rss / 1024)) MiB"
 echo "index size: $((size / 1048576)) MiB = $(echo "scale=1; 100 * $size / $text_bytes" | bc) % of the text"
 "$bin" --index "$index" stats
 
