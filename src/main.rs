@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use palimpsest_export::Format;
 
 #[macro_use]
 mod output;
@@ -33,9 +34,14 @@ pub struct Cli {
     /// Index folder. Without it, the built-in sample archive is indexed on first use.
     #[arg(long, global = true, env = "PALIMPSEST_INDEX", value_name = "DIR")]
     index: Option<PathBuf>,
-    /// Print JSON (the same shapes as the HTTP API) instead of text.
+    /// Print JSON (the same shapes as the HTTP API) instead of text: `--format json`.
     #[arg(long, global = true)]
     json: bool,
+    /// Output format: text (default), json (the HTTP API's shapes), or for the list commands
+    /// (search, changes, history, trend, versions, services) jsonl (one item per line) or
+    /// csv (a header row, one row per item; nested values flattened, see the README).
+    #[arg(long, global = true, value_name = "FORMAT", conflicts_with = "json")]
+    format: Option<OutputFormat>,
     /// No progress bars or notices.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -58,6 +64,30 @@ enum Command {
     Serve(commands::serve::Args),
 }
 
+/// What `--format` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+impl Command {
+    /// Whether the command prints a list, which every format can write.
+    fn lists(&self) -> bool {
+        matches!(
+            self,
+            Command::Search(_)
+                | Command::Changes(_)
+                | Command::History(_)
+                | Command::Trend(_)
+                | Command::Services(_)
+                | Command::Versions(_)
+        )
+    }
+}
+
 /// Settings every command sees.
 pub struct Context {
     /// The index folder.
@@ -66,6 +96,8 @@ pub struct Context {
     pub default_index: bool,
     /// JSON output.
     pub json: bool,
+    /// The format of a list command's output; `None` for text.
+    pub list_format: Option<Format>,
     /// Show progress and notices.
     pub progress: bool,
 }
@@ -91,10 +123,24 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let list_format = match (cli.json, cli.format) {
+        (true, _) | (false, Some(OutputFormat::Json)) => Some(Format::Json),
+        (false, Some(OutputFormat::Jsonl)) => Some(Format::Jsonl),
+        (false, Some(OutputFormat::Csv)) => Some(Format::Csv),
+        (false, Some(OutputFormat::Text) | None) => None,
+    };
+    if matches!(list_format, Some(Format::Jsonl | Format::Csv)) && !cli.command.lists() {
+        eprintln!(
+            "error: --format jsonl and csv are for the list commands (search, changes, \
+             history, trend, versions, services); use --format json"
+        );
+        return ExitCode::from(2);
+    }
     let context = Context {
         default_index: cli.index.is_none(),
         index: cli.index.unwrap_or_else(|| PathBuf::from(DEFAULT_INDEX)),
-        json: cli.json,
+        json: list_format == Some(Format::Json),
+        list_format,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
     };
     let result = match cli.command {

@@ -45,6 +45,21 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints a list answer in `format`: JSON pretty-printed, JSON Lines or CSV as
+/// [`palimpsest_export`] writes them.
+pub fn listing<T: palimpsest_export::Listing>(
+    value: &T,
+    format: palimpsest_export::Format,
+) -> anyhow::Result<()> {
+    if format == palimpsest_export::Format::Json {
+        return json(value);
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    palimpsest_export::write(value, format, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Styles for text output; plain when stdout is not a terminal.
 pub struct Style {
     color: bool,

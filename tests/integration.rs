@@ -871,6 +871,39 @@ mod cli {
         );
     }
 
+    #[test]
+    fn list_commands_write_json_lines_and_csv_with_the_json_items() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        let indexed = palimpsest(dir.path(), &["index", sample.to_str().unwrap()]);
+        assert!(indexed.status.success());
+        let stdout = |args: &[&str]| {
+            let out = palimpsest(dir.path(), args);
+            assert!(out.status.success(), "{args:?}");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&["--json", "changes", "--limit", "100"])).unwrap();
+        let changes = json["changes"].as_array().unwrap();
+        let lines = stdout(&["--format", "jsonl", "changes", "--limit", "100"]);
+        assert_eq!(lines.lines().count(), changes.len());
+        for (line, change) in lines.lines().zip(changes) {
+            let item: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(&item, change);
+        }
+        let csv = stdout(&["--format", "csv", "search", "data", "--limit", "100"]);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        assert_eq!(&reader.headers().unwrap()[0], "service");
+        let hits: serde_json::Value =
+            serde_json::from_str(&stdout(&["--json", "search", "data", "--limit", "100"])).unwrap();
+        assert_eq!(
+            reader.records().count(),
+            hits["hits"].as_array().unwrap().len()
+        );
+        let refused = palimpsest(dir.path(), &["--format", "csv", "stats"]);
+        assert_eq!(refused.status.code(), Some(2));
+    }
+
     /// The CLI printed `Quill&#x27;s` when snippets were HTML.
     #[test]
     fn snippets_print_apostrophes_and_markup_as_typed() {

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, shorten};
+use palimpsest_export::Format;
 
 /// Most `name=value` pairs in one query string.
 const MAX_PAIRS: usize = 256;
@@ -182,6 +183,30 @@ impl<S: Send + Sync, T: FromParams> FromRequestParts<S> for Params<T> {
         let raw = RawParams::parse(parts.uri.query().unwrap_or_default())?;
         raw.check_names(T::NAMES)?;
         T::from_params(&raw).map(Params)
+    }
+}
+
+/// Extractor of a list endpoint's parameters and of its `format`: `json` (default), `jsonl`
+/// or `csv` ([`palimpsest_export`]).
+pub struct ListParams<T>(pub T, pub Format);
+
+/// The formats a list endpoint answers in, the default first.
+const FORMATS: [(&str, Format); 3] = [
+    ("json", Format::Json),
+    ("jsonl", Format::Jsonl),
+    ("csv", Format::Csv),
+];
+
+impl<S: Send + Sync, T: FromParams> FromRequestParts<S> for ListParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let raw = RawParams::parse(parts.uri.query().unwrap_or_default())?;
+        let mut names = T::NAMES.to_vec();
+        names.push("format");
+        raw.check_names(&names)?;
+        let format = choice("format", raw.one("format")?, &FORMATS)?;
+        Ok(ListParams(T::from_params(&raw)?, format))
     }
 }
 

@@ -1237,6 +1237,118 @@ mod regressions {
     }
 }
 
+/// Lists as JSON Lines and CSV: the same items as the JSON answer.
+mod formats {
+    use super::*;
+
+    /// The body and media type of a list endpoint's answer in a format.
+    async fn raw(uri: &str) -> (StatusCode, String, String) {
+        let response = test_app()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let media = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, media, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                header
+                    .iter()
+                    .map(str::to_owned)
+                    .zip(r.iter().map(str::to_owned))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_list_endpoint_answers_in_json_lines_and_csv_with_the_json_items() {
+        let app = test_app();
+        let lists = [
+            ("/api/v1/search?q=data&limit=100", "hits"),
+            ("/api/v1/changes?limit=100", "changes"),
+            ("/api/v1/history?q=data&limit=100", "documents"),
+            ("/api/v1/trend?q=data&by=year", "points"),
+            ("/api/v1/versions/Birdsong/Privacy%20Policy", "versions"),
+        ];
+        for (uri, key) in lists {
+            let json = get(&app, uri).await.json;
+            let items = json[key].as_array().unwrap().clone();
+            assert!(!items.is_empty(), "{uri}");
+            let with = |format: &str| {
+                let joint = if uri.contains('?') { '&' } else { '?' };
+                format!("{uri}{joint}format={format}")
+            };
+            let (status, media, lines) = raw(&with("jsonl")).await;
+            assert_eq!(
+                (status, media.as_str()),
+                (StatusCode::OK, "application/x-ndjson"),
+                "{uri}"
+            );
+            let parsed: Vec<Value> = lines
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(parsed.len(), items.len(), "{uri}");
+            let (status, media, text) = raw(&with("csv")).await;
+            assert_eq!(
+                (status, media.as_str()),
+                (StatusCode::OK, "text/csv; charset=utf-8"),
+                "{uri}"
+            );
+            assert_eq!(csv_rows(&text).len(), items.len(), "{uri}");
+        }
+        let (_, _, services) = raw("/api/v1/services?format=csv").await;
+        let documents: usize = get(&app, "/api/v1/services").await.json["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["documents"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(csv_rows(&services).len(), documents);
+    }
+
+    #[tokio::test]
+    async fn csv_cells_flatten_paths_and_diffs_and_match_the_json() {
+        let app = test_app();
+        let json = get(&app, "/api/v1/changes?limit=100").await.json;
+        let (_, _, text) = raw("/api/v1/changes?limit=100&format=csv").await;
+        let rows = csv_rows(&text);
+        for (row, change) in rows.iter().zip(json["changes"].as_array().unwrap()) {
+            assert_eq!(row["id"], change["id"].as_str().unwrap());
+            let section: Vec<&str> = change["section"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap())
+                .collect();
+            assert_eq!(row["section"], section.join(" > "));
+            if let Some(after) = change["after"].as_str() {
+                assert_eq!(row["after"].trim_start_matches('\''), after);
+            }
+        }
+        let (status, ..) = raw("/api/v1/changes?format=xml").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, ..) = raw("/api/v1/stats?format=csv").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "stats is not a list");
+    }
+}
+
 #[path = "api/browser.rs"]
 mod browser;
 

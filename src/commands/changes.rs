@@ -127,8 +127,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         outln!("{}", response.to_atom(&info));
         return Ok(());
     }
-    if context.json {
-        return output::json(&response);
+    if let Some(format) = context.list_format {
+        return output::listing(&response, format);
     }
     print(&request, &response);
     Ok(())

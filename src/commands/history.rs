@@ -37,8 +37,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         offset: args.offset,
     };
     let response = engine.history(&request)?;
-    if context.json {
-        return output::json(&response);
+    if let Some(format) = context.list_format {
+        return output::listing(&response, format);
     }
     print(&request, &response);
     Ok(())

@@ -82,8 +82,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let engine = super::open_engine(context)?;
     let request = args.request();
     let response = engine.search(&request)?;
-    if context.json {
-        return output::json(&response);
+    if let Some(format) = context.list_format {
+        return output::listing(&response, format);
     }
     print(&request, &response);
     Ok(())

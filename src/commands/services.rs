@@ -10,8 +10,8 @@ pub struct Args {}
 pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
     let engine = super::open_engine(context)?;
     let response = engine.services()?;
-    if context.json {
-        return output::json(&response);
+    if let Some(format) = context.list_format {
+        return output::listing(&response, format);
     }
     let style = Style::detect();
     for service in &response.services {

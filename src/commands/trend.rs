@@ -53,8 +53,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         to: args.to,
     };
     let response = engine.trend(&request)?;
-    if context.json {
-        return output::json(&response);
+    if let Some(format) = context.list_format {
+        return output::listing(&response, format);
     }
     print(&response);
     Ok(())

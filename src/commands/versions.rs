@@ -18,8 +18,8 @@ pub struct Args {
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let engine = super::open_engine(context)?;
     let response = engine.versions(&args.service, &args.terms_type, args.collection.as_deref())?;
-    if context.json {
-        return output::json(&response);
+    if let Some(format) = context.list_format {
+        return output::listing(&response, format);
     }
     let style = Style::detect();
     outln!(

@@ -14,9 +14,11 @@ use serde_json::Value;
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
 use crate::options::ServerOptions;
-use crate::params::{FromParams, Params, RawParams};
+use crate::params::{FromParams, ListParams, Params, RawParams};
 use crate::render;
+use crate::routes::{FormatParam, listed};
 use crate::state::AppState;
+use palimpsest_export::Format;
 
 /// Change search parameters; the names of the CLI flags, in snake_case.
 #[derive(Debug, Default, utoipa::IntoParams)]
@@ -146,7 +148,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
 #[utoipa::path(
     get,
     path = "/api/v1/changes",
-    params(ChangesParams, FilterParams),
+    params(ChangesParams, FilterParams, FormatParam),
     responses(
         (status = 200, description = "Changes and facets (with `html=true`, each change also has `html`)", body = ChangesResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -155,21 +157,21 @@ impl TryFrom<ChangesParams> for ChangesRequest {
 )]
 pub async fn changes(
     State(state): State<AppState>,
-    Params(params): Params<ChangesParams>,
+    ListParams(params, format): ListParams<ChangesParams>,
 ) -> Result<Response, ApiError> {
     let html = params.html.unwrap_or(false);
     let request = ChangesRequest::try_from(params)?;
-    let answer = state
+    let (response, rendered) = state
         .run(move |engine| {
             let response = engine.changes(&request)?;
-            Ok(if html {
-                Json(rendered(&response)).into_response()
-            } else {
-                Json(response).into_response()
-            })
+            let html = (html && format == Format::Json).then(|| rendered(&response));
+            Ok((response, html))
         })
         .await?;
-    Ok(answer)
+    match rendered {
+        Some(value) => Ok(Json(value).into_response()),
+        None => listed(response, format),
+    }
 }
 
 /// The changes with their `html`.

@@ -1,15 +1,16 @@
 //! `GET /api/v1/history` and `GET /api/v1/trend`: the parameters of `palimpsest history` and
 //! `palimpsest trend`, the same JSON.
 
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use palimpsest_search::{
     Filters, HistoryRequest, HistoryResponse, TrendBucket, TrendRequest, TrendResponse,
 };
 
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, Params, RawParams};
+use crate::params::{FromParams, ListParams, RawParams};
+use crate::routes::{FormatParam, listed};
 use crate::state::AppState;
 
 fn query(p: &RawParams) -> Result<String, ApiError> {
@@ -65,7 +66,7 @@ impl FromParams for HistoryParams {
 #[utoipa::path(
     get,
     path = "/api/v1/history",
-    params(HistoryParams, FilterParams),
+    params(HistoryParams, FilterParams, FormatParam),
     responses(
         (status = 200, description = "Documents by first appearance", body = HistoryResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -74,17 +75,18 @@ impl FromParams for HistoryParams {
 )]
 pub async fn history(
     State(state): State<AppState>,
-    Params(p): Params<HistoryParams>,
-) -> Result<Json<HistoryResponse>, ApiError> {
+    ListParams(p, format): ListParams<HistoryParams>,
+) -> Result<Response, ApiError> {
     let request = HistoryRequest {
         query: p.q,
         filters: p.filters,
         limit: p.limit.unwrap_or(20),
         offset: p.offset.unwrap_or(0),
     };
-    Ok(Json(
+    listed(
         state.run(move |engine| engine.history(&request)).await?,
-    ))
+        format,
+    )
 }
 
 /// Trend parameters.
@@ -132,7 +134,7 @@ impl FromParams for TrendParams {
 #[utoipa::path(
     get,
     path = "/api/v1/trend",
-    params(TrendParams, FilterParams),
+    params(TrendParams, FilterParams, FormatParam),
     responses(
         (status = 200, description = "One point per period, oldest first", body = TrendResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -141,8 +143,8 @@ impl FromParams for TrendParams {
 )]
 pub async fn trend(
     State(state): State<AppState>,
-    Params(p): Params<TrendParams>,
-) -> Result<Json<TrendResponse>, ApiError> {
+    ListParams(p, format): ListParams<TrendParams>,
+) -> Result<Response, ApiError> {
     let by = crate::params::choice(
         "by",
         p.by.as_deref(),
@@ -155,5 +157,8 @@ pub async fn trend(
         from: instant("from", p.from.as_deref())?,
         to: instant("to", p.to.as_deref())?,
     };
-    Ok(Json(state.run(move |engine| engine.trend(&request)).await?))
+    listed(
+        state.run(move |engine| engine.trend(&request)).await?,
+        format,
+    )
 }

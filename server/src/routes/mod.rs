@@ -1,7 +1,12 @@
 //! The endpoints, one module per URL path under `/api/v1`.
 
+use axum::Json;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
+use palimpsest_export::{Format, Listing};
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub mod changes;
@@ -38,4 +43,26 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/v1/health", get(health::health)),
         ("/api/v1/openapi.json", get(openapi::openapi)),
     ]
+}
+
+/// A list answer in the format asked for, with its media type.
+pub(crate) fn listed<T: Listing>(answer: T, format: Format) -> Result<Response, ApiError> {
+    if format == Format::Json {
+        return Ok(Json(answer).into_response());
+    }
+    let mut body = Vec::new();
+    palimpsest_export::write(&answer, format, &mut body)
+        .map_err(|e| ApiError::internal("cannot write the answer", e))?;
+    Ok(([(CONTENT_TYPE, format.content_type())], body).into_response())
+}
+
+/// The `format` parameter of list endpoints, for the OpenAPI document.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatParam {
+    /// `json` (default: the answer with totals and facets), `jsonl` (one item per line,
+    /// `application/x-ndjson`) or `csv` (a header row, one row per item, `text/csv`;
+    /// columns as the README lists them).
+    #[param(example = "csv")]
+    pub format: Option<String>,
 }

@@ -1,13 +1,14 @@
 //! `GET /api/v1/search`: the parameters of `palimpsest search`, the same JSON.
 
-use axum::Json;
 use axum::extract::State;
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{Filters, MatchMode, SearchRequest, SearchResponse, TimeMode};
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, Params, RawParams};
+use crate::params::{FromParams, ListParams, RawParams};
+use crate::routes::{FormatParam, listed};
 use crate::state::AppState;
+use axum::response::Response;
 
 /// Search parameters; the names of the CLI flags, in snake_case.
 #[derive(Debug, Default, utoipa::IntoParams)]
@@ -192,7 +193,7 @@ impl TryFrom<SearchParams> for SearchRequest {
 #[utoipa::path(
     get,
     path = "/api/v1/search",
-    params(SearchParams, FilterParams),
+    params(SearchParams, FilterParams, FormatParam),
     responses(
         (status = 200, description = "Hits and facets", body = SearchResponse),
         (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
@@ -201,9 +202,9 @@ impl TryFrom<SearchParams> for SearchRequest {
 )]
 pub async fn search(
     State(state): State<AppState>,
-    Params(params): Params<SearchParams>,
-) -> Result<Json<SearchResponse>, ApiError> {
+    ListParams(params, format): ListParams<SearchParams>,
+) -> Result<Response, ApiError> {
     let request = SearchRequest::try_from(params)?;
     let response = state.run(move |engine| engine.search(&request)).await?;
-    Ok(Json(response))
+    listed(response, format)
 }

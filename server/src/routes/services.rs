@@ -1,17 +1,19 @@
 //! `GET /api/v1/services`: every service and its documents, as `palimpsest services --json`.
 
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use palimpsest_search::ServicesResponse;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{NoParams, Params};
+use crate::params::{ListParams, NoParams};
+use crate::routes::{FormatParam, listed};
 use crate::state::AppState;
 
 /// Every service in the index and its documents.
 #[utoipa::path(
     get,
     path = "/api/v1/services",
+    params(FormatParam),
     responses(
         (status = 200, description = "Services by name", body = ServicesResponse),
         (status = 400, description = "Unknown parameter", body = ErrorBody),
@@ -20,7 +22,7 @@ use crate::state::AppState;
 )]
 pub async fn services(
     State(state): State<AppState>,
-    _: Params<NoParams>,
-) -> Result<Json<ServicesResponse>, ApiError> {
-    Ok(Json(state.run(|engine| engine.services()).await?))
+    ListParams(NoParams, format): ListParams<NoParams>,
+) -> Result<Response, ApiError> {
+    listed(state.run(|engine| engine.services()).await?, format)
 }

@@ -1,13 +1,14 @@
 //! `GET /api/v1/versions/{service}/{terms_type}`: the versions of one document, as
 //! `palimpsest versions SERVICE TERMS_TYPE --json`.
 
-use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use palimpsest_search::VersionsResponse;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::params::{FromParams, ListParams, PathParams, RawParams};
+use crate::routes::{FormatParam, listed};
 use crate::state::AppState;
 
 /// A document: service and terms type, matched case-insensitively when unambiguous.
@@ -41,7 +42,7 @@ impl FromParams for CollectionParams {
 #[utoipa::path(
     get,
     path = "/api/v1/versions/{service}/{terms_type}",
-    params(DocumentPath, CollectionParams),
+    params(DocumentPath, CollectionParams, FormatParam),
     responses(
         (status = 200, description = "Versions in recorded order", body = VersionsResponse),
         (status = 400, description = "Invalid or unknown parameter, ambiguous collection", body = ErrorBody),
@@ -52,8 +53,8 @@ impl FromParams for CollectionParams {
 pub async fn versions(
     State(state): State<AppState>,
     PathParams(path): PathParams<DocumentPath>,
-    Params(params): Params<CollectionParams>,
-) -> Result<Json<VersionsResponse>, ApiError> {
+    ListParams(params, format): ListParams<CollectionParams>,
+) -> Result<Response, ApiError> {
     let response = state
         .run(move |engine| {
             engine.versions(
@@ -63,5 +64,5 @@ pub async fn versions(
             )
         })
         .await?;
-    Ok(Json(response))
+    listed(response, format)
 }
