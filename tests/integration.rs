@@ -871,6 +871,53 @@ mod cli {
         );
     }
 
+    #[test]
+    fn changes_filter_by_kind_and_refuse_an_unknown_kind_with_status_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        let kinds = |args: &[&str]| -> Vec<String> {
+            let mut all = vec!["--json", "changes", "--first-records", "--limit", "100"];
+            all.extend_from_slice(args);
+            let out = palimpsest(dir.path(), &all);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            json["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["kind"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let every = kinds(&[]);
+        let chosen = kinds(&["--kind", "added", "--kind", "moved"]);
+        assert!(!chosen.is_empty());
+        assert!(
+            chosen.iter().all(|k| k == "added" || k == "moved"),
+            "{chosen:?}"
+        );
+        let expected = every.iter().filter(|k| *k == "added" || *k == "moved");
+        assert_eq!(chosen.len(), expected.count());
+        let atom = palimpsest(dir.path(), &["changes", "--kind", "removed", "--atom"]);
+        assert!(atom.status.success());
+        let feed = String::from_utf8_lossy(&atom.stdout);
+        let removed = every.iter().filter(|k| *k == "removed").count();
+        assert_eq!(feed.matches("<entry>").count(), removed.min(20), "{feed}");
+
+        let refused = palimpsest(dir.path(), &["changes", "--kind", "renamed"]);
+        assert_eq!(refused.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("renamed") && err.contains("modified"), "{err}");
+    }
+
     /// The CLI printed `Quill&#x27;s` when snippets were HTML.
     #[test]
     fn snippets_print_apostrophes_and_markup_as_typed() {

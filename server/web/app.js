@@ -11,6 +11,7 @@ const API = "/api/v1";
 const PAGE = 20;
 const LIST_FILTERS = ["service", "terms_type", "collection"];
 const MODES = ["current", "as_of", "between", "history"];
+const CHANGE_KINDS = ["added", "removed", "modified", "moved"];
 
 // ---------------------------------------------------------------------------------------
 // State <-> URL
@@ -38,6 +39,7 @@ function readState(search) {
     group: one("group") === "version" ? "version" : "",
     hide_minor: one("minor") === "false",
     technical_upgrades: one("technical_upgrades") === "true",
+    kind: p.getAll("kind").filter((k) => CHANGE_KINDS.includes(k)),
     by: one("by") === "year" ? "year" : "month",
     // Document view.
     document: one("document"),
@@ -83,6 +85,7 @@ function urlOf(state) {
     put("first_records", state.first_records);
     put("technical_upgrades", state.technical_upgrades);
     put("group", state.group);
+    for (const k of state.kind) put("kind", k);
     if (state.hide_minor) put("minor", "false");
   }
   if (state.view === "history" && state.by !== "month") put("by", state.by);
@@ -359,6 +362,9 @@ function drawChips(state) {
     }
   }
   if (state.section) items.push(chip("section", state.section, withState(state, { section: "" })));
+  if (state.view === "changes") {
+    for (const k of state.kind) items.push(chip("kind", KIND_NAMES[k], withState(state, { kind: state.kind.filter((v) => v !== k) })));
+  }
   if (state.year && state.view === "search") items.push(chip("appeared in", state.year, withState(state, { year: "" })));
   if (items.length) chips.append(h("ul", {}, items));
 }
@@ -693,6 +699,7 @@ function changesParams(state) {
   if (state.technical_upgrades) params.technical_upgrades = "true";
   if (state.hide_minor) params.minor = "false";
   if (state.group) params.group = state.group;
+  if (state.kind.length) params.kind = state.kind;
   return params;
 }
 
@@ -710,7 +717,7 @@ async function drawChanges(state, main, signal) {
     facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
     facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
     facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
-    facetGroup("Kind", f.kind, () => false, null),
+    facetGroup("Kind", f.kind, (v) => state.kind.includes(v), (v, on) => toggle(state, "kind", v, on)),
     facetGroup("Month", [...(f.month || [])].sort((a, b) => b.value.localeCompare(a.value)), (v) => state.from === `${v}-01`, (v) => monthWindow(state, v)),
   ], state.group ? "Counts are of changed sections; the list has one entry per version." : null);
   const feed = new URLSearchParams();

@@ -724,6 +724,24 @@ async fn journey(page: &Page, engine: &Engine) {
             .unwrap()
             .contains("service=Birdsong")
     );
+    // The Kind facet filters like the others: in the URL, the feed and the list.
+    page.click("a.facet[href*='kind=modified']").await;
+    assert!(query_has(&page.query_string().await, "kind=modified"));
+    let feed = page.find("a.feed").await.attr("href").await.unwrap();
+    assert!(feed.unwrap().contains("kind=modified"));
+    let badges = page
+        .script(
+            "return [...document.querySelectorAll('ol.changes article .meta .badge:nth-of-type(1)')]\
+             .map(b => b.textContent);",
+        )
+        .await;
+    let badges = badges.as_array().unwrap();
+    assert!(!badges.is_empty());
+    assert!(badges.iter().all(|b| b == "modified"), "{badges:?}");
+    page.shot("changes-kind", "desktop").await;
+    page.click("a.chip[aria-label='Remove the filter kind modified']")
+        .await;
+    assert!(!page.query_string().await.contains("kind="));
     page.shot("changes", "desktop").await;
 
     // One entry per version, and minor changes hidden: both in the URL.
