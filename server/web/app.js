@@ -40,6 +40,7 @@ function readState(search) {
     hide_minor: one("minor") === "false",
     technical_upgrades: one("technical_upgrades") === "true",
     kind: p.getAll("kind").filter((k) => CHANGE_KINDS.includes(k)),
+    layout: one("layout") === "split" ? "split" : "",
     by: one("by") === "year" ? "year" : "month",
     // Document view.
     document: one("document"),
@@ -68,6 +69,7 @@ function urlOf(state) {
     put("hl", state.hl);
     put("from_version", state.from_version);
     put("to_version", state.to_version);
+    if (state.from_version) put("layout", state.layout);
     return "/" + (p.toString() ? "?" + p : "");
   }
   put("q", state.q);
@@ -86,6 +88,7 @@ function urlOf(state) {
     put("technical_upgrades", state.technical_upgrades);
     put("group", state.group);
     for (const k of state.kind) put("kind", k);
+    if (!state.group) put("layout", state.layout);
     if (state.hide_minor) put("minor", "false");
   }
   if (state.view === "history" && state.by !== "month") put("by", state.by);
@@ -733,6 +736,7 @@ async function drawChanges(state, main, signal) {
     checkbox("Include technical upgrades", state.technical_upgrades, (on) => withState(state, { technical_upgrades: on })),
     checkbox("Hide minor changes (dates, punctuation, links only)", state.hide_minor, (on) => withState(state, { hide_minor: on }), "minor"),
     checkbox("One entry per version", state.group === "version", (on) => withState(state, { group: on ? "version" : "" }), "group"),
+    state.group ? null : layoutSwitch(state),
     h(
       "label",
       {},
@@ -753,7 +757,7 @@ async function drawChanges(state, main, signal) {
     fill(main, heading, options, message("empty", "No changes", "Nothing changed that matches these filters. Widen the dates or include first records and technical upgrades."));
     return;
   }
-  const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map(drawChange);
+  const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map((c) => drawChange(c, state.layout));
   const list = h("ol", { class: "changes" }, entries.map((entry) => h("li", {}, entry)));
   fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length));
 }
@@ -762,16 +766,15 @@ function checkbox(label, checked, next, option) {
   return h("label", {}, h("input", { type: "checkbox", checked, "data-option": option, onchange: (e) => navigate(next(e.target.checked)) }), " ", label);
 }
 
-function drawChange(c) {
+function drawChange(c, layout) {
   const target = documentState(c.service, c.terms_type, c.collection, { at: c.date, focus: (c.section || []).join(" > ") });
-  const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
   return h(
     "article",
     { class: "change" },
     h("p", { class: "meta" }, time(c.date), " ", badge(c.kind), c.version_kind !== "change" ? [" ", badge(c.version_kind)] : null, c.minor ? [" ", badge("minor")] : null),
     h("h2", {}, link(target, [h("strong", {}, c.service), " · ", c.terms_type]), h("span", { class: "muted small" }, ` ${c.collection}`)),
-    h("p", { class: "section" }, moved ? [path(c.previous_section), " → "] : null, path(c.section)),
-    diffBlock(c),
+    h("p", { class: "section" }, sectionLine(c)),
+    diffBlock(c, layout),
   );
 }
 
@@ -787,8 +790,7 @@ function drawVersionChanges(v) {
       {},
       badge(t.kind),
       " ",
-      t.previous_section && t.previous_section.join(">") !== t.section.join(">") ? [path(t.previous_section), " → "] : null,
-      path(t.section),
+      sectionLine(t),
       h("span", { class: "muted small" }, ` +${t.words_inserted} −${t.words_deleted} words`),
       t.minor ? [" ", badge("minor")] : null,
     ),
@@ -803,12 +805,33 @@ function drawVersionChanges(v) {
   );
 }
 
-/** A change as the server rendered it (word diff marked, Markdown as HTML), unchanged
- * paragraphs folded away; a plain word diff when there is no rendering. */
-function diffBlock(change) {
+/** Where a change is: its heading path, and for a moved section the path it moved from. */
+function sectionLine(c) {
+  const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
+  if (!moved) return path(c.section);
+  return [h("span", { class: "muted" }, "moved from "), path(c.previous_section), h("span", { class: "muted" }, " to "), path(c.section)];
+}
+
+/** Links between the two layouts of diffs, unified (one text, insertions and deletions in
+ * place) and side by side (the earlier text beside the later one), kept in the address. */
+function layoutSwitch(state) {
+  const choice = (value, label) => {
+    const on = state.layout === value;
+    return link(withState(state, { layout: value, offset: state.offset }), label, { class: on ? "layout-choice on" : "layout-choice", "aria-pressed": on ? "true" : "false", "data-layout": value || "unified" });
+  };
+  return h("span", { class: "layouts", role: "group", "aria-label": "Diff layout" }, "Diff: ", choice("", "unified"), " ", choice("split", "side by side"));
+}
+
+/** A change as the server rendered it (word diff marked, Markdown as HTML), unchanged text
+ * folded away, in the layout asked for; a plain word diff when there is no rendering. A
+ * section added or removed whole has one side: it shows unified, its start only when long. */
+function diffBlock(change, layout = "") {
   if (change.html !== undefined) {
     const block = rendered(change.html, "div", { class: "diff rendered" });
+    if (!change.diff) return showStart(block);
+    if (layout === "split") return splitBlock(block);
     foldUnchanged(block);
+    foldWords(block);
     return block;
   }
   const block = h("div", { class: "diff" });
@@ -823,6 +846,80 @@ function diffBlock(change) {
 }
 
 const CONTEXT = 1;
+/** Words of unchanged text kept beside a change inside a paragraph. */
+const CONTEXT_WORDS = 30;
+/** Fewer unchanged words than this are not worth a button. */
+const MIN_FOLDED_WORDS = 20;
+/** Words of a section added or removed whole shown before "show all". */
+const START_WORDS = 120;
+
+function words(text) {
+  return text.match(/\s*\S+\s*|\s+/g) || [];
+}
+
+/** The two sides of a rendered word diff in rows, one per block (paragraph, list, table):
+ * the earlier text (deletions marked) on the left, the later one (insertions marked) on
+ * the right, unchanged rows and words folded as in the unified layout. */
+function splitBlock(block) {
+  const side = (el, drop, name) => {
+    const copy = el.cloneNode(true);
+    for (const mark of copy.querySelectorAll(drop)) mark.remove();
+    const empty = copy.textContent.trim() === "";
+    return h("div", { class: `side ${name}${empty ? " empty" : ""}` }, empty ? null : copy);
+  };
+  const rows = [...block.children].map((el) => h("div", { class: "row" }, side(el, "ins", "before"), side(el, "del", "after")));
+  const grid = h("div", { class: "diff rendered split" }, rows);
+  foldUnchanged(grid);
+  for (const cell of grid.querySelectorAll(".side")) foldWords(cell);
+  const head = h("div", { class: "row split-head", "aria-hidden": "true" }, h("div", {}, "Before"), h("div", {}, "After"));
+  return h("div", { class: "split-diff" }, head, grid);
+}
+
+/** Inside the paragraphs shown, folds each long run of unchanged words but for
+ * `CONTEXT_WORDS` either side of a change, behind "… N unchanged words …". */
+function foldWords(block) {
+  const marks = [...block.querySelectorAll("ins, del")];
+  if (marks.length === 0) return;
+  const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest("ins, del, a, button, [hidden]")) texts.push(node);
+  }
+  for (const node of texts) foldText(node, marks);
+}
+
+function foldText(node, marks) {
+  const pieces = words(node.data);
+  const changeBefore = marks.some((m) => m.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const changeAfter = marks.some((m) => m.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING);
+  const head = changeBefore ? CONTEXT_WORDS : 0;
+  const tail = changeAfter ? CONTEXT_WORDS : 0;
+  const folded = pieces.length - head - tail;
+  if (folded < MIN_FOLDED_WORDS) return;
+  const middle = h("span", { class: "folded-words", hidden: true }, pieces.slice(head, head + folded).join(""));
+  const button = h("button", { type: "button", class: "expand-words", title: "Show the unchanged words" }, `… ${plural(folded, "unchanged word")} …`);
+  button.addEventListener("click", () => {
+    middle.hidden = false;
+    button.remove();
+  });
+  node.replaceWith(pieces.slice(0, head).join(""), button, middle, " ", pieces.slice(head + folded).join(""));
+}
+
+/** A long section added or removed whole: its start, and "show all". */
+function showStart(block) {
+  const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+  let total = 0;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) total += words(node.data).filter((w) => w.trim()).length;
+  if (total <= 2 * START_WORDS) return block;
+  block.classList.add("start-only");
+  const button = h("button", { type: "button", class: "show-all" }, `Show all ${plural(total, "word")}`);
+  button.addEventListener("click", () => {
+    block.classList.remove("start-only");
+    block.classList.add("whole");
+    button.remove();
+  });
+  return h("div", { class: "long-change" }, block, button);
+}
 
 /** Folds each run of unchanged blocks (paragraphs, list items, rows) of `container` away,
  * but for one block of context either side of a change, behind a button that shows them.
@@ -902,7 +999,7 @@ async function drawDocument(state, main, signal) {
       "div",
       { class: "document" },
       drawVersionList(state, versions, comparing ? [state.from_version, state.to_version] : [shownId]),
-      h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(diff) : drawVersion(state, version)),
+      h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(state, diff) : drawVersion(state, version)),
     ),
   );
   if (!comparing) focusSection(main, state);
@@ -1049,15 +1146,12 @@ function focusSection(main, state) {
   if (first >= 0) showMatch(marks, first, main.querySelector(".match-nav .where"));
 }
 
-function drawDiff(diff) {
+function drawDiff(state, diff) {
   if (diff instanceof Error) return errorMessage(diff);
   const intro = h("p", { class: "meta" }, "From ", time(diff.from.recorded_at), " to ", time(diff.to.recorded_at), `: ${plural(diff.changes.length, "section")} changed, ${plural(diff.unchanged, "section")} unchanged.`);
   if (diff.changes.length === 0) return h("div", {}, intro, message("empty", "No changes", "These two versions have the same sections."));
-  const items = diff.changes.map((c) => {
-    const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
-    return h("li", {}, h("article", { class: "change" }, h("p", { class: "section" }, badge(c.kind), " ", moved ? [path(c.previous_section), " → "] : null, path(c.section)), diffBlock(c)));
-  });
-  return h("div", { class: "diffs" }, intro, h("ol", { class: "changes" }, items));
+  const items = diff.changes.map((c) => h("li", {}, h("article", { class: "change" }, h("p", { class: "section" }, badge(c.kind), " ", sectionLine(c)), diffBlock(c, state.layout))));
+  return h("div", { class: "diffs" }, intro, h("div", { class: "options" }, layoutSwitch(state)), h("ol", { class: "changes" }, items));
 }
 
 // ---------------------------------------------------------------------------------------
