@@ -582,15 +582,65 @@ async function drawHistory(state, main, signal) {
     fill(main, heading, message("empty", "No results", "No version of any document matches this query with these filters."));
     return;
   }
-  fill(main, 
+  const axis = timeAxis(history.documents, trend);
+  fill(main,
     heading,
-    drawTrend(state, trend),
-    drawTimeline(history.documents, trend),
+    drawTrend(state, trend, axis),
+    drawTimeline(history.documents, axis),
     history.total > 50 ? pager(state, history.total, history.documents.length, 50) : null,
   );
 }
 
-function drawTrend(state, trend) {
+/** The time axis the trend and the intervals share: from the first period of the trend
+ * or the first sighting, whichever is earlier, to the end of the last period or now. */
+function timeAxis(documents, trend) {
+  const now = Date.now();
+  const points = trend.points;
+  const starts = documents.map((d) => Date.parse(d.first_seen));
+  let end = now;
+  if (points.length) {
+    starts.push(Date.parse(points[0].start));
+    end = Math.max(end, periodEnd(trend.by, points[points.length - 1].start));
+  }
+  const start = Math.min(...starts);
+  const span = Math.max(1, end - start);
+  return { start, end, now, at: (t) => ((Math.min(Math.max(t, start), end) - start) / span) * 100 };
+}
+
+/** The instant a trend period starting at `start` ends. */
+function periodEnd(by, start) {
+  const d = new Date(start);
+  return by === "year" ? Date.UTC(d.getUTCFullYear() + 1, 0, 1) : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** Ticks of the shared axis: each new year, or months when it spans less than two years. */
+function axisTicks(axis) {
+  const ticks = [];
+  const first = new Date(axis.start);
+  for (let y = first.getUTCFullYear() + 1; Date.UTC(y, 0, 1) <= axis.end; y++) ticks.push([Date.UTC(y, 0, 1), String(y)]);
+  if (ticks.length >= 2) return ticks;
+  const months = [];
+  for (let m = first.getUTCMonth() + 1, y = first.getUTCFullYear(); Date.UTC(y, m, 1) <= axis.end; m++) months.push(Date.UTC(y, m, 1));
+  const step = Math.max(1, Math.ceil(months.length / 6));
+  return months.filter((_, i) => i % step === 0).map((t) => [t, new Date(t).toISOString().slice(0, 7)]);
+}
+
+function axisRow(axis) {
+  const ticks = axisTicks(axis).map(([t, label]) => h("span", { class: "tick", "data-left": `${axis.at(t).toFixed(3)}%` }, label));
+  return h("div", { class: "axis-row", "aria-hidden": "true" }, ticks);
+}
+
+/** Positions are set through the CSS object model: the page's policy forbids inline styles. */
+function placeAll(root) {
+  for (const el of root.querySelectorAll("[data-left], [data-bottom]")) {
+    if (el.dataset.left) el.style.left = el.dataset.left;
+    if (el.dataset.width) el.style.width = el.dataset.width;
+    if (el.dataset.bottom) el.style.bottom = el.dataset.bottom;
+  }
+  return root;
+}
+
+function drawTrend(state, trend, axis) {
   const points = trend.points;
   const section = h("section", { class: "trend", "aria-labelledby": "trend-title" });
   const other = state.by === "month" ? "year" : "month";
@@ -601,44 +651,40 @@ function drawTrend(state, trend) {
     section.append(message("empty", "Nothing to chart", "No document was tracked in this window."));
     return section;
   }
-  // As wide as the screen allows, so that the 11 px labels stay 11 px on a phone.
-  const W = Math.round(Math.min(720, Math.max(320, window.innerWidth - 48)));
-  const H = 220;
-  const pad = { left: 44, right: 12, top: 20, bottom: 28 };
-  const iw = W - pad.left - pad.right;
-  const ih = H - pad.top - pad.bottom;
-  const step = iw / points.length;
   const max = Math.max(...points.map((p) => p.share));
   // The axis ends at the first round share above the highest: 1-2 % fill the chart too.
   const top = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1].find((t) => t >= max) || 1;
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc", "data-top": top });
+  // The plot is in time units (0-1000 across the shared axis), stretched to its box; its
+  // labels are HTML beside it, so that they keep their size (11 px and more) everywhere.
+  const W = 1000;
+  const H = 200;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc", "data-top": top });
   svg.append(s("desc", { id: "trend-desc" }, `From ${points[0].period} to ${points[points.length - 1].period}; highest share ${(max * 100).toFixed(1)} %.`));
+  const levels = h("div", { class: "y-axis", "aria-hidden": "true" });
   for (const level of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = pad.top + ih * (1 - level);
-    svg.append(s("line", { x1: pad.left, x2: W - pad.right, y1: y, y2: y, class: "grid" }));
-    svg.append(s("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, `${+(level * top * 100).toFixed(2)}%`));
+    svg.append(s("line", { x1: 0, x2: W, y1: H * (1 - level), y2: H * (1 - level), class: "grid" }));
+    levels.append(h("span", { class: "level", "data-bottom": `${level * 100}%` }, `${+(level * top * 100).toFixed(2)}%`));
   }
-  const counts = points.length <= Math.floor(iw / 36);
-  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
-  points.forEach((p, i) => {
-    const height = ih * (p.share / top);
-    const x = pad.left + i * step;
+  const narrow = window.matchMedia("(max-width: 48rem)").matches;
+  const counts = points.length <= (narrow ? 6 : 14);
+  const labels = h("div", { class: "counts", "aria-hidden": "true" });
+  for (const p of points) {
+    const from = axis.at(Date.parse(p.start)) * (W / 100);
+    const to = axis.at(periodEnd(trend.by, p.start)) * (W / 100);
+    const height = H * (p.share / top);
     svg.append(
       s(
         "rect",
-        { x: x + step * 0.1, y: pad.top + ih - height, width: Math.max(1, step * 0.8), height, class: "bar" },
+        { x: from + (to - from) * 0.1, y: H - height, width: Math.max(1, (to - from) * 0.8), height, class: "bar" },
         s("title", {}, `${p.period}: ${p.documents} of ${p.tracked} tracked documents (${(p.share * 100).toFixed(1)} %)`),
       ),
     );
     if (counts && p.documents > 0) {
-      svg.append(s("text", { x: x + step / 2, y: pad.top + ih - height - 3, class: "axis count", "text-anchor": "middle" }, `${p.documents}/${p.tracked}`));
+      labels.append(h("span", { class: "count", "data-left": `${(from + to) / 20}%`, "data-bottom": `${(p.share / top) * 100}%` }, `${p.documents}/${p.tracked}`));
     }
-    const label = state.by === "year" || p.period.endsWith("-01") || i === 0;
-    if (label && (state.by === "year" || points.length <= 36 || p.period.endsWith("-01"))) {
-      svg.append(s("text", { x: x + step / 2, y: H - 8, class: "axis", "text-anchor": "middle" }, state.by === "year" ? p.period : p.period.slice(0, 4) + (p.period.endsWith("-01") ? "" : "-" + p.period.slice(5))));
-    }
-  });
-  section.append(svg);
+  }
+  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
+  section.append(h("div", { class: "plot-row" }, levels, h("div", { class: "plot" }, svg, labels)), axisRow(axis));
   const rows = points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.period), h("td", { class: "num" }, p.documents), h("td", { class: "num" }, p.tracked), h("td", { class: "num" }, `${(p.share * 100).toFixed(1)} %`)));
   section.append(
     h(
@@ -648,28 +694,32 @@ function drawTrend(state, trend) {
       h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Period"), h("th", { scope: "col" }, "With a match"), h("th", { scope: "col" }, "Tracked"), h("th", { scope: "col" }, "Share"))), h("tbody", {}, rows))),
     ),
   );
-  return section;
+  return placeAll(section);
 }
 
-function drawTimeline(documents, trend) {
-  const now = Date.now();
-  const starts = documents.map((d) => Date.parse(d.first_seen));
-  if (trend.points.length) starts.push(Date.parse(trend.points[0].start));
-  const start = Math.min(...starts);
-  const span = Math.max(1, now - start);
-  const pct = (t) => `${(((Math.min(t, now) - start) / span) * 100).toFixed(3)}%`;
-  const width = (a, b) => `${Math.max(0.4, ((Math.min(b, now) - Math.max(a, start)) / span) * 100).toFixed(3)}%`;
-  const years = [];
-  for (let y = new Date(start).getUTCFullYear() + 1; Date.UTC(y, 0, 1) <= now; y++) years.push(y);
-  const ticks = years.map((y) =>  h("span", { class: "tick", "data-left": pct(Date.UTC(y, 0, 1)) }, String(y)));
+/** An interval for people: dates, and times too when it starts and ends on one day. */
+function spanText(from, to) {
+  if (!to) return `${day(from)} → now`;
+  if (day(from) === day(to)) return `${minute(from)} → ${to.slice(11, 16)} UTC`;
+  return `${day(from)} → ${day(to)}`;
+}
+
+/** When matching text was in force, as text: "in force 2023-01-10 → 2024-05-20, and again …". */
+function inForceText(d) {
+  const shown = d.intervals.slice(0, 3).map((iv) => spanText(iv.from, iv.to));
+  const more = d.intervals.length - shown.length;
+  return `in force ${shown.join(", and again ")}${more > 0 ? `, and ${plural(more, "more time")}` : ""}`;
+}
+
+function drawTimeline(documents, axis) {
   const rows = documents.map((d) => {
     const target = documentState(d.service, d.terms_type, d.collection, { at: d.intervals.length ? d.intervals[d.intervals.length - 1].from : "" });
     const bars = d.intervals.map((iv) => {
-      const from = Date.parse(iv.from);
-      const to = iv.to ? Date.parse(iv.to) : now;
-      return h("span", { class: "interval", "data-left": pct(from), "data-width": width(from, to), title: `${day(iv.from)} → ${iv.to ? day(iv.to) : "now"}` });
+      const from = axis.at(Date.parse(iv.from));
+      const to = axis.at(iv.to ? Date.parse(iv.to) : axis.now);
+      return h("span", { class: "interval", "data-left": `${from.toFixed(3)}%`, "data-width": `${Math.max(0.4, to - from).toFixed(3)}%`, title: spanText(iv.from, iv.to) });
     });
-    const summary = `${d.present ? "in force now" : "no longer in force"}; first seen ${day(d.first_seen)}, last seen ${day(d.last_seen)}; ${plural(d.intervals.length, "interval")}`;
+    const summary = `${inForceText(d)}${d.present ? "" : "; no longer in force"}`;
     return h(
       "li",
       { class: "row" },
@@ -678,13 +728,8 @@ function drawTimeline(documents, trend) {
       h("div", { class: "small muted" }, summary),
     );
   });
-  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), h("div", { class: "axis-row", "aria-hidden": "true" }, ticks), h("ol", {}, rows));
-  // Positions are set through the CSS object model: the page's policy forbids inline styles.
-  for (const el of list.querySelectorAll("[data-left]")) {
-    el.style.left = el.dataset.left;
-    if (el.dataset.width) el.style.width = el.dataset.width;
-  }
-  return list;
+  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), axisRow(axis), h("ol", {}, rows));
+  return placeAll(list);
 }
 
 // ---------------------------------------------------------------------------------------

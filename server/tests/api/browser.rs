@@ -705,6 +705,20 @@ async fn journey(page: &Page, engine: &Engine) {
         fill.as_f64().unwrap() >= 0.4,
         "the tallest bar fills {fill} of the chart"
     );
+    // The trend and the intervals share one time axis: the plot is where the tracks are.
+    let edges = page
+        .script(
+            "const box = (css) => document.querySelector(css).getBoundingClientRect();\
+             const [plot, track] = [box('svg.chart'), box('.timeline .track')];\
+             return [plot.left - track.left, plot.right - track.right];",
+        )
+        .await;
+    for edge in edges.as_array().unwrap() {
+        assert!(
+            edge.as_f64().unwrap().abs() < 1.0,
+            "plot and tracks apart: {edges}"
+        );
+    }
     page.shot("history", "desktop").await;
 
     // Changes: the feed for the filters, word diffs, and its Atom link.
@@ -937,6 +951,18 @@ fn tiny_versions() -> Vec<PolicyVersion> {
             VersionKind::Deleted,
             String::new(),
         ),
+        version(
+            "Brief",
+            "2024-05-01T09:00:00Z",
+            VersionKind::FirstRecord,
+            "# Terms\n\nA fleeting clause.\n".into(),
+        ),
+        version(
+            "Brief",
+            "2024-05-01T15:30:00Z",
+            VersionKind::Change,
+            "# Terms\n\nNothing here.\n".into(),
+        ),
     ]
 }
 
@@ -1016,6 +1042,14 @@ async fn tiny_steps(page: &Page) {
     );
     assert!(page.text(".text").await.contains("We keep nothing."));
     page.shot("document-deleted", "desktop").await;
+
+    // Text in force for a few hours: its interval says when, to the minute.
+    page.open("/?view=history&q=fleeting").await;
+    let summary = page.text(".timeline li.row > div.small").await;
+    assert_eq!(
+        summary,
+        "in force 2024-05-01 09:00 → 15:30 UTC; no longer in force"
+    );
 
     page.resize(PHONE).await;
     page.open(&format!("{diff}&layout=split")).await;
