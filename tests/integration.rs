@@ -806,7 +806,12 @@ mod git {
         };
         let repo_path = repo.path().to_str().unwrap();
         let first = run(&["--json", "index", repo_path, "--collection", "demo"]);
-        assert_eq!(first["versions"], 13);
+        // Versions counted as `stats` counts them; the deleted document's record apart.
+        assert_eq!(first["versions"], 12);
+        assert_eq!(first["deletions"], 1);
+        assert_eq!(first["collections"][0]["new_versions"], 12);
+        assert_eq!(first["collections"][0]["deletions"], 1);
+        assert_eq!(run(&["--json", "stats"])["versions"], first["versions"]);
         let again = run(&["--json", "index", repo_path, "--collection", "demo"]);
         assert_eq!(again["versions"], 0);
         std::fs::write(
