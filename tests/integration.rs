@@ -923,6 +923,22 @@ mod cli {
         assert!(err.contains("renamed") && err.contains("modified"), "{err}");
     }
 
+    #[test]
+    fn serve_refuses_a_source_url_template_without_the_version_with_status_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = palimpsest(
+            dir.path(),
+            &[
+                "serve",
+                "--source-url-template",
+                "https://example.org/main/%SERVICE.md",
+            ],
+        );
+        assert_eq!(refused.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("must hold %VERSION"), "{err}");
+    }
+
     /// The CLI printed `Quill&#x27;s` when snippets were HTML.
     #[test]
     fn snippets_print_apostrophes_and_markup_as_typed() {

@@ -655,6 +655,33 @@ mod endpoints {
         assert_eq!(feed.entries().len(), changes.len());
     }
 
+    #[tokio::test]
+    async fn a_version_links_to_itself_online_with_a_template() {
+        let uri = "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/2024-06-01";
+        let plain = get(&test_app(), uri).await;
+        assert_eq!(plain.status, StatusCode::OK, "{}", plain.json);
+        assert_eq!(plain.json["source_url"], Value::Null);
+        let template = palimpsest_server::SourceUrlTemplate::parse(
+            "https://example.org/%COLLECTION/blob/%VERSION/%SERVICE/%TERMS_TYPE.md",
+        )
+        .unwrap();
+        let app = app(state_with(ServerOptions {
+            source_urls: palimpsest_server::SourceUrls::new(vec![template]).unwrap(),
+            ..ServerOptions::default()
+        }));
+        for uri in [uri.to_owned(), format!("{uri}?html=true")] {
+            let answer = get(&app, &uri).await;
+            let id = answer.json["id"].as_str().unwrap();
+            assert_eq!(
+                answer.json["source_url"],
+                format!(
+                    "https://example.org/sample/blob/{}/Acme%20Cloud/Terms%20of%20Service.md",
+                    id.replace(' ', "%20")
+                )
+            );
+        }
+    }
+
     async fn atom(app: &Router, uri: &str) -> atom_syndication::Feed {
         let request = Request::get(uri)
             .header(header::HOST, "palimpsest.example:8080")

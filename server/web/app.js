@@ -1060,7 +1060,7 @@ function drawVersionList(state, versions, marked) {
       const target = { ...state, at: v.recorded_at, from_version: "", to_version: "", focus: state.focus };
       return h("li", {}, v.kind === "deleted" ? h("span", { class: "muted" }, label) : link(target, label, { "aria-current": current ? "true" : null, title: v.id }));
     });
-  return h("nav", { class: "versions", "aria-label": "Versions" }, h("h2", {}, plural(versions.versions.length, "version")), h("ol", {}, items));
+  return h("nav", { class: "versions", "aria-label": "Versions" }, h("h2", {}, plural(versions.versions.filter((v) => v.kind !== "deleted").length, "version")), h("ol", {}, items));
 }
 
 function drawCompareForm(state, list, shownId) {
@@ -1109,6 +1109,7 @@ function drawVersion(state, version) {
       state.at && day(state.at) !== day(version.recorded_at) ? h("span", { class: "muted" }, ` · in force on ${day(state.at)}`) : null,
       " · ",
       h("span", { class: "source" }, "source ", h("code", { title: version.id }, shortId(version.id))),
+      version.source_url ? [" · ", h("a", { class: "online", href: version.source_url, target: "_blank", rel: "nofollow noopener noreferrer" }, "this version online")] : null,
       " ",
       citeButton(version, state),
     ),
@@ -1131,7 +1132,8 @@ function citeButton(version, state) {
     const section = focused && focused.dataset.path ? ` § ${focused.dataset.path.replaceAll(" > ", " › ")}.` : "";
     const target = { ...state, at: version.recorded_at };
     const url = new URL(urlOf(target), location.href).href;
-    const text = `${version.service}, ${version.terms_type} (${version.collection}), version recorded ${version.recorded_at}, id ${version.id}.${section} ${url}`;
+    const online = version.source_url ? ` Online: ${version.source_url}.` : "";
+    const text = `${version.service}, ${version.terms_type} (${version.collection}), version recorded ${version.recorded_at}, id ${version.id}.${section}${online} ${url}`;
     try {
       await navigator.clipboard.writeText(text);
       note.textContent = " Citation copied.";

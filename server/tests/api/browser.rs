@@ -973,7 +973,15 @@ async fn long_diffs_fold_and_a_deleted_document_says_so() {
     };
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     index(dir.path(), &tiny_versions());
-    let state = AppState::new(Engine::open(dir.path()).unwrap(), ServerOptions::default());
+    let template = "tiny=https://archive.example/%VERSION/%SERVICE/%TERMS_TYPE.md";
+    let options = ServerOptions {
+        source_urls: palimpsest_server::SourceUrls::new(vec![
+            palimpsest_server::SourceUrlTemplate::parse(template).unwrap(),
+        ])
+        .unwrap(),
+        ..ServerOptions::default()
+    };
+    let state = AppState::new(Engine::open(dir.path()).unwrap(), options);
     let (addr, stop) = start_server_with(app(state)).await;
     in_browser(&driver, addr, |page| async move { tiny_steps(&page).await }).await;
     stop.send(()).ok();
@@ -1041,6 +1049,17 @@ async fn tiny_steps(page: &Page) {
         "{banner}"
     );
     assert!(page.text(".text").await.contains("We keep nothing."));
+    // The deletion is listed, but not counted as a version (as `stats` counts).
+    assert_eq!(
+        page.text("nav.versions h2").await.to_lowercase(),
+        "1 version"
+    );
+    // The version links to itself online, from the server's template.
+    let online = page.find(".text .meta a.online").await;
+    assert_eq!(
+        online.attr("href").await.unwrap().as_deref(),
+        Some("https://archive.example/gone-2024-01-01/Gone/Terms%20of%20Service.md")
+    );
     page.shot("document-deleted", "desktop").await;
 
     // Text in force for a few hours: its interval says when, to the minute.
