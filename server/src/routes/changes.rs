@@ -44,7 +44,7 @@ pub struct ChangesParams {
     pub minor: Option<bool>,
     /// Only changes of this kind: `added`, `removed`, `modified` or `moved`; repeatable
     /// (any of them). Without it, every kind.
-    #[param(example = "modified")]
+    #[param(value_type = Option<Vec<ChangeKind>>, example = json!(["modified"]))]
     pub kind: Vec<String>,
     /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
     pub sort: Option<String>,
