@@ -53,6 +53,7 @@ views = [
     ("history", "/?" + query({"view": "history", "q": q})),
     ("changes", "/?" + query({"view": "changes", "q": q})),
     ("changes-by-version", "/?" + query({"view": "changes", "q": q, "group": "version", "minor": "false"})),
+    ("changes-modified", "/?" + query({"view": "changes", "q": q, "kind": "modified"})),
 ]
 hits = get("/search?" + query({"q": q, "limit": 1}))["hits"]
 if hits:
@@ -64,7 +65,9 @@ if hits:
     # Two versions that changed the text at the source, else any two with text.
     recorded = [v for v in versions if v["kind"] == "change"] or [v for v in versions if v["kind"] != "deleted"]
     if len(recorded) >= 2:
-        views.append(("document-diff", "/?" + query({**document, "from_version": recorded[-2]["id"], "to_version": recorded[-1]["id"]})))
+        diff = {**document, "from_version": recorded[-2]["id"], "to_version": recorded[-1]["id"]}
+        views.append(("document-diff", "/?" + query(diff)))
+        views.append(("document-diff-split", "/?" + query({**diff, "layout": "split"})))
 for name, target in views:
     if target:
         print(name, target)

@@ -806,7 +806,12 @@ mod git {
         };
         let repo_path = repo.path().to_str().unwrap();
         let first = run(&["--json", "index", repo_path, "--collection", "demo"]);
-        assert_eq!(first["versions"], 13);
+        // Versions counted as `stats` counts them; the deleted document's record apart.
+        assert_eq!(first["versions"], 12);
+        assert_eq!(first["deletions"], 1);
+        assert_eq!(first["collections"][0]["new_versions"], 12);
+        assert_eq!(first["collections"][0]["deletions"], 1);
+        assert_eq!(run(&["--json", "stats"])["versions"], first["versions"]);
         let again = run(&["--json", "index", repo_path, "--collection", "demo"]);
         assert_eq!(again["versions"], 0);
         std::fs::write(
@@ -902,6 +907,69 @@ mod cli {
         );
         let refused = palimpsest(dir.path(), &["--format", "csv", "stats"]);
         assert_eq!(refused.status.code(), Some(2));
+    }
+
+    #[test]
+    fn changes_filter_by_kind_and_refuse_an_unknown_kind_with_status_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        assert!(
+            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
+                .status
+                .success()
+        );
+        let kinds = |args: &[&str]| -> Vec<String> {
+            let mut all = vec!["--json", "changes", "--first-records", "--limit", "100"];
+            all.extend_from_slice(args);
+            let out = palimpsest(dir.path(), &all);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            json["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["kind"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let every = kinds(&[]);
+        let chosen = kinds(&["--kind", "added", "--kind", "moved"]);
+        assert!(!chosen.is_empty());
+        assert!(
+            chosen.iter().all(|k| k == "added" || k == "moved"),
+            "{chosen:?}"
+        );
+        let expected = every.iter().filter(|k| *k == "added" || *k == "moved");
+        assert_eq!(chosen.len(), expected.count());
+        let atom = palimpsest(dir.path(), &["changes", "--kind", "removed", "--atom"]);
+        assert!(atom.status.success());
+        let feed = String::from_utf8_lossy(&atom.stdout);
+        let removed = every.iter().filter(|k| *k == "removed").count();
+        assert_eq!(feed.matches("<entry>").count(), removed.min(20), "{feed}");
+
+        let refused = palimpsest(dir.path(), &["changes", "--kind", "renamed"]);
+        assert_eq!(refused.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("renamed") && err.contains("modified"), "{err}");
+    }
+
+    #[test]
+    fn serve_refuses_a_source_url_template_without_the_version_with_status_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = palimpsest(
+            dir.path(),
+            &[
+                "serve",
+                "--source-url-template",
+                "https://example.org/main/%SERVICE.md",
+            ],
+        );
+        assert_eq!(refused.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains("must hold %VERSION"), "{err}");
     }
 
     /// The CLI printed `Quill&#x27;s` when snippets were HTML.

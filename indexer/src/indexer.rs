@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
-    CollectionName, DocKey, DocType, IndexFields, PolicyVersion, VersionRecord, register_tokenizer,
-    span_document, span_from_document, version_document, version_from_document,
+    CollectionName, DocKey, DocType, IndexFields, PolicyVersion, VersionKind, VersionRecord,
+    register_tokenizer, span_document, span_from_document, version_document, version_from_document,
 };
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -51,8 +51,10 @@ pub enum Added {
 /// Counts of one run, returned by [`Indexer::commit`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexSummary {
-    /// Versions added.
+    /// Versions added, deletions not counted: as `stats` and `services` count versions.
     pub versions: u64,
+    /// Deletion records added (a document's file deleted from the archive).
+    pub deletions: u64,
     /// Spans opened.
     pub spans_opened: u64,
     /// Spans closed.
@@ -555,7 +557,11 @@ impl Indexer {
         if let Err(error) = added {
             return Err(self.write_error("cannot add version record", error));
         }
-        self.summary.versions += 1;
+        if record.kind == VersionKind::Deleted {
+            self.summary.deletions += 1;
+        } else {
+            self.summary.versions += 1;
+        }
         Ok(())
     }
 

@@ -59,6 +59,8 @@ pub struct ChangesRequest {
     pub technical_upgrades: bool,
     /// Also minor changes (only dates, punctuation, quote marks, whitespace or link targets).
     pub minor: bool,
+    /// Only changes of these kinds; empty: every kind.
+    pub kinds: Vec<ChangeKind>,
     /// Order.
     pub order: ChangeOrder,
     /// One entry per change (default) or per version.
@@ -88,6 +90,7 @@ impl Default for ChangesRequest {
             first_records: false,
             technical_upgrades: false,
             minor: true,
+            kinds: Vec::new(),
             order: ChangeOrder::Newest,
             group: ChangeGrouping::Section,
             limit: 20,
@@ -98,6 +101,11 @@ impl Default for ChangesRequest {
 }
 
 impl ChangesRequest {
+    /// Whether changes of this kind are asked for.
+    fn wants(&self, kind: ChangeKind) -> bool {
+        self.kinds.is_empty() || self.kinds.contains(&kind)
+    }
+
     /// Checks the request against `limits`.
     pub fn validate(&self, limits: &crate::Limits) -> Result<()> {
         validate_page(self.limit, self.offset, limits)?;
@@ -548,7 +556,9 @@ impl Engine {
                 list.push(spans[i as usize]);
             }
             for pairing in pair_spans(&closed, &opened) {
-                let Some(kind) = pairing.kind else { continue };
+                let Some(kind) = pairing.kind.filter(|k| request.wants(*k)) else {
+                    continue;
+                };
                 let before = pairing.before.map(|i| closed[i]);
                 let after = pairing.after.map(|j| opened[j]);
                 let sides = || before.iter().chain(after.iter());

@@ -22,6 +22,14 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// Every kind.
+    pub const ALL: [ChangeKind; 4] = [
+        ChangeKind::Added,
+        ChangeKind::Removed,
+        ChangeKind::Modified,
+        ChangeKind::Moved,
+    ];
+
     /// The snake_case name used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -105,6 +105,9 @@ pub struct VersionResponse {
     pub content: String,
     /// The same text cut into its sections, in order: `content` is their texts joined.
     pub sections: Vec<VersionSection>,
+    /// The web address of this version online, which the server writes from its
+    /// `--source-url-template`; null without one (and from the engine itself).
+    pub source_url: Option<String>,
 }
 
 /// One section of a version.
@@ -632,6 +635,7 @@ impl Engine {
             kind: record.kind,
             content,
             sections,
+            source_url: None,
         })
     }
 

@@ -27,6 +27,7 @@ mod params;
 mod render;
 pub mod routes;
 mod serve;
+mod source_url;
 mod state;
 mod web;
 
@@ -39,6 +40,7 @@ pub use error::{ApiError, ErrorBody, ErrorDetail, Suggestions};
 pub use options::{MAX_QUERY_DEPTH, ServerOptions};
 pub use params::{FromParams, NoParams, Params, PathParams, RawParams};
 pub use serve::{ServeConfig, THREAD_STACK_BYTES, serve, serve_on, shutdown_signal};
+pub use source_url::{PLACEHOLDERS, SourceUrlTemplate, SourceUrls, VersionName};
 pub use state::{AppState, Slot};
 
 #[doc(no_inline)]

@@ -35,6 +35,8 @@ pub struct ServerOptions {
     /// Take the scheme and host of links from `X-Forwarded-Proto` and `X-Forwarded-Host`,
     /// for a server behind a proxy that sets them (and strips them from clients).
     pub trust_forwarded: bool,
+    /// Templates of the address of a version online (`source_url` in the version JSON).
+    pub source_urls: crate::SourceUrls,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +54,7 @@ impl Default for ServerOptions {
             cors: false,
             public_url: None,
             trust_forwarded: false,
+            source_urls: crate::SourceUrls::default(),
         }
     }
 }

@@ -141,8 +141,9 @@ pub fn char_ranges(text: &str, ranges: &[[usize; 2]]) -> Vec<Range<usize>> {
 }
 
 /// The source with each mark's ends written as its sentinels. A mark starting a line
-/// starts after the line's block syntax (`## `, `- `, `1. `, `> `, `|`) and ends before
-/// trailing whitespace, so that marks never change how a line reads.
+/// starts after the line's block syntax (`## `, `- `, `1. `, `> `, `|`, a setext
+/// underline) and ends before trailing whitespace and before an underline, so that marks
+/// never change how a line reads.
 fn with_sentinels(text: &str, marks: &[(Range<usize>, Mark)]) -> String {
     let clean: String = text
         .chars()
@@ -155,6 +156,7 @@ fn with_sentinels(text: &str, marks: &[(Range<usize>, Mark)]) -> String {
             continue;
         };
         let end = range.end - (end.len() - end.trim_end().len()).min(range.len());
+        let end = before_underlines(&clean, range.start, end);
         let start = block_content(
             &clean,
             range.start + (start.len() - start.trim_start().len()),
@@ -174,9 +176,20 @@ fn with_sentinels(text: &str, marks: &[(Range<usize>, Mark)]) -> String {
 }
 
 /// Where the content of the line at `at` starts when `at` is at its start (past spaces):
-/// after its block markers.
+/// after its block markers; on a setext underline (anywhere in it), on the next line with
+/// content.
 fn block_content(text: &str, at: usize) -> usize {
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    if is_underline(text, line_start, line_end) {
+        // All of the line is syntax: the content starts on the next line that has some.
+        let next = text[line_end..].trim_start();
+        return if next.is_empty() {
+            text.len()
+        } else {
+            block_content(text, text.len() - next.len())
+        };
+    }
     if !text[line_start..at].trim().is_empty() {
         return at;
     }
@@ -193,6 +206,35 @@ fn block_content(text: &str, at: usize) -> usize {
             return text.len() - rest.len();
         }
     }
+}
+
+/// `end` moved back over the setext underlines after `start` (a sentinel after `=====`
+/// would make it text), and the whitespace before them.
+fn before_underlines(text: &str, start: usize, mut end: usize) -> usize {
+    while let Some(line_start) = text[..end].rfind('\n').map(|i| i + 1) {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |i| line_start + i);
+        if line_start <= start || !is_underline(text, line_start, line_end) {
+            break;
+        }
+        end = text[..line_start].trim_end().len();
+    }
+    end
+}
+
+/// Whether the line `start..end` underlines the text line above it: only `=` or only `-`
+/// (spaces around). Such a line alone, after a blank line, is text, and its marks stay.
+fn is_underline(text: &str, start: usize, end: usize) -> bool {
+    let line = text[start..end].trim();
+    let above = text[..start.saturating_sub(1)]
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default();
+    start > 0
+        && !above.trim().is_empty()
+        && !line.is_empty()
+        && (line.chars().all(|c| c == '=') || line.chars().all(|c| c == '-'))
 }
 
 fn list_marker(line: &str) -> Option<&str> {
@@ -473,6 +515,25 @@ mod tests {
         assert!(html.ends_with("<li><ins>more</ins></li></ul>"), "{html}");
         // Sentinels in the source are not marks.
         assert_eq!(plain("a\u{E000}b"), "<p>a\u{FFFD}b</p>");
+    }
+
+    /// A word diff of a retitled setext heading showed its underline as text: the mark's
+    /// sentinel after `=====` made the line a paragraph.
+    #[test]
+    fn marks_leave_setext_underlines_as_syntax() {
+        let text = "Terms | Policy\n==============\n\nBody";
+        let policy = text.find(" | ").unwrap();
+        let html = markdown(text, &[(policy..text.find("\n\n").unwrap(), Mark::Delete)]);
+        assert_eq!(html, "<h2>Terms <del>| Policy</del></h2><p>Body</p>");
+        let underline = text.find('=').unwrap();
+        let html = markdown(text, &[(underline - 1..text.len(), Mark::Insert)]);
+        assert_eq!(html, "<h2>Terms | Policy</h2><p><ins>Body</ins></p>");
+        // A line of `=` after a blank line is text: its change stays marked.
+        let html = markdown("a\n\n=====\n", &[(3..8, Mark::Insert)]);
+        assert_eq!(html, "<p>a</p><p><ins>=====</ins></p>");
+        // Longer underline: the insertion is in the middle of the line.
+        let html = markdown(text, &[(underline + 4..underline + 8, Mark::Insert)]);
+        assert_eq!(html, "<h2>Terms | Policy</h2><p>Body</p>");
     }
 
     #[test]

@@ -626,6 +626,62 @@ mod endpoints {
         }
     }
 
+    #[tokio::test]
+    async fn changes_keep_the_kinds_asked_for_in_json_and_atom() {
+        let app = test_app();
+        let every = get(&app, "/api/v1/changes?first_records=true&limit=100").await;
+        assert_eq!(every.status, StatusCode::OK, "{}", every.json);
+        let count = |answer: &Answer, kinds: &[&str]| {
+            answer.json["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| kinds.contains(&c["kind"].as_str().unwrap()))
+                .count()
+        };
+        let uri = "/api/v1/changes?first_records=true&limit=100&kind=removed&kind=moved";
+        let chosen = get(&app, uri).await;
+        assert_eq!(chosen.status, StatusCode::OK, "{}", chosen.json);
+        let kinds = ["removed", "moved"];
+        let changes = chosen.json["changes"].as_array().unwrap();
+        assert!(!changes.is_empty());
+        assert_eq!(count(&chosen, &kinds), changes.len(), "{}", chosen.json);
+        assert_eq!(changes.len(), count(&every, &kinds));
+        assert_eq!(chosen.json["total"], changes.len());
+        for facet in chosen.json["facets"]["kind"].as_array().unwrap() {
+            assert!(kinds.contains(&facet["value"].as_str().unwrap()), "{facet}");
+        }
+        let feed = atom(&app, &uri.replace("changes?", "changes.atom?")).await;
+        assert_eq!(feed.entries().len(), changes.len());
+    }
+
+    #[tokio::test]
+    async fn a_version_links_to_itself_online_with_a_template() {
+        let uri = "/api/v1/version/Acme%20Cloud/Terms%20of%20Service/2024-06-01";
+        let plain = get(&test_app(), uri).await;
+        assert_eq!(plain.status, StatusCode::OK, "{}", plain.json);
+        assert_eq!(plain.json["source_url"], Value::Null);
+        let template = palimpsest_server::SourceUrlTemplate::parse(
+            "https://example.org/%COLLECTION/blob/%VERSION/%SERVICE/%TERMS_TYPE.md",
+        )
+        .unwrap();
+        let app = app(state_with(ServerOptions {
+            source_urls: palimpsest_server::SourceUrls::new(vec![template]).unwrap(),
+            ..ServerOptions::default()
+        }));
+        for uri in [uri.to_owned(), format!("{uri}?html=true")] {
+            let answer = get(&app, &uri).await;
+            let id = answer.json["id"].as_str().unwrap();
+            assert_eq!(
+                answer.json["source_url"],
+                format!(
+                    "https://example.org/sample/blob/{}/Acme%20Cloud/Terms%20of%20Service.md",
+                    id.replace(' ', "%20")
+                )
+            );
+        }
+    }
+
     async fn atom(app: &Router, uri: &str) -> atom_syndication::Feed {
         let request = Request::get(uri)
             .header(header::HOST, "palimpsest.example:8080")
@@ -863,6 +919,25 @@ mod errors {
         );
         let answer = get(&app, &search_uri("data", "")).await;
         assert!(answer.json.get("suggestions").is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_change_kind_is_refused_with_the_valid_ones() {
+        let app = test_app();
+        for uri in [
+            "/api/v1/changes?kind=renamed",
+            "/api/v1/changes?kind=added&kind=Added",
+            "/api/v1/changes.atom?kind=",
+        ] {
+            let answer = get(&app, uri).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+            assert_eq!(error_code(&answer), "invalid_parameter", "{uri}");
+            let message = answer.json["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains("`kind`") && message.contains("added, removed, modified or moved"),
+                "{uri}: {message}"
+            );
+        }
     }
 
     #[tokio::test]

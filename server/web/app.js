@@ -11,6 +11,7 @@ const API = "/api/v1";
 const PAGE = 20;
 const LIST_FILTERS = ["service", "terms_type", "collection"];
 const MODES = ["current", "as_of", "between", "history"];
+const CHANGE_KINDS = ["added", "removed", "modified", "moved"];
 
 // ---------------------------------------------------------------------------------------
 // State <-> URL
@@ -38,6 +39,8 @@ function readState(search) {
     group: one("group") === "version" ? "version" : "",
     hide_minor: one("minor") === "false",
     technical_upgrades: one("technical_upgrades") === "true",
+    kind: p.getAll("kind").filter((k) => CHANGE_KINDS.includes(k)),
+    layout: one("layout") === "split" ? "split" : "",
     by: one("by") === "year" ? "year" : "month",
     // Document view.
     document: one("document"),
@@ -66,6 +69,7 @@ function urlOf(state) {
     put("hl", state.hl);
     put("from_version", state.from_version);
     put("to_version", state.to_version);
+    if (state.from_version) put("layout", state.layout);
     return "/" + (p.toString() ? "?" + p : "");
   }
   put("q", state.q);
@@ -83,6 +87,8 @@ function urlOf(state) {
     put("first_records", state.first_records);
     put("technical_upgrades", state.technical_upgrades);
     put("group", state.group);
+    for (const k of state.kind) put("kind", k);
+    if (!state.group) put("layout", state.layout);
     if (state.hide_minor) put("minor", "false");
   }
   if (state.view === "history" && state.by !== "month") put("by", state.by);
@@ -359,6 +365,9 @@ function drawChips(state) {
     }
   }
   if (state.section) items.push(chip("section", state.section, withState(state, { section: "" })));
+  if (state.view === "changes") {
+    for (const k of state.kind) items.push(chip("kind", KIND_NAMES[k], withState(state, { kind: state.kind.filter((v) => v !== k) })));
+  }
   if (state.year && state.view === "search") items.push(chip("appeared in", state.year, withState(state, { year: "" })));
   if (items.length) chips.append(h("ul", {}, items));
 }
@@ -573,15 +582,65 @@ async function drawHistory(state, main, signal) {
     fill(main, heading, message("empty", "No results", "No version of any document matches this query with these filters."));
     return;
   }
-  fill(main, 
+  const axis = timeAxis(history.documents, trend);
+  fill(main,
     heading,
-    drawTrend(state, trend),
-    drawTimeline(history.documents, trend),
+    drawTrend(state, trend, axis),
+    drawTimeline(history.documents, axis),
     history.total > 50 ? pager(state, history.total, history.documents.length, 50) : null,
   );
 }
 
-function drawTrend(state, trend) {
+/** The time axis the trend and the intervals share: from the first period of the trend
+ * or the first sighting, whichever is earlier, to the end of the last period or now. */
+function timeAxis(documents, trend) {
+  const now = Date.now();
+  const points = trend.points;
+  const starts = documents.map((d) => Date.parse(d.first_seen));
+  let end = now;
+  if (points.length) {
+    starts.push(Date.parse(points[0].start));
+    end = Math.max(end, periodEnd(trend.by, points[points.length - 1].start));
+  }
+  const start = Math.min(...starts);
+  const span = Math.max(1, end - start);
+  return { start, end, now, at: (t) => ((Math.min(Math.max(t, start), end) - start) / span) * 100 };
+}
+
+/** The instant a trend period starting at `start` ends. */
+function periodEnd(by, start) {
+  const d = new Date(start);
+  return by === "year" ? Date.UTC(d.getUTCFullYear() + 1, 0, 1) : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** Ticks of the shared axis: each new year, or months when it spans less than two years. */
+function axisTicks(axis) {
+  const ticks = [];
+  const first = new Date(axis.start);
+  for (let y = first.getUTCFullYear() + 1; Date.UTC(y, 0, 1) <= axis.end; y++) ticks.push([Date.UTC(y, 0, 1), String(y)]);
+  if (ticks.length >= 2) return ticks;
+  const months = [];
+  for (let m = first.getUTCMonth() + 1, y = first.getUTCFullYear(); Date.UTC(y, m, 1) <= axis.end; m++) months.push(Date.UTC(y, m, 1));
+  const step = Math.max(1, Math.ceil(months.length / 6));
+  return months.filter((_, i) => i % step === 0).map((t) => [t, new Date(t).toISOString().slice(0, 7)]);
+}
+
+function axisRow(axis) {
+  const ticks = axisTicks(axis).map(([t, label]) => h("span", { class: "tick", "data-left": `${axis.at(t).toFixed(3)}%` }, label));
+  return h("div", { class: "axis-row", "aria-hidden": "true" }, ticks);
+}
+
+/** Positions are set through the CSS object model: the page's policy forbids inline styles. */
+function placeAll(root) {
+  for (const el of root.querySelectorAll("[data-left], [data-bottom]")) {
+    if (el.dataset.left) el.style.left = el.dataset.left;
+    if (el.dataset.width) el.style.width = el.dataset.width;
+    if (el.dataset.bottom) el.style.bottom = el.dataset.bottom;
+  }
+  return root;
+}
+
+function drawTrend(state, trend, axis) {
   const points = trend.points;
   const section = h("section", { class: "trend", "aria-labelledby": "trend-title" });
   const other = state.by === "month" ? "year" : "month";
@@ -592,44 +651,40 @@ function drawTrend(state, trend) {
     section.append(message("empty", "Nothing to chart", "No document was tracked in this window."));
     return section;
   }
-  // As wide as the screen allows, so that the 11 px labels stay 11 px on a phone.
-  const W = Math.round(Math.min(720, Math.max(320, window.innerWidth - 48)));
-  const H = 220;
-  const pad = { left: 44, right: 12, top: 20, bottom: 28 };
-  const iw = W - pad.left - pad.right;
-  const ih = H - pad.top - pad.bottom;
-  const step = iw / points.length;
   const max = Math.max(...points.map((p) => p.share));
   // The axis ends at the first round share above the highest: 1-2 % fill the chart too.
   const top = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1].find((t) => t >= max) || 1;
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc", "data-top": top });
+  // The plot is in time units (0-1000 across the shared axis), stretched to its box; its
+  // labels are HTML beside it, so that they keep their size (11 px and more) everywhere.
+  const W = 1000;
+  const H = 200;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none", class: "chart", role: "img", "aria-labelledby": "trend-title trend-desc", "data-top": top });
   svg.append(s("desc", { id: "trend-desc" }, `From ${points[0].period} to ${points[points.length - 1].period}; highest share ${(max * 100).toFixed(1)} %.`));
+  const levels = h("div", { class: "y-axis", "aria-hidden": "true" });
   for (const level of [0, 0.25, 0.5, 0.75, 1]) {
-    const y = pad.top + ih * (1 - level);
-    svg.append(s("line", { x1: pad.left, x2: W - pad.right, y1: y, y2: y, class: "grid" }));
-    svg.append(s("text", { x: pad.left - 6, y: y + 4, class: "axis", "text-anchor": "end" }, `${+(level * top * 100).toFixed(2)}%`));
+    svg.append(s("line", { x1: 0, x2: W, y1: H * (1 - level), y2: H * (1 - level), class: "grid" }));
+    levels.append(h("span", { class: "level", "data-bottom": `${level * 100}%` }, `${+(level * top * 100).toFixed(2)}%`));
   }
-  const counts = points.length <= Math.floor(iw / 36);
-  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
-  points.forEach((p, i) => {
-    const height = ih * (p.share / top);
-    const x = pad.left + i * step;
+  const narrow = window.matchMedia("(max-width: 48rem)").matches;
+  const counts = points.length <= (narrow ? 6 : 14);
+  const labels = h("div", { class: "counts", "aria-hidden": "true" });
+  for (const p of points) {
+    const from = axis.at(Date.parse(p.start)) * (W / 100);
+    const to = axis.at(periodEnd(trend.by, p.start)) * (W / 100);
+    const height = H * (p.share / top);
     svg.append(
       s(
         "rect",
-        { x: x + step * 0.1, y: pad.top + ih - height, width: Math.max(1, step * 0.8), height, class: "bar" },
+        { x: from + (to - from) * 0.1, y: H - height, width: Math.max(1, (to - from) * 0.8), height, class: "bar" },
         s("title", {}, `${p.period}: ${p.documents} of ${p.tracked} tracked documents (${(p.share * 100).toFixed(1)} %)`),
       ),
     );
     if (counts && p.documents > 0) {
-      svg.append(s("text", { x: x + step / 2, y: pad.top + ih - height - 3, class: "axis count", "text-anchor": "middle" }, `${p.documents}/${p.tracked}`));
+      labels.append(h("span", { class: "count", "data-left": `${(from + to) / 20}%`, "data-bottom": `${(p.share / top) * 100}%` }, `${p.documents}/${p.tracked}`));
     }
-    const label = state.by === "year" || p.period.endsWith("-01") || i === 0;
-    if (label && (state.by === "year" || points.length <= 36 || p.period.endsWith("-01"))) {
-      svg.append(s("text", { x: x + step / 2, y: H - 8, class: "axis", "text-anchor": "middle" }, state.by === "year" ? p.period : p.period.slice(0, 4) + (p.period.endsWith("-01") ? "" : "-" + p.period.slice(5))));
-    }
-  });
-  section.append(svg);
+  }
+  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
+  section.append(h("div", { class: "plot-row" }, levels, h("div", { class: "plot" }, svg, labels)), axisRow(axis));
   const rows = points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.period), h("td", { class: "num" }, p.documents), h("td", { class: "num" }, p.tracked), h("td", { class: "num" }, `${(p.share * 100).toFixed(1)} %`)));
   section.append(
     h(
@@ -639,28 +694,32 @@ function drawTrend(state, trend) {
       h("div", { class: "scroll" }, h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Period"), h("th", { scope: "col" }, "With a match"), h("th", { scope: "col" }, "Tracked"), h("th", { scope: "col" }, "Share"))), h("tbody", {}, rows))),
     ),
   );
-  return section;
+  return placeAll(section);
 }
 
-function drawTimeline(documents, trend) {
-  const now = Date.now();
-  const starts = documents.map((d) => Date.parse(d.first_seen));
-  if (trend.points.length) starts.push(Date.parse(trend.points[0].start));
-  const start = Math.min(...starts);
-  const span = Math.max(1, now - start);
-  const pct = (t) => `${(((Math.min(t, now) - start) / span) * 100).toFixed(3)}%`;
-  const width = (a, b) => `${Math.max(0.4, ((Math.min(b, now) - Math.max(a, start)) / span) * 100).toFixed(3)}%`;
-  const years = [];
-  for (let y = new Date(start).getUTCFullYear() + 1; Date.UTC(y, 0, 1) <= now; y++) years.push(y);
-  const ticks = years.map((y) =>  h("span", { class: "tick", "data-left": pct(Date.UTC(y, 0, 1)) }, String(y)));
+/** An interval for people: dates, and times too when it starts and ends on one day. */
+function spanText(from, to) {
+  if (!to) return `${day(from)} → now`;
+  if (day(from) === day(to)) return `${minute(from)} → ${to.slice(11, 16)} UTC`;
+  return `${day(from)} → ${day(to)}`;
+}
+
+/** When matching text was in force, as text: "in force 2023-01-10 → 2024-05-20, and again …". */
+function inForceText(d) {
+  const shown = d.intervals.slice(0, 3).map((iv) => spanText(iv.from, iv.to));
+  const more = d.intervals.length - shown.length;
+  return `in force ${shown.join(", and again ")}${more > 0 ? `, and ${plural(more, "more time")}` : ""}`;
+}
+
+function drawTimeline(documents, axis) {
   const rows = documents.map((d) => {
     const target = documentState(d.service, d.terms_type, d.collection, { at: d.intervals.length ? d.intervals[d.intervals.length - 1].from : "" });
     const bars = d.intervals.map((iv) => {
-      const from = Date.parse(iv.from);
-      const to = iv.to ? Date.parse(iv.to) : now;
-      return h("span", { class: "interval", "data-left": pct(from), "data-width": width(from, to), title: `${day(iv.from)} → ${iv.to ? day(iv.to) : "now"}` });
+      const from = axis.at(Date.parse(iv.from));
+      const to = axis.at(iv.to ? Date.parse(iv.to) : axis.now);
+      return h("span", { class: "interval", "data-left": `${from.toFixed(3)}%`, "data-width": `${Math.max(0.4, to - from).toFixed(3)}%`, title: spanText(iv.from, iv.to) });
     });
-    const summary = `${d.present ? "in force now" : "no longer in force"}; first seen ${day(d.first_seen)}, last seen ${day(d.last_seen)}; ${plural(d.intervals.length, "interval")}`;
+    const summary = `${inForceText(d)}${d.present ? "" : "; no longer in force"}`;
     return h(
       "li",
       { class: "row" },
@@ -669,13 +728,8 @@ function drawTimeline(documents, trend) {
       h("div", { class: "small muted" }, summary),
     );
   });
-  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), h("div", { class: "axis-row", "aria-hidden": "true" }, ticks), h("ol", {}, rows));
-  // Positions are set through the CSS object model: the page's policy forbids inline styles.
-  for (const el of list.querySelectorAll("[data-left]")) {
-    el.style.left = el.dataset.left;
-    if (el.dataset.width) el.style.width = el.dataset.width;
-  }
-  return list;
+  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), axisRow(axis), h("ol", {}, rows));
+  return placeAll(list);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -693,6 +747,7 @@ function changesParams(state) {
   if (state.technical_upgrades) params.technical_upgrades = "true";
   if (state.hide_minor) params.minor = "false";
   if (state.group) params.group = state.group;
+  if (state.kind.length) params.kind = state.kind;
   return params;
 }
 
@@ -710,7 +765,7 @@ async function drawChanges(state, main, signal) {
     facetGroup("Service", f.service, (v) => state.service.includes(v), (v, on) => toggle(state, "service", v, on)),
     facetGroup("Terms type", f.terms_type, (v) => state.terms_type.includes(v), (v, on) => toggle(state, "terms_type", v, on)),
     facetGroup("Collection", f.collection, (v) => state.collection.includes(v), (v, on) => toggle(state, "collection", v, on)),
-    facetGroup("Kind", f.kind, () => false, null),
+    facetGroup("Kind", f.kind, (v) => state.kind.includes(v), (v, on) => toggle(state, "kind", v, on)),
     facetGroup("Month", [...(f.month || [])].sort((a, b) => b.value.localeCompare(a.value)), (v) => state.from === `${v}-01`, (v) => monthWindow(state, v)),
   ], state.group ? "Counts are of changed sections; the list has one entry per version." : null);
   const feed = new URLSearchParams();
@@ -726,6 +781,7 @@ async function drawChanges(state, main, signal) {
     checkbox("Include technical upgrades", state.technical_upgrades, (on) => withState(state, { technical_upgrades: on })),
     checkbox("Hide minor changes (dates, punctuation, links only)", state.hide_minor, (on) => withState(state, { hide_minor: on }), "minor"),
     checkbox("One entry per version", state.group === "version", (on) => withState(state, { group: on ? "version" : "" }), "group"),
+    state.group ? null : layoutSwitch(state),
     h(
       "label",
       {},
@@ -746,7 +802,7 @@ async function drawChanges(state, main, signal) {
     fill(main, heading, options, message("empty", "No changes", "Nothing changed that matches these filters. Widen the dates or include first records and technical upgrades."));
     return;
   }
-  const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map(drawChange);
+  const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map((c) => drawChange(c, state.layout));
   const list = h("ol", { class: "changes" }, entries.map((entry) => h("li", {}, entry)));
   fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length));
 }
@@ -755,16 +811,15 @@ function checkbox(label, checked, next, option) {
   return h("label", {}, h("input", { type: "checkbox", checked, "data-option": option, onchange: (e) => navigate(next(e.target.checked)) }), " ", label);
 }
 
-function drawChange(c) {
+function drawChange(c, layout) {
   const target = documentState(c.service, c.terms_type, c.collection, { at: c.date, focus: (c.section || []).join(" > ") });
-  const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
   return h(
     "article",
     { class: "change" },
     h("p", { class: "meta" }, time(c.date), " ", badge(c.kind), c.version_kind !== "change" ? [" ", badge(c.version_kind)] : null, c.minor ? [" ", badge("minor")] : null),
     h("h2", {}, link(target, [h("strong", {}, c.service), " · ", c.terms_type]), h("span", { class: "muted small" }, ` ${c.collection}`)),
-    h("p", { class: "section" }, moved ? [path(c.previous_section), " → "] : null, path(c.section)),
-    diffBlock(c),
+    h("p", { class: "section" }, sectionLine(c)),
+    diffBlock(c, layout),
   );
 }
 
@@ -780,8 +835,7 @@ function drawVersionChanges(v) {
       {},
       badge(t.kind),
       " ",
-      t.previous_section && t.previous_section.join(">") !== t.section.join(">") ? [path(t.previous_section), " → "] : null,
-      path(t.section),
+      sectionLine(t),
       h("span", { class: "muted small" }, ` +${t.words_inserted} −${t.words_deleted} words`),
       t.minor ? [" ", badge("minor")] : null,
     ),
@@ -796,12 +850,33 @@ function drawVersionChanges(v) {
   );
 }
 
-/** A change as the server rendered it (word diff marked, Markdown as HTML), unchanged
- * paragraphs folded away; a plain word diff when there is no rendering. */
-function diffBlock(change) {
+/** Where a change is: its heading path, and for a moved section the path it moved from. */
+function sectionLine(c) {
+  const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
+  if (!moved) return path(c.section);
+  return [h("span", { class: "muted" }, "moved from "), path(c.previous_section), h("span", { class: "muted" }, " to "), path(c.section)];
+}
+
+/** Links between the two layouts of diffs, unified (one text, insertions and deletions in
+ * place) and side by side (the earlier text beside the later one), kept in the address. */
+function layoutSwitch(state) {
+  const choice = (value, label) => {
+    const on = state.layout === value;
+    return link(withState(state, { layout: value, offset: state.offset }), label, { class: on ? "layout-choice on" : "layout-choice", "aria-pressed": on ? "true" : "false", "data-layout": value || "unified" });
+  };
+  return h("span", { class: "layouts", role: "group", "aria-label": "Diff layout" }, "Diff: ", choice("", "unified"), " ", choice("split", "side by side"));
+}
+
+/** A change as the server rendered it (word diff marked, Markdown as HTML), unchanged text
+ * folded away, in the layout asked for; a plain word diff when there is no rendering. A
+ * section added or removed whole has one side: it shows unified, its start only when long. */
+function diffBlock(change, layout = "") {
   if (change.html !== undefined) {
     const block = rendered(change.html, "div", { class: "diff rendered" });
+    if (!change.diff) return showStart(block);
+    if (layout === "split") return splitBlock(block);
     foldUnchanged(block);
+    foldWords(block);
     return block;
   }
   const block = h("div", { class: "diff" });
@@ -816,6 +891,80 @@ function diffBlock(change) {
 }
 
 const CONTEXT = 1;
+/** Words of unchanged text kept beside a change inside a paragraph. */
+const CONTEXT_WORDS = 30;
+/** Fewer unchanged words than this are not worth a button. */
+const MIN_FOLDED_WORDS = 20;
+/** Words of a section added or removed whole shown before "show all". */
+const START_WORDS = 120;
+
+function words(text) {
+  return text.match(/\s*\S+\s*|\s+/g) || [];
+}
+
+/** The two sides of a rendered word diff in rows, one per block (paragraph, list, table):
+ * the earlier text (deletions marked) on the left, the later one (insertions marked) on
+ * the right, unchanged rows and words folded as in the unified layout. */
+function splitBlock(block) {
+  const side = (el, drop, name) => {
+    const copy = el.cloneNode(true);
+    for (const mark of copy.querySelectorAll(drop)) mark.remove();
+    const empty = copy.textContent.trim() === "";
+    return h("div", { class: `side ${name}${empty ? " empty" : ""}` }, empty ? null : copy);
+  };
+  const rows = [...block.children].map((el) => h("div", { class: "row" }, side(el, "ins", "before"), side(el, "del", "after")));
+  const grid = h("div", { class: "diff rendered split" }, rows);
+  foldUnchanged(grid);
+  for (const cell of grid.querySelectorAll(".side")) foldWords(cell);
+  const head = h("div", { class: "row split-head", "aria-hidden": "true" }, h("div", {}, "Before"), h("div", {}, "After"));
+  return h("div", { class: "split-diff" }, head, grid);
+}
+
+/** Inside the paragraphs shown, folds each long run of unchanged words but for
+ * `CONTEXT_WORDS` either side of a change, behind "… N unchanged words …". */
+function foldWords(block) {
+  const marks = [...block.querySelectorAll("ins, del")];
+  if (marks.length === 0) return;
+  const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.parentElement.closest("ins, del, a, button, [hidden]")) texts.push(node);
+  }
+  for (const node of texts) foldText(node, marks);
+}
+
+function foldText(node, marks) {
+  const pieces = words(node.data);
+  const changeBefore = marks.some((m) => m.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const changeAfter = marks.some((m) => m.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_PRECEDING);
+  const head = changeBefore ? CONTEXT_WORDS : 0;
+  const tail = changeAfter ? CONTEXT_WORDS : 0;
+  const folded = pieces.length - head - tail;
+  if (folded < MIN_FOLDED_WORDS) return;
+  const middle = h("span", { class: "folded-words", hidden: true }, pieces.slice(head, head + folded).join(""));
+  const button = h("button", { type: "button", class: "expand-words", title: "Show the unchanged words" }, `… ${plural(folded, "unchanged word")} …`);
+  button.addEventListener("click", () => {
+    middle.hidden = false;
+    button.remove();
+  });
+  node.replaceWith(pieces.slice(0, head).join(""), button, middle, " ", pieces.slice(head + folded).join(""));
+}
+
+/** A long section added or removed whole: its start, and "show all". */
+function showStart(block) {
+  const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+  let total = 0;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) total += words(node.data).filter((w) => w.trim()).length;
+  if (total <= 2 * START_WORDS) return block;
+  block.classList.add("start-only");
+  const button = h("button", { type: "button", class: "show-all" }, `Show all ${plural(total, "word")}`);
+  button.addEventListener("click", () => {
+    block.classList.remove("start-only");
+    block.classList.add("whole");
+    button.remove();
+  });
+  return h("div", { class: "long-change" }, block, button);
+}
 
 /** Folds each run of unchanged blocks (paragraphs, list items, rows) of `container` away,
  * but for one block of context either side of a change, behind a button that shows them.
@@ -895,7 +1044,7 @@ async function drawDocument(state, main, signal) {
       "div",
       { class: "document" },
       drawVersionList(state, versions, comparing ? [state.from_version, state.to_version] : [shownId]),
-      h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(diff) : drawVersion(state, version)),
+      h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(state, diff) : drawVersion(state, version)),
     ),
   );
   if (!comparing) focusSection(main, state);
@@ -911,7 +1060,7 @@ function drawVersionList(state, versions, marked) {
       const target = { ...state, at: v.recorded_at, from_version: "", to_version: "", focus: state.focus };
       return h("li", {}, v.kind === "deleted" ? h("span", { class: "muted" }, label) : link(target, label, { "aria-current": current ? "true" : null, title: v.id }));
     });
-  return h("nav", { class: "versions", "aria-label": "Versions" }, h("h2", {}, plural(versions.versions.length, "version")), h("ol", {}, items));
+  return h("nav", { class: "versions", "aria-label": "Versions" }, h("h2", {}, plural(versions.versions.filter((v) => v.kind !== "deleted").length, "version")), h("ol", {}, items));
 }
 
 function drawCompareForm(state, list, shownId) {
@@ -960,6 +1109,7 @@ function drawVersion(state, version) {
       state.at && day(state.at) !== day(version.recorded_at) ? h("span", { class: "muted" }, ` · in force on ${day(state.at)}`) : null,
       " · ",
       h("span", { class: "source" }, "source ", h("code", { title: version.id }, shortId(version.id))),
+      version.source_url ? [" · ", h("a", { class: "online", href: version.source_url, target: "_blank", rel: "nofollow noopener noreferrer" }, "this version online")] : null,
       " ",
       citeButton(version, state),
     ),
@@ -982,7 +1132,8 @@ function citeButton(version, state) {
     const section = focused && focused.dataset.path ? ` § ${focused.dataset.path.replaceAll(" > ", " › ")}.` : "";
     const target = { ...state, at: version.recorded_at };
     const url = new URL(urlOf(target), location.href).href;
-    const text = `${version.service}, ${version.terms_type} (${version.collection}), version recorded ${version.recorded_at}, id ${version.id}.${section} ${url}`;
+    const online = version.source_url ? ` Online: ${version.source_url}.` : "";
+    const text = `${version.service}, ${version.terms_type} (${version.collection}), version recorded ${version.recorded_at}, id ${version.id}.${section}${online} ${url}`;
     try {
       await navigator.clipboard.writeText(text);
       note.textContent = " Citation copied.";
@@ -1042,15 +1193,12 @@ function focusSection(main, state) {
   if (first >= 0) showMatch(marks, first, main.querySelector(".match-nav .where"));
 }
 
-function drawDiff(diff) {
+function drawDiff(state, diff) {
   if (diff instanceof Error) return errorMessage(diff);
   const intro = h("p", { class: "meta" }, "From ", time(diff.from.recorded_at), " to ", time(diff.to.recorded_at), `: ${plural(diff.changes.length, "section")} changed, ${plural(diff.unchanged, "section")} unchanged.`);
   if (diff.changes.length === 0) return h("div", {}, intro, message("empty", "No changes", "These two versions have the same sections."));
-  const items = diff.changes.map((c) => {
-    const moved = c.previous_section && c.previous_section.join(">") !== c.section.join(">");
-    return h("li", {}, h("article", { class: "change" }, h("p", { class: "section" }, badge(c.kind), " ", moved ? [path(c.previous_section), " → "] : null, path(c.section)), diffBlock(c)));
-  });
-  return h("div", { class: "diffs" }, intro, h("ol", { class: "changes" }, items));
+  const items = diff.changes.map((c) => h("li", {}, h("article", { class: "change" }, h("p", { class: "section" }, badge(c.kind), " ", sectionLine(c)), diffBlock(c, state.layout))));
+  return h("div", { class: "diffs" }, intro, h("div", { class: "options" }, layoutSwitch(state)), h("ol", { class: "changes" }, items));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ pub struct Args {
     /// changed); `--minor false` hides them. They rank after the others by relevance.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     minor: bool,
+    /// Only changes of this kind (repeatable: any of them); without it, every kind.
+    #[arg(long = "kind", value_enum, value_name = "KIND")]
+    kinds: Vec<Kind>,
     /// One entry per changed section (default) or per version: its date, kind, the sections
     /// it changed (best match first) and the words it inserted and deleted.
     #[arg(long, value_enum, default_value_t = Group::Section)]
@@ -69,6 +72,25 @@ pub struct Args {
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Kind {
+    Added,
+    Removed,
+    Modified,
+    Moved,
+}
+
+impl From<Kind> for ChangeKind {
+    fn from(kind: Kind) -> ChangeKind {
+        match kind {
+            Kind::Added => ChangeKind::Added,
+            Kind::Removed => ChangeKind::Removed,
+            Kind::Modified => ChangeKind::Modified,
+            Kind::Moved => ChangeKind::Moved,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Group {
     Section,
     Version,
@@ -92,6 +114,7 @@ impl Args {
             first_records: self.first_records,
             technical_upgrades: self.technical_upgrades,
             minor: self.minor,
+            kinds: self.kinds.into_iter().map(ChangeKind::from).collect(),
             group: match self.group {
                 Group::Section => ChangeGrouping::Section,
                 Group::Version => ChangeGrouping::Version,

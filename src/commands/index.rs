@@ -89,7 +89,10 @@ impl IndexSettings {
 #[derive(Debug, Serialize)]
 pub struct IndexReport {
     collections: Vec<CollectionReport>,
+    /// Versions with text, as `stats` counts them.
     versions: u64,
+    /// Documents whose file the archive deleted: a record each, not a version.
+    deletions: u64,
     spans_opened: u64,
     spans_closed: u64,
     documents: u64,
@@ -105,6 +108,7 @@ struct CollectionReport {
     path: String,
     kind: &'static str,
     new_versions: usize,
+    deletions: usize,
     /// Present when the history indexed before is no longer the archive's (git).
     #[serde(skip_serializing_if = "Option::is_none")]
     rewritten: Option<RewriteReport>,
@@ -168,8 +172,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if context.json {
         return output::json(&report);
     }
+    let deletions = match report.deletions {
+        0 => String::new(),
+        1 => " and 1 deletion".to_owned(),
+        n => format!(" and {n} deletions"),
+    };
     outln!(
-        "indexed {} new versions of {} documents in {:.1} s: {} spans opened, {} closed; index {} ({})",
+        "indexed {} new versions{deletions} of {} documents in {:.1} s: {} spans opened, {} closed; index {} ({})",
         report.versions,
         report.documents,
         report.seconds,
@@ -321,6 +330,7 @@ pub fn index_paths(
     Ok(IndexReport {
         collections,
         versions: summary.versions,
+        deletions: summary.deletions,
         spans_opened: summary.spans_opened,
         spans_closed: summary.spans_closed,
         documents: summary.documents,
@@ -420,7 +430,11 @@ fn index_archives(
         }
         report_warnings(context, &listing.warnings);
         warnings += listing.warnings.len();
-        let new_versions = versions.len();
+        let deletions = versions
+            .iter()
+            .filter(|v| v.kind == VersionKind::Deleted)
+            .count();
+        let new_versions = versions.len() - deletions;
         let fed = feed(context, &archive, indexer, versions, &collection)?;
         warnings += fed.warnings;
         let mut snapshots = fed.snapshots;
@@ -467,6 +481,7 @@ fn index_archives(
             path: canonical.display().to_string(),
             kind: archive.kind().as_str(),
             new_versions,
+            deletions,
             rewritten,
             snapshots: (snapshots.read > 0).then_some(snapshots),
         });

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use palimpsest_search::Limits;
-use palimpsest_server::{ServeConfig, ServerOptions};
+use palimpsest_server::{ServeConfig, ServerOptions, SourceUrlTemplate, SourceUrls};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 
 use crate::Context;
@@ -85,6 +85,13 @@ pub struct Args {
     /// behind a proxy that sets them.
     #[arg(long)]
     trust_forwarded: bool,
+    /// The address of a version online, for the page's and the version JSON's `source_url`:
+    /// URL, or COLLECTION=URL for one collection (repeatable), with the placeholders
+    /// %VERSION (the version id: commit id or file path), %SERVICE, %TERMS_TYPE and
+    /// %COLLECTION, percent-encoded, e.g.
+    /// pga=https://github.com/OpenTermsArchive/pga-versions/blob/%VERSION/%SERVICE/%TERMS_TYPE.md
+    #[arg(long, value_name = "[COLLECTION=]URL", value_parser = SourceUrlTemplate::parse)]
+    source_url_template: Vec<SourceUrlTemplate>,
     /// Log level (error, warn, info, debug, trace) or per-target filter
     /// (`palimpsest_server=debug`); default: RUST_LOG, else info.
     #[arg(long, value_name = "FILTER")]
@@ -111,9 +118,11 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
 }
 
 impl Args {
-    fn options(&self) -> ServerOptions {
+    fn options(&self) -> anyhow::Result<ServerOptions> {
         let defaults = ServerOptions::default();
-        ServerOptions {
+        let source_urls =
+            SourceUrls::new(self.source_url_template.clone()).map_err(anyhow::Error::msg)?;
+        Ok(ServerOptions {
             limits: Limits {
                 max_query_bytes: self.max_query_bytes,
                 max_nesting: self.max_nesting,
@@ -132,7 +141,8 @@ impl Args {
             cors: self.cors,
             public_url: self.public_url.clone(),
             trust_forwarded: self.trust_forwarded,
-        }
+            source_urls,
+        })
     }
 }
 
@@ -161,7 +171,7 @@ fn init_logging(filter: Option<&str>) -> anyhow::Result<()> {
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     init_logging(args.log_level.as_deref())?;
-    let options = args.options();
+    let options = args.options()?;
     let engine = super::open_engine(context)?;
     let index = context.index.display().to_string();
     let sample = context.default_index && super::holds_only_sample(&engine);

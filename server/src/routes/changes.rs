@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use palimpsest_search::{
-    ChangeGrouping, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters,
+    ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters,
 };
 
 use serde_json::Value;
@@ -44,6 +44,10 @@ pub struct ChangesParams {
     /// Also minor changes (only dates, punctuation, quote marks, whitespace or link targets):
     /// `true` (default) or `false`.
     pub minor: Option<bool>,
+    /// Only changes of this kind: `added`, `removed`, `modified` or `moved`; repeatable
+    /// (any of them). Without it, every kind.
+    #[param(value_type = Option<Vec<ChangeKind>>, example = json!(["modified"]))]
+    pub kind: Vec<String>,
     /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
     pub sort: Option<String>,
     /// `section` (default: one entry per changed section) or `version` (one entry per
@@ -76,6 +80,7 @@ impl FromParams for ChangesParams {
         "first_records",
         "technical_upgrades",
         "minor",
+        "kind",
         "sort",
         "group",
         "limit",
@@ -94,6 +99,7 @@ impl FromParams for ChangesParams {
             first_records: Some(p.flag("first_records")?),
             technical_upgrades: Some(p.flag("technical_upgrades")?),
             minor: p.one("minor")?.map(|_| p.flag("minor")).transpose()?,
+            kind: p.all("kind")?,
             sort: p.one("sort")?.map(str::to_owned),
             group: p.one("group")?.map(str::to_owned),
             limit: p.number("limit")?,
@@ -136,12 +142,22 @@ impl TryFrom<ChangesParams> for ChangesRequest {
             first_records: p.first_records.unwrap_or(false),
             technical_upgrades: p.technical_upgrades.unwrap_or(false),
             minor: p.minor.unwrap_or(true),
+            kinds: kinds(&p.kind)?,
             order,
             limit: p.limit.unwrap_or(20),
             offset: p.offset.unwrap_or(0),
             full_text: p.full_text.unwrap_or(false),
         })
     }
+}
+
+/// The kinds the `kind` parameters name; any other name is refused.
+fn kinds(names: &[String]) -> Result<Vec<ChangeKind>, ApiError> {
+    let all = ChangeKind::ALL.map(|k| (k.as_str(), k));
+    names
+        .iter()
+        .map(|name| crate::params::choice("kind", Some(name), &all))
+        .collect()
 }
 
 /// Changes to sections (added, removed, modified with a word diff, moved), newest first.

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use palimpsest_search::{ShowRequest, VersionResponse};
 use serde::Deserialize;
 
+use crate::VersionName;
 use crate::error::{ApiError, ErrorBody};
 use crate::params::{FromParams, Params, PathParams, RawParams};
 use crate::render;
@@ -81,12 +82,19 @@ pub async fn version(
         version: None,
     };
     let (query, html) = (params.q, params.html.unwrap_or(false));
+    let urls = state.options().source_urls.clone();
     let answer = state
         .run(move |engine| {
-            let response: VersionResponse = match &query {
+            let mut response: VersionResponse = match &query {
                 Some(q) => engine.show_matching(&request, q)?,
                 None => engine.show(&request)?,
             };
+            response.source_url = urls.url(&VersionName {
+                collection: &response.collection,
+                service: &response.service,
+                terms_type: &response.terms_type,
+                version: &response.id,
+            });
             Ok(if html {
                 Json(render::version(&response)).into_response()
             } else {

@@ -114,12 +114,16 @@ async fn connect(driver: &Driver) -> Client {
 }
 
 async fn start_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    start_server_with(test_app()).await
+}
+
+async fn start_server_with(app: Router) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(palimpsest_server::serve_on(
         listener,
-        test_app(),
+        app,
         Duration::from_secs(10),
         Duration::from_secs(30),
         Duration::from_secs(5),
@@ -233,7 +237,7 @@ fn query_has(query: &str, pair: &str) -> bool {
 }
 
 /// The views the journey passes through, revisited at phone width.
-const VIEWS: [(&str, &str); 10] = [
+const VIEWS: [(&str, &str); 11] = [
     ("home", "/"),
     ("search", "/?q=data"),
     ("search-facet", "/?q=data&service=Birdsong"),
@@ -253,6 +257,7 @@ const VIEWS: [(&str, &str); 10] = [
         "changes-by-version",
         "/?view=changes&group=version&minor=false",
     ),
+    ("changes-split", "/?view=changes&layout=split"),
 ];
 
 /// The page and every file it links to are served from the binary, with a policy that
@@ -321,15 +326,28 @@ async fn the_page_in_a_real_browser() {
         return;
     };
     let (addr, stop) = start_server().await;
+    in_browser(&driver, addr, |page| async move {
+        journey(&page, &engine()).await
+    })
+    .await;
+    stop.send(()).ok();
+}
+
+/// Runs `steps` on a page of the server at `addr`, in a task of their own so that a failed
+/// step still closes the browser (and leaves a screenshot of where it failed).
+async fn in_browser<F, Fut>(driver: &Driver, addr: SocketAddr, steps: F)
+where
+    F: FnOnce(Page) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let page = Page {
-        client: connect(&driver).await,
+        client: connect(driver).await,
         base: format!("http://{addr}"),
         shots: screenshot_dir(),
     };
     page.resize(DESKTOP).await;
     let client = page.client.clone();
-    // The steps run in their own task so that a failed step still closes the browser.
-    let outcome = tokio::spawn(async move { journey(&page, &engine()).await }).await;
+    let outcome = tokio::spawn(steps(page)).await;
     if outcome.is_err()
         && let Ok(png) = client.screenshot().await
     {
@@ -338,7 +356,6 @@ async fn the_page_in_a_real_browser() {
         eprintln!("the page when the step failed: {}", path.display());
     }
     client.close().await.ok();
-    stop.send(()).ok();
     if let Err(failure) = outcome {
         std::panic::resume_unwind(failure.into_panic());
     }
@@ -688,6 +705,20 @@ async fn journey(page: &Page, engine: &Engine) {
         fill.as_f64().unwrap() >= 0.4,
         "the tallest bar fills {fill} of the chart"
     );
+    // The trend and the intervals share one time axis: the plot is where the tracks are.
+    let edges = page
+        .script(
+            "const box = (css) => document.querySelector(css).getBoundingClientRect();\
+             const [plot, track] = [box('svg.chart'), box('.timeline .track')];\
+             return [plot.left - track.left, plot.right - track.right];",
+        )
+        .await;
+    for edge in edges.as_array().unwrap() {
+        assert!(
+            edge.as_f64().unwrap().abs() < 1.0,
+            "plot and tracks apart: {edges}"
+        );
+    }
     page.shot("history", "desktop").await;
 
     // Changes: the feed for the filters, word diffs, and its Atom link.
@@ -724,6 +755,24 @@ async fn journey(page: &Page, engine: &Engine) {
             .unwrap()
             .contains("service=Birdsong")
     );
+    // The Kind facet filters like the others: in the URL, the feed and the list.
+    page.click("a.facet[href*='kind=modified']").await;
+    assert!(query_has(&page.query_string().await, "kind=modified"));
+    let feed = page.find("a.feed").await.attr("href").await.unwrap();
+    assert!(feed.unwrap().contains("kind=modified"));
+    let badges = page
+        .script(
+            "return [...document.querySelectorAll('ol.changes article .meta .badge:nth-of-type(1)')]\
+             .map(b => b.textContent);",
+        )
+        .await;
+    let badges = badges.as_array().unwrap();
+    assert!(!badges.is_empty());
+    assert!(badges.iter().all(|b| b == "modified"), "{badges:?}");
+    page.shot("changes-kind", "desktop").await;
+    page.click("a.chip[aria-label='Remove the filter kind modified']")
+        .await;
+    assert!(!page.query_string().await.contains("kind="));
     page.shot("changes", "desktop").await;
 
     // One entry per version, and minor changes hidden: both in the URL.
@@ -857,4 +906,178 @@ async fn the_year_filter_and_the_sections_of_a_version() {
         })
         .collect();
     assert!(paths.contains(&vec!["Location data"]), "{paths:?}");
+}
+
+/// A paragraph of `n` numbered words, `word{from}` to `word{from + n - 1}`.
+fn numbered(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("word{i}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What the sample lacks, in a tiny archive: one long paragraph changed in its middle, a
+/// section moved under another heading, a long section added, and a deleted document.
+fn tiny_versions() -> Vec<PolicyVersion> {
+    use palimpsest_schema::{DocKey, VersionKind};
+    let version = |service: &str, at: &str, kind, content: String| PolicyVersion {
+        key: DocKey::new("tiny", service, "Terms of Service").unwrap(),
+        recorded_at: Timestamp::parse(at).unwrap(),
+        source_id: format!("{}-{at}", service.to_lowercase()),
+        kind,
+        content,
+    };
+    let stays = "Text that keeps its words under a new heading.";
+    let before = format!("# Terms\n\n{}\n\n# Moving\n\n{stays}\n", numbered(1, 200));
+    let annex: Vec<String> = (0..8).map(|i| numbered(1000 + 50 * i, 50)).collect();
+    let after = format!(
+        "# Terms\n\n{} altered {}\n\n# Moved here\n\n{stays}\n\n# Annex\n\n{}\n",
+        numbered(1, 99),
+        numbered(101, 100),
+        annex.join("\n\n")
+    );
+    vec![
+        version("Longform", "2024-01-01", VersionKind::FirstRecord, before),
+        version("Longform", "2024-02-01", VersionKind::Change, after),
+        version(
+            "Gone",
+            "2024-01-01",
+            VersionKind::FirstRecord,
+            "# Terms\n\nWe keep nothing.\n".into(),
+        ),
+        version(
+            "Gone",
+            "2024-03-01T12:00:00Z",
+            VersionKind::Deleted,
+            String::new(),
+        ),
+        version(
+            "Brief",
+            "2024-05-01T09:00:00Z",
+            VersionKind::FirstRecord,
+            "# Terms\n\nA fleeting clause.\n".into(),
+        ),
+        version(
+            "Brief",
+            "2024-05-01T15:30:00Z",
+            VersionKind::Change,
+            "# Terms\n\nNothing here.\n".into(),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_diffs_fold_and_a_deleted_document_says_so() {
+    let Some(driver) = start_driver() else {
+        return;
+    };
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    index(dir.path(), &tiny_versions());
+    let template = "tiny=https://archive.example/%VERSION/%SERVICE/%TERMS_TYPE.md";
+    let options = ServerOptions {
+        source_urls: palimpsest_server::SourceUrls::new(vec![
+            palimpsest_server::SourceUrlTemplate::parse(template).unwrap(),
+        ])
+        .unwrap(),
+        ..ServerOptions::default()
+    };
+    let state = AppState::new(Engine::open(dir.path()).unwrap(), options);
+    let (addr, stop) = start_server_with(app(state)).await;
+    in_browser(&driver, addr, |page| async move { tiny_steps(&page).await }).await;
+    stop.send(()).ok();
+}
+
+async fn tiny_steps(page: &Page) {
+    let diff = "/?view=document&document=Longform%2FTerms+of+Service&collection=tiny\
+                &from_version=longform-2024-01-01&to_version=longform-2024-02-01";
+    page.open(diff).await;
+    page.find("ol.changes").await;
+    // One long paragraph: 30 words of context either side of its change, the rest folded.
+    let folds = page.all("button.expand-words").await;
+    assert_eq!(folds.len(), 2, "one fold before the change, one after");
+    assert_eq!(folds[0].text().await.unwrap(), "… 69 unchanged words …");
+    assert_eq!(folds[1].text().await.unwrap(), "… 70 unchanged words …");
+    let shown = page.text("ol.changes > li:first-child .diff").await;
+    assert!(
+        shown.contains("word70 ") && !shown.contains("word69 "),
+        "{shown}"
+    );
+    folds[0].click().await.unwrap();
+    assert!(
+        page.text("ol.changes > li:first-child .diff")
+            .await
+            .contains("word69 ")
+    );
+    // A moved section names where it was.
+    let sections = page.all("ol.changes .section").await;
+    let mut lines = Vec::new();
+    for section in sections {
+        lines.push(section.text().await.unwrap());
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("moved from Moving to Moved here")),
+        "{lines:?}"
+    );
+    // A long section added whole: its start, and "show all".
+    let show_all = page.find("button.show-all").await;
+    assert_eq!(show_all.text().await.unwrap(), "Show all 401 words");
+    assert_eq!(page.all(".diff.start-only").await.len(), 1);
+    page.shot("diff-long", "desktop").await;
+    show_all.click().await.unwrap();
+    assert_eq!(page.all(".diff.start-only").await.len(), 0);
+
+    // Side by side: in the address; deletions on the left, insertions on the right.
+    page.click("a[data-layout=split]").await;
+    assert!(query_has(&page.query_string().await, "layout=split"));
+    assert!(!page.all(".split .side.before del").await.is_empty());
+    assert!(page.all(".split .side.before ins").await.is_empty());
+    assert!(!page.all(".split .side.after ins").await.is_empty());
+    assert!(page.all(".split .side.after del").await.is_empty());
+    assert_eq!(page.all(".split button.expand-words").await.len(), 4);
+    page.shot("diff-split", "desktop").await;
+    page.click("a[data-layout=unified]").await;
+    assert!(!page.query_string().await.contains("layout="));
+
+    // A deleted document: a banner with the date, its versions still readable.
+    page.open("/?view=document&document=Gone%2FTerms+of+Service&collection=tiny")
+        .await;
+    let banner = page.text(".message.removed").await;
+    assert!(
+        banner.contains("deleted from the archive on 2024-03-01"),
+        "{banner}"
+    );
+    assert!(page.text(".text").await.contains("We keep nothing."));
+    // The deletion is listed, but not counted as a version (as `stats` counts).
+    assert_eq!(
+        page.text("nav.versions h2").await.to_lowercase(),
+        "1 version"
+    );
+    // The version links to itself online, from the server's template.
+    let online = page.find(".text .meta a.online").await;
+    assert_eq!(
+        online.attr("href").await.unwrap().as_deref(),
+        Some("https://archive.example/gone-2024-01-01/Gone/Terms%20of%20Service.md")
+    );
+    page.shot("document-deleted", "desktop").await;
+
+    // Text in force for a few hours: its interval says when, to the minute.
+    page.open("/?view=history&q=fleeting").await;
+    let summary = page.text(".timeline li.row > div.small").await;
+    assert_eq!(
+        summary,
+        "in force 2024-05-01 09:00 → 15:30 UTC; no longer in force"
+    );
+
+    page.resize(PHONE).await;
+    page.open(&format!("{diff}&layout=split")).await;
+    let overflow = page
+        .script("return document.documentElement.scrollWidth - window.innerWidth")
+        .await;
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "wider than a phone by {overflow}"
+    );
+    page.shot("diff-split", "phone").await;
 }
