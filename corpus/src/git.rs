@@ -559,3 +559,57 @@ mod tests {
         assert_eq!(kind_of("Merge pull request #1", false), VersionKind::Change);
     }
 }
+
+/// The `versionUrlTemplate` of an Open Terms Archive versions repository, from the fetch
+/// URL of its `origin` remote: `https://github.com/OpenTermsArchive/NAME-versions/blob/%VERSION/
+/// %SERVICE/%TERMS_TYPE.md`. `None` for any other repository or remote.
+pub fn version_url_template(path: &Path) -> Option<String> {
+    let repo = gix::open(path).ok()?;
+    let remote = repo.find_remote("origin").ok()?;
+    let url = remote.url(gix::remote::Direction::Fetch)?.to_bstring();
+    template_for_remote(&String::from_utf8_lossy(&url))
+}
+
+/// [`version_url_template`] from a remote's URL (`https://`, `git@github.com:` or `ssh://`).
+pub(crate) fn template_for_remote(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("github.com")?;
+    let rest = rest.trim_start_matches([':', '/']);
+    let (owner, name) = rest.split_once('/')?;
+    let name = name.trim_end_matches('/').trim_end_matches(".git");
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    let ota = owner.eq_ignore_ascii_case("OpenTermsArchive");
+    (ota && valid(name) && name.ends_with("-versions")).then(|| {
+        format!("https://github.com/OpenTermsArchive/{name}/blob/%VERSION/%SERVICE/%TERMS_TYPE.md")
+    })
+}
+
+#[cfg(test)]
+mod remote_tests {
+    use super::template_for_remote;
+
+    #[test]
+    fn an_open_terms_archive_versions_remote_gives_its_version_url_template() {
+        let expected = "https://github.com/OpenTermsArchive/pga-versions/blob/%VERSION/\
+                        %SERVICE/%TERMS_TYPE.md";
+        for url in [
+            "https://github.com/OpenTermsArchive/pga-versions.git",
+            "https://github.com/OpenTermsArchive/pga-versions",
+            "git@github.com:OpenTermsArchive/pga-versions.git",
+            "ssh://git@github.com/OpenTermsArchive/pga-versions.git",
+        ] {
+            assert_eq!(template_for_remote(url).as_deref(), Some(expected), "{url}");
+        }
+        for url in [
+            "https://github.com/someone/pga-versions.git",
+            "https://github.com/OpenTermsArchive/pga-snapshots.git",
+            "/data/pga-versions.bundle",
+            "https://github.com/OpenTermsArchive/a b-versions",
+        ] {
+            assert_eq!(template_for_remote(url), None, "{url}");
+        }
+    }
+}

@@ -47,6 +47,7 @@ pub use archive::{
 };
 pub use declarations::Declarations;
 pub use error::{CorpusError, Result};
+pub use git::version_url_template;
 pub use palimpsest_schema::PolicyVersion;
 
 /// The built-in sample archive (OTA dataset layout), written by the project.

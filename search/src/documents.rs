@@ -764,6 +764,17 @@ impl Engine {
         })
     }
 
+    /// Each git collection and the path of its archive, as the last indexing run gave it.
+    pub fn git_archives(&self) -> Result<Vec<(String, std::path::PathBuf)>> {
+        Ok(self
+            .payload()?
+            .collections
+            .into_iter()
+            .filter(|(_, state)| state.kind == palimpsest_schema::SourceKind::Git)
+            .map(|(collection, state)| (collection, std::path::PathBuf::from(state.path)))
+            .collect())
+    }
+
     /// The per-collection state saved with the last commit.
     fn payload(&self) -> Result<palimpsest_schema::Payload> {
         let metas = self

@@ -117,11 +117,38 @@ fn parse_duration(value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{value}` is not a duration such as 10s or 500ms"))
 }
 
+/// The templates given, plus for each git collection without one the `versionUrlTemplate`
+/// of its Open Terms Archive remote (`origin` on github.com/OpenTermsArchive/…-versions).
+fn source_url_templates(
+    given: &[SourceUrlTemplate],
+    archives: &[(String, std::path::PathBuf)],
+) -> Vec<SourceUrlTemplate> {
+    let mut templates = given.to_vec();
+    if given.iter().any(|t| t.collection.is_none()) {
+        return templates;
+    }
+    for (collection, path) in archives {
+        let covered = given
+            .iter()
+            .any(|t| t.collection.as_ref() == Some(collection));
+        if covered {
+            continue;
+        }
+        if let Some(template) = palimpsest_corpus::version_url_template(path) {
+            templates.push(SourceUrlTemplate {
+                collection: Some(collection.clone()),
+                template,
+            });
+        }
+    }
+    templates
+}
+
 impl Args {
-    fn options(&self) -> anyhow::Result<ServerOptions> {
+    fn options(&self, archives: &[(String, std::path::PathBuf)]) -> anyhow::Result<ServerOptions> {
         let defaults = ServerOptions::default();
-        let source_urls =
-            SourceUrls::new(self.source_url_template.clone()).map_err(anyhow::Error::msg)?;
+        let templates = source_url_templates(&self.source_url_template, archives);
+        let source_urls = SourceUrls::new(templates).map_err(anyhow::Error::msg)?;
         Ok(ServerOptions {
             limits: Limits {
                 max_query_bytes: self.max_query_bytes,
@@ -171,8 +198,10 @@ fn init_logging(filter: Option<&str>) -> anyhow::Result<()> {
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     init_logging(args.log_level.as_deref())?;
-    let options = args.options()?;
+    // Two templates for one collection stop the start before the index is opened.
+    SourceUrls::new(args.source_url_template.clone()).map_err(anyhow::Error::msg)?;
     let engine = super::open_engine(context)?;
+    let options = args.options(&engine.git_archives()?)?;
     let index = context.index.display().to_string();
     let sample = context.default_index && super::holds_only_sample(&engine);
     palimpsest_server::serve(
@@ -208,5 +237,43 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-1s").is_err());
         assert!(parse_duration("1e300").is_err());
+    }
+}
+
+#[cfg(test)]
+mod source_url_tests {
+    use super::*;
+
+    fn git(dir: &std::path::Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn an_open_terms_archive_remote_gives_its_collection_a_template_unless_one_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q"]);
+        let remote = "https://github.com/OpenTermsArchive/demo-versions.git";
+        git(dir.path(), &["remote", "add", "origin", remote]);
+        let archives = vec![("demo".to_owned(), dir.path().to_owned())];
+        let derived = source_url_templates(&[], &archives);
+        assert_eq!(derived.len(), 1);
+        assert_eq!(derived[0].collection.as_deref(), Some("demo"));
+        assert_eq!(
+            derived[0].template,
+            "https://github.com/OpenTermsArchive/demo-versions/blob/%VERSION/%SERVICE/%TERMS_TYPE.md"
+        );
+        let given = SourceUrlTemplate::parse("demo=https://example.org/%VERSION").unwrap();
+        let kept = source_url_templates(std::slice::from_ref(&given), &archives);
+        assert_eq!(kept, vec![given]);
+        let elsewhere = tempfile::tempdir().unwrap();
+        git(elsewhere.path(), &["init", "-q"]);
+        let none = source_url_templates(&[], &[("x".to_owned(), elsewhere.path().to_owned())]);
+        assert!(none.is_empty());
     }
 }
