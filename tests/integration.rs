@@ -845,6 +845,16 @@ mod git {
 mod cli {
     use super::*;
 
+    /// A folder holding the sample archive, indexed by the CLI.
+    fn sample_index() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let sample = palimpsest_corpus::sample_path();
+        let indexed = palimpsest(dir.path(), &["index", sample.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&indexed.stderr);
+        assert!(indexed.status.success(), "{stderr}");
+        dir
+    }
+
     fn palimpsest(index: &Path, args: &[&str]) -> std::process::Output {
         Command::new(env!("CARGO_BIN_EXE_palimpsest"))
             .arg("--index")
@@ -856,13 +866,7 @@ mod cli {
 
     #[test]
     fn filters_resolve_names_in_any_case_and_refuse_unknown_ones_with_status_2() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        assert!(
-            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
-                .status
-                .success()
-        );
+        let dir = sample_index();
         let found = palimpsest(dir.path(), &["search", "data", "--service", "birdsong"]);
         assert!(found.status.success());
         let out = String::from_utf8_lossy(&found.stdout);
@@ -878,10 +882,7 @@ mod cli {
 
     #[test]
     fn list_commands_write_json_lines_and_csv_with_the_json_items() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        let indexed = palimpsest(dir.path(), &["index", sample.to_str().unwrap()]);
-        assert!(indexed.status.success());
+        let dir = sample_index();
         let stdout = |args: &[&str]| {
             let out = palimpsest(dir.path(), args);
             assert!(out.status.success(), "{args:?}");
@@ -911,13 +912,7 @@ mod cli {
 
     #[test]
     fn changes_filter_by_kind_and_refuse_an_unknown_kind_with_status_2() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        assert!(
-            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
-                .status
-                .success()
-        );
+        let dir = sample_index();
         let kinds = |args: &[&str]| -> Vec<String> {
             let mut all = vec!["--json", "changes", "--first-records", "--limit", "100"];
             all.extend_from_slice(args);
@@ -1001,13 +996,7 @@ mod cli {
 
     #[test]
     fn stats_verify_finds_a_damaged_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        assert!(
-            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
-                .status
-                .success()
-        );
+        let dir = sample_index();
         assert!(
             palimpsest(dir.path(), &["stats", "--verify"])
                 .status
@@ -1028,13 +1017,7 @@ mod cli {
 
     #[test]
     fn a_closed_stdout_ends_the_command_quietly() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        assert!(
-            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
-                .status
-                .success()
-        );
+        let dir = sample_index();
         for args in [
             &["search", "*", "--history", "--limit", "100"][..],
             &["changes", "--first-records", "--limit", "100"],
@@ -1062,13 +1045,7 @@ mod cli {
 
     #[test]
     fn bad_input_exits_non_zero_with_a_message() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        assert!(
-            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
-                .status
-                .success()
-        );
+        let dir = sample_index();
         for (args, expected) in [
             (vec!["show", "Nobody", "Terms"], "unknown service"),
             (vec!["search", "x", "--as-of", "2024-02-30"], "invalid date"),
@@ -1085,13 +1062,7 @@ mod cli {
 
     #[test]
     fn json_output_has_the_contract_shapes() {
-        let dir = tempfile::tempdir().unwrap();
-        let sample = palimpsest_corpus::sample_path();
-        assert!(
-            palimpsest(dir.path(), &["index", sample.to_str().unwrap()])
-                .status
-                .success()
-        );
+        let dir = sample_index();
         let json = |args: &[&str]| -> serde_json::Value {
             let mut all = vec!["--json"];
             all.extend_from_slice(args);

@@ -42,6 +42,46 @@ pub fn json<T: serde::Serialize>(answer: &T) -> Value {
         .unwrap_or_default()
 }
 
+/// A change of `changes` or `diff`: its two texts and its word diff.
+pub trait ChangeText {
+    /// Text before, text after, word diff.
+    fn sides(&self) -> (Option<&str>, Option<&str>, Option<&[DiffPart]>);
+}
+
+impl ChangeText for palimpsest_search::Change {
+    fn sides(&self) -> (Option<&str>, Option<&str>, Option<&[DiffPart]>) {
+        (
+            self.before.as_deref(),
+            self.after.as_deref(),
+            self.diff.as_deref(),
+        )
+    }
+}
+
+impl ChangeText for palimpsest_search::SectionChange {
+    fn sides(&self) -> (Option<&str>, Option<&str>, Option<&[DiffPart]>) {
+        (
+            self.before.as_deref(),
+            self.after.as_deref(),
+            self.diff.as_deref(),
+        )
+    }
+}
+
+/// An answer as JSON whose `changes` each carry their `html` ([`change`]).
+pub fn with_change_html<T: serde::Serialize, C: ChangeText>(answer: &T, changes: &[C]) -> Value {
+    let html = changes
+        .iter()
+        .map(|c| {
+            let (before, after, diff) = c.sides();
+            change(before, after, diff)
+        })
+        .collect();
+    let mut value = json(answer);
+    add_html(value.get_mut("changes"), html);
+    value
+}
+
 /// The `html` of a change (of `changes` or `diff`): the word diff rendered with its
 /// insertions and deletions marked, or the whole text added or removed.
 pub fn change(before: Option<&str>, after: Option<&str>, diff: Option<&[DiffPart]>) -> String {

@@ -9,8 +9,6 @@ use palimpsest_search::{
     ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters,
 };
 
-use serde_json::Value;
-
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
 use crate::options::ServerOptions;
@@ -180,7 +178,8 @@ pub async fn changes(
     let (response, rendered) = state
         .run(move |engine| {
             let response = engine.changes(&request)?;
-            let html = (html && format == Format::Json).then(|| rendered(&response));
+            let html = (html && format == Format::Json)
+                .then(|| render::with_change_html(&response, &response.changes));
             Ok((response, html))
         })
         .await?;
@@ -188,18 +187,6 @@ pub async fn changes(
         Some(value) => Ok(Json(value).into_response()),
         None => listed(response, format),
     }
-}
-
-/// The changes with their `html`.
-fn rendered(response: &ChangesResponse) -> Value {
-    let html = response
-        .changes
-        .iter()
-        .map(|c| render::change(c.before.as_deref(), c.after.as_deref(), c.diff.as_deref()))
-        .collect();
-    let mut value = render::json(response);
-    render::add_html(value.get_mut("changes"), html);
-    value
 }
 
 /// The same change search as an Atom feed: one entry per change, with a stable id.

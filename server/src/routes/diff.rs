@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use palimpsest_search::{DiffRequest, DiffResponse};
-use serde_json::Value;
 
 use super::search::instant;
 use super::versions::DocumentPath;
@@ -86,23 +85,11 @@ pub async fn diff(
         .run(move |engine| {
             let response = engine.diff(&request)?;
             Ok(if html {
-                Json(rendered(&response)).into_response()
+                Json(render::with_change_html(&response, &response.changes)).into_response()
             } else {
                 Json(response).into_response()
             })
         })
         .await?;
     Ok(answer)
-}
-
-/// The diff with each change's `html`.
-fn rendered(response: &DiffResponse) -> Value {
-    let html = response
-        .changes
-        .iter()
-        .map(|c| render::change(c.before.as_deref(), c.after.as_deref(), c.diff.as_deref()))
-        .collect();
-    let mut value = render::json(response);
-    render::add_html(value.get_mut("changes"), html);
-    value
 }
