@@ -2058,3 +2058,6 @@ mod runs;
 
 #[path = "integration/matching.rs"]
 mod matching;
+
+#[path = "integration/exports.rs"]
+mod exports;

@@ -22,6 +22,7 @@ use crate::change_score::ScoredStems;
 use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, word_diff};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
+use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
 use crate::matching::{QueryWord, search_relaxing};
 use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
@@ -235,6 +236,17 @@ pub struct ChangesResponse {
     pub facets: ChangeFacets,
 }
 
+/// One entry of an exported change list: a change, or with `group` by version a version
+/// with its changes. Written as the entry itself (no tag).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ChangeEntry {
+    /// One change to one section.
+    Section(Change),
+    /// One version and what it changed.
+    Version(VersionChanges),
+}
+
 /// A change found from fast fields, not yet loaded.
 #[derive(Debug, Clone, Copy)]
 struct Event<'a> {
@@ -375,28 +387,356 @@ fn newest_first(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
         .then((a.3, a.4, a.5).cmp(&(b.3, b.4, b.5)))
 }
 
+/// One side of a step: a span a version opened or closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Side {
+    doc_hash: u64,
+    ordinal: u64,
+    opened: bool,
+    path_hash: u64,
+    content_hash: u64,
+    valid_from: i64,
+    /// Index into the selected spans.
+    span: u32,
+}
+
+/// The steps of the selected spans (per version, what it closed and what it opened) paired
+/// into the changes the request lists.
+fn pair_events<'v>(
+    request: &ChangesRequest,
+    versions: &'v VersionTable,
+    selected: &SelectedSpans,
+) -> Vec<Event<'v>> {
+    let spans = &selected.spans;
+    let mut sides: Vec<Side> = Vec::new();
+    for (i, span) in spans.iter().enumerate() {
+        for (ordinal, opened) in [(span.opened, true), (span.closed, false)] {
+            if ordinal == OPEN_ORDINAL
+                || selected
+                    .wanted
+                    .as_ref()
+                    .is_some_and(|w| !w.contains(&(span.doc_hash, ordinal)))
+            {
+                continue;
+            }
+            sides.push(Side {
+                doc_hash: span.doc_hash,
+                ordinal,
+                opened,
+                path_hash: span.path_hash,
+                content_hash: span.content_hash,
+                valid_from: span.valid_from,
+                span: i as u32,
+            });
+        }
+    }
+    // Sorted, each version's sides are adjacent and in a stable order.
+    sides.sort_unstable();
+
+    let mut events: Vec<Event> = Vec::new();
+    let mut closed: Vec<SpanFact> = Vec::new();
+    let mut opened: Vec<SpanFact> = Vec::new();
+    for step in sides.chunk_by(|a, b| (a.doc_hash, a.ordinal) == (b.doc_hash, b.ordinal)) {
+        let Some(version) = versions
+            .get(step[0].doc_hash, step[0].ordinal)
+            .filter(|v| shown(v, request))
+        else {
+            continue;
+        };
+        // Sorted above by path and content: repeated headings pair first with first.
+        closed.clear();
+        opened.clear();
+        for side in step {
+            let list = if side.opened {
+                &mut opened
+            } else {
+                &mut closed
+            };
+            list.push(spans[side.span as usize]);
+        }
+        for pairing in pair_spans(&closed, &opened) {
+            let Some(kind) = pairing.kind.filter(|k| request.wants(*k)) else {
+                continue;
+            };
+            let before = pairing.before.map(|i| closed[i]);
+            let after = pairing.after.map(|j| opened[j]);
+            if let Some(event) = passing_event(request, selected, version, kind, before, after) {
+                events.push(event);
+            }
+        }
+    }
+    events
+}
+
+/// A paired change, if the request's section and text filters and its `minor` switch let it
+/// through.
+fn passing_event<'v>(
+    request: &ChangesRequest,
+    selected: &SelectedSpans,
+    version: &'v VersionFact,
+    kind: ChangeKind,
+    before: Option<SpanFact>,
+    after: Option<SpanFact>,
+) -> Option<Event<'v>> {
+    let sides = || before.iter().chain(after.iter());
+    if let Some(section) = &selected.section
+        && !sides().any(|s| section.contains(&s.address))
+    {
+        return None;
+    }
+    let score = match &selected.scores {
+        Some(scores) => sides()
+            .filter_map(|s| scores.get(&s.address))
+            .copied()
+            .reduce(f32::max)?,
+        None => 0.0,
+    };
+    let minor = kind == ChangeKind::Modified
+        && before
+            .zip(after)
+            .is_some_and(|(b, a)| b.substance_hash == a.substance_hash);
+    if minor && !request.minor {
+        return None;
+    }
+    Some(Event {
+        kind,
+        minor,
+        version,
+        before,
+        after,
+        score,
+    })
+}
+
+/// The spans a change list pairs, and what its filters found among them.
+struct SelectedSpans {
+    /// Every span opened or closed by a version that may list a change.
+    spans: Vec<SpanFact>,
+    /// With a section filter: the spans under it.
+    section: Option<HashSet<DocAddress>>,
+    /// With a query: the spans it matched, with their scores.
+    scores: Option<HashMap<DocAddress, f32>>,
+    /// With a query: its words and the query suggested instead, if any.
+    text: Option<(Vec<QueryWord>, Option<String>)>,
+    /// With a filter: the steps (document, ordinal) that opened or closed a passing span.
+    wanted: Option<HashSet<(u64, u64)>>,
+}
+
+/// A change list found from fast fields, before any change is loaded.
+struct ChangeList<'v> {
+    events: Vec<Event<'v>>,
+    /// Sort key and index into `events`, not yet sorted.
+    order: Vec<(SortKey, u32)>,
+    facets: ChangeFacets,
+    did_you_mean: Option<String>,
+}
+
+/// The order of a change list.
+fn compare_changes(
+    events: &[Event],
+    order: ChangeOrder,
+) -> impl Fn(&(SortKey, u32), &(SortKey, u32)) -> std::cmp::Ordering {
+    move |a, b| match order {
+        ChangeOrder::Oldest => a.0.cmp(&b.0),
+        ChangeOrder::Newest => newest_first(&a.0, &b.0),
+        ChangeOrder::Relevance => {
+            let (x, y) = (&events[a.1 as usize], &events[b.1 as usize]);
+            x.minor
+                .cmp(&y.minor)
+                .then_with(|| y.score.total_cmp(&x.score))
+                .then_with(|| a.0.cmp(&b.0))
+        }
+    }
+}
+
+/// Versions grouped by the version's document and ordinal, in the list's order.
+fn version_groups(list: &mut ChangeList, order: ChangeOrder) -> Vec<Vec<u32>> {
+    by_version(
+        &mut list.order,
+        compare_changes(&list.events, order),
+        |k: &SortKey| (k.1, k.2),
+    )
+}
+
 impl Engine {
     /// Searches changes.
     pub fn changes(&self, request: &ChangesRequest) -> Result<ChangesResponse> {
         request.validate(&self.limits)?;
         let searcher = self.searcher();
+        let request = &self.resolve_changes(&searcher, request)?;
+        let versions = self.changed_versions(&searcher, request)?;
+        let mut list = self.change_list(&searcher, request, &versions)?;
+        let page = request.offset..request.offset.saturating_add(request.limit);
+        if request.group == ChangeGrouping::Version {
+            let groups = version_groups(&mut list, request.order);
+            let versions_page = groups
+                .get(page.start.min(groups.len())..page.end.min(groups.len()))
+                .unwrap_or_default()
+                .iter()
+                .map(|group| self.version_changes(&searcher, &versions, &list, group))
+                .filter_map(Result::transpose)
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(ChangesResponse {
+                total: groups.len() as u64,
+                did_you_mean: list.did_you_mean,
+                changes: Vec::new(),
+                versions: Some(versions_page),
+                facets: list.facets,
+            });
+        }
+        // Only the page needs an order: select it, then sort it.
+        let compare = compare_changes(&list.events, request.order);
+        let order = &mut list.order;
+        let window = page.end.min(order.len());
+        if window > 0 && window < order.len() {
+            order.select_nth_unstable_by(window - 1, &compare);
+            order.truncate(window);
+        }
+        order.sort_unstable_by(&compare);
+        let changes = order
+            .iter()
+            .skip(request.offset)
+            .take(request.limit)
+            .map(|&(_, i)| {
+                self.listed_change(&searcher, &versions, request, &list.events[i as usize])
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ChangesResponse {
+            total: list.events.len() as u64,
+            did_you_mean: list.did_you_mean,
+            changes,
+            versions: None,
+            facets: list.facets,
+        })
+    }
+
+    /// Every change of a change search, in its order, past the paging window (`limit` and
+    /// `offset` are not read): changes, or versions with `group` by version.
+    pub fn export_changes(
+        &self,
+        request: &ChangesRequest,
+        options: &ExportOptions,
+        sink: &mut dyn ExportSink<ChangeEntry>,
+    ) -> Result<()> {
         let request = &ChangesRequest {
-            filters: self.resolve_filters(&searcher, &request.filters)?,
+            limit: 1,
+            offset: 0,
             ..request.clone()
         };
-        let f = &self.fields;
+        request.validate(&self.limits)?;
+        let searcher = self.searcher();
+        let request = &self.resolve_changes(&searcher, request)?;
+        let versions = self.changed_versions(&searcher, request)?;
+        let mut list = self.change_list(&searcher, request, &versions)?;
+        if request.group == ChangeGrouping::Version {
+            let groups = version_groups(&mut list, request.order);
+            let list = &list;
+            return stream(
+                self,
+                options,
+                &groups,
+                |engine, group| {
+                    let entry = engine.version_changes(&searcher, &versions, list, group)?;
+                    Ok(entry.map(ChangeEntry::Version))
+                },
+                sink,
+            );
+        }
+        list.order
+            .sort_unstable_by(compare_changes(&list.events, request.order));
+        let events = &list.events;
+        stream(
+            self,
+            options,
+            &list.order,
+            |engine, &(_, i)| {
+                let change =
+                    engine.listed_change(&searcher, &versions, request, &events[i as usize])?;
+                Ok(Some(ChangeEntry::Section(change)))
+            },
+            sink,
+        )
+    }
 
+    /// The request with its names resolved as the index spells them.
+    fn resolve_changes(
+        &self,
+        searcher: &Searcher,
+        request: &ChangesRequest,
+    ) -> Result<ChangesRequest> {
+        Ok(ChangesRequest {
+            filters: self.resolve_filters(searcher, &request.filters)?,
+            ..request.clone()
+        })
+    }
+
+    /// The version records a change list may name: those of the filtered documents,
+    /// recorded in the window.
+    fn changed_versions(
+        &self,
+        searcher: &Searcher,
+        request: &ChangesRequest,
+    ) -> Result<VersionTable> {
         let recorded = if request.from.is_some() || request.to.is_some() {
             vec![(
                 Occur::Must,
-                window(f.recorded_at, request.from, request.to, false),
+                window(self.fields.recorded_at, request.from, request.to, false),
             )]
         } else {
             Vec::new()
         };
-        let versions = self.version_table(&searcher, &request.filters, recorded)?;
+        self.version_table(searcher, &request.filters, recorded)
+    }
 
-        // Spans opened or closed in the window.
+    /// Finds, pairs, scores and counts the changes of a request, without loading any.
+    fn change_list<'v>(
+        &self,
+        searcher: &Searcher,
+        request: &ChangesRequest,
+        versions: &'v VersionTable,
+    ) -> Result<ChangeList<'v>> {
+        let selected = self.select_spans(searcher, request)?;
+        let mut events = pair_events(request, versions, &selected);
+        if let Some((words, _)) = &selected.text {
+            self.score_by_change(searcher, words, &mut events)?;
+        }
+        let facets = change_facets(&events, versions);
+        // Documents ranked by name once, so that sorting compares integers.
+        let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
+        names.sort_unstable();
+        let rank: HashMap<u64, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, (_, h))| (*h, i as u32))
+            .collect();
+        let key = |e: &Event| -> SortKey {
+            let side = e.after.or(e.before);
+            (
+                e.version.recorded_at,
+                rank.get(&e.version.doc_hash).copied().unwrap_or(u32::MAX),
+                e.version.ordinal,
+                side.map_or(0, |s| s.path_hash),
+                e.kind,
+                side.map_or(0, |s| s.content_hash),
+            )
+        };
+        let order = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (key(e), i as u32))
+            .collect();
+        Ok(ChangeList {
+            events,
+            order,
+            facets,
+            did_you_mean: selected.text.and_then(|(_, suggestion)| suggestion),
+        })
+    }
+
+    /// The spans opened or closed in the request's window, narrowed by its section and text
+    /// filters.
+    fn select_spans(&self, searcher: &Searcher, request: &ChangesRequest) -> Result<SelectedSpans> {
+        let f = &self.fields;
         let mut span_clauses = document_clauses(f, DocType::Span, &request.filters);
         if request.from.is_some() || request.to.is_some() {
             span_clauses.push((
@@ -441,7 +781,7 @@ impl Engine {
         };
         let build = |query: &str| {
             text_query(
-                &searcher,
+                searcher,
                 f,
                 query,
                 Fields::Body,
@@ -496,7 +836,7 @@ impl Engine {
                 if first_of_doc.len() <= MAX_NARROWED_DOCUMENTS {
                     let keys = first_of_doc
                         .values()
-                        .map(|&address| self.doc_key_at(&searcher, address))
+                        .map(|&address| self.doc_key_at(searcher, address))
                         .collect::<Result<Vec<_>>>()?;
                     let documents: Vec<(Occur, Box<dyn Query>)> = keys
                         .iter()
@@ -509,189 +849,43 @@ impl Engine {
             }
             None => facts(&in_window, false)?,
         };
-
-        // The steps: per version, what it closed and what it opened, grouped by sorting.
-        // (document, ordinal, opened?, path hash, content hash, valid_from, index): sorted,
-        // each version's sides are adjacent and in a stable order.
-        type Side = (u64, u64, bool, u64, u64, i64, u32);
-        let mut sides: Vec<Side> = Vec::new();
-        for (i, span) in spans.iter().enumerate() {
-            for (ordinal, opened) in [(span.opened, true), (span.closed, false)] {
-                if ordinal == OPEN_ORDINAL
-                    || wanted
-                        .as_ref()
-                        .is_some_and(|w| !w.contains(&(span.doc_hash, ordinal)))
-                {
-                    continue;
-                }
-                sides.push((
-                    span.doc_hash,
-                    ordinal,
-                    opened,
-                    span.path_hash,
-                    span.content_hash,
-                    span.valid_from,
-                    i as u32,
-                ));
-            }
-        }
-        sides.sort_unstable();
-
-        let mut events: Vec<Event> = Vec::new();
-        let mut closed: Vec<SpanFact> = Vec::new();
-        let mut opened: Vec<SpanFact> = Vec::new();
-        for step in sides.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            let (doc_hash, ordinal) = (step[0].0, step[0].1);
-            let Some(version) = versions
-                .get(doc_hash, ordinal)
-                .filter(|v| shown(v, request))
-            else {
-                continue;
-            };
-            // Sorted above by path and content: repeated headings pair first with first.
-            closed.clear();
-            opened.clear();
-            for &(_, _, is_opened, .., i) in step {
-                let list = if is_opened { &mut opened } else { &mut closed };
-                list.push(spans[i as usize]);
-            }
-            for pairing in pair_spans(&closed, &opened) {
-                let Some(kind) = pairing.kind.filter(|k| request.wants(*k)) else {
-                    continue;
-                };
-                let before = pairing.before.map(|i| closed[i]);
-                let after = pairing.after.map(|j| opened[j]);
-                let sides = || before.iter().chain(after.iter());
-                if let Some(section) = &section
-                    && !sides().any(|s| section.contains(&s.address))
-                {
-                    continue;
-                }
-                let score = match &scores {
-                    Some(scores) => {
-                        match sides()
-                            .filter_map(|s| scores.get(&s.address))
-                            .copied()
-                            .reduce(f32::max)
-                        {
-                            Some(score) => score,
-                            None => continue,
-                        }
-                    }
-                    None => 0.0,
-                };
-                let minor = kind == ChangeKind::Modified
-                    && before
-                        .zip(after)
-                        .is_some_and(|(b, a)| b.substance_hash == a.substance_hash);
-                if minor && !request.minor {
-                    continue;
-                }
-                events.push(Event {
-                    kind,
-                    minor,
-                    version,
-                    before,
-                    after,
-                    score,
-                });
-            }
-        }
-
-        if let Some((words, _)) = &text {
-            self.score_by_change(&searcher, words, &mut events)?;
-        }
-        let facets = change_facets(&events, &versions);
-        // Documents ranked by name once, so that sorting compares integers.
-        let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
-        names.sort_unstable();
-        let rank: HashMap<u64, u32> = names
-            .iter()
-            .enumerate()
-            .map(|(i, (_, h))| (*h, i as u32))
-            .collect();
-        let key = |e: &Event| -> SortKey {
-            let side = e.after.or(e.before);
-            (
-                e.version.recorded_at,
-                rank.get(&e.version.doc_hash).copied().unwrap_or(u32::MAX),
-                e.version.ordinal,
-                side.map_or(0, |s| s.path_hash),
-                e.kind,
-                side.map_or(0, |s| s.content_hash),
-            )
-        };
-        let mut order: Vec<(_, u32)> = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (key(e), i as u32))
-            .collect();
-        let compare = |a: &(SortKey, u32), b: &(SortKey, u32)| match request.order {
-            ChangeOrder::Oldest => a.0.cmp(&b.0),
-            ChangeOrder::Newest => newest_first(&a.0, &b.0),
-            ChangeOrder::Relevance => {
-                let (x, y) = (&events[a.1 as usize], &events[b.1 as usize]);
-                x.minor
-                    .cmp(&y.minor)
-                    .then_with(|| y.score.total_cmp(&x.score))
-                    .then_with(|| a.0.cmp(&b.0))
-            }
-        };
-        if request.group == ChangeGrouping::Version {
-            let groups = by_version(&mut order, compare, |k: &SortKey| (k.1, k.2));
-            let total = groups.len() as u64;
-            let versions_page = groups
-                .iter()
-                .skip(request.offset)
-                .take(request.limit)
-                .map(|group| {
-                    let changes = group
-                        .iter()
-                        .map(|&i| self.change(&searcher, &versions, &events[i as usize]))
-                        .collect::<Result<Vec<_>>>()?;
-                    Ok(VersionChanges::from_changes(changes))
-                })
-                .filter_map(Result::transpose)
-                .collect::<Result<Vec<_>>>()?;
-            return Ok(ChangesResponse {
-                total,
-                did_you_mean: text.and_then(|(_, suggestion)| suggestion),
-                changes: Vec::new(),
-                versions: Some(versions_page),
-                facets,
-            });
-        }
-        // Only the page needs an order: select it, then sort it.
-        let window = request
-            .offset
-            .saturating_add(request.limit)
-            .min(order.len());
-        if window > 0 && window < order.len() {
-            order.select_nth_unstable_by(window - 1, compare);
-            order.truncate(window);
-        }
-        order.sort_unstable_by(compare);
-        let total = events.len() as u64;
-        let events: Vec<Event> = order.into_iter().map(|(_, i)| events[i as usize]).collect();
-        let changes = events
-            .iter()
-            .skip(request.offset)
-            .take(request.limit)
-            .map(|e| {
-                let mut change = self.change(&searcher, &versions, e)?;
-                if !request.full_text {
-                    change.cut(CHANGE_TEXT_BYTES);
-                }
-                Ok(change)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(ChangesResponse {
-            total,
-            did_you_mean: text.and_then(|(_, suggestion)| suggestion),
-            changes,
-            versions: None,
-            facets,
+        Ok(SelectedSpans {
+            spans,
+            section,
+            scores,
+            text,
+            wanted,
         })
+    }
+
+    /// One change of a list, its texts cut unless the request asks for them whole.
+    fn listed_change(
+        &self,
+        searcher: &Searcher,
+        versions: &VersionTable,
+        request: &ChangesRequest,
+        event: &Event,
+    ) -> Result<Change> {
+        let mut change = self.change(searcher, versions, event)?;
+        if !request.full_text {
+            change.cut(CHANGE_TEXT_BYTES);
+        }
+        Ok(change)
+    }
+
+    /// One version's entry of a list grouped by version (`None` if it changed nothing shown).
+    fn version_changes(
+        &self,
+        searcher: &Searcher,
+        versions: &VersionTable,
+        list: &ChangeList,
+        group: &[u32],
+    ) -> Result<Option<VersionChanges>> {
+        let changes = group
+            .iter()
+            .map(|&i| self.change(searcher, versions, &list.events[i as usize]))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(VersionChanges::from_changes(changes))
     }
 
     fn change(

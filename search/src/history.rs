@@ -10,6 +10,7 @@ use tantivy::query::{BooleanQuery, Occur};
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
+use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{SpanFact, SpanFacts, VersionTable};
 use crate::matching::MatchMode;
 use crate::query::{Fields, span_clauses, text_query};
@@ -320,6 +321,31 @@ impl Engine {
     /// When sections matching a query were in force, per document.
     pub fn history(&self, request: &HistoryRequest) -> Result<HistoryResponse> {
         validate_page(request.limit, request.offset, &self.limits)?;
+        let documents = self.history_documents(request)?;
+        Ok(HistoryResponse {
+            total: documents.len() as u64,
+            documents: documents
+                .into_iter()
+                .skip(request.offset)
+                .take(request.limit)
+                .collect(),
+        })
+    }
+
+    /// Every document of a phrase history, in its order, past the paging window (`limit`
+    /// and `offset` are not read).
+    pub fn export_history(
+        &self,
+        request: &HistoryRequest,
+        options: &ExportOptions,
+        sink: &mut dyn ExportSink<DocumentHistory>,
+    ) -> Result<()> {
+        let documents = self.history_documents(request)?;
+        stream(self, options, &documents, |_, d| Ok(Some(d.clone())), sink)
+    }
+
+    /// Every document with a match, by `first_seen`.
+    fn history_documents(&self, request: &HistoryRequest) -> Result<Vec<DocumentHistory>> {
         request.filters.validate(&self.limits)?;
         validate_query(&request.query, &self.limits)?;
         let searcher = self.searcher();
@@ -384,15 +410,7 @@ impl Engine {
             })
             .collect();
         documents.sort_by(|a, b| a.1.first_seen.cmp(&b.1.first_seen).then(a.0.cmp(&b.0)));
-        Ok(HistoryResponse {
-            total: documents.len() as u64,
-            documents: documents
-                .into_iter()
-                .skip(request.offset)
-                .take(request.limit)
-                .map(|(_, d)| d)
-                .collect(),
-        })
+        Ok(documents.into_iter().map(|(_, d)| d).collect())
     }
 
     /// Per month or year: documents in force that contained a match, out of those tracked.

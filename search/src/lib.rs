@@ -28,6 +28,7 @@ mod documents;
 mod engine;
 mod error;
 mod expand;
+mod export;
 mod facts;
 mod feed;
 mod history;
@@ -43,7 +44,8 @@ mod typos;
 
 pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};
 pub use changes::{
-    CHANGE_TEXT_BYTES, Change, ChangeFacets, ChangeOrder, ChangesRequest, ChangesResponse,
+    CHANGE_TEXT_BYTES, Change, ChangeEntry, ChangeFacets, ChangeOrder, ChangesRequest,
+    ChangesResponse,
 };
 pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
@@ -53,6 +55,7 @@ pub use documents::{
 };
 pub use engine::Engine;
 pub use error::{ErrorKind, SearchError};
+pub use export::{Collected, ExportOptions, ExportSink};
 pub use feed::{FeedInfo, encode_component};
 pub use history::{
     DocumentHistory, HistoryRequest, HistoryResponse, Interval, TrendBucket, TrendPoint,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use palimpsest_schema::{DocKey, OPEN_END, SpanId, Timestamp, stem_analyzer};
 use serde::Serialize;
-use tantivy::collector::TopDocs;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur};
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -14,13 +14,14 @@ use tantivy::{DocAddress, Score, Searcher, TantivyDocument};
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
+use crate::export::{ExportOptions, ExportSink, stream};
 use crate::history::Interval;
 use crate::matching::TextQuery;
 use crate::matching::search_relaxing;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
 use crate::snippet::Snippet;
-use crate::twins::{Ranked, SharedDocuments, collapse};
+use crate::twins::{Ranked, SharedDocuments, Twinned, collapse};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
 /// best-scoring ones are grouped, and the total then depends on scores. contrib-versions, the
@@ -184,35 +185,159 @@ pub(crate) fn html_escape(text: &str) -> String {
     out
 }
 
+/// The clauses with a text query added.
+fn filtered(
+    clauses: &[(Occur, Box<dyn tantivy::query::Query>)],
+    text: &dyn tantivy::query::Query,
+) -> BooleanQuery {
+    let mut all: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
+        clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+    all.push((Occur::Must, text.box_clone()));
+    BooleanQuery::new(all)
+}
+
+/// A search request checked and resolved, with its filter and time clauses.
+struct PreparedSearch {
+    request: SearchRequest,
+    clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)>,
+}
+
 impl Engine {
     /// Searches sections.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
-        request.validate(&self.limits)?;
+        let searcher = self.searcher();
+        let prepared = self.prepare_search(&searcher, request)?;
+        let (request, clauses) = (&prepared.request, &prepared.clauses);
+        let build = |query: &str| self.ranked_query(&searcher, request, query);
+        search_relaxing(&request.query, request.matching, &build, &mut |text| {
+            let response = self.search_with(&searcher, request, text, clauses)?;
+            let found = response.total > 0;
+            Ok((response, found))
+        })
+    }
+
+    /// Every hit of a search, best first, past the paging window (`limit` and `offset` are
+    /// not read): the hits a page would list, in the same order.
+    pub fn export_search(
+        &self,
+        request: &SearchRequest,
+        options: &ExportOptions,
+        sink: &mut dyn ExportSink<Hit>,
+    ) -> Result<()> {
         let searcher = self.searcher();
         let request = &SearchRequest {
-            filters: self.resolve_filters(&searcher, &request.filters)?,
+            limit: 1,
+            offset: 0,
             ..request.clone()
         };
-        let time = self.present(&searcher, request.time)?;
+        let prepared = self.prepare_search(&searcher, request)?;
+        let (request, clauses) = (&prepared.request, &prepared.clauses);
+        let build = |query: &str| self.ranked_query(&searcher, request, query);
+        let mut streamed = false;
+        search_relaxing(&request.query, request.matching, &build, &mut |text| {
+            let groups = self.every_group(&searcher, request, text, clauses)?;
+            if groups.is_empty() {
+                return Ok(((), false));
+            }
+            let snippets = self.snippet_generator(text);
+            let mut latest = LatestVersions::default();
+            let mut maker = HitMaker {
+                searcher: &searcher,
+                snippets: &snippets,
+                latest: &mut latest,
+                text,
+            };
+            streamed = true;
+            let make = |engine: &Engine, twinned: &Twinned<Group>| {
+                let hit = engine.hit(&mut maker, &twinned.hit)?;
+                Ok(Some(with_twins(hit, twinned.collections.clone())))
+            };
+            stream(self, options, &groups, make, sink)?;
+            Ok(((), true))
+        })?;
+        if !streamed {
+            stream(self, options, &[], |_, _: &()| Ok(None), sink)?;
+        }
+        Ok(())
+    }
+
+    /// Checks a request, resolves its names and builds its filter and time clauses.
+    fn prepare_search(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+    ) -> Result<PreparedSearch> {
+        request.validate(&self.limits)?;
+        let request = SearchRequest {
+            filters: self.resolve_filters(searcher, &request.filters)?,
+            ..request.clone()
+        };
+        let time = self.present(searcher, request.time)?;
         let mut clauses = span_clauses(&self.fields, &request.filters, time)?;
         if let Some(year) = request.year {
             clauses.push((Occur::Must, year_clause(&self.fields, year)));
         }
-        let build = |query: &str| {
-            text_query(
-                &searcher,
-                &self.fields,
-                query,
-                Fields::Ranked,
-                request.matching,
-                self.limits.max_expansions,
-            )
-        };
-        search_relaxing(&request.query, request.matching, &build, &mut |text| {
-            let response = self.search_with(&searcher, request, text, &clauses)?;
-            let found = response.total > 0;
-            Ok((response, found))
-        })
+        Ok(PreparedSearch { request, clauses })
+    }
+
+    /// The text query of a search, over the ranked fields.
+    fn ranked_query(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        query: &str,
+    ) -> Result<TextQuery> {
+        text_query(
+            searcher,
+            &self.fields,
+            query,
+            Fields::Ranked,
+            request.matching,
+            self.limits.max_expansions,
+        )
+    }
+
+    fn snippet_generator(&self, text: &TextQuery) -> SnippetGenerator {
+        SnippetGenerator::new(
+            text.highlight.clone(),
+            stem_analyzer(),
+            self.fields.body,
+            SNIPPET_CHARS,
+        )
+    }
+
+    /// Every hit of one text query under the clauses, best first, twins collapsed: in
+    /// history mode runs of one clause grouped, otherwise one span each.
+    fn every_group(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        text: &TextQuery,
+        clauses: &[(Occur, Box<dyn tantivy::query::Query>)],
+    ) -> Result<Vec<Twinned<Group>>> {
+        let query = filtered(clauses, &*text.query);
+        if request.time == TimeMode::History {
+            let matches = searcher
+                .search(&query, &MatchCollector(self.deadline))
+                .map_err(SearchError::tantivy("search failed"))?;
+            self.deadline.check()?;
+            return Ok(collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept);
+        }
+        let count = searcher
+            .search(&query, &Count)
+            .map_err(SearchError::tantivy("search failed"))?;
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(count.max(1)).order_by_score())
+            .map_err(SearchError::tantivy("search failed"))?;
+        self.deadline.check()?;
+        let kept = collapse(self, searcher, top, usize::MAX)?.kept;
+        Ok(kept
+            .into_iter()
+            .map(|twinned| Twinned {
+                hit: Group::single(twinned.hit),
+                collections: twinned.collections,
+            })
+            .collect())
     }
 
     /// One run of a search with one text query, under the filter and time clauses.
@@ -223,21 +348,12 @@ impl Engine {
         text: &TextQuery,
         clauses: &[(Occur, Box<dyn tantivy::query::Query>)],
     ) -> Result<SearchResponse> {
-        let filtered = |text: &dyn tantivy::query::Query| {
-            let mut all: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
-                clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
-            all.push((Occur::Must, text.box_clone()));
-            BooleanQuery::new(all)
-        };
-        let query = filtered(&*text.query);
-        let strict = text.strict.as_ref().map(|strict| filtered(&**strict));
-
-        let snippets = SnippetGenerator::new(
-            text.highlight.clone(),
-            stem_analyzer(),
-            self.fields.body,
-            SNIPPET_CHARS,
-        );
+        let query = filtered(clauses, &*text.query);
+        let strict = text
+            .strict
+            .as_ref()
+            .map(|strict| filtered(clauses, &**strict));
+        let snippets = self.snippet_generator(text);
         let shared = SharedDocuments::of(self, searcher)?;
         let counter = |facets: bool| FacetCollector {
             deadline: self.deadline,
@@ -324,14 +440,7 @@ impl Engine {
             .skip(request.offset)
             .take(request.limit)
             .map(|twinned| {
-                let (score, address) = twinned.hit;
-                let group = Group {
-                    score,
-                    best: address,
-                    spans: vec![address],
-                    intervals: Vec::new(),
-                };
-                let hit = self.hit(&mut maker, &group)?;
+                let hit = self.hit(&mut maker, &Group::single(twinned.hit))?;
                 Ok(with_twins(hit, twinned.collections))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -503,6 +612,18 @@ struct Group {
     /// When the text was in force, as `(valid_from, valid_to)` Unix seconds; empty when the
     /// hit is read from its span alone.
     intervals: Vec<(i64, i64)>,
+}
+
+impl Group {
+    /// A hit read from one span alone.
+    fn single((score, address): (Score, DocAddress)) -> Group {
+        Group {
+            score,
+            best: address,
+            spans: vec![address],
+            intervals: Vec::new(),
+        }
+    }
 }
 
 impl Ranked for Group {
