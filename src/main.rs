@@ -10,6 +10,7 @@ use palimpsest_export::Format;
 #[macro_use]
 mod output;
 mod commands;
+mod export;
 
 /// Full-text search over the whole version history of terms of service, privacy policies and
 /// other website policies.

@@ -911,6 +911,62 @@ mod cli {
     }
 
     #[test]
+    fn all_streams_every_page_of_a_list_in_each_format() {
+        let dir = sample_index();
+        let stdout = |args: &[&str]| {
+            let out = palimpsest(dir.path(), args);
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        for list in [
+            &["changes", "--first-records"][..],
+            &["search", "data", "--history"],
+            &["history", "data"],
+        ] {
+            let page: serde_json::Value =
+                serde_json::from_str(&stdout(&[&["--json"], list, &["--limit", "100"]].concat()))
+                    .unwrap();
+            let key = ["changes", "hits", "documents"]
+                .into_iter()
+                .find(|k| page.get(k).is_some())
+                .unwrap();
+            let items = page[key].as_array().unwrap();
+            assert_eq!(
+                page["total"],
+                items.len(),
+                "{list:?}: one page holds them all"
+            );
+            let lines = stdout(&[&["--format", "jsonl"], list, &["--all"]].concat());
+            let exported: Vec<serde_json::Value> = lines
+                .lines()
+                .map(|line| serde_json::from_str(line).unwrap())
+                .collect();
+            assert_eq!(&exported, items, "{list:?}");
+            let array = stdout(&[&["--json"], list, &["--all"]].concat());
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&array).unwrap(),
+                serde_json::Value::from(items.clone())
+            );
+            let csv = stdout(&[&["--format", "csv"], list, &["--all"]].concat());
+            assert_eq!(
+                csv::Reader::from_reader(csv.as_bytes()).records().count(),
+                items.len()
+            );
+            let text = stdout(&[list, &["--all"]].concat());
+            assert!(
+                text.starts_with(&format!("{} ", items.len())),
+                "{list:?}: {text}"
+            );
+        }
+        let refused = palimpsest(dir.path(), &["changes", "--all", "--limit", "5"]);
+        assert_eq!(refused.status.code(), Some(2));
+    }
+
+    #[test]
     fn changes_filter_by_kind_and_refuse_an_unknown_kind_with_status_2() {
         let dir = sample_index();
         let kinds = |args: &[&str]| -> Vec<String> {

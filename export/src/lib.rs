@@ -23,6 +23,10 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod listings;
+mod stream;
+
+pub use listings::{CHANGE_COLUMNS, DOCUMENT_COLUMNS, HIT_COLUMNS, VERSION_CHANGE_COLUMNS};
+pub use stream::ItemStream;
 
 use std::io::Write;
 use std::str::FromStr;
@@ -90,6 +94,12 @@ pub trait Listing: Serialize {
     fn rows(&self) -> Vec<Vec<String>>;
     /// Writes one JSON object per item and line (JSON Lines), fields in their JSON order.
     fn write_lines(&self, out: &mut dyn Write) -> Result<(), ExportError>;
+}
+
+/// One item of a list as a CSV row.
+pub trait Record: Serialize {
+    /// Its cells, in the order of its list's columns.
+    fn row(&self) -> Vec<String>;
 }
 
 /// Writes each item as one line of JSON.

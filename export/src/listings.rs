@@ -1,13 +1,13 @@
 //! [`Listing`] for each list answer: its CSV columns and its items.
 
 use palimpsest_search::{
-    Change, ChangesResponse, DiffOp, DiffPart, DocumentHistory, HistoryResponse, Hit, Interval,
-    SearchResponse, ServicesResponse, TrendResponse, VersionChanges, VersionsResponse,
+    Change, ChangeEntry, ChangesResponse, DiffOp, DiffPart, DocumentHistory, HistoryResponse, Hit,
+    Interval, SearchResponse, ServicesResponse, TrendResponse, VersionChanges, VersionsResponse,
 };
 use serde::Serialize;
 use std::io::Write;
 
-use crate::{ExportError, Listing, lines};
+use crate::{ExportError, Listing, Record, lines};
 
 fn path(section: &[String]) -> String {
     section.join(" > ")
@@ -37,28 +37,31 @@ fn diff_text(diff: Option<&[DiffPart]>, op: DiffOp) -> String {
     pieces.join(" … ")
 }
 
+/// CSV columns of a search hit.
+pub const HIT_COLUMNS: &[&str] = &[
+    "service",
+    "terms_type",
+    "collection",
+    "collections",
+    "section",
+    "snippet",
+    "valid_from",
+    "valid_to",
+    "intervals",
+    "first_version",
+    "last_version",
+    "matched_terms",
+    "spans",
+    "score",
+];
+
 impl Listing for SearchResponse {
     fn columns(&self) -> &'static [&'static str] {
-        &[
-            "service",
-            "terms_type",
-            "collection",
-            "collections",
-            "section",
-            "snippet",
-            "valid_from",
-            "valid_to",
-            "intervals",
-            "first_version",
-            "last_version",
-            "matched_terms",
-            "spans",
-            "score",
-        ]
+        HIT_COLUMNS
     }
 
     fn rows(&self) -> Vec<Vec<String>> {
-        self.hits.iter().map(hit_row).collect()
+        self.hits.iter().map(Record::row).collect()
     }
 
     fn write_lines(&self, out: &mut dyn Write) -> Result<(), ExportError> {
@@ -66,26 +69,30 @@ impl Listing for SearchResponse {
     }
 }
 
-fn hit_row(hit: &Hit) -> Vec<String> {
-    vec![
-        hit.service.clone(),
-        hit.terms_type.clone(),
-        hit.collection.clone(),
-        list(&hit.collections),
-        path(&hit.section),
-        hit.snippet.text.clone(),
-        hit.valid_from.to_string(),
-        hit.valid_to.map(|t| t.to_string()).unwrap_or_default(),
-        intervals(&hit.intervals),
-        hit.first_version.clone(),
-        hit.last_version.clone(),
-        list(&hit.matched_terms),
-        hit.spans.to_string(),
-        hit.score.to_string(),
-    ]
+impl Record for Hit {
+    fn row(&self) -> Vec<String> {
+        let hit = self;
+        vec![
+            hit.service.clone(),
+            hit.terms_type.clone(),
+            hit.collection.clone(),
+            list(&hit.collections),
+            path(&hit.section),
+            hit.snippet.text.clone(),
+            hit.valid_from.to_string(),
+            hit.valid_to.map(|t| t.to_string()).unwrap_or_default(),
+            intervals(&hit.intervals),
+            hit.first_version.clone(),
+            hit.last_version.clone(),
+            list(&hit.matched_terms),
+            hit.spans.to_string(),
+            hit.score.to_string(),
+        ]
+    }
 }
 
-const CHANGE_COLUMNS: &[&str] = &[
+/// CSV columns of a change.
+pub const CHANGE_COLUMNS: &[&str] = &[
     "id",
     "date",
     "kind",
@@ -106,7 +113,8 @@ const CHANGE_COLUMNS: &[&str] = &[
     "score",
 ];
 
-const VERSION_CHANGE_COLUMNS: &[&str] = &[
+/// CSV columns of a version with its changes (changes grouped by version).
+pub const VERSION_CHANGE_COLUMNS: &[&str] = &[
     "date",
     "service",
     "terms_type",
@@ -131,8 +139,8 @@ impl Listing for ChangesResponse {
 
     fn rows(&self) -> Vec<Vec<String>> {
         match &self.versions {
-            Some(versions) => versions.iter().map(version_change_row).collect(),
-            None => self.changes.iter().map(change_row).collect(),
+            Some(versions) => versions.iter().map(Record::row).collect(),
+            None => self.changes.iter().map(Record::row).collect(),
         }
     }
 
@@ -144,73 +152,91 @@ impl Listing for ChangesResponse {
     }
 }
 
-fn change_row(change: &Change) -> Vec<String> {
-    let diff = change.diff.as_deref();
-    vec![
-        change.id.clone(),
-        change.date.to_string(),
-        change.kind.as_str().to_owned(),
-        change.service.clone(),
-        change.terms_type.clone(),
-        change.collection.clone(),
-        path(&change.section),
-        change
-            .previous_section
-            .as_deref()
-            .map(path)
-            .unwrap_or_default(),
-        change.version.clone(),
-        change.version_kind.to_string(),
-        change.previous_version.clone().unwrap_or_default(),
-        change.minor.to_string(),
-        diff_text(diff, DiffOp::Insert),
-        diff_text(diff, DiffOp::Delete),
-        change.before.clone().unwrap_or_default(),
-        change.after.clone().unwrap_or_default(),
-        change.truncated.to_string(),
-        change.score.to_string(),
-    ]
+impl Record for Change {
+    fn row(&self) -> Vec<String> {
+        let change = self;
+        let diff = change.diff.as_deref();
+        vec![
+            change.id.clone(),
+            change.date.to_string(),
+            change.kind.as_str().to_owned(),
+            change.service.clone(),
+            change.terms_type.clone(),
+            change.collection.clone(),
+            path(&change.section),
+            change
+                .previous_section
+                .as_deref()
+                .map(path)
+                .unwrap_or_default(),
+            change.version.clone(),
+            change.version_kind.to_string(),
+            change.previous_version.clone().unwrap_or_default(),
+            change.minor.to_string(),
+            diff_text(diff, DiffOp::Insert),
+            diff_text(diff, DiffOp::Delete),
+            change.before.clone().unwrap_or_default(),
+            change.after.clone().unwrap_or_default(),
+            change.truncated.to_string(),
+            change.score.to_string(),
+        ]
+    }
 }
 
-fn version_change_row(version: &VersionChanges) -> Vec<String> {
-    let sections: Vec<String> = version
-        .sections
-        .iter()
-        .map(|s| format!("{} {}", s.kind.as_str(), path(&s.section)))
-        .collect();
-    vec![
-        version.date.to_string(),
-        version.service.clone(),
-        version.terms_type.clone(),
-        version.collection.clone(),
-        version.version.clone(),
-        version.version_kind.to_string(),
-        version.previous_version.clone().unwrap_or_default(),
-        list(&sections),
-        version.words_inserted.to_string(),
-        version.words_deleted.to_string(),
-        version.minor.to_string(),
-        version.score.to_string(),
-    ]
+impl Record for ChangeEntry {
+    fn row(&self) -> Vec<String> {
+        match self {
+            ChangeEntry::Section(change) => change.row(),
+            ChangeEntry::Version(version) => version.row(),
+        }
+    }
 }
+
+impl Record for VersionChanges {
+    fn row(&self) -> Vec<String> {
+        let version = self;
+        let sections: Vec<String> = version
+            .sections
+            .iter()
+            .map(|s| format!("{} {}", s.kind.as_str(), path(&s.section)))
+            .collect();
+        vec![
+            version.date.to_string(),
+            version.service.clone(),
+            version.terms_type.clone(),
+            version.collection.clone(),
+            version.version.clone(),
+            version.version_kind.to_string(),
+            version.previous_version.clone().unwrap_or_default(),
+            list(&sections),
+            version.words_inserted.to_string(),
+            version.words_deleted.to_string(),
+            version.minor.to_string(),
+            version.score.to_string(),
+        ]
+    }
+}
+
+/// CSV columns of a document of a phrase history.
+pub const DOCUMENT_COLUMNS: &[&str] = &[
+    "service",
+    "terms_type",
+    "collection",
+    "first_seen",
+    "last_seen",
+    "present",
+    "intervals",
+    "gaps",
+    "spans",
+];
 
 impl Listing for HistoryResponse {
     fn columns(&self) -> &'static [&'static str] {
-        &[
-            "service",
-            "terms_type",
-            "collection",
-            "first_seen",
-            "last_seen",
-            "present",
-            "intervals",
-            "gaps",
-            "spans",
-        ]
+        DOCUMENT_COLUMNS
     }
 
     fn rows(&self) -> Vec<Vec<String>> {
-        self.documents.iter().map(document_row).collect()
+        self.documents.iter().map(Record::row).collect()
     }
 
     fn write_lines(&self, out: &mut dyn Write) -> Result<(), ExportError> {
@@ -218,18 +244,21 @@ impl Listing for HistoryResponse {
     }
 }
 
-fn document_row(doc: &DocumentHistory) -> Vec<String> {
-    vec![
-        doc.service.clone(),
-        doc.terms_type.clone(),
-        doc.collection.clone(),
-        doc.first_seen.to_string(),
-        doc.last_seen.to_string(),
-        doc.present.to_string(),
-        intervals(&doc.intervals),
-        intervals(&doc.gaps),
-        doc.spans.to_string(),
-    ]
+impl Record for DocumentHistory {
+    fn row(&self) -> Vec<String> {
+        let doc = self;
+        vec![
+            doc.service.clone(),
+            doc.terms_type.clone(),
+            doc.collection.clone(),
+            doc.first_seen.to_string(),
+            doc.last_seen.to_string(),
+            doc.present.to_string(),
+            intervals(&doc.intervals),
+            intervals(&doc.gaps),
+            doc.spans.to_string(),
+        ]
+    }
 }
 
 impl Listing for TrendResponse {

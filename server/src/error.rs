@@ -138,6 +138,19 @@ impl ApiError {
         }
     }
 
+    /// 503 when every export slot streams already.
+    pub fn exports_busy(max: usize) -> ApiError {
+        ApiError {
+            suggestions: None,
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "overloaded",
+            message: format!(
+                "{max} exports are streaming already, the most this server runs at once; \
+                 try again when one has finished"
+            ),
+        }
+    }
+
     /// 503 when answers waiting for slow clients already hold the memory set aside for them.
     pub fn unsent_budget() -> ApiError {
         ApiError {

@@ -25,6 +25,9 @@ pub struct ServerOptions {
     /// Bytes of large answers (64 KiB and more) built and not yet written, in all; beyond it
     /// requests are answered 503 at once. Bounds the memory of clients that do not read.
     pub max_unsent_bytes: usize,
+    /// Exports (`/api/v1/export/…`) that may stream at once; beyond them an export is
+    /// answered 503 at once. Each holds a thread while its client reads.
+    pub max_exports: usize,
     /// Whether to answer cross-origin requests from any origin.
     pub cors: bool,
     /// Base URL of the links the server writes (the Atom feed's): scheme, host and an optional
@@ -51,6 +54,7 @@ impl Default for ServerOptions {
             header_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
             max_unsent_bytes: 128 << 20,
+            max_exports: 2,
             cors: false,
             public_url: None,
             trust_forwarded: false,

@@ -22,6 +22,7 @@ struct Inner {
     options: ServerOptions,
     running: Arc<Semaphore>,
     waiting: AtomicUsize,
+    exports: Arc<Semaphore>,
 }
 
 /// A slot to read the index; the slot is free again when this is dropped.
@@ -37,6 +38,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 running: Arc::new(Semaphore::new(options.max_concurrency)),
                 waiting: AtomicUsize::new(0),
+                exports: Arc::new(Semaphore::new(options.max_exports)),
                 engine,
                 options,
             }),
@@ -86,6 +88,22 @@ impl AppState {
             Ok(Ok(None)) | Err(_) => Err(ApiError::time_budget(budget)),
             Ok(Err(join)) => Err(ApiError::internal("the request failed", join)),
         }
+    }
+
+    /// Admits an export: one of the few export slots, taken at once or refused, and a slot
+    /// to find its order, waited for within the time budget; with the engine the order is
+    /// found with (stopping at the budget).
+    pub(crate) async fn admit_export(&self) -> Result<(Slot, Slot, Engine), ApiError> {
+        let export = self
+            .inner
+            .exports
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::exports_busy(self.inner.options.max_exports))?;
+        let deadline = Instant::now() + self.inner.options.time_budget;
+        let slot = self.admit(deadline).await?;
+        let engine = self.inner.engine.until(deadline.into_std());
+        Ok((slot, Slot { _permit: export }, engine))
     }
 
     async fn admit(&self, deadline: Instant) -> Result<Slot, ApiError> {

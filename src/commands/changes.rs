@@ -2,8 +2,8 @@
 
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{
-    Change, ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
-    VersionChanges,
+    Change, ChangeEntry, ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse,
+    FeedInfo, VersionChanges,
 };
 
 use crate::Context;
@@ -69,6 +69,11 @@ pub struct Args {
     /// Print the page as an Atom feed instead (what `GET /api/v1/changes.atom` serves).
     #[arg(long, conflicts_with = "json")]
     atom: bool,
+    /// Every change (or version, with --group version), past the paging window, streamed as
+    /// found (with --format jsonl or csv, ready for analysis): what every page lists, one
+    /// after the other.
+    #[arg(long, conflicts_with_all = ["limit", "offset", "atom"])]
+    all: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -133,8 +138,25 @@ impl Args {
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let engine = super::open_engine(context)?;
-    let atom = args.atom;
+    let (atom, all) = (args.atom, args.all);
     let request = args.request();
+    if all {
+        let style = Style::detect();
+        let columns = match request.group {
+            ChangeGrouping::Section => palimpsest_export::CHANGE_COLUMNS,
+            ChangeGrouping::Version => palimpsest_export::VERSION_CHANGE_COLUMNS,
+        };
+        return crate::export::to_stdout(
+            context.list_format,
+            columns,
+            &|total| outln!("{} {}", style.bold(&total.to_string()), unit(&request)),
+            &mut |number, entry| match entry {
+                ChangeEntry::Section(change) => print_listed_change(&style, number, change),
+                ChangeEntry::Version(version) => print_version(&style, number, version),
+            },
+            |options, sink| engine.export_changes(&request, options, sink),
+        );
+    }
     let response = engine.changes(&request)?;
     if atom {
         let title = match &request.query {
@@ -232,6 +254,33 @@ fn view(change: &Change) -> SectionView<'_> {
     }
 }
 
+/// What a change list counts.
+fn unit(request: &ChangesRequest) -> &'static str {
+    match request.group {
+        ChangeGrouping::Version => "versions that changed sections",
+        ChangeGrouping::Section => "changed sections",
+    }
+}
+
+/// One change of a list: its number, where, what, and the diff.
+fn print_listed_change(style: &Style, number: usize, change: &Change) {
+    outln!();
+    let heading = format!(
+        "{:>3}. {} {} · {} › {}  {}\n     {}",
+        number,
+        &change.date.to_string()[..10],
+        style.bold(&change.service),
+        change.terms_type,
+        output::section(&change.section),
+        style.bold(&describe(change.kind, change.previous_section.as_deref())),
+        style.dim(&format!(
+            "version {} ({}), {}",
+            change.version, change.version_kind, change.collection
+        )),
+    );
+    print_change(style, &heading, &view(change));
+}
+
 fn print(request: &ChangesRequest, response: &ChangesResponse) {
     let style = Style::detect();
     let window = match (request.from, request.to) {
@@ -242,31 +291,17 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
             to.map_or("now".into(), |t| t.to_string())
         ),
     };
-    let unit = match response.versions {
-        Some(_) => "versions that changed sections",
-        None => "changed sections",
-    };
-    outln!("{} {unit}{window}", style.bold(&response.total.to_string()));
+    outln!(
+        "{} {}{window}",
+        style.bold(&response.total.to_string()),
+        unit(request)
+    );
     output::did_you_mean(&style, response.did_you_mean.as_deref());
     for (i, version) in response.versions.iter().flatten().enumerate() {
         print_version(&style, request.offset + i + 1, version);
     }
     for (i, change) in response.changes.iter().enumerate() {
-        outln!();
-        let heading = format!(
-            "{:>3}. {} {} · {} › {}  {}\n     {}",
-            request.offset + i + 1,
-            &change.date.to_string()[..10],
-            style.bold(&change.service),
-            change.terms_type,
-            output::section(&change.section),
-            style.bold(&describe(change.kind, change.previous_section.as_deref())),
-            style.dim(&format!(
-                "version {} ({}), {}",
-                change.version, change.version_kind, change.collection
-            )),
-        );
-        print_change(&style, &heading, &view(change));
+        print_listed_change(&style, request.offset + i + 1, change);
     }
     let shown = response.changes.len() + response.versions.as_ref().map_or(0, Vec::len);
     style.more(request.offset + shown, response.total);

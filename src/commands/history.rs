@@ -1,6 +1,6 @@
 //! `palimpsest history`: when a phrase was in force, per document.
 
-use palimpsest_search::{HistoryRequest, HistoryResponse};
+use palimpsest_search::{DocumentHistory, HistoryRequest, HistoryResponse};
 
 use crate::Context;
 use crate::output::{self, Style};
@@ -26,6 +26,10 @@ pub struct Args {
     /// Documents to skip.
     #[arg(long, default_value_t = 0)]
     offset: usize,
+    /// Every document, past the paging window, streamed as found (with --format jsonl or
+    /// csv, ready for analysis): what every page lists, one after the other.
+    #[arg(long, conflicts_with_all = ["limit", "offset"])]
+    all: bool,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
@@ -36,6 +40,16 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         limit: args.limit,
         offset: args.offset,
     };
+    if args.all {
+        let style = Style::detect();
+        return crate::export::to_stdout(
+            context.list_format,
+            palimpsest_export::DOCUMENT_COLUMNS,
+            &|total| heading(&style, total, &request.query),
+            &mut |_, doc| print_document(&style, doc),
+            |options, sink| engine.export_history(&request, options, sink),
+        );
+    }
     let response = engine.history(&request)?;
     if let Some(format) = context.list_format {
         return output::listing(&response, format);
@@ -48,47 +62,55 @@ fn day(t: palimpsest_schema::Timestamp) -> String {
     t.to_string()[..10].to_owned()
 }
 
+fn heading(style: &Style, total: u64, query: &str) {
+    outln!(
+        "{} documents where {query} was in force",
+        style.bold(&total.to_string())
+    );
+}
+
 fn print(request: &HistoryRequest, response: &HistoryResponse) {
     let style = Style::detect();
-    outln!(
-        "{} documents where {} was in force",
-        style.bold(&response.total.to_string()),
-        request.query
-    );
+    heading(&style, response.total, &request.query);
     for doc in &response.documents {
-        outln!();
-        outln!(
-            "{} · {} [{}]  {}",
-            style.bold(&doc.service),
-            doc.terms_type,
-            doc.collection,
-            if doc.present {
-                "still present".to_owned()
-            } else {
-                format!(
-                    "gone since {}",
-                    doc.intervals
-                        .last()
-                        .and_then(|i| i.to)
-                        .map(day)
-                        .unwrap_or_default()
-                )
-            }
-        );
-        outln!(
-            "     first seen {}, last seen {}",
-            day(doc.first_seen),
-            day(doc.last_seen)
-        );
-        let intervals: Vec<String> = doc
-            .intervals
-            .iter()
-            .map(|i| format!("{} → {}", day(i.from), i.to.map_or("now".into(), day)))
-            .collect();
-        outln!(
-            "     {}",
-            style.dim(&format!("in force: {}", intervals.join(", ")))
-        );
+        print_document(&style, doc);
     }
     style.more(request.offset + response.documents.len(), response.total);
+}
+
+/// One document of a history: still present or gone, first and last seen, when in force.
+fn print_document(style: &Style, doc: &DocumentHistory) {
+    outln!();
+    outln!(
+        "{} · {} [{}]  {}",
+        style.bold(&doc.service),
+        doc.terms_type,
+        doc.collection,
+        if doc.present {
+            "still present".to_owned()
+        } else {
+            format!(
+                "gone since {}",
+                doc.intervals
+                    .last()
+                    .and_then(|i| i.to)
+                    .map(day)
+                    .unwrap_or_default()
+            )
+        }
+    );
+    outln!(
+        "     first seen {}, last seen {}",
+        day(doc.first_seen),
+        day(doc.last_seen)
+    );
+    let intervals: Vec<String> = doc
+        .intervals
+        .iter()
+        .map(|i| format!("{} → {}", day(i.from), i.to.map_or("now".into(), day)))
+        .collect();
+    outln!(
+        "     {}",
+        style.dim(&format!("in force: {}", intervals.join(", ")))
+    );
 }

@@ -1,7 +1,7 @@
 //! `palimpsest search`: find sections.
 
 use palimpsest_schema::Timestamp;
-use palimpsest_search::{SearchRequest, SearchResponse, TimeMode};
+use palimpsest_search::{Hit, SearchRequest, SearchResponse, TimeMode};
 
 use crate::Context;
 use crate::output::{self, Style};
@@ -56,6 +56,10 @@ pub struct Args {
     /// Hits to skip.
     #[arg(long, default_value_t = 0)]
     offset: usize,
+    /// Every hit, past the paging window, streamed as found (with --format jsonl or csv,
+    /// ready for analysis): what every page lists, one after the other.
+    #[arg(long, conflicts_with_all = ["limit", "offset"])]
+    all: bool,
 }
 
 impl Args {
@@ -80,7 +84,24 @@ impl Args {
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let engine = super::open_engine(context)?;
+    let all = args.all;
     let request = args.request();
+    if all {
+        let style = Style::detect();
+        return crate::export::to_stdout(
+            context.list_format,
+            palimpsest_export::HIT_COLUMNS,
+            &|total| {
+                outln!(
+                    "{} matching {}",
+                    style.bold(&total.to_string()),
+                    mode(&request)
+                )
+            },
+            &mut |number, hit| print_hit(&style, number, hit),
+            |options, sink| engine.export_search(&request, options, sink),
+        );
+    }
     let response = engine.search(&request)?;
     if let Some(format) = context.list_format {
         return output::listing(&response, format);
@@ -89,9 +110,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print(request: &SearchRequest, response: &SearchResponse) {
-    let style = Style::detect();
-    let mode = match request.time {
+/// What a search counted, and when: "sections in force now".
+fn mode(request: &SearchRequest) -> String {
+    let when = match request.time {
         TimeMode::Current => "in force now".to_owned(),
         TimeMode::AsOf(at) => format!("in force at {at}"),
         TimeMode::Between { from, to } => format!(
@@ -106,9 +127,15 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     } else {
         "sections"
     };
+    format!("{unit} {when}")
+}
+
+fn print(request: &SearchRequest, response: &SearchResponse) {
+    let style = Style::detect();
     outln!(
-        "{} matching {unit} {mode}{}",
+        "{} matching {}{}",
         style.bold(&response.total.to_string()),
+        mode(request),
         match response.all_words {
             all if all < response.total => format!(" ({all} with every word)"),
             _ => String::new(),
@@ -116,33 +143,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     );
     output::did_you_mean(&style, response.did_you_mean.as_deref());
     for (i, hit) in response.hits.iter().enumerate() {
-        let path = output::section(&hit.section);
-        let until = hit
-            .valid_to
-            .map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
-        outln!();
-        outln!(
-            "{:>3}. {} · {} › {}",
-            request.offset + i + 1,
-            style.bold(&hit.service),
-            hit.terms_type,
-            path
-        );
-        outln!(
-            "     {}",
-            style.dim(&format!(
-                "{} → {}{}  [{}]",
-                &hit.valid_from.to_string()[..10],
-                until,
-                if hit.spans > 1 {
-                    format!(", {} versions of the text", hit.spans)
-                } else {
-                    String::new()
-                },
-                hit.collections.join(", ")
-            ))
-        );
-        outln!("     {}", style.snippet(&hit.snippet));
+        print_hit(&style, request.offset + i + 1, hit);
     }
     style.more(request.offset + response.hits.len(), response.total);
     if response.total > 0 {
@@ -153,4 +154,34 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         style.facet("sections", &response.facets.section);
         style.facet("years", &response.facets.year);
     }
+}
+
+/// One hit for people: where, when, and its snippet.
+fn print_hit(style: &Style, number: usize, hit: &Hit) {
+    let until = hit
+        .valid_to
+        .map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
+    outln!();
+    outln!(
+        "{:>3}. {} · {} › {}",
+        number,
+        style.bold(&hit.service),
+        hit.terms_type,
+        output::section(&hit.section)
+    );
+    outln!(
+        "     {}",
+        style.dim(&format!(
+            "{} → {}{}  [{}]",
+            &hit.valid_from.to_string()[..10],
+            until,
+            if hit.spans > 1 {
+                format!(", {} versions of the text", hit.spans)
+            } else {
+                String::new()
+            },
+            hit.collections.join(", ")
+        ))
+    );
+    outln!("     {}", style.snippet(&hit.snippet));
 }

@@ -55,6 +55,11 @@ pub struct Args {
     /// requests are refused with 503 at once.
     #[arg(long, value_name = "BYTES", default_value_t = ServerOptions::default().max_unsent_bytes)]
     max_unsent: usize,
+    /// Exports (`/api/v1/export/…`, every result of a list) streaming at once; beyond them an
+    /// export is refused with 503 at once; 0 turns exports off. Each holds a thread while
+    /// its client reads.
+    #[arg(long, value_name = "N", default_value_t = ServerOptions::default().max_exports)]
+    max_exports: usize,
     /// Largest page (`limit`).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_limit)]
     max_limit: usize,
@@ -165,6 +170,7 @@ impl Args {
             header_timeout: self.header_timeout,
             write_timeout: self.write_timeout,
             max_unsent_bytes: self.max_unsent,
+            max_exports: self.max_exports,
             cors: self.cors,
             public_url: self.public_url.clone(),
             trust_forwarded: self.trust_forwarded,

@@ -56,9 +56,7 @@ fn changes_paged(engine: &Engine, request: &ChangesRequest) -> (u64, Vec<serde_j
 
 fn changes_exported(engine: &Engine, request: &ChangesRequest) -> Collected<ChangeEntry> {
     let mut sink = Collected::default();
-    engine
-        .export_changes(request, &OPTIONS, &mut sink)
-        .unwrap();
+    engine.export_changes(request, &OPTIONS, &mut sink).unwrap();
     sink
 }
 
@@ -86,7 +84,10 @@ fn every_change_exported_is_every_page_in_order() {
     for request in requests {
         let (total, pages) = changes_paged(&engine, &request);
         let exported = changes_exported(&engine, &request);
-        assert!(total >= 3, "{request:?}: too few changes ({total}) to take chunks");
+        assert!(
+            total >= 3,
+            "{request:?}: too few changes ({total}) to take chunks"
+        );
         assert_eq!(exported.total, total, "{request:?}");
         assert_eq!(json(&exported.items), pages, "{request:?}");
         assert_eq!(exported.chunks as u64, total.div_ceil(2), "{request:?}");
@@ -117,9 +118,7 @@ fn every_hit_exported_is_every_page_in_order() {
             (page.total, json(&page.hits))
         });
         let mut sink = Collected::default();
-        engine
-            .export_search(&request, &OPTIONS, &mut sink)
-            .unwrap();
+        engine.export_search(&request, &OPTIONS, &mut sink).unwrap();
         assert!(total >= 3, "{query} {time:?}: {total} hits");
         assert_eq!(sink.total, total, "{query} {time:?}");
         assert_eq!(json(&sink.items), pages, "{query} {time:?}");
@@ -154,9 +153,7 @@ fn an_export_that_finds_nothing_announces_zero_and_sends_nothing() {
     let (_dir, engine) = sample_engine();
     let mut sink = Collected::default();
     let request = SearchRequest::new("\"zebra quagga okapi\"");
-    engine
-        .export_search(&request, &OPTIONS, &mut sink)
-        .unwrap();
+    engine.export_search(&request, &OPTIONS, &mut sink).unwrap();
     assert_eq!((sink.total, sink.items.len(), sink.chunks), (0, 0, 0));
 }
 

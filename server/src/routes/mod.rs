@@ -11,6 +11,7 @@ use crate::state::AppState;
 
 pub mod changes;
 pub mod diff;
+pub mod export;
 pub mod health;
 pub mod history;
 pub mod openapi;
@@ -37,6 +38,9 @@ pub fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/v1/changes", get(changes::changes)),
         ("/api/v1/changes.atom", get(changes::changes_atom)),
         ("/api/v1/history", get(history::history)),
+        ("/api/v1/export/search", get(export::search)),
+        ("/api/v1/export/changes", get(export::changes)),
+        ("/api/v1/export/history", get(export::history)),
         ("/api/v1/trend", get(history::trend)),
         ("/api/v1/diff/{service}/{terms_type}", get(diff::diff)),
         ("/api/v1/stats", get(stats::stats)),

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{changes, diff, health, history, search, services, stats, version, versions};
+use super::{changes, diff, export, health, history, search, services, stats, version, versions};
 use crate::error::ApiError;
 use crate::params::{NoParams, Params};
 
@@ -27,6 +27,9 @@ use crate::params::{NoParams, Params};
         changes::changes_atom,
         history::history,
         history::trend,
+        export::search,
+        export::changes,
+        export::history,
         diff::diff,
         stats::stats,
         health::health,
