@@ -531,21 +531,26 @@ struct ChangeList<'v> {
     did_you_mean: Option<String>,
 }
 
-/// The order of a change list.
+/// The order of a change list: a total order (changes equal in every key, as two equal
+/// sections under one heading are, keep the order they were paired in), so that a page
+/// selected from the list and the whole list sorted agree.
 fn compare_changes(
     events: &[Event],
     order: ChangeOrder,
 ) -> impl Fn(&(SortKey, u32), &(SortKey, u32)) -> std::cmp::Ordering {
-    move |a, b| match order {
-        ChangeOrder::Oldest => a.0.cmp(&b.0),
-        ChangeOrder::Newest => newest_first(&a.0, &b.0),
-        ChangeOrder::Relevance => {
-            let (x, y) = (&events[a.1 as usize], &events[b.1 as usize]);
-            x.minor
-                .cmp(&y.minor)
-                .then_with(|| y.score.total_cmp(&x.score))
-                .then_with(|| a.0.cmp(&b.0))
-        }
+    move |a, b| {
+        let by_key = match order {
+            ChangeOrder::Oldest => a.0.cmp(&b.0),
+            ChangeOrder::Newest => newest_first(&a.0, &b.0),
+            ChangeOrder::Relevance => {
+                let (x, y) = (&events[a.1 as usize], &events[b.1 as usize]);
+                x.minor
+                    .cmp(&y.minor)
+                    .then_with(|| y.score.total_cmp(&x.score))
+                    .then_with(|| a.0.cmp(&b.0))
+            }
+        };
+        by_key.then(a.1.cmp(&b.1))
     }
 }
 
@@ -1066,5 +1071,22 @@ fn change_facets(events: &[Event], versions: &VersionTable) -> ChangeFacets {
         collection,
         kind,
         month,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_equal_in_every_key_keep_their_pairing_order_in_every_sort() {
+        // Two sections under one heading rewritten to the same text: the same sort key.
+        let key: SortKey = (1_700_000_000, 0, 3, 42, ChangeKind::Modified, 7);
+        let (first, second) = ((key, 0), (key, 1));
+        for order in [ChangeOrder::Newest, ChangeOrder::Oldest] {
+            let compare = compare_changes(&[], order);
+            assert_eq!(compare(&first, &second), std::cmp::Ordering::Less);
+            assert_eq!(compare(&second, &first), std::cmp::Ordering::Greater);
+        }
     }
 }

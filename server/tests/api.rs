@@ -1515,16 +1515,26 @@ mod exports {
     }
 
     #[tokio::test]
-    async fn an_export_in_csv_reads_back_equal_to_the_json_with_csv_and_pandas() {
+    async fn csv_of_exports_and_lists_reads_back_equal_to_the_json_with_csv_and_pandas() {
         let app = test_app();
         let dir = tempfile::tempdir().unwrap();
-        for (_, export, _) in LISTS {
-            let (_, _, lines) = raw(&app, export).await;
+        let pages = [
+            "/api/v1/trend?q=data&by=year&format=jsonl",
+            "/api/v1/versions/Birdsong/Privacy%20Policy?format=jsonl",
+            "/api/v1/services?format=jsonl",
+        ];
+        let exports = LISTS.map(|(_, export, _)| format!("{export}&format=jsonl"));
+        for lines_uri in exports.iter().map(String::as_str).chain(pages) {
+            let export = lines_uri
+                .trim_end_matches("&format=jsonl")
+                .trim_end_matches("?format=jsonl");
+            let (_, _, lines) = raw(&app, lines_uri).await;
             let items: Vec<Value> = lines
                 .lines()
                 .map(|l| serde_json::from_str(l).unwrap())
                 .collect();
-            let (status, headers, csv) = raw(&app, &format!("{export}&format=csv")).await;
+            let csv_uri = lines_uri.replace("format=jsonl", "format=csv");
+            let (status, headers, csv) = raw(&app, &csv_uri).await;
             assert_eq!(status, StatusCode::OK);
             assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
             let (json_path, csv_path) =
