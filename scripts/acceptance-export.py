@@ -117,9 +117,14 @@ def main():
         answer = get(port, "/api/v1/export/changes",
                      {"collection": args.measured, "first_records": "true", "full_text": "true"})
         size, lines = 0, 0
+        expected = int(answer.headers["X-Total-Count"])
+        marks, along = [expected * k // 4 for k in (1, 2, 3)], []
         for line in answer:
             size += len(line)
             lines += 1
+            if marks and lines >= marks[0]:
+                marks.pop(0)
+                along.append(round(rss_mib(server.pid), 1))
         sampler.running = False
         sampler.join()
         report["measured"] = {
@@ -131,6 +136,7 @@ def main():
             "rss_peak_page_of_100_mib": round(page_peak, 1),
             "page_seconds": round(page_seconds, 1),
             "rss_peak_export_mib": round(sampler.peak, 1),
+            "rss_at_quarter_half_three_quarters_mib": along,
             "export_peak_over_page_peak": round(sampler.peak / page_peak, 2),
         }
         if lines != report["measured"]["x_total_count"]:
