@@ -35,6 +35,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from slow_readers import free_port, rss_mib, wait_ready  # noqa: E402
 
 
+def anon_mib(pid):
+    """Resident memory that is not a mapped file (the index is read through mmap, and its
+    pages count in VmRSS while the kernel keeps them)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def get(port, path, params):
     url = f"http://127.0.0.1:{port}{path}?{urllib.parse.urlencode(params)}"
     return urllib.request.urlopen(url, timeout=600)
@@ -53,11 +63,12 @@ def paged_changes(port, params):
 class Sampler(threading.Thread):
     def __init__(self, pid):
         super().__init__(daemon=True)
-        self.pid, self.peak, self.running = pid, 0.0, True
+        self.pid, self.peak, self.peak_anon, self.running = pid, 0.0, 0.0, True
 
     def run(self):
         while self.running:
             self.peak = max(self.peak, rss_mib(self.pid))
+            self.peak_anon = max(self.peak_anon, anon_mib(self.pid))
             time.sleep(0.05)
 
 
@@ -110,7 +121,7 @@ def main():
         page_seconds = time.monotonic() - started
         sampler.running = False
         sampler.join()
-        page_peak = sampler.peak
+        page_peak, page_anon = sampler.peak, sampler.peak_anon
         sampler = Sampler(server.pid)
         sampler.start()
         started = time.monotonic()
@@ -124,7 +135,7 @@ def main():
             lines += 1
             if marks and lines >= marks[0]:
                 marks.pop(0)
-                along.append(round(rss_mib(server.pid), 1))
+                along.append((round(rss_mib(server.pid), 1), round(anon_mib(server.pid), 1)))
         sampler.running = False
         sampler.join()
         report["measured"] = {
@@ -136,8 +147,11 @@ def main():
             "rss_peak_page_of_100_mib": round(page_peak, 1),
             "page_seconds": round(page_seconds, 1),
             "rss_peak_export_mib": round(sampler.peak, 1),
-            "rss_at_quarter_half_three_quarters_mib": along,
+            "rss_and_anon_at_quarter_half_three_quarters_mib": along,
             "export_peak_over_page_peak": round(sampler.peak / page_peak, 2),
+            "anon_peak_page_mib": round(page_anon, 1),
+            "anon_peak_export_mib": round(sampler.peak_anon, 1),
+            "export_anon_peak_over_page_anon_peak": round(sampler.peak_anon / page_anon, 2),
         }
         if lines != report["measured"]["x_total_count"]:
             failures.append(f"the measured export listed {lines} of {report['measured']['x_total_count']}")

@@ -1632,6 +1632,9 @@ mod browser;
 #[path = "api/hostile.rs"]
 mod hostile;
 
+#[path = "api/contract.rs"]
+mod contract;
+
 /// The real server on a loopback port, spoken to over plain TCP.
 mod socket {
     use std::net::SocketAddr;

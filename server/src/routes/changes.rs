@@ -26,14 +26,16 @@ pub struct ChangesParams {
     #[param(example = "arbitration")]
     pub q: Option<String>,
     /// `most` (default) or `all` of the query's words, as for search.
-    #[param(rename = "match", example = "all")]
+    #[param(rename = "match", value_type = Option<crate::routes::MatchChoice>, example = "all")]
     pub matching: Option<String>,
     /// Filters (documented by [`FilterParams`]).
     #[param(ignore)]
     pub filters: Filters,
     /// Changes recorded at or after this instant (RFC 3339, or YYYY-MM-DD).
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub from: Option<String>,
     /// Changes recorded before this instant.
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
     /// Also whole documents appearing (first records) or leaving the archive (deletions).
     pub first_records: Option<bool>,
@@ -47,14 +49,18 @@ pub struct ChangesParams {
     #[param(value_type = Option<Vec<ChangeKind>>, example = json!(["modified"]))]
     pub kind: Vec<String>,
     /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
+    #[param(value_type = Option<crate::routes::ChangeSort>)]
     pub sort: Option<String>,
     /// `section` (default: one entry per changed section) or `version` (one entry per
     /// version, in `versions`, with the sections it changed and the words it inserted and
     /// deleted; `total` then counts versions).
+    #[param(value_type = Option<crate::routes::ChangeGroup>)]
     pub group: Option<String>,
     /// Changes per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Changes to skip (default 0); `offset + limit` at most 10,000.
+    #[param(maximum = 9999)]
     pub offset: Option<usize>,
     /// Whole texts: without it, `before` and `after` longer than 16 KiB are cut there (the
     /// `diff` at 32 KiB) and the change says `truncated`.
@@ -164,8 +170,12 @@ fn kinds(names: &[String]) -> Result<Vec<ChangeKind>, ApiError> {
     path = "/api/v1/changes",
     params(ChangesParams, FilterParams, FormatParam),
     responses(
-        (status = 200, description = "Changes and facets (with `html=true`, each change also has `html`)", body = ChangesResponse),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 200, description = "Changes and facets (with `html=true`, each change also has `html`); with `format=jsonl` or `csv`, the changes (or versions)", content(
+            (ChangesResponse = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
 )]
@@ -195,8 +205,8 @@ pub async fn changes(
     path = "/api/v1/changes.atom",
     params(ChangesParams, FilterParams),
     responses(
-        (status = 200, description = "Atom feed of the changes", content_type = "application/atom+xml"),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 200, description = "Atom feed of the changes", body = String, content_type = "application/atom+xml"),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
 )]

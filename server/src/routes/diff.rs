@@ -18,8 +18,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct DiffParams {
     /// The earlier version: the one in force at this instant (RFC 3339 or YYYY-MM-DD).
+    #[param(value_type = Option<crate::routes::Instant>, example = "2023-06-01T00:00:00Z")]
     pub from: Option<String>,
     /// The later version: the one in force at this instant (default: the latest).
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
     /// The earlier version by id or unique prefix (instead of `from`).
     pub from_version: Option<String>,
@@ -63,6 +65,7 @@ impl FromParams for DiffParams {
         (status = 200, description = "The changed sections (with `html=true`, each also has `html`)", body = DiffResponse),
         (status = 400, description = "Invalid or missing parameter", body = ErrorBody),
         (status = 404, description = "Unknown document, or no version at an instant", body = ErrorBody),
+        (status = 416, description = "`from` or `to` in the future (`date_in_future`)", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
 )]

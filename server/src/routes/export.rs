@@ -50,7 +50,7 @@ pub struct ExportFormatParam {
     /// `jsonl` (default: one item per line, `application/x-ndjson`), `csv` (a header row,
     /// one row per item, `text/csv`; the columns of the list's CSV) or `json` (one array of
     /// the items, `application/json`).
-    #[param(example = "csv")]
+    #[param(value_type = Option<crate::routes::ListFormat>, example = "csv")]
     pub format: Option<String>,
 }
 
@@ -71,7 +71,8 @@ pub struct ExportFormatParam {
                 (String = "text/csv"),
                 (Vec<palimpsest_search::Hit> = "application/json"),
             )),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
+        (status = 416, description = "`as_of` is after the present", body = ErrorBody),
         (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),
     )
 )]
@@ -106,7 +107,7 @@ pub async fn search(
                 (String = "text/csv"),
                 (Vec<palimpsest_search::Change> = "application/json"),
             )),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),
     )
 )]
@@ -145,7 +146,7 @@ pub async fn changes(
                 (String = "text/csv"),
                 (Vec<palimpsest_search::DocumentHistory> = "application/json"),
             )),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),
     )
 )]

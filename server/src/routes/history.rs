@@ -29,14 +29,16 @@ fn query(p: &RawParams) -> Result<String, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// The query (search syntax); quote a phrase.
-    #[param(example = "\"binding arbitration\"")]
+    #[param(example = "\"binding arbitration\"", pattern = "\\S")]
     pub q: String,
     /// Filters (documented by [`FilterParams`]).
     #[param(ignore)]
     pub filters: Filters,
     /// Documents per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Documents to skip (default 0).
+    #[param(maximum = 9999)]
     pub offset: Option<usize>,
 }
 
@@ -68,8 +70,12 @@ impl FromParams for HistoryParams {
     path = "/api/v1/history",
     params(HistoryParams, FilterParams, FormatParam),
     responses(
-        (status = 200, description = "Documents by first appearance", body = HistoryResponse),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 200, description = "Documents by first appearance; with `format=jsonl` or `csv`, the documents", content(
+            (HistoryResponse = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
 )]
@@ -94,16 +100,19 @@ pub async fn history(
 #[into_params(parameter_in = Query)]
 pub struct TrendParams {
     /// The query (search syntax).
-    #[param(example = "arbitration")]
+    #[param(example = "arbitration", pattern = "\\S")]
     pub q: String,
     /// Filters (documented by [`FilterParams`]).
     #[param(ignore)]
     pub filters: Filters,
     /// `month` (default) or `year`.
+    #[param(value_type = Option<TrendBucket>)]
     pub by: Option<String>,
     /// First instant charted (default: the first version recorded).
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub from: Option<String>,
     /// Instant the chart stops before (default: just after the last version recorded).
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
 }
 
@@ -136,8 +145,12 @@ impl FromParams for TrendParams {
     path = "/api/v1/trend",
     params(TrendParams, FilterParams, FormatParam),
     responses(
-        (status = 200, description = "One point per period, oldest first", body = TrendResponse),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 200, description = "One point per period, oldest first; with `format=jsonl` or `csv`, the points", content(
+            (TrendResponse = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
 )]

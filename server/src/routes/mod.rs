@@ -67,6 +67,78 @@ pub struct FormatParam {
     /// `json` (default: the answer with totals and facets), `jsonl` (one item per line,
     /// `application/x-ndjson`) or `csv` (a header row, one row per item, `text/csv`;
     /// columns as the README lists them).
-    #[param(example = "csv")]
+    #[param(value_type = Option<ListFormat>, example = "csv")]
     pub format: Option<String>,
 }
+
+/// The values of `format`, for the OpenAPI document (read by `params::ListParams`).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ListFormat {
+    /// `application/json`: the answer with totals and facets.
+    Json,
+    /// `application/x-ndjson`: one item per line.
+    Jsonl,
+    /// `text/csv; charset=utf-8`: a header row, one row per item.
+    Csv,
+}
+
+/// The values of `match`, for the OpenAPI document (read by `search::match_mode`).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MatchChoice {
+    /// Most of the query's words.
+    Most,
+    /// Every word.
+    All,
+}
+
+/// The values of `sort` on changes, for the OpenAPI document.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ChangeSort {
+    /// Newest first.
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Best match of `q` first.
+    Relevance,
+}
+
+/// The values of `group` on changes, for the OpenAPI document.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ChangeGroup {
+    /// One entry per changed section.
+    Section,
+    /// One entry per version.
+    Version,
+}
+
+/// An instant parameter, for the OpenAPI document: an RFC 3339 instant, or a date meaning
+/// 00:00 UTC (read by `search::instant`).
+pub struct Instant;
+
+impl utoipa::PartialSchema for Instant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{
+            AnyOfBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+        };
+        let string = |format| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(format)))
+        };
+        let schema = AnyOfBuilder::new()
+            .item(string(KnownFormat::DateTime))
+            .item(string(KnownFormat::Date))
+            .description(Some(
+                "An RFC 3339 instant, or a date (YYYY-MM-DD) meaning 00:00 UTC, from \
+                 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+            ))
+            .build();
+        utoipa::openapi::Schema::AnyOf(schema).into()
+    }
+}
+
+impl utoipa::ToSchema for Instant {}

@@ -19,32 +19,37 @@ pub struct SearchParams {
     /// -excluded, parentheses; `privac*` matches the words starting with `privac`; `*` alone
     /// matches everything. At most 1 KiB, 64 terms (stop words and repeats not counted), 20
     /// levels of parentheses and 1,024 words for all wildcards together by default.
-    #[param(example = "\"personal data\" AND advertising")]
+    #[param(example = "\"personal data\" AND advertising", pattern = "\\S")]
     pub q: String,
     /// `most` (default: all of one or two words, half of up to eight, a quarter of longer
     /// queries, stop words never deciding; sections holding every word rank first; when
     /// nothing matches, fewer words) or `all` (every word, as typed).
-    #[param(rename = "match", example = "all")]
+    #[param(rename = "match", value_type = Option<crate::routes::MatchChoice>, example = "all")]
     pub matching: Option<String>,
     /// Filters (documented by [`FilterParams`]).
     #[param(ignore)]
     pub filters: Filters,
     /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC); not with
     /// `from`, `to` or `history`.
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub as_of: Option<String>,
     /// Sections in force at some point from this instant on.
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub from: Option<String>,
     /// Sections in force at some point before this instant.
+    #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
     /// Every section ever recorded; one hit per run of unchanged text.
     pub history: Option<bool>,
     /// Only sections whose text first appeared in this calendar year (UTC), as the `year`
     /// facet counts them.
-    #[param(example = 2024)]
+    #[param(example = 2024, minimum = 1, maximum = 9998)]
     pub year: Option<i16>,
     /// Hits per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Hits to skip (default 0); `offset + limit` at most 10,000.
+    #[param(maximum = 9999)]
     pub offset: Option<usize>,
 }
 
@@ -95,10 +100,13 @@ impl FromParams for SearchParams {
 #[into_params(parameter_in = Query)]
 pub struct FilterParams {
     /// Only this service (repeatable).
+    #[param(required = false, example = json!(["Birdsong"]))]
     pub service: Vec<String>,
     /// Only this terms type, e.g. `Privacy Policy` (repeatable).
+    #[param(required = false)]
     pub terms_type: Vec<String>,
     /// Only this collection (repeatable).
+    #[param(required = false)]
     pub collection: Vec<String>,
     /// Only sections under this heading path, levels separated by `>`; case-insensitive, the
     /// last level may be the start of a heading. For changes: the path before or after.
@@ -195,8 +203,13 @@ impl TryFrom<SearchParams> for SearchRequest {
     path = "/api/v1/search",
     params(SearchParams, FilterParams, FormatParam),
     responses(
-        (status = 200, description = "Hits and facets", body = SearchResponse),
-        (status = 400, description = "Invalid or unknown parameter, invalid query", body = ErrorBody),
+        (status = 200, description = "Hits and facets; with `format=jsonl` or `csv`, the hits", content(
+            (SearchResponse = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
+        (status = 416, description = "`as_of` in the future (`date_in_future`)", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )
 )]

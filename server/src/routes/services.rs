@@ -15,7 +15,11 @@ use crate::state::AppState;
     path = "/api/v1/services",
     params(FormatParam),
     responses(
-        (status = 200, description = "Services by name", body = ServicesResponse),
+        (status = 200, description = "Services by name; with `format=jsonl` or `csv`, one item per document", content(
+            (ServicesResponse = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "Unknown parameter", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
     )

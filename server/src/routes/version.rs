@@ -19,10 +19,13 @@ use crate::state::AppState;
 #[into_params(parameter_in = Path)]
 pub struct VersionPath {
     /// Service, e.g. `Instagram`.
+    #[param(example = "Birdsong")]
     pub service: String,
     /// Terms type, e.g. `Privacy Policy`.
+    #[param(example = "Privacy Policy")]
     pub terms_type: String,
     /// RFC 3339 instant (`2025-06-01T12:00:00Z`) or plain date (`2025-06-01`, meaning 00:00 UTC).
+    #[param(value_type = crate::routes::Instant, example = "2024-01-01T00:00:00Z")]
     pub date: String,
 }
 

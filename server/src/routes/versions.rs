@@ -16,8 +16,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Path)]
 pub struct DocumentPath {
     /// Service, e.g. `Instagram`.
+    #[param(example = "Birdsong")]
     pub service: String,
     /// Terms type, e.g. `Privacy Policy`.
+    #[param(example = "Privacy Policy")]
     pub terms_type: String,
 }
 
@@ -44,7 +46,11 @@ impl FromParams for CollectionParams {
     path = "/api/v1/versions/{service}/{terms_type}",
     params(DocumentPath, CollectionParams, FormatParam),
     responses(
-        (status = 200, description = "Versions in recorded order", body = VersionsResponse),
+        (status = 200, description = "Versions in recorded order; with `format=jsonl` or `csv`, the versions", content(
+            (VersionsResponse = "application/json"),
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "Invalid or unknown parameter, ambiguous collection", body = ErrorBody),
         (status = 404, description = "Unknown service or document", body = ErrorBody),
         (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
