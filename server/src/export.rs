@@ -56,7 +56,6 @@ where
     let (started, begun) = oneshot::channel::<u64>();
     let stream = ItemStream::new(kind.format, kind.columns);
     let task = tokio::task::spawn_blocking(move || {
-        let _export_slot = export_slot;
         let options = ExportOptions {
             chunk: CHUNK_ITEMS,
             chunk_budget: Some(budget),
@@ -65,6 +64,7 @@ where
             stream,
             pieces,
             started: Some((started, slot)),
+            export_slot: Some(export_slot),
         };
         let result = work(&engine, &options, &mut sink);
         sink.finish(result)
@@ -105,11 +105,13 @@ where
 }
 
 /// Formats chunks and sends them to the connection; the slot taken to find the order is
-/// given back as the list begins.
+/// given back as the list begins, the export's own slot before its last piece is sent (so
+/// that a client which read a whole export may start another at once).
 struct ChannelSink {
     stream: ItemStream,
     pieces: mpsc::Sender<Piece>,
     started: Option<(oneshot::Sender<u64>, Slot)>,
+    export_slot: Option<Slot>,
 }
 
 impl ChannelSink {
@@ -128,7 +130,8 @@ impl ChannelSink {
 
     /// Ends the body: with the closing bytes, or cut off with an error, so that the client
     /// sees an incomplete answer rather than a short one that looks whole.
-    fn finish(self, result: Result<(), SearchError>) -> Result<(), SearchError> {
+    fn finish(mut self, result: Result<(), SearchError>) -> Result<(), SearchError> {
+        drop(self.export_slot.take());
         if self.started.is_some() {
             return result;
         }

@@ -1589,6 +1589,18 @@ mod exports {
     }
 
     #[tokio::test]
+    async fn a_client_that_read_a_whole_export_may_start_the_next_at_once() {
+        let one = app(state_with(ServerOptions {
+            max_exports: 1,
+            ..ServerOptions::default()
+        }));
+        for _ in 0..20 {
+            let (status, _, body) = raw(&one, "/api/v1/export/history?q=data").await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+
+    #[tokio::test]
     async fn exports_past_the_limit_are_refused_and_a_reader_leaving_frees_its_slot() {
         let none = app(state_with(ServerOptions {
             max_exports: 0,

@@ -448,6 +448,35 @@ function timeLabel(state) {
   }
 }
 
+/** The query string of a list's parameters without its page (`limit`, `offset`). */
+function listQuery(params) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (name === "limit" || name === "offset") continue;
+    if (Array.isArray(value)) value.forEach((v) => query.append(name, v));
+    else if (value) query.append(name, value);
+  }
+  return query;
+}
+
+/** Links that download every result of a list (`/api/v1/export/…`), past the pages. */
+function exportLinks(list, params, total) {
+  const query = listQuery(params);
+  const href = (format) => {
+    const q = new URLSearchParams(query);
+    q.set("format", format);
+    return `${API}/export/${list}?${q}`;
+  };
+  return h(
+    "p",
+    { class: "exports muted" },
+    `Download all ${total.toLocaleString("en")}: `,
+    h("a", { href: href("csv"), download: `palimpsest-${list}.csv`, "data-format": "csv" }, "CSV"),
+    " · ",
+    h("a", { href: href("jsonl"), download: `palimpsest-${list}.jsonl`, "data-format": "jsonl" }, "JSON Lines"),
+  );
+}
+
 function searchParams(state) {
   const mode = modeOf(state);
   const params = { q: state.q || "*", ...filterParams(state), year: state.year, limit: PAGE, offset: state.offset };
@@ -483,7 +512,7 @@ async function drawSearch(state, main, signal) {
   }
   const list = h("ol", { class: "hits", start: state.offset + 1 }, answer.hits.map((hit) => h("li", {}, drawHit(state, hit))));
   const every = answer.all_words < answer.total ? h("p", { class: "muted" }, `${plural(answer.all_words, "section")} hold every word; the others most of them.`) : null;
-  fill(main, heading, didYouMean(state, answer), every, list, pager(state, answer.total, answer.hits.length));
+  fill(main, heading, didYouMean(state, answer), every, list, pager(state, answer.total, answer.hits.length), exportLinks("search", searchParams(state), answer.total));
 }
 
 function hasFilters(state) {
@@ -588,6 +617,7 @@ async function drawHistory(state, main, signal) {
     drawTrend(state, trend, axis),
     drawTimeline(history.documents, axis),
     history.total > 50 ? pager(state, history.total, history.documents.length, 50) : null,
+    exportLinks("history", { q: state.q, ...filterParams(state) }, history.total),
   );
 }
 
@@ -768,12 +798,7 @@ async function drawChanges(state, main, signal) {
     facetGroup("Kind", f.kind, (v) => state.kind.includes(v), (v, on) => toggle(state, "kind", v, on)),
     facetGroup("Month", [...(f.month || [])].sort((a, b) => b.value.localeCompare(a.value)), (v) => state.from === `${v}-01`, (v) => monthWindow(state, v)),
   ], state.group ? "Counts are of changed sections; the list has one entry per version." : null);
-  const feed = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) {
-    if (name === "limit" || name === "offset") continue;
-    if (Array.isArray(value)) value.forEach((v) => feed.append(name, v));
-    else if (value) feed.append(name, value);
-  }
+  const feed = listQuery(params);
   const options = h(
     "div",
     { class: "options" },
@@ -804,7 +829,7 @@ async function drawChanges(state, main, signal) {
   }
   const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map((c) => drawChange(c, state.layout));
   const list = h("ol", { class: "changes" }, entries.map((entry) => h("li", {}, entry)));
-  fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length));
+  fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length), exportLinks("changes", params, answer.total));
 }
 
 function checkbox(label, checked, next, option) {

@@ -755,6 +755,30 @@ async fn journey(page: &Page, engine: &Engine) {
             .unwrap()
             .contains("service=Birdsong")
     );
+    // Every result can leave as a file: the export of the same list, past the pages.
+    let csv = page
+        .find("p.exports a[data-format='csv']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let (path, query) = csv.split_once('?').unwrap();
+    assert!(
+        path == "/api/v1/export/changes"
+            && query_has(query, "service=Birdsong")
+            && query_has(query, "format=csv")
+            && !query.contains("limit="),
+        "{csv}"
+    );
+    let birdsong = page.text("h1.summary").await;
+    let count = birdsong.split(' ').next().unwrap();
+    assert!(
+        page.text("p.exports")
+            .await
+            .starts_with(&format!("Download all {count}:")),
+        "{birdsong}"
+    );
     // The Kind facet filters like the others: in the URL, the feed and the list.
     page.click("a.facet[href*='kind=modified']").await;
     assert!(query_has(&page.query_string().await, "kind=modified"));
