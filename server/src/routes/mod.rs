@@ -55,14 +55,3 @@ pub(crate) fn listed<T: Listing>(answer: T, format: Format) -> Result<Response, 
         .map_err(|e| ApiError::internal("cannot write the answer", e))?;
     Ok(([(CONTENT_TYPE, format.content_type())], body).into_response())
 }
-
-/// The `format` parameter of list endpoints, for the OpenAPI document.
-#[derive(Debug, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatParam {
-    /// `json` (default: the answer with totals and facets), `jsonl` (one item per line,
-    /// `application/x-ndjson`) or `csv` (a header row, one row per item, `text/csv`;
-    /// columns as the README lists them).
-    #[param(example = "csv")]
-    pub format: Option<String>,
-}
