@@ -29,6 +29,11 @@ mod export;
 ///   palimpsest trend arbitration --by year
 ///   palimpsest diff Instagram "Privacy Policy" --from 2024-01-01 --to 2025-01-01
 ///   palimpsest serve --addr 127.0.0.1:7700
+///
+/// Exit status: 0 on success; 2 for bad input (an argument, a query, a filter naming nothing
+/// the index holds, an instant in the future); 3 when the index does not hold what is asked
+/// (a document, a version, the index itself); 1 for any other failure. The README's table of
+/// error codes gives each code's.
 #[derive(Debug, Parser)]
 #[command(name = "palimpsest", version, verbatim_doc_comment)]
 pub struct Cli {
@@ -106,20 +111,18 @@ pub struct Context {
 /// Index folder used when neither `--index` nor `PALIMPSEST_INDEX` is given.
 pub const DEFAULT_INDEX: &str = "palimpsest-index";
 
-/// 2 for a bad argument (as clap exits on one): a filter naming nothing the index holds;
-/// 1 for every other failure.
+/// The exit status of a failure: that of its search error's code in the server's table of
+/// error codes ([`palimpsest_server::Code::exit_status`]: 2 for a request that cannot be
+/// answered as asked, as clap exits on a bad argument; 3 for something the index does not
+/// hold), 1 for every other failure.
 fn exit_code(error: &anyhow::Error) -> ExitCode {
-    let bad_name = error.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<palimpsest_search::SearchError>(),
-            Some(palimpsest_search::SearchError::UnknownName { .. })
-        )
-    });
-    if bad_name {
-        ExitCode::from(2)
-    } else {
-        ExitCode::FAILURE
-    }
+    let status = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<palimpsest_search::SearchError>())
+        .map_or(1, |error| {
+            palimpsest_server::Code::from(error).exit_status()
+        });
+    ExitCode::from(status)
 }
 
 fn main() -> ExitCode {

@@ -1100,18 +1100,34 @@ mod cli {
     }
 
     #[test]
-    fn bad_input_exits_non_zero_with_a_message() {
+    fn bad_input_exits_with_the_status_of_its_error_code_and_a_message() {
         let dir = sample_index();
-        for (args, expected) in [
-            (vec!["show", "Nobody", "Terms"], "unknown service"),
-            (vec!["search", "x", "--as-of", "2024-02-30"], "invalid date"),
-            (vec!["search", "nofield:x"], "invalid query"),
-            (vec!["search", "x", "--limit", "0"], "limit"),
-            (vec!["index", "/nonexistent/archive"], "cannot"),
+        // 2: cannot be answered as asked; 3: the index does not hold it; 1: other failures.
+        for (args, expected, status) in [
+            (vec!["show", "Nobody", "Terms"], "unknown service", 3),
+            (
+                vec!["search", "x", "--as-of", "2024-02-30"],
+                "invalid date",
+                2,
+            ),
+            (vec!["search", "nofield:x"], "invalid query", 2),
+            (vec!["search", "x", "--limit", "0"], "limit", 2),
+            (
+                vec![
+                    "show",
+                    "Acme Cloud",
+                    "Terms of Service",
+                    "--at",
+                    "9999-01-01",
+                ],
+                "in the future",
+                2,
+            ),
+            (vec!["index", "/nonexistent/archive"], "cannot", 1),
         ] {
             let out = palimpsest(dir.path(), &args);
-            assert!(!out.status.success(), "{args:?}");
             let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
             assert!(stderr.contains(expected), "{args:?}: {stderr}");
         }
     }

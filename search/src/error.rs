@@ -1,7 +1,7 @@
 use thiserror::Error;
 
-/// How an error should be reported, without naming a transport: the server maps kinds to
-/// status codes, the CLI to messages and exit codes.
+/// How an error should be reported, without naming a transport. The server's table of error
+/// codes gives each code a kind, from which come its HTTP status and the CLI's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     /// The request is malformed: a query, a parameter, a limit.
@@ -10,7 +10,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request asks about an instant in the future.
     InFuture,
-    /// The operation ran past its deadline and gave up.
+    /// The operation ran past its deadline and gave up, or could not start in time: try
+    /// again later.
     Timeout,
     /// Something went wrong on our side.
     Internal,
@@ -96,21 +97,6 @@ impl SearchError {
             SearchError::InFuture { .. } => ErrorKind::InFuture,
             SearchError::Timeout => ErrorKind::Timeout,
             SearchError::Tantivy { .. } | SearchError::Schema(_) => ErrorKind::Internal,
-        }
-    }
-
-    /// A stable snake_case code for clients.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SearchError::InvalidQuery { .. } => "invalid_query",
-            SearchError::InvalidParameter { .. } => "invalid_parameter",
-            SearchError::NotFound { .. } => "not_found",
-            SearchError::UnknownName { .. } => "unknown_name",
-            SearchError::InFuture { .. } => "date_in_future",
-            SearchError::Timeout => "time_budget_exceeded",
-            SearchError::NoIndex { .. } => "no_index",
-            SearchError::OtherSchema { .. } => "other_schema",
-            SearchError::Tantivy { .. } | SearchError::Schema(_) => "internal",
         }
     }
 

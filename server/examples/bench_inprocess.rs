@@ -18,7 +18,7 @@ use axum::body::Body;
 use axum::http::Request;
 use palimpsest_search::{Engine, SearchRequest};
 use palimpsest_server::routes::search::SearchParams;
-use palimpsest_server::{AppState, FromParams, RawParams, ServerOptions, app};
+use palimpsest_server::{AppState, ServerOptions, app, from_query};
 use tower::ServiceExt as _;
 
 fn main() -> anyhow::Result<()> {
@@ -45,8 +45,7 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|target| {
             let query = target.split_once('?').map_or("", |(_, q)| q);
-            let params = RawParams::parse(query)
-                .and_then(|raw| SearchParams::from_params(&raw))
+            let params = from_query::<SearchParams>(query)
                 .and_then(SearchRequest::try_from)
                 .map_err(|e| anyhow::anyhow!("{target}: {e}"))?;
             Ok(params)

@@ -37,9 +37,9 @@ use axum::http::{Method, Uri};
 use axum::middleware::{from_fn, from_fn_with_state};
 use tower_http::cors::{Any, CorsLayer};
 
-pub use error::{ApiError, ErrorBody, ErrorDetail, Suggestions};
+pub use error::{ApiError, Code, ErrorBody, ErrorDetail, Suggestions};
 pub use options::{MAX_QUERY_DEPTH, ServerOptions};
-pub use params::{FromParams, NoParams, Params, PathParams, RawParams};
+pub use params::{FormatParam, ListParams, NoParams, Params, PathParams, QueryParams, from_query};
 pub use serve::{ServeConfig, THREAD_STACK_BYTES, serve, serve_on, shutdown_signal};
 pub use source_url::{PLACEHOLDERS, SourceUrlTemplate, SourceUrls, VersionName};
 pub use state::{AppState, Slot};

@@ -964,6 +964,73 @@ mod errors {
         }
     }
 
+    /// The names an endpoint accepts are the ones its OpenAPI operation documents, in the
+    /// same order: both come from its one parameter struct.
+    #[tokio::test]
+    async fn every_endpoint_accepts_exactly_the_parameters_it_documents() {
+        let app = test_app();
+        let doc = get(&app, "/api/v1/openapi.json").await.json;
+        for (path, _) in palimpsest_server::routes::routes() {
+            let documented: Vec<&str> = doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let uri = path
+                .replace("{service}", "Birdsong")
+                .replace("{terms_type}", "Privacy%20Policy")
+                .replace("{date}", "2024-01-01");
+            let answer = get(&app, &format!("{uri}?not_a_parameter=1")).await;
+            assert_eq!(error_code(&answer), "unknown_parameter", "{path}");
+            let message = answer.json["error"]["message"].as_str().unwrap();
+            let accepted: Vec<&str> = match message.split_once("valid parameters: ") {
+                Some((_, names)) => names.split(", ").collect(),
+                None => {
+                    assert!(message.ends_with("takes no parameters"), "{message}");
+                    Vec::new()
+                }
+            };
+            assert_eq!(accepted, documented, "{path}");
+            for name in documented {
+                let repeated = format!("{uri}?{name}=a&{name}=b");
+                let message = get(&app, &repeated).await.json["error"]["message"].to_string();
+                assert!(
+                    !message.contains("unknown parameter"),
+                    "{repeated}: {message}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_openapi_document_lists_every_error_code_with_its_meaning() {
+        let doc = get(&test_app(), "/api/v1/openapi.json").await.json;
+        let schemas = &doc["components"]["schemas"];
+        let code = &schemas["ErrorDetail"]["properties"]["code"];
+        let code = match code["$ref"].as_str() {
+            Some(reference) => &schemas[reference.rsplit('/').next().unwrap()],
+            None => code,
+        };
+        let listed: Vec<&str> = code["enum"]
+            .as_array()
+            .expect("the codes as an enum")
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        let description = code["description"].as_str().unwrap();
+        for known in palimpsest_server::Code::ALL {
+            assert!(listed.contains(&known.name()), "{known} not listed");
+            assert!(
+                description.contains(known.meaning()),
+                "{known}: {description}"
+            );
+        }
+        assert_eq!(listed.len(), palimpsest_server::Code::ALL.len());
+    }
+
     #[tokio::test]
     async fn invalid_parameters_are_named() {
         let app = test_app();

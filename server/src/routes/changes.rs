@@ -6,31 +6,32 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use palimpsest_search::{
-    ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo, Filters,
+    ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
 };
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa::openapi::path::Parameter;
 
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
 use crate::options::ServerOptions;
-use crate::params::{FromParams, ListParams, Params, RawParams};
+use crate::params::{self, FormatParam, ListParams, Params, QueryParams};
 use crate::render;
-use crate::routes::{FormatParam, listed};
+use crate::routes::listed;
 use crate::state::AppState;
 use palimpsest_export::Format;
 
 /// Change search parameters; the names of the CLI flags, in snake_case.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChangesParams {
     /// Only changes whose text before or after matches this query (search syntax).
     #[param(example = "arbitration")]
     pub q: Option<String>,
     /// `most` (default) or `all` of the query's words, as for search.
-    #[param(rename = "match", value_type = Option<crate::routes::MatchChoice>, example = "all")]
+    #[serde(rename = "match")]
+    #[param(value_type = Option<crate::routes::MatchChoice>, example = "all")]
     pub matching: Option<String>,
-    /// Filters (documented by [`FilterParams`]).
-    #[param(ignore)]
-    pub filters: Filters,
     /// Changes recorded at or after this instant (RFC 3339, or YYYY-MM-DD).
     #[param(value_type = Option<crate::routes::Instant>)]
     pub from: Option<String>,
@@ -38,14 +39,18 @@ pub struct ChangesParams {
     #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
     /// Also whole documents appearing (first records) or leaving the archive (deletions).
+    #[serde(default, deserialize_with = "params::flag")]
     pub first_records: Option<bool>,
     /// Also technical upgrades (re-extractions, not changes at the source).
+    #[serde(default, deserialize_with = "params::flag")]
     pub technical_upgrades: Option<bool>,
     /// Also minor changes (only dates, punctuation, quote marks, whitespace or link targets):
     /// `true` (default) or `false`.
+    #[serde(default, deserialize_with = "params::flag")]
     pub minor: Option<bool>,
     /// Only changes of this kind: `added`, `removed`, `modified` or `moved`; repeatable
     /// (any of them). Without it, every kind.
+    #[serde(default)]
     #[param(value_type = Option<Vec<ChangeKind>>, example = json!(["modified"]))]
     pub kind: Vec<String>,
     /// `newest` (default), `oldest`, or `relevance` (best match of `q` first).
@@ -57,60 +62,31 @@ pub struct ChangesParams {
     #[param(value_type = Option<crate::routes::ChangeGroup>)]
     pub group: Option<String>,
     /// Changes per page, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "params::number")]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Changes to skip (default 0); `offset + limit` at most 10,000.
+    #[serde(default, deserialize_with = "params::number")]
     #[param(maximum = 9999)]
     pub offset: Option<usize>,
     /// Whole texts: without it, `before` and `after` longer than 16 KiB are cut there (the
     /// `diff` at 32 KiB) and the change says `truncated`.
+    #[serde(default, deserialize_with = "params::flag")]
     pub full_text: Option<bool>,
     /// `true`: each change also has `html`, its diff (or the text added or removed)
     /// rendered from Markdown as safe HTML with insertions in `<ins>` and deletions in
     /// `<del>`, as the web page shows it. Only for `changes` grouped by section.
+    #[serde(default, deserialize_with = "params::flag")]
     pub html: Option<bool>,
+    /// Filters (documented by [`FilterParams`]).
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub filters: FilterParams,
 }
 
-impl FromParams for ChangesParams {
-    const NAMES: &'static [&'static str] = &[
-        "q",
-        "match",
-        "service",
-        "terms_type",
-        "collection",
-        "section",
-        "from",
-        "to",
-        "first_records",
-        "technical_upgrades",
-        "minor",
-        "kind",
-        "sort",
-        "group",
-        "limit",
-        "offset",
-        "full_text",
-        "html",
-    ];
-
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(ChangesParams {
-            q: p.one("q")?.map(str::to_owned),
-            matching: p.one("match")?.map(str::to_owned),
-            filters: FilterParams::read(p)?,
-            from: p.one("from")?.map(str::to_owned),
-            to: p.one("to")?.map(str::to_owned),
-            first_records: Some(p.flag("first_records")?),
-            technical_upgrades: Some(p.flag("technical_upgrades")?),
-            minor: p.one("minor")?.map(|_| p.flag("minor")).transpose()?,
-            kind: p.all("kind")?,
-            sort: p.one("sort")?.map(str::to_owned),
-            group: p.one("group")?.map(str::to_owned),
-            limit: p.number("limit")?,
-            offset: p.number("offset")?,
-            full_text: Some(p.flag("full_text")?),
-            html: Some(p.flag("html")?),
-        })
+impl QueryParams for ChangesParams {
+    fn flattened() -> Vec<Parameter> {
+        FilterParams::into_params(|| None)
     }
 }
 
@@ -140,7 +116,7 @@ impl TryFrom<ChangesParams> for ChangesRequest {
             group,
             query: p.q.filter(|q| !q.trim().is_empty()),
             matching: super::search::match_mode(p.matching.as_deref())?,
-            filters: p.filters,
+            filters: p.filters.into(),
             from: instant("from", p.from.as_deref())?,
             to: instant("to", p.to.as_deref())?,
             first_records: p.first_records.unwrap_or(false),

@@ -5,16 +5,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use palimpsest_search::{DiffRequest, DiffResponse};
+use serde::Deserialize;
 
 use super::search::instant;
 use super::versions::DocumentPath;
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::params::{self, Params, PathParams, QueryParams};
 use crate::render;
 use crate::state::AppState;
 
 /// The two versions to compare.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DiffParams {
     /// The earlier version: the one in force at this instant (RFC 3339 or YYYY-MM-DD).
@@ -30,30 +31,11 @@ pub struct DiffParams {
     /// Collection, needed only when several hold the document.
     pub collection: Option<String>,
     /// `true`: each change also has `html`, as in `changes?html=true`.
+    #[serde(default, deserialize_with = "params::flag")]
     pub html: Option<bool>,
 }
 
-impl FromParams for DiffParams {
-    const NAMES: &'static [&'static str] = &[
-        "from",
-        "to",
-        "from_version",
-        "to_version",
-        "collection",
-        "html",
-    ];
-
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(DiffParams {
-            from: p.one("from")?.map(str::to_owned),
-            to: p.one("to")?.map(str::to_owned),
-            from_version: p.one("from_version")?.map(str::to_owned),
-            to_version: p.one("to_version")?.map(str::to_owned),
-            collection: p.one("collection")?.map(str::to_owned),
-            html: Some(p.flag("html")?),
-        })
-    }
-}
+impl QueryParams for DiffParams {}
 
 /// Section by section: what was added, removed, modified (with a word diff) or moved between
 /// two versions of a document.

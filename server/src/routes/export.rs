@@ -16,7 +16,7 @@ use super::history::HistoryParams;
 use super::search::{FilterParams, SearchParams};
 use crate::error::{ApiError, ErrorBody};
 use crate::export::{ExportKind, export};
-use crate::params::{FromParams, RawParams, choice};
+use crate::params::{QueryParams, with_format};
 use crate::state::AppState;
 
 /// Extractor of an export's parameters: those of the list it exports, and `format`
@@ -30,16 +30,13 @@ const EXPORT_FORMATS: [(&str, Format); 3] = [
     ("json", Format::Json),
 ];
 
-impl<S: Send + Sync, T: FromParams> FromRequestParts<S> for ExportParams<T> {
+impl<S: Send + Sync, T: QueryParams> FromRequestParts<S> for ExportParams<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let raw = RawParams::parse(parts.uri.query().unwrap_or_default())?;
-        let mut names = T::NAMES.to_vec();
-        names.push("format");
-        raw.check_names(&names)?;
-        let format = choice("format", raw.one("format")?, &EXPORT_FORMATS)?;
-        Ok(ExportParams(T::from_params(&raw)?, format))
+        let query = parts.uri.query().unwrap_or_default();
+        let (params, format) = with_format(query, &EXPORT_FORMATS)?;
+        Ok(ExportParams(params, format))
     }
 }
 
@@ -155,8 +152,8 @@ pub async fn history(
     ExportParams(params, format): ExportParams<HistoryParams>,
 ) -> Result<Response, ApiError> {
     let request = HistoryRequest {
-        query: params.q,
-        filters: params.filters,
+        query: super::history::query(params.q)?,
+        filters: params.filters.into(),
         limit: 1,
         offset: 0,
     };

@@ -4,62 +4,52 @@
 use axum::extract::State;
 use axum::response::Response;
 use palimpsest_search::{
-    Filters, HistoryRequest, HistoryResponse, TrendBucket, TrendRequest, TrendResponse,
+    HistoryRequest, HistoryResponse, TrendBucket, TrendRequest, TrendResponse,
 };
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa::openapi::path::Parameter;
 
 use super::search::{FilterParams, instant};
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, ListParams, RawParams};
-use crate::routes::{FormatParam, listed};
+use crate::params::{self, FormatParam, ListParams, QueryParams};
+use crate::routes::listed;
 use crate::state::AppState;
 
-fn query(p: &RawParams) -> Result<String, ApiError> {
-    Ok(p.one("q")?
-        .ok_or_else(|| {
-            ApiError::parameter(
-                "q",
-                "missing: the text to follow, e.g. q=\"binding arbitration\"",
-            )
-        })?
-        .to_owned())
+/// The query to follow, which history and trend need.
+pub(crate) fn query(q: Option<String>) -> Result<String, ApiError> {
+    q.ok_or_else(|| {
+        ApiError::parameter(
+            "q",
+            "missing: the text to follow, e.g. q=\"binding arbitration\"",
+        )
+    })
 }
 
 /// Phrase history parameters.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// The query (search syntax); quote a phrase.
-    #[param(example = "\"binding arbitration\"", pattern = "\\S")]
-    pub q: String,
-    /// Filters (documented by [`FilterParams`]).
-    #[param(ignore)]
-    pub filters: Filters,
+    #[param(required = true, example = "\"binding arbitration\"", pattern = "\\S")]
+    pub q: Option<String>,
     /// Documents per page, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "params::number")]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Documents to skip (default 0).
+    #[serde(default, deserialize_with = "params::number")]
     #[param(maximum = 9999)]
     pub offset: Option<usize>,
+    /// Filters (documented by [`FilterParams`]).
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub filters: FilterParams,
 }
 
-impl FromParams for HistoryParams {
-    const NAMES: &'static [&'static str] = &[
-        "q",
-        "service",
-        "terms_type",
-        "collection",
-        "section",
-        "limit",
-        "offset",
-    ];
-
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(HistoryParams {
-            q: query(p)?,
-            filters: FilterParams::read(p)?,
-            limit: p.number("limit")?,
-            offset: p.number("offset")?,
-        })
+impl QueryParams for HistoryParams {
+    fn flattened() -> Vec<Parameter> {
+        FilterParams::into_params(|| None)
     }
 }
 
@@ -84,8 +74,8 @@ pub async fn history(
     ListParams(p, format): ListParams<HistoryParams>,
 ) -> Result<Response, ApiError> {
     let request = HistoryRequest {
-        query: p.q,
-        filters: p.filters,
+        query: query(p.q)?,
+        filters: p.filters.into(),
         limit: p.limit.unwrap_or(20),
         offset: p.offset.unwrap_or(0),
     };
@@ -96,15 +86,12 @@ pub async fn history(
 }
 
 /// Trend parameters.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TrendParams {
     /// The query (search syntax).
-    #[param(example = "arbitration", pattern = "\\S")]
-    pub q: String,
-    /// Filters (documented by [`FilterParams`]).
-    #[param(ignore)]
-    pub filters: Filters,
+    #[param(required = true, example = "arbitration", pattern = "\\S")]
+    pub q: Option<String>,
     /// `month` (default) or `year`.
     #[param(value_type = Option<TrendBucket>)]
     pub by: Option<String>,
@@ -114,28 +101,15 @@ pub struct TrendParams {
     /// Instant the chart stops before (default: just after the last version recorded).
     #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
+    /// Filters (documented by [`FilterParams`]).
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub filters: FilterParams,
 }
 
-impl FromParams for TrendParams {
-    const NAMES: &'static [&'static str] = &[
-        "q",
-        "service",
-        "terms_type",
-        "collection",
-        "section",
-        "by",
-        "from",
-        "to",
-    ];
-
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(TrendParams {
-            q: query(p)?,
-            filters: FilterParams::read(p)?,
-            by: p.one("by")?.map(str::to_owned),
-            from: p.one("from")?.map(str::to_owned),
-            to: p.one("to")?.map(str::to_owned),
-        })
+impl QueryParams for TrendParams {
+    fn flattened() -> Vec<Parameter> {
+        FilterParams::into_params(|| None)
     }
 }
 
@@ -158,14 +132,15 @@ pub async fn trend(
     State(state): State<AppState>,
     ListParams(p, format): ListParams<TrendParams>,
 ) -> Result<Response, ApiError> {
-    let by = crate::params::choice(
+    let q = query(p.q)?;
+    let by = params::choice(
         "by",
         p.by.as_deref(),
         &[("month", TrendBucket::Month), ("year", TrendBucket::Year)],
     )?;
     let request = TrendRequest {
-        query: p.q,
-        filters: p.filters,
+        query: q,
+        filters: p.filters.into(),
         by,
         from: instant("from", p.from.as_deref())?,
         to: instant("to", p.to.as_deref())?,

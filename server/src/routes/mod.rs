@@ -60,17 +60,6 @@ pub(crate) fn listed<T: Listing>(answer: T, format: Format) -> Result<Response, 
     Ok(([(CONTENT_TYPE, format.content_type())], body).into_response())
 }
 
-/// The `format` parameter of list endpoints, for the OpenAPI document.
-#[derive(Debug, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatParam {
-    /// `json` (default: the answer with totals and facets), `jsonl` (one item per line,
-    /// `application/x-ndjson`) or `csv` (a header row, one row per item, `text/csv`;
-    /// columns as the README lists them).
-    #[param(value_type = Option<ListFormat>, example = "csv")]
-    pub format: Option<String>,
-}
-
 /// The values of `format`, for the OpenAPI document (read by `params::ListParams`).
 #[derive(Debug, utoipa::ToSchema)]
 #[schema(rename_all = "snake_case")]

@@ -4,14 +4,19 @@ use axum::extract::State;
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{Filters, MatchMode, SearchRequest, SearchResponse, TimeMode};
 
-use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, ListParams, RawParams};
-use crate::routes::{FormatParam, listed};
-use crate::state::AppState;
 use axum::response::Response;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use utoipa::IntoParams;
+use utoipa::openapi::path::Parameter;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::params::{self, FormatParam, ListParams, QueryParams};
+use crate::routes::listed;
+use crate::state::AppState;
 
 /// Search parameters; the names of the CLI flags, in snake_case.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// The query: words (a section must hold most of them, see `match`; word forms and
@@ -19,16 +24,18 @@ pub struct SearchParams {
     /// -excluded, parentheses; `privac*` matches the words starting with `privac`; `*` alone
     /// matches everything. At most 1 KiB, 64 terms (stop words and repeats not counted), 20
     /// levels of parentheses and 1,024 words for all wildcards together by default.
-    #[param(example = "\"personal data\" AND advertising", pattern = "\\S")]
-    pub q: String,
+    #[param(
+        required = true,
+        example = "\"personal data\" AND advertising",
+        pattern = "\\S"
+    )]
+    pub q: Option<String>,
     /// `most` (default: all of one or two words, half of up to eight, a quarter of longer
     /// queries, stop words never deciding; sections holding every word rank first; when
     /// nothing matches, fewer words) or `all` (every word, as typed).
-    #[param(rename = "match", value_type = Option<crate::routes::MatchChoice>, example = "all")]
+    #[serde(rename = "match")]
+    #[param(value_type = Option<crate::routes::MatchChoice>, example = "all")]
     pub matching: Option<String>,
-    /// Filters (documented by [`FilterParams`]).
-    #[param(ignore)]
-    pub filters: Filters,
     /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC); not with
     /// `from`, `to` or `history`.
     #[param(value_type = Option<crate::routes::Instant>)]
@@ -40,72 +47,58 @@ pub struct SearchParams {
     #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
     /// Every section ever recorded; one hit per run of unchanged text.
+    #[serde(default, deserialize_with = "params::flag")]
     pub history: Option<bool>,
     /// Only sections whose text first appeared in this calendar year (UTC), as the `year`
     /// facet counts them.
+    #[serde(default, deserialize_with = "year")]
     #[param(example = 2024, minimum = 1, maximum = 9998)]
     pub year: Option<i16>,
     /// Hits per page, 1 to 100 (default 20).
+    #[serde(default, deserialize_with = "params::number")]
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// Hits to skip (default 0); `offset + limit` at most 10,000.
+    #[serde(default, deserialize_with = "params::number")]
     #[param(maximum = 9999)]
     pub offset: Option<usize>,
+    /// Filters (documented by [`FilterParams`]).
+    #[serde(flatten)]
+    #[param(ignore)]
+    pub filters: FilterParams,
 }
 
-impl FromParams for SearchParams {
-    const NAMES: &'static [&'static str] = &[
-        "q",
-        "match",
-        "service",
-        "terms_type",
-        "collection",
-        "section",
-        "as_of",
-        "from",
-        "to",
-        "history",
-        "year",
-        "limit",
-        "offset",
-    ];
-
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(SearchParams {
-            q: p.one("q")?
-                .ok_or_else(|| ApiError::parameter("q", "missing; use q=* to match everything"))?
-                .to_owned(),
-            matching: p.one("match")?.map(str::to_owned),
-            filters: FilterParams::read(p)?,
-            as_of: p.one("as_of")?.map(str::to_owned),
-            from: p.one("from")?.map(str::to_owned),
-            to: p.one("to")?.map(str::to_owned),
-            history: Some(p.flag("history")?),
-            year: p
-                .number("year")?
-                .map(|y| {
-                    i16::try_from(y).map_err(|_| {
-                        ApiError::parameter("year", format!("{y} is not a year between 1 and 9998"))
-                    })
-                })
-                .transpose()?,
-            limit: p.number("limit")?,
-            offset: p.number("offset")?,
-        })
+impl QueryParams for SearchParams {
+    fn flattened() -> Vec<Parameter> {
+        FilterParams::into_params(|| None)
     }
 }
 
-/// The filters every search-like endpoint takes (search, changes, history, trend).
-#[derive(Debug, Default, utoipa::IntoParams)]
+/// Reads `year`: a whole number that fits a year.
+fn year<'de, D: Deserializer<'de>>(value: D) -> Result<Option<i16>, D::Error> {
+    params::number(value)?
+        .map(|y| {
+            i16::try_from(y)
+                .map_err(|_| D::Error::custom(format!("{y} is not a year between 1 and 9998")))
+        })
+        .transpose()
+}
+
+/// The filters every search-like endpoint takes (search, changes, history, trend), flattened
+/// into their parameters.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FilterParams {
     /// Only this service (repeatable).
+    #[serde(default, deserialize_with = "params::repeatable")]
     #[param(required = false, example = json!(["Birdsong"]))]
     pub service: Vec<String>,
     /// Only this terms type, e.g. `Privacy Policy` (repeatable).
+    #[serde(default, deserialize_with = "params::repeatable")]
     #[param(required = false)]
     pub terms_type: Vec<String>,
     /// Only this collection (repeatable).
+    #[serde(default, deserialize_with = "params::repeatable")]
     #[param(required = false)]
     pub collection: Vec<String>,
     /// Only sections under this heading path, levels separated by `>`; case-insensitive, the
@@ -113,21 +106,18 @@ pub struct FilterParams {
     pub section: Option<String>,
 }
 
-impl FilterParams {
-    /// Their names.
-    pub const NAMES: [&'static str; 4] = ["service", "terms_type", "collection", "section"];
-
-    /// Reads the filters; `section` levels are separated by `>`.
-    pub fn read(p: &RawParams) -> Result<Filters, ApiError> {
-        Ok(Filters {
-            services: p.all("service")?,
-            terms_types: p.all("terms_type")?,
-            collections: p.all("collection")?,
+impl From<FilterParams> for Filters {
+    /// The filters; `section` levels are separated by `>`.
+    fn from(p: FilterParams) -> Filters {
+        Filters {
+            services: p.service,
+            terms_types: p.terms_type,
+            collections: p.collection,
             section: p
-                .one("section")?
+                .section
                 .map(|s| s.split('>').map(|l| l.trim().to_owned()).collect())
                 .unwrap_or_default(),
-        })
+        }
     }
 }
 
@@ -163,6 +153,8 @@ impl TryFrom<SearchParams> for SearchRequest {
 
     /// The request `palimpsest search` builds from the same flags.
     fn try_from(p: SearchParams) -> Result<SearchRequest, ApiError> {
+        let query =
+            p.q.ok_or_else(|| ApiError::parameter("q", "missing; use q=* to match everything"))?;
         let as_of = instant("as_of", p.as_of.as_deref())?;
         let from = instant("from", p.from.as_deref())?;
         let to = instant("to", p.to.as_deref())?;
@@ -186,9 +178,9 @@ impl TryFrom<SearchParams> for SearchRequest {
             (None, from, to, false) => TimeMode::Between { from, to },
         };
         Ok(SearchRequest {
-            query: p.q,
+            query,
             matching: match_mode(p.matching.as_deref())?,
-            filters: p.filters,
+            filters: p.filters.into(),
             time,
             year: p.year,
             limit: p.limit.unwrap_or(20),

@@ -5,8 +5,8 @@ use axum::response::Response;
 use palimpsest_search::ServicesResponse;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{ListParams, NoParams};
-use crate::routes::{FormatParam, listed};
+use crate::params::{FormatParam, ListParams, NoParams};
+use crate::routes::listed;
 use crate::state::AppState;
 
 /// Every service in the index and its documents.
@@ -26,7 +26,7 @@ use crate::state::AppState;
 )]
 pub async fn services(
     State(state): State<AppState>,
-    ListParams(NoParams, format): ListParams<NoParams>,
+    ListParams(NoParams {}, format): ListParams<NoParams>,
 ) -> Result<Response, ApiError> {
     listed(state.run(|engine| engine.services()).await?, format)
 }

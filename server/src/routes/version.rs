@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::VersionName;
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, Params, PathParams, RawParams};
+use crate::params::{self, Params, PathParams, QueryParams};
 use crate::render;
 use crate::state::AppState;
 
@@ -30,7 +30,7 @@ pub struct VersionPath {
 }
 
 /// Which collection, and how to show the text.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct VersionParams {
     /// Collection, needed only when several hold the document.
@@ -41,21 +41,11 @@ pub struct VersionParams {
     /// `true`: each section also has `html`, its text rendered from Markdown as safe HTML
     /// (links `rel="nofollow noopener noreferrer"`, raw HTML shown as text), the highlights
     /// in `<mark>`.
+    #[serde(default, deserialize_with = "params::flag")]
     pub html: Option<bool>,
 }
 
-impl FromParams for VersionParams {
-    const NAMES: &'static [&'static str] = &["collection", "q", "html"];
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(VersionParams {
-            collection: p.one("collection")?.map(str::to_owned),
-            q: p.one("q")?
-                .map(str::to_owned)
-                .filter(|q| !q.trim().is_empty()),
-            html: Some(p.flag("html")?),
-        })
-    }
-}
+impl QueryParams for VersionParams {}
 
 /// The version in force at `date`: `{id, recorded_at, kind, content}` with the document's
 /// service, terms type and collection.
@@ -84,7 +74,8 @@ pub async fn version(
         at,
         version: None,
     };
-    let (query, html) = (params.q, params.html.unwrap_or(false));
+    let query = params.q.filter(|q| !q.trim().is_empty());
+    let html = params.html.unwrap_or(false);
     let urls = state.options().source_urls.clone();
     let answer = state
         .run(move |engine| {

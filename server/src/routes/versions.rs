@@ -7,8 +7,8 @@ use palimpsest_search::VersionsResponse;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::params::{FromParams, ListParams, PathParams, RawParams};
-use crate::routes::{FormatParam, listed};
+use crate::params::{FormatParam, ListParams, PathParams, QueryParams};
+use crate::routes::listed;
 use crate::state::AppState;
 
 /// A document: service and terms type, matched case-insensitively when unambiguous.
@@ -24,21 +24,14 @@ pub struct DocumentPath {
 }
 
 /// Chooses among collections holding the same document.
-#[derive(Debug, Default, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CollectionParams {
     /// Collection, needed only when several hold the document.
     pub collection: Option<String>,
 }
 
-impl FromParams for CollectionParams {
-    const NAMES: &'static [&'static str] = &["collection"];
-    fn from_params(p: &RawParams) -> Result<Self, ApiError> {
-        Ok(CollectionParams {
-            collection: p.one("collection")?.map(str::to_owned),
-        })
-    }
-}
+impl QueryParams for CollectionParams {}
 
 /// The recorded versions of one document, oldest first.
 #[utoipa::path(
