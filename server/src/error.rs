@@ -82,7 +82,7 @@ error_codes! {
     TimeBudgetExceeded = "time_budget_exceeded", Timeout, SERVICE_UNAVAILABLE,
         "the request ran past its time budget and was stopped; narrow it or try again later";
     Overloaded = "overloaded", Timeout, SERVICE_UNAVAILABLE,
-        "too many requests in progress, or too many large answers unread; try again shortly";
+        "too many requests in progress, too many large answers unread, or every export slot streaming; try again shortly";
     NoIndex = "no_index", NotFound, NOT_FOUND,
         "the index folder holds no index";
     OtherSchema = "other_schema", BadRequest, BAD_REQUEST,
