@@ -25,7 +25,9 @@
 mod listings;
 mod stream;
 
-pub use listings::{CHANGE_COLUMNS, DOCUMENT_COLUMNS, HIT_COLUMNS, VERSION_CHANGE_COLUMNS};
+pub use listings::{
+    CHANGE_COLUMNS, DOCUMENT_COLUMNS, HIT_COLUMNS, VERSION_CHANGE_COLUMNS, change_columns,
+};
 pub use stream::ItemStream;
 
 use std::io::Write;

@@ -1,8 +1,9 @@
 //! [`Listing`] for each list answer: its CSV columns and its items.
 
 use palimpsest_search::{
-    Change, ChangeEntry, ChangesResponse, DiffOp, DiffPart, DocumentHistory, HistoryResponse, Hit,
-    Interval, SearchResponse, ServicesResponse, TrendResponse, VersionChanges, VersionsResponse,
+    Change, ChangeEntry, ChangeGrouping, ChangesResponse, DiffOp, DiffPart, DocumentHistory,
+    HistoryResponse, Hit, Interval, SearchResponse, ServicesResponse, TrendResponse,
+    VersionChanges, VersionsResponse,
 };
 use serde::Serialize;
 use std::io::Write;
@@ -128,6 +129,14 @@ pub const VERSION_CHANGE_COLUMNS: &[&str] = &[
     "minor",
     "score",
 ];
+
+/// CSV columns of a change list grouped as asked.
+pub fn change_columns(group: ChangeGrouping) -> &'static [&'static str] {
+    match group {
+        ChangeGrouping::Section => CHANGE_COLUMNS,
+        ChangeGrouping::Version => VERSION_CHANGE_COLUMNS,
+    }
+}
 
 impl Listing for ChangesResponse {
     fn columns(&self) -> &'static [&'static str] {

@@ -256,7 +256,8 @@ impl Engine {
             Ok(((), true))
         })?;
         if !streamed {
-            stream(self, options, &[], |_, _: &()| Ok(None), sink)?;
+            // Nothing matched, not even with fewer words: an empty list.
+            let _ = sink.begin(0);
         }
         Ok(())
     }

@@ -142,13 +142,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let request = args.request();
     if all {
         let style = Style::detect();
-        let columns = match request.group {
-            ChangeGrouping::Section => palimpsest_export::CHANGE_COLUMNS,
-            ChangeGrouping::Version => palimpsest_export::VERSION_CHANGE_COLUMNS,
-        };
         return crate::export::to_stdout(
             context.list_format,
-            columns,
+            palimpsest_export::change_columns(request.group),
             &|total| outln!("{} {}", style.bold(&total.to_string()), unit(&request)),
             &mut |number, entry| match entry {
                 ChangeEntry::Section(change) => print_listed_change(&style, number, change),

@@ -6,10 +6,8 @@ use axum::extract::FromRequestParts;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
-use palimpsest_export::{
-    CHANGE_COLUMNS, DOCUMENT_COLUMNS, Format, HIT_COLUMNS, VERSION_CHANGE_COLUMNS,
-};
-use palimpsest_search::{ChangeGrouping, ChangesRequest, HistoryRequest, SearchRequest};
+use palimpsest_export::{DOCUMENT_COLUMNS, Format, HIT_COLUMNS, change_columns};
+use palimpsest_search::{ChangesRequest, HistoryRequest, SearchRequest};
 
 use super::changes::ChangesParams;
 use super::history::HistoryParams;
@@ -113,14 +111,10 @@ pub async fn changes(
     ExportParams(params, format): ExportParams<ChangesParams>,
 ) -> Result<Response, ApiError> {
     let request = ChangesRequest::try_from(params)?;
-    let columns = match request.group {
-        ChangeGrouping::Section => CHANGE_COLUMNS,
-        ChangeGrouping::Version => VERSION_CHANGE_COLUMNS,
-    };
     let kind = ExportKind {
         name: "changes",
         format,
-        columns,
+        columns: change_columns(request.group),
     };
     export(&state, kind, move |engine, options, sink| {
         engine.export_changes(&request, options, sink)
