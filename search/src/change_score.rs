@@ -5,6 +5,11 @@
 //! number of times a word was inserted or deleted is the difference of its frequencies in the
 //! section before and after (a word moved within the section counts as unchanged), read from
 //! the postings of the query's words alone.
+//!
+//! A word counts as inserted or deleted by a change at most as often as its version as a
+//! whole inserted or deleted it: text moved between sections, or a section split or renamed
+//! (which re-extractions do to whole documents), leaves the version's count unchanged, so it
+//! is context and not change.
 
 use std::collections::{HashMap, HashSet};
 
@@ -40,6 +45,54 @@ pub(crate) struct SpanTerms {
     body: Vec<u32>,
     /// Frequency of each query stem in the heading path.
     title: Vec<u32>,
+}
+
+/// What one version changed in all, summed over its changes: what it inserted (positive)
+/// or deleted (negative) of each query stem, and the words of the sections it removed and
+/// added whole.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NetChange {
+    stems: Vec<i64>,
+    removed_words: u64,
+    added_words: u64,
+}
+
+impl NetChange {
+    /// Adds a change of the version, from its two sides.
+    pub(crate) fn add(&mut self, before: Option<&SpanTerms>, after: Option<&SpanTerms>) {
+        let empty = SpanTerms::default();
+        let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
+        let n = b.body.len().max(a.body.len());
+        self.stems.resize(n.max(self.stems.len()), 0);
+        for (i, net) in self.stems.iter_mut().enumerate() {
+            let at = |v: &[u32]| v.get(i).copied().unwrap_or(0) as i64;
+            *net += at(&a.body) - at(&b.body);
+        }
+        match (before, after) {
+            (Some(side), None) => self.removed_words += u64::from(side.length),
+            (None, Some(side)) => self.added_words += u64::from(side.length),
+            _ => {}
+        }
+    }
+
+    /// How many of stem `i` the version inserted or deleted in all.
+    fn of(&self, i: usize) -> f32 {
+        self.stems.get(i).map_or(0.0, |n| n.unsigned_abs() as f32)
+    }
+
+    /// The share of a section removed (or, `added`, added) whole that the version did not
+    /// add (remove) elsewhere: 1 when nothing moved, 0 when a section was only renamed.
+    fn whole_share(&self, added: bool) -> f32 {
+        let (this, other) = if added {
+            (self.added_words, self.removed_words)
+        } else {
+            (self.removed_words, self.added_words)
+        };
+        if this == 0 {
+            return 1.0;
+        }
+        this.saturating_sub(other) as f32 / this as f32
+    }
 }
 
 /// The query's stems, each with the inverse document frequency of its word.
@@ -119,39 +172,46 @@ impl ScoredStems {
         Ok(found)
     }
 
-    /// How many words a change touched, as far as the index tells: the whole section when
-    /// it was added or removed, else the difference of the two lengths or the query words
-    /// inserted or deleted, whichever is more.
+    /// How many words a change touched, as far as the index tells: the difference of the
+    /// two lengths or the query words inserted or deleted, whichever is more; for a section
+    /// added or removed whole, its length, less the share its version moved from or to other
+    /// sections.
     pub(crate) fn changed_length(
         &self,
         before: Option<&SpanTerms>,
         after: Option<&SpanTerms>,
+        version: &NetChange,
     ) -> f32 {
+        let words = |b: &SpanTerms, a: &SpanTerms| -> u32 {
+            (0..self.stems.len())
+                .map(|i| {
+                    let at = |v: &[u32]| v.get(i).copied().unwrap_or(0);
+                    at(&b.body).abs_diff(at(&a.body)).min(version.of(i) as u32)
+                })
+                .sum()
+        };
+        let empty = SpanTerms::default();
         match (before, after) {
-            (Some(b), Some(a)) => {
-                let words: u32 = b
-                    .body
-                    .iter()
-                    .zip(&a.body)
-                    .map(|(x, y)| x.abs_diff(*y))
-                    .sum();
-                a.length.abs_diff(b.length).max(words).max(1) as f32
-            }
-            (Some(side), None) | (None, Some(side)) => side.length.max(1) as f32,
+            (Some(b), Some(a)) => a.length.abs_diff(b.length).max(words(b, a)).max(1) as f32,
+            (Some(side), None) => whole(side, version.whole_share(false), words(side, &empty)),
+            (None, Some(side)) => whole(side, version.whole_share(true), words(&empty, side)),
             (None, None) => 1.0,
         }
     }
 
-    /// The score of a change from its two sides (none for an added or removed section), its
-    /// [`ScoredStems::changed_length`] and the average of that over the changes ranked.
+    /// The score of a change from its two sides (none for an added or removed section), what
+    /// its version changed in all, its [`ScoredStems::changed_length`] and the average of
+    /// that over the changes ranked.
     pub(crate) fn score(
         &self,
         before: Option<&SpanTerms>,
         after: Option<&SpanTerms>,
+        version: &NetChange,
         average_changed: f32,
     ) -> f32 {
         let empty = SpanTerms::default();
-        let norm = 1.0 - B + B * self.changed_length(before, after) / average_changed.max(1.0);
+        let changed_length = self.changed_length(before, after, version);
+        let norm = 1.0 - B + B * changed_length / average_changed.max(1.0);
         let (b, a) = (before.unwrap_or(&empty), after.unwrap_or(&empty));
         let at = |v: &[u32], i: usize| v.get(i).copied().unwrap_or(0) as f32;
         let saturate = |tf: f32| tf * (K1 + 1.0) / (tf + K1);
@@ -159,8 +219,8 @@ impl ScoredStems {
         (0..self.stems.len())
             .map(|i| {
                 let (tf_before, tf_after) = (at(&b.body, i), at(&a.body, i));
-                let changed = (tf_after - tf_before).abs();
-                let context = tf_before.min(tf_after);
+                let changed = (tf_after - tf_before).abs().min(version.of(i));
+                let context = tf_before.min(tf_after) + (tf_after - tf_before).abs() - changed;
                 let heading = at(&a.title, i).max(at(&b.title, i)).min(1.0);
                 let covered = if changed > 0.0 { COVERAGE } else { 0.0 };
                 self.idf[i]
@@ -173,6 +233,12 @@ impl ScoredStems {
     }
 }
 
+/// The changed length of a section added or removed whole: its length times `share`, at
+/// least the query words it changed, at least 1.
+fn whole(side: &SpanTerms, share: f32, words: u32) -> f32 {
+    (side.length as f32 * share).max(words as f32).max(1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +247,14 @@ mod tests {
         ScoredStems {
             stems: (0..n).map(|i| format!("w{i}")).collect(),
             idf: vec![1.0; n],
+        }
+    }
+
+    /// A version that inserted and deleted as much as any change of it.
+    fn open() -> NetChange {
+        NetChange {
+            stems: vec![1_000; 4],
+            ..NetChange::default()
         }
     }
 
@@ -195,9 +269,9 @@ mod tests {
     #[test]
     fn a_word_inserted_outranks_a_word_merely_present() {
         let s = stems(1);
-        let inserted = s.score(Some(&terms(&[0], &[0])), Some(&terms(&[1], &[0])), 10.0);
-        let present = s.score(Some(&terms(&[3], &[0])), Some(&terms(&[3], &[0])), 10.0);
-        let in_heading = s.score(Some(&terms(&[1], &[1])), Some(&terms(&[1], &[1])), 10.0);
+        let inserted = s.score(Some(&terms(&[0], &[0])), Some(&terms(&[1], &[0])), &open(), 10.0);
+        let present = s.score(Some(&terms(&[3], &[0])), Some(&terms(&[3], &[0])), &open(), 10.0);
+        let in_heading = s.score(Some(&terms(&[1], &[1])), Some(&terms(&[1], &[1])), &open(), 10.0);
         assert!(
             inserted > in_heading && in_heading > present,
             "{inserted} {in_heading} {present}"
@@ -223,8 +297,8 @@ mod tests {
     #[test]
     fn added_and_removed_sections_count_their_whole_text_as_changed() {
         let s = stems(1);
-        let added = s.score(None, Some(&terms(&[2], &[0])), 10.0);
-        let removed = s.score(Some(&terms(&[2], &[0])), None, 10.0);
+        let added = s.score(None, Some(&terms(&[2], &[0])), &open(), 10.0);
+        let removed = s.score(Some(&terms(&[2], &[0])), None, &open(), 10.0);
         assert_eq!(added, removed);
         assert!(added > 0.0);
     }
@@ -237,8 +311,22 @@ mod tests {
             body: vec![tf],
             title: vec![0],
         };
-        let added_to_list = s.score(Some(&long(0)), Some(&long(1)), 50.0);
-        let added_whole = s.score(None, Some(&long(1)), 50.0);
+        let added_to_list = s.score(Some(&long(0)), Some(&long(1)), &open(), 50.0);
+        let added_whole = s.score(None, Some(&long(1)), &open(), 50.0);
         assert!(added_to_list > added_whole, "{added_to_list} {added_whole}");
+    }
+
+    #[test]
+    fn words_moved_between_sections_are_context_not_change() {
+        let s = stems(1);
+        let (old, new) = (terms(&[2], &[0]), terms(&[2], &[0]));
+        let mut renamed = NetChange::default();
+        renamed.add(Some(&old), None);
+        renamed.add(None, Some(&new));
+        let mut inserted = NetChange::default();
+        inserted.add(None, Some(&new));
+        let moved = s.score(None, Some(&new), &renamed, 10.0);
+        let added = s.score(None, Some(&new), &inserted, 10.0);
+        assert!(added > moved && moved > 0.0, "{added} {moved}");
     }
 }

@@ -18,7 +18,7 @@ use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
 use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
-use crate::change_score::ScoredStems;
+use crate::change_score::{NetChange, ScoredStems};
 use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, word_diff};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -239,6 +239,7 @@ pub struct ChangesResponse {
 /// One entry of an exported change list: a change, or with `group` by version a version
 /// with its changes. Written as the entry itself (no tag).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum ChangeEntry {
     /// One change to one section.
@@ -325,6 +326,11 @@ const FLAPPING: u32 = 3;
 
 /// What recurs when a section flips: its document and path, and its two texts unordered.
 type FlipSignature = (u64, u64, u64, u64);
+
+/// The version a change belongs to: its document and ordinal.
+fn version_key(event: &Event) -> (u64, u64) {
+    (event.version.doc_hash, event.version.ordinal)
+}
 
 fn flip_signature(event: &Event) -> FlipSignature {
     let side = |s: Option<SpanFact>| s.map_or(0, |s| s.content_hash);
@@ -975,14 +981,21 @@ impl Engine {
             .collect();
         let terms = stems.read(searcher, &self.fields, &addresses)?;
         let side = |s: Option<SpanFact>| s.and_then(|s| terms.get(&s.address));
-        let average = events
-            .iter()
-            .map(|e| stems.changed_length(side(e.before), side(e.after)))
-            .sum::<f32>()
-            / events.len().max(1) as f32;
+        let mut versions: HashMap<(u64, u64), NetChange> = HashMap::new();
+        for event in events.iter() {
+            versions
+                .entry(version_key(event))
+                .or_default()
+                .add(side(event.before), side(event.after));
+        }
+        let changed = |e: &Event| {
+            stems.changed_length(side(e.before), side(e.after), &versions[&version_key(e)])
+        };
+        let average = events.iter().map(changed).sum::<f32>() / events.len().max(1) as f32;
         let recurrences = recurrences(events);
         for event in events.iter_mut() {
-            let by_change = stems.score(side(event.before), side(event.after), average);
+            let version = &versions[&version_key(event)];
+            let by_change = stems.score(side(event.before), side(event.after), version, average);
             let damping = recurrences[&flip_signature(event)].damping(event);
             event.score = (by_change + TIE_BREAK * event.score) / damping;
         }

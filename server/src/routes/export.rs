@@ -100,7 +100,7 @@ pub async fn search(
             content(
                 (String = "application/x-ndjson"),
                 (String = "text/csv"),
-                (Vec<palimpsest_search::Change> = "application/json"),
+                (Vec<palimpsest_search::ChangeEntry> = "application/json"),
             )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),

@@ -181,3 +181,47 @@ async fn instants_in_the_future_are_documented_416s() {
         assert_documented(&doc, uri, status).await;
     }
 }
+
+/// The schemas an item of a documented JSON array may follow: its `items`, or each of the
+/// alternatives of a `oneOf`, resolved.
+fn item_schemas<'a>(doc: &'a Value, array: &'a Value) -> Vec<&'a Value> {
+    let resolve = |schema: &'a Value| match schema["$ref"].as_str() {
+        Some(target) => &doc["components"]["schemas"]
+            [target.strip_prefix("#/components/schemas/").unwrap()],
+        None => schema,
+    };
+    let items = resolve(&array["items"]);
+    match items["oneOf"].as_array() {
+        Some(alternatives) => alternatives.iter().map(resolve).collect(),
+        None => vec![items],
+    }
+}
+
+#[tokio::test]
+async fn every_exported_json_item_has_the_required_fields_of_its_schema() {
+    let doc = document().await;
+    for uri in [
+        "/api/v1/export/search?q=data&format=json",
+        "/api/v1/export/changes?format=json",
+        "/api/v1/export/changes?group=version&format=json",
+        "/api/v1/export/history?q=data&format=json",
+    ] {
+        let answer = get(&test_app(), uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        let operation = &doc["paths"][template_of(&doc, uri)]["get"];
+        let array = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+        let schemas = item_schemas(&doc, array);
+        let items = answer.json.as_array().unwrap();
+        assert!(!items.is_empty(), "{uri}");
+        for item in items {
+            let fits = |schema: &&Value| {
+                schema["required"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|name| item.get(name.as_str().unwrap()).is_some())
+            };
+            assert!(schemas.iter().any(fits), "{uri}: {item} fits no documented item");
+        }
+    }
+}
