@@ -269,9 +269,24 @@ mod tests {
     #[test]
     fn a_word_inserted_outranks_a_word_merely_present() {
         let s = stems(1);
-        let inserted = s.score(Some(&terms(&[0], &[0])), Some(&terms(&[1], &[0])), &open(), 10.0);
-        let present = s.score(Some(&terms(&[3], &[0])), Some(&terms(&[3], &[0])), &open(), 10.0);
-        let in_heading = s.score(Some(&terms(&[1], &[1])), Some(&terms(&[1], &[1])), &open(), 10.0);
+        let inserted = s.score(
+            Some(&terms(&[0], &[0])),
+            Some(&terms(&[1], &[0])),
+            &open(),
+            10.0,
+        );
+        let present = s.score(
+            Some(&terms(&[3], &[0])),
+            Some(&terms(&[3], &[0])),
+            &open(),
+            10.0,
+        );
+        let in_heading = s.score(
+            Some(&terms(&[1], &[1])),
+            Some(&terms(&[1], &[1])),
+            &open(),
+            10.0,
+        );
         assert!(
             inserted > in_heading && in_heading > present,
             "{inserted} {in_heading} {present}"
@@ -284,11 +299,13 @@ mod tests {
         let both = s.score(
             Some(&terms(&[0, 0], &[0, 0])),
             Some(&terms(&[1, 1], &[0, 0])),
+            &open(),
             10.0,
         );
         let one_often = s.score(
             Some(&terms(&[0, 0], &[0, 0])),
             Some(&terms(&[9, 0], &[0, 0])),
+            &open(),
             10.0,
         );
         assert!(both > one_often, "{both} {one_often}");
@@ -328,5 +345,39 @@ mod tests {
         let moved = s.score(None, Some(&new), &renamed, 10.0);
         let added = s.score(None, Some(&new), &inserted, 10.0);
         assert!(added > moved && moved > 0.0, "{added} {moved}");
+    }
+
+    #[test]
+    fn a_renamed_section_counts_only_what_its_version_did_not_move_as_changed() {
+        let s = stems(1);
+        let old = SpanTerms {
+            length: 1_000,
+            body: vec![2],
+            title: vec![0],
+        };
+        let new = SpanTerms {
+            length: 1_010,
+            body: vec![3],
+            title: vec![0],
+        };
+        let mut renamed = NetChange::default();
+        renamed.add(Some(&old), None);
+        renamed.add(None, Some(&new));
+        let mut added = NetChange::default();
+        added.add(None, Some(&new));
+        assert_eq!(s.changed_length(None, Some(&new), &added), 1_010.0);
+        let moved = s.changed_length(None, Some(&new), &renamed);
+        assert!((1.0..=10.0).contains(&moved), "{moved}");
+        // What it gained still ranks it: one more of the word than before.
+        let same = SpanTerms {
+            body: vec![3],
+            ..old.clone()
+        };
+        let mut moved_only = NetChange::default();
+        moved_only.add(Some(&same), None);
+        moved_only.add(None, Some(&new));
+        let gained = s.score(None, Some(&new), &renamed, 100.0);
+        let nothing = s.score(None, Some(&new), &moved_only, 100.0);
+        assert!(gained > nothing, "{gained} {nothing}");
     }
 }

@@ -330,3 +330,70 @@ fn a_section_flipping_between_two_texts_ranks_after_a_change_made_once() {
         "{named:?}"
     );
 }
+
+#[test]
+fn a_section_renamed_by_its_date_line_ranks_by_what_it_gained_not_its_whole_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "Refunds: ask for refunds in the app; refunds of gift cards are refunds in credit.";
+    let dated =
+        |date: &str, more: &str| format!("# Terms\n\n## Effective {date}\n\n{body}{more}\n");
+    let versions = vec![
+        version(
+            "Shop",
+            "2024-01-01",
+            &dated("January 1, 2024", ""),
+            VersionKind::FirstRecord,
+        ),
+        // A new date line and a word more: the section is removed and added, not moved.
+        version(
+            "Shop",
+            "2024-06-01",
+            &dated("June 1, 2024", " Always."),
+            VersionKind::Change,
+        ),
+        version(
+            "Store",
+            "2024-01-01",
+            "# Terms\n\n## Payments\n\nWe take cards.\n\n## Returns\n\nReturn goods within 30 days.\n",
+            VersionKind::FirstRecord,
+        ),
+        version(
+            "Store",
+            "2024-03-01",
+            "# Terms\n\n## Payments\n\nWe take cards.\n\n## Returns\n\nReturn goods within 30 days for refunds.\n",
+            VersionKind::Change,
+        ),
+    ];
+    index(dir.path(), &versions);
+    let engine = Engine::open(dir.path()).unwrap();
+    let ranked = engine
+        .changes(&ChangesRequest {
+            query: Some("refunds".into()),
+            order: ChangeOrder::Relevance,
+            ..ChangesRequest::default()
+        })
+        .unwrap()
+        .changes;
+    let named: Vec<_> = ranked
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c.service,
+                &c.date.to_string()[..10],
+                c.kind.as_str()
+            )
+        })
+        .collect();
+    // The renamed section is removed and added whole, its words unchanged; the one change
+    // that brought "refunds" in leads.
+    assert_eq!(
+        named.first().map(String::as_str),
+        Some("Store 2024-03-01 modified"),
+        "{named:?}"
+    );
+    assert!(
+        named.iter().any(|n| n == "Shop 2024-06-01 added"),
+        "{named:?}"
+    );
+}
