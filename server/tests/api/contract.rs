@@ -186,8 +186,9 @@ async fn instants_in_the_future_are_documented_416s() {
 /// alternatives of a `oneOf`, resolved.
 fn item_schemas<'a>(doc: &'a Value, array: &'a Value) -> Vec<&'a Value> {
     let resolve = |schema: &'a Value| match schema["$ref"].as_str() {
-        Some(target) => &doc["components"]["schemas"]
-            [target.strip_prefix("#/components/schemas/").unwrap()],
+        Some(target) => {
+            &doc["components"]["schemas"][target.strip_prefix("#/components/schemas/").unwrap()]
+        }
         None => schema,
     };
     let items = resolve(&array["items"]);
@@ -221,7 +222,10 @@ async fn every_exported_json_item_has_the_required_fields_of_its_schema() {
                     .iter()
                     .all(|name| item.get(name.as_str().unwrap()).is_some())
             };
-            assert!(schemas.iter().any(fits), "{uri}: {item} fits no documented item");
+            assert!(
+                schemas.iter().any(fits),
+                "{uri}: {item} fits no documented item"
+            );
         }
     }
 }
