@@ -6,6 +6,7 @@ use std::process::Command;
 
 use palimpsest_corpus::{Archive, ReadOptions};
 use palimpsest_indexer::{Added, Indexer, IndexerOptions};
+use palimpsest_ingest::{IndexReport, IngestSettings, NoProgress};
 use palimpsest_schema::{CollectionName, PolicyVersion, Timestamp};
 use palimpsest_search::{ChangesRequest, Engine, ErrorKind, SearchRequest, ShowRequest, TimeMode};
 
@@ -38,9 +39,19 @@ fn index(dir: &Path, versions: &[PolicyVersion]) {
     indexer.commit().unwrap();
 }
 
+/// Indexes the archive at `path` as `collection`, as `palimpsest index` does.
+fn ingest(dir: &Path, path: &Path, collection: &str) -> IndexReport {
+    let settings = IngestSettings {
+        collection: Some(collection.into()),
+        ..IngestSettings::default()
+    };
+    palimpsest_ingest::ingest(dir, &[path.to_owned()], &settings, &mut NoProgress).unwrap()
+}
+
 fn sample_engine() -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
-    index(dir.path(), &sample_versions());
+    let report = ingest(dir.path(), &palimpsest_corpus::sample_path(), "sample");
+    assert_eq!(report.warnings, 0);
     let engine = Engine::open(dir.path()).unwrap();
     (dir, engine)
 }
@@ -735,14 +746,9 @@ mod git {
         let listing = archive.list(None).unwrap();
         // 13 versions minus the identical re-record (no tree change), plus one deletion.
         assert_eq!(listing.versions.len(), 13);
-        let mut reader = archive.reader().unwrap();
-        let versions: Vec<_> = listing
-            .versions
-            .iter()
-            .map(|v| reader.read(v).unwrap())
-            .collect();
         let dir = tempfile::tempdir().unwrap();
-        index(dir.path(), &versions);
+        let report = ingest(dir.path(), repo.path(), "sample");
+        assert_eq!((report.versions, report.deletions), (12, 1));
         let engine = Engine::open(dir.path()).unwrap();
         for v in sample_versions()
             .iter()

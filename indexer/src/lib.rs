@@ -2,8 +2,8 @@
 //! timeline, and writes spans and version records into the Tantivy index.
 //!
 //! The indexer never reads archives: it is fed [`PolicyVersion`]s in recorded order (the
-//! binary connects it to `corpus`). Runs are incremental: documents already in the index are
-//! resumed from their latest version record, and one Tantivy commit publishes a run
+//! `ingest` crate connects it to `corpus`). Runs are incremental: documents already in the
+//! index are resumed from their latest version record, and one Tantivy commit publishes a run
 //! atomically, together with the per-collection state that tells the next run where to start.
 //!
 //! ```

@@ -79,7 +79,8 @@ impl From<FilterArgs> for Filters {
 pub fn holds_only_sample(engine: &Engine) -> bool {
     engine.services().is_ok_and(|answer| {
         let mut documents = answer.services.iter().flat_map(|s| &s.documents).peekable();
-        documents.peek().is_some() && documents.all(|d| d.collection == index::SAMPLE_COLLECTION)
+        documents.peek().is_some()
+            && documents.all(|d| d.collection == palimpsest_ingest::SAMPLE_COLLECTION)
     })
 }
 
@@ -103,7 +104,7 @@ pub fn open_engine(context: &Context) -> anyhow::Result<Engine> {
                     context.index.display()
                 );
             }
-            let settings = index::IndexSettings::sample(outdated);
+            let settings = palimpsest_ingest::IngestSettings::sample(outdated);
             index::index_paths(context, &[palimpsest_corpus::sample_path()], &settings)
                 .context("cannot index the built-in sample archive")?;
         }
