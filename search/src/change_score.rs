@@ -9,7 +9,10 @@
 //! A word counts as inserted or deleted by a change at most as often as its version as a
 //! whole inserted or deleted it: text moved between sections, or a section split or renamed
 //! (which re-extractions do to whole documents), leaves the version's count unchanged, so it
-//! is context and not change.
+//! is context and not change. Likewise a section added or removed whole counts as changed only
+//! the share of its words that its version did not remove or add elsewhere. The sums are over
+//! the changes the request lists (its query, kinds and filters), so a `kind` filter that
+//! leaves out a version's removed sections also leaves them out of these sums.
 
 use std::collections::{HashMap, HashSet};
 
