@@ -78,6 +78,17 @@ fn search(engine: &Engine, query: &str) -> palimpsest_search::SearchResponse {
     engine.search(&SearchRequest::new(query)).unwrap()
 }
 
+/// The changes matching `query`, best first.
+fn by_relevance(engine: &Engine, query: &str) -> palimpsest_search::ChangesResponse {
+    engine
+        .changes(&ChangesRequest {
+            query: Some(query.into()),
+            order: ChangeOrder::Relevance,
+            ..ChangesRequest::default()
+        })
+        .unwrap()
+}
+
 #[test]
 fn a_description_finds_sections_holding_most_of_its_words() {
     let (_dir, engine) = engine();
@@ -149,13 +160,7 @@ fn a_misspelt_word_is_matched_and_corrected() {
 #[test]
 fn a_change_that_inserted_the_word_ranks_before_one_that_merely_holds_it() {
     let (_dir, engine) = engine();
-    let changes = engine
-        .changes(&ChangesRequest {
-            query: Some("plants".into()),
-            order: ChangeOrder::Relevance,
-            ..ChangesRequest::default()
-        })
-        .unwrap();
+    let changes = by_relevance(&engine, "plants");
     assert_eq!(changes.total, 2);
     assert_eq!(changes.changes[0].service, "Market", "{changes:?}");
     assert_eq!(changes.changes[1].service, "Garden");
@@ -309,14 +314,7 @@ fn a_section_flipping_between_two_texts_ranks_after_a_change_made_once() {
     ));
     index(dir.path(), &versions);
     let engine = Engine::open(dir.path()).unwrap();
-    let ranked = engine
-        .changes(&ChangesRequest {
-            query: Some("refunds credited".into()),
-            order: ChangeOrder::Relevance,
-            ..ChangesRequest::default()
-        })
-        .unwrap()
-        .changes;
+    let ranked = by_relevance(&engine, "refunds credited").changes;
     let named: Vec<_> = ranked
         .iter()
         .map(|c| format!("{} {}", c.service, &c.date.to_string()[..10]))
@@ -366,14 +364,7 @@ fn a_section_renamed_by_its_date_line_ranks_by_what_it_gained_not_its_whole_text
     ];
     index(dir.path(), &versions);
     let engine = Engine::open(dir.path()).unwrap();
-    let ranked = engine
-        .changes(&ChangesRequest {
-            query: Some("refunds".into()),
-            order: ChangeOrder::Relevance,
-            ..ChangesRequest::default()
-        })
-        .unwrap()
-        .changes;
+    let ranked = by_relevance(&engine, "refunds").changes;
     let named: Vec<_> = ranked
         .iter()
         .map(|c| {
