@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use palimpsest_schema::{
-    DocKey, PolicyVersion, Section, SpanId, SpanRecord, Timestamp, VersionKind, VersionRecord,
+    DocKey, PolicyVersion, Section, SpanId, SpanRecord, StepCounts, StepSpan, Timestamp,
+    VersionKind, VersionRecord,
 };
 
 use crate::split::{MAX_SECTIONS, SectionRange, split_sections_capped};
@@ -127,6 +128,7 @@ impl Timeline {
         let ordinal = self.next_ordinal;
         let previous_id = self.latest.as_ref().map(|(_, id)| id.clone());
         let mut outcome = AppendOutcome::default();
+        let mut steps = StepCounts::default();
 
         let content_hash = xxhash_rust::xxh3::xxh3_64(version.content.as_bytes());
         let deleted = version.kind == VersionKind::Deleted;
@@ -201,6 +203,7 @@ impl Timeline {
                 };
                 self.open.push(span);
             }
+            steps = step_counts(&outcome.closed, &self.open, ordinal);
         }
         outcome.version = Some(VersionRecord {
             recorded_at: version.recorded_at,
@@ -208,6 +211,7 @@ impl Timeline {
             source_id: version.source_id.clone(),
             kind: version.kind,
             spans: self.open.iter().map(|s| s.record.id).collect(),
+            steps,
         });
         self.next_ordinal += 1;
         self.latest = Some((version.recorded_at, version.source_id.clone()));
@@ -222,6 +226,18 @@ impl Timeline {
         bytes.extend_from_slice(&(position as u64).to_le_bytes());
         SpanId(xxhash_rust::xxh3::xxh3_64(&bytes))
     }
+}
+
+/// The changes of the step of version `ordinal`: the spans it closed against those of the
+/// spans now open that it opened.
+fn step_counts(closed: &[OpenSpan], open: &[OpenSpan], opened_ordinal: u64) -> StepCounts {
+    let mut before: Vec<StepSpan> = closed.iter().map(|s| StepSpan::of(&s.record)).collect();
+    let mut after: Vec<StepSpan> = open
+        .iter()
+        .filter(|s| s.record.opened == opened_ordinal)
+        .map(|s| StepSpan::of(&s.record))
+        .collect();
+    StepCounts::of(&mut before, &mut after)
 }
 
 /// Whether one top-level heading stands over the whole version: the first heading is alone at

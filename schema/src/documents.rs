@@ -1,8 +1,8 @@
 //! The two kinds of stored documents, and their conversion to and from Tantivy documents.
 
 use crate::{
-    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, Timestamp, VersionKind,
-    content_hash, path_hash, section_key, substance_hash,
+    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, Timestamp,
+    VersionKind, content_hash, path_hash, section_key, substance_hash,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -72,6 +72,9 @@ pub fn version_document(
         ids.extend_from_slice(&id.0.to_le_bytes());
     }
     doc.add_bytes(fields.span_ids, &ids);
+    for (field, count) in fields.steps.iter().zip(version.steps.to_array()) {
+        doc.add_u64(*field, count);
+    }
     doc
 }
 
@@ -158,5 +161,10 @@ pub fn version_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Res
             .chunks_exact(8)
             .map(|c| SpanId(u64::from_le_bytes(c.try_into().expect("8 bytes"))))
             .collect(),
+        steps: StepCounts::from_array(
+            fields
+                .steps
+                .map(|field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0)),
+        ),
     })
 }

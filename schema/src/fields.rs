@@ -83,6 +83,15 @@ pub fn section_key(path: &[impl AsRef<str>]) -> String {
     key
 }
 
+/// The names of the [`IndexFields::steps`] fields, in their order.
+pub const STEP_FIELDS: [&str; 5] = [
+    "steps_added",
+    "steps_removed",
+    "steps_modified",
+    "steps_minor",
+    "steps_moved",
+];
+
 /// Every field of the index, built once from the schema. Span documents and version records
 /// share the index so that one Tantivy commit publishes both atomically.
 #[derive(Debug, Clone)]
@@ -150,6 +159,9 @@ pub struct IndexFields {
     pub version_kind: Field,
     /// Version record: ordered span ids, 8 little-endian bytes each.
     pub span_ids: Field,
+    /// Version record: its [`crate::StepCounts`], fast and stored, in the order added,
+    /// removed, modified, minor, moved.
+    pub steps: [Field; 5],
 }
 
 impl IndexFields {
@@ -202,6 +214,7 @@ impl IndexFields {
         let version_id = builder.add_text_field("version_id", STRING | STORED | FAST);
         let version_kind = builder.add_text_field("version_kind", STRING | STORED | FAST);
         let span_ids = builder.add_bytes_field("span_ids", BytesOptions::default().set_stored());
+        let steps = STEP_FIELDS.map(|name| builder.add_u64_field(name, FAST | STORED));
         IndexFields {
             schema: builder.build(),
             doc_type,
@@ -234,6 +247,7 @@ impl IndexFields {
             version_id,
             version_kind,
             span_ids,
+            steps,
         }
     }
 }

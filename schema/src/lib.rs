@@ -20,6 +20,7 @@ mod documents;
 mod error;
 mod fields;
 mod names;
+mod pairing;
 mod spelling;
 mod state;
 mod substance;
@@ -29,10 +30,13 @@ mod version;
 pub use documents::{span_document, span_from_document, version_document, version_from_document};
 pub use error::SchemaError;
 pub use fields::{
-    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, STEM_TOKENIZER, TOKENIZER, exact_analyzer,
-    index_bytes, register_tokenizer, section_key, stem_analyzer,
+    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, STEM_TOKENIZER, STEP_FIELDS, TOKENIZER,
+    exact_analyzer, index_bytes, register_tokenizer, section_key, stem_analyzer,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
+pub use pairing::{
+    ChangeKind, Pairing, SectionKey, StepCounts, StepSpan, is_minor, pair_sections, pair_step,
+};
 pub use spelling::{
     EnglishStems, EnglishStemsFilter, EnglishStemsStream, english_stem, fold_spelling,
 };

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// Version of the index layout; an index of another version must be rebuilt. 2: spans record
 /// the ordinals of the versions that opened and closed them, and a content hash. 3: stemmed
 /// title and body fields beside the exact ones, and a substance hash to tell minor changes.
-pub const FORMAT: u32 = 3;
+/// 4: version records hold the counts of their changes by kind ([`crate::StepCounts`]).
+pub const FORMAT: u32 = 4;
 
 /// The kind of archive a collection was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

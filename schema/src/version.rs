@@ -128,6 +128,8 @@ pub struct VersionRecord {
     pub kind: VersionKind,
     /// The spans that make up its text, in order.
     pub spans: Vec<SpanId>,
+    /// How many sections it added, removed, modified and moved ([`crate::pair_step`]).
+    pub steps: crate::StepCounts,
 }
 
 /// Identifies a span in the index: stable across full and incremental builds.

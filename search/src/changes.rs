@@ -11,15 +11,18 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 
 use palimpsest_schema::{
-    DocKey, DocType, OPEN_END, OPEN_ORDINAL, Timestamp, VersionKind, span_from_document,
+    DocKey, DocType, OPEN_END, OPEN_ORDINAL, Timestamp, VersionKind, is_minor, pair_step,
+    span_from_document,
 };
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
+mod steps;
+
 use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
 use crate::change_score::{NetChange, ScoredStems};
-use crate::compare::{ChangeKind, DiffPart, Pairing, SectionKey, pair_sections, word_diff};
+use crate::compare::{ChangeKind, DiffPart, Pairing, word_diff};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
@@ -286,26 +289,11 @@ fn window(
     i64_range(field, lower, upper)
 }
 
-/// Pairs the spans one version closed with those it opened.
+/// Pairs the spans one version closed with those it opened, each side in [`palimpsest_schema::StepSpan`] order
+/// (as the indexer paired them to count the version's changes).
 pub(crate) fn pair_spans(closed: &[SpanFact], opened: &[SpanFact]) -> Vec<Pairing> {
-    let key = |s: &SpanFact, exact: u64| SectionKey {
-        path: s.path_hash,
-        content: s.content_hash,
-        exact,
-    };
-    // Spans a version closes and opens are never identical (the timeline would have kept
-    // them open): distinct `exact` values make sure none is dropped as unchanged.
-    let before: Vec<SectionKey> = closed
-        .iter()
-        .enumerate()
-        .map(|(i, s)| key(s, 2 * i as u64))
-        .collect();
-    let after: Vec<SectionKey> = opened
-        .iter()
-        .enumerate()
-        .map(|(j, s)| key(s, 2 * j as u64 + 1))
-        .collect();
-    pair_sections(&before, &after)
+    let steps = |spans: &[SpanFact]| spans.iter().map(SpanFact::step).collect::<Vec<_>>();
+    pair_step(&steps(closed), &steps(opened))
 }
 
 /// What a change search's text query matched: the spans, the query's words, and the query
@@ -402,6 +390,7 @@ struct Side {
     path_hash: u64,
     content_hash: u64,
     valid_from: i64,
+    span_id: u64,
     /// Index into the selected spans.
     span: u32,
 }
@@ -432,6 +421,7 @@ fn pair_events<'v>(
                 path_hash: span.path_hash,
                 content_hash: span.content_hash,
                 valid_from: span.valid_from,
+                span_id: span.span_id,
                 span: i as u32,
             });
         }
@@ -497,10 +487,11 @@ fn passing_event<'v>(
             .reduce(f32::max)?,
         None => 0.0,
     };
-    let minor = kind == ChangeKind::Modified
-        && before
-            .zip(after)
-            .is_some_and(|(b, a)| b.substance_hash == a.substance_hash);
+    let minor = is_minor(
+        kind,
+        before.map(|s| s.step()).as_ref(),
+        after.map(|s| s.step()).as_ref(),
+    );
     if minor && !request.minor {
         return None;
     }
@@ -576,6 +567,9 @@ impl Engine {
         let searcher = self.searcher();
         let request = &self.resolve_changes(&searcher, request)?;
         let versions = self.changed_versions(&searcher, request)?;
+        if steps::counted_by_steps(request) {
+            return self.changes_by_steps(&searcher, request, &versions);
+        }
         let mut list = self.change_list(&searcher, request, &versions)?;
         let page = request.offset..request.offset.saturating_add(request.limit);
         if request.group == ChangeGrouping::Version {
@@ -711,31 +705,8 @@ impl Engine {
         if let Some((words, _)) = &selected.text {
             self.score_by_change(searcher, words, &mut events)?;
         }
-        let facets = change_facets(&events, versions);
-        // Documents ranked by name once, so that sorting compares integers.
-        let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
-        names.sort_unstable();
-        let rank: HashMap<u64, u32> = names
-            .iter()
-            .enumerate()
-            .map(|(i, (_, h))| (*h, i as u32))
-            .collect();
-        let key = |e: &Event| -> SortKey {
-            let side = e.after.or(e.before);
-            (
-                e.version.recorded_at,
-                rank.get(&e.version.doc_hash).copied().unwrap_or(u32::MAX),
-                e.version.ordinal,
-                side.map_or(0, |s| s.path_hash),
-                e.kind,
-                side.map_or(0, |s| s.content_hash),
-            )
-        };
-        let order = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (key(e), i as u32))
-            .collect();
+        let facets = change_facets(events.iter().map(|e| (e.version, e.kind, 1)), versions);
+        let order = sort_keys(&events, &document_ranks(versions));
         Ok(ChangeList {
             events,
             order,
@@ -1043,17 +1014,52 @@ fn change_id(
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes))
 }
 
-fn change_facets(events: &[Event], versions: &VersionTable) -> ChangeFacets {
+/// Documents ranked by name, so that sorting compares integers.
+fn document_ranks(versions: &VersionTable) -> HashMap<u64, u32> {
+    let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
+    names.sort_unstable();
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (_, h))| (*h, i as u32))
+        .collect()
+}
+
+/// Each event's sort key with its index, not yet sorted.
+fn sort_keys(events: &[Event], rank: &HashMap<u64, u32>) -> Vec<(SortKey, u32)> {
+    let key = |e: &Event| -> SortKey {
+        let side = e.after.or(e.before);
+        (
+            e.version.recorded_at,
+            rank.get(&e.version.doc_hash).copied().unwrap_or(u32::MAX),
+            e.version.ordinal,
+            side.map_or(0, |s| s.path_hash),
+            e.kind,
+            side.map_or(0, |s| s.content_hash),
+        )
+    };
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (key(e), i as u32))
+        .collect()
+}
+
+/// Facet counts of changes given as (version, kind, how many).
+fn change_facets<'v>(
+    changes: impl Iterator<Item = (&'v VersionFact, ChangeKind, u64)>,
+    versions: &VersionTable,
+) -> ChangeFacets {
     let mut counts: [HashMap<String, u64>; 4] = Default::default();
     let mut by_doc: HashMap<u64, u64> = HashMap::new();
     let mut by_kind: HashMap<ChangeKind, u64> = HashMap::new();
     let mut by_day: HashMap<i64, u64> = HashMap::new();
-    for event in events {
-        *by_doc.entry(event.version.doc_hash).or_default() += 1;
-        *by_kind.entry(event.kind).or_default() += 1;
+    for (version, kind, n) in changes {
+        *by_doc.entry(version.doc_hash).or_default() += n;
+        *by_kind.entry(kind).or_default() += n;
         *by_day
-            .entry(event.version.recorded_at.div_euclid(86_400))
-            .or_default() += 1;
+            .entry(version.recorded_at.div_euclid(86_400))
+            .or_default() += n;
     }
     for (doc, n) in by_doc {
         if let Some(key) = versions.keys.get(&doc) {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use palimpsest_schema::{DocKey, DocType, VersionKind};
+use palimpsest_schema::{DocKey, DocType, STEP_FIELDS, StepCounts, StepSpan, VersionKind};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
@@ -31,12 +31,27 @@ pub(crate) struct SpanFact {
     pub content_hash: u64,
     /// Its substance hash: equal on both sides of a minor change.
     pub substance_hash: u64,
+    /// Its span id.
+    pub span_id: u64,
     /// Ordinal of the version that opened it.
     pub opened: u64,
     /// Ordinal of the version that closed it, or `OPEN_ORDINAL`.
     pub closed: u64,
     pub valid_from: i64,
     pub valid_to: i64,
+}
+
+impl SpanFact {
+    /// The facts its step is paired by.
+    pub fn step(&self) -> StepSpan {
+        StepSpan {
+            path_hash: self.path_hash,
+            content_hash: self.content_hash,
+            valid_from: self.valid_from,
+            span_id: self.span_id,
+            substance_hash: self.substance_hash,
+        }
+    }
 }
 
 /// The fast-field columns of one segment that the time-travel operations read, opened once
@@ -48,12 +63,15 @@ pub(crate) struct SegmentColumns {
     path_hash: Column<u64>,
     content_hash: Column<u64>,
     substance_hash: Column<u64>,
+    span_id: Column<u64>,
     opened: Column<u64>,
     closed: Column<u64>,
     valid_from: Column<i64>,
     valid_to: Column<i64>,
     ordinal: Column<u64>,
     recorded_at: Column<i64>,
+    /// Version records' [`StepCounts`], in [`STEP_FIELDS`] order.
+    steps: [Column<u64>; 5],
     kinds: Option<StrColumn>,
     kind_of_ord: Vec<Option<VersionKind>>,
     keys: Option<StrColumn>,
@@ -155,12 +173,20 @@ impl SegmentColumns {
             path_hash: fast.u64("path_hash")?,
             content_hash: fast.u64("content_hash")?,
             substance_hash: fast.u64("substance_hash")?,
+            span_id: fast.u64("span_id")?,
             opened: fast.u64("opened")?,
             closed: fast.u64("closed")?,
             valid_from: fast.i64("valid_from")?,
             valid_to: fast.i64("valid_to")?,
             ordinal: fast.u64("ordinal")?,
             recorded_at: fast.i64("recorded_at")?,
+            steps: [
+                fast.u64(STEP_FIELDS[0])?,
+                fast.u64(STEP_FIELDS[1])?,
+                fast.u64(STEP_FIELDS[2])?,
+                fast.u64(STEP_FIELDS[3])?,
+                fast.u64(STEP_FIELDS[4])?,
+            ],
             kind_of_ord: terms(&kinds)?.iter().map(|k| k.parse().ok()).collect(),
             key_twins: terms(&keys)?.iter().map(|k| KeyTwin::of(k)).collect(),
             key_names: terms(&keys)?,
@@ -299,6 +325,7 @@ impl SegmentCollector for SpanFactSegment {
             path_hash,
             content_hash,
             substance_hash,
+            span_id,
             opened,
             closed,
         ] = [
@@ -306,6 +333,7 @@ impl SegmentCollector for SpanFactSegment {
             &c.path_hash,
             &c.content_hash,
             &c.substance_hash,
+            &c.span_id,
             &c.opened,
             &c.closed,
         ]
@@ -317,6 +345,7 @@ impl SegmentCollector for SpanFactSegment {
             path_hash,
             content_hash,
             substance_hash,
+            span_id,
             opened,
             closed,
             valid_from: c.valid_from.first(doc).unwrap_or(0),
@@ -337,6 +366,8 @@ pub(crate) struct VersionFact {
     pub ordinal: u64,
     pub recorded_at: i64,
     pub kind: VersionKind,
+    /// How many changes of each kind the version made.
+    pub steps: StepCounts,
 }
 
 /// Version records and the documents they belong to, named.
@@ -439,6 +470,11 @@ impl SegmentCollector for VersionFactSegment {
             ordinal,
             recorded_at,
             kind,
+            steps: StepCounts::from_array(
+                c.steps
+                    .each_ref()
+                    .map(|column| column.first(doc).unwrap_or(0)),
+            ),
         });
     }
 
