@@ -524,9 +524,9 @@ impl Indexer {
             self.writer
                 .delete_term(Term::from_field_u64(self.fields.span_id, span.record.id.0));
         }
-        let added = self
-            .writer
-            .add_document(span_document(&self.fields, key, &span.record));
+        let added =
+            self.writer
+                .add_document(span_document(&self.fields, key, &span.record, &span.step));
         if let Err(error) = added {
             return Err(self.write_error("cannot add span", error));
         }

@@ -21,6 +21,8 @@ pub struct OpenSpan {
     pub record: SpanRecord,
     /// Whether the index already holds it (as open); closing it then replaces that document.
     pub persisted: bool,
+    /// Its hashes, computed once: the step pairing and the span's document read them.
+    pub step: StepSpan,
 }
 
 /// What appending one version produced.
@@ -82,6 +84,7 @@ impl Timeline {
             open: open
                 .into_iter()
                 .map(|record| OpenSpan {
+                    step: StepSpan::of(&record),
                     record,
                     persisted: true,
                 })
@@ -112,6 +115,7 @@ impl Timeline {
             .map(|s| OpenSpan {
                 record: s.record.clone(),
                 persisted: true,
+                step: s.step,
             })
             .collect();
         taken
@@ -182,21 +186,23 @@ impl Timeline {
                     None => {
                         outcome.opened += 1;
                         let title_heading = titled && !section.path.is_empty();
-                        OpenSpan {
-                            record: SpanRecord {
-                                id: self.span_id(ordinal, position),
-                                section: Section {
-                                    text: version.content[section.range].to_owned(),
-                                    path: section.path,
-                                },
-                                valid_from: version.recorded_at,
-                                valid_to: None,
-                                first_version: version.source_id.clone(),
-                                last_version: None,
-                                opened: ordinal,
-                                closed: None,
-                                title_heading,
+                        let record = SpanRecord {
+                            id: self.span_id(ordinal, position),
+                            section: Section {
+                                text: version.content[section.range].to_owned(),
+                                path: section.path,
                             },
+                            valid_from: version.recorded_at,
+                            valid_to: None,
+                            first_version: version.source_id.clone(),
+                            last_version: None,
+                            opened: ordinal,
+                            closed: None,
+                            title_heading,
+                        };
+                        OpenSpan {
+                            step: StepSpan::of(&record),
+                            record,
                             persisted: false,
                         }
                     }
@@ -231,11 +237,11 @@ impl Timeline {
 /// The changes of the step of version `ordinal`: the spans it closed against those of the
 /// spans now open that it opened.
 fn step_counts(closed: &[OpenSpan], open: &[OpenSpan], opened_ordinal: u64) -> StepCounts {
-    let mut before: Vec<StepSpan> = closed.iter().map(|s| StepSpan::of(&s.record)).collect();
+    let mut before: Vec<StepSpan> = closed.iter().map(|s| s.step).collect();
     let mut after: Vec<StepSpan> = open
         .iter()
         .filter(|s| s.record.opened == opened_ordinal)
-        .map(|s| StepSpan::of(&s.record))
+        .map(|s| s.step)
         .collect();
     StepCounts::of(&mut before, &mut after)
 }

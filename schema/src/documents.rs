@@ -1,8 +1,8 @@
 //! The two kinds of stored documents, and their conversion to and from Tantivy documents.
 
 use crate::{
-    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, Timestamp,
-    VersionKind, content_hash, path_hash, section_key, substance_hash,
+    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, StepSpan,
+    Timestamp, VersionKind, section_key,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -20,8 +20,13 @@ fn key_fields(fields: &IndexFields, doc: &mut TantivyDocument, key: &DocKey, doc
     doc.add_text(fields.terms_type, key.terms_type.as_str());
 }
 
-/// The index document of a span.
-pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> TantivyDocument {
+/// The index document of a span, with its hashes ([`StepSpan::of`] the span).
+pub fn span_document(
+    fields: &IndexFields,
+    key: &DocKey,
+    span: &SpanRecord,
+    step: &StepSpan,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     key_fields(fields, &mut doc, key, DocType::Span);
     let path = &span.section.path;
@@ -37,7 +42,7 @@ pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> T
     doc.add_text(fields.body, &span.section.text);
     doc.add_text(fields.body_stem, &span.section.text);
     doc.add_u64(fields.span_id, span.id.0);
-    doc.add_u64(fields.path_hash, path_hash(path));
+    doc.add_u64(fields.path_hash, step.path_hash);
     doc.add_i64(fields.valid_from, span.valid_from.as_unix());
     doc.add_i64(
         fields.valid_to,
@@ -47,8 +52,8 @@ pub fn span_document(fields: &IndexFields, key: &DocKey, span: &SpanRecord) -> T
     doc.add_text(fields.first_version, &span.first_version);
     doc.add_u64(fields.opened, span.opened);
     doc.add_u64(fields.closed, span.closed.unwrap_or(OPEN_ORDINAL));
-    doc.add_u64(fields.content_hash, content_hash(&span.section));
-    doc.add_u64(fields.substance_hash, substance_hash(&span.section));
+    doc.add_u64(fields.content_hash, step.content_hash);
+    doc.add_u64(fields.substance_hash, step.substance_hash);
     if let Some(last) = &span.last_version {
         doc.add_text(fields.last_version, last);
     }
