@@ -37,15 +37,25 @@ fn paged<T>(mut page: impl FnMut(usize, usize) -> (u64, Vec<T>)) -> (u64, Vec<T>
     }
 }
 
+/// One page of a change list.
+fn change_page(
+    engine: &Engine,
+    request: &ChangesRequest,
+    offset: usize,
+    limit: usize,
+) -> palimpsest_search::ChangesResponse {
+    engine
+        .changes(&ChangesRequest {
+            offset,
+            limit,
+            ..request.clone()
+        })
+        .unwrap()
+}
+
 fn changes_paged(engine: &Engine, request: &ChangesRequest) -> (u64, Vec<serde_json::Value>) {
     paged(|offset, limit| {
-        let page = engine
-            .changes(&ChangesRequest {
-                offset,
-                limit,
-                ..request.clone()
-            })
-            .unwrap();
+        let page = change_page(engine, request, offset, limit);
         let items = match page.versions {
             Some(versions) => json(&versions),
             None => json(&page.changes),
@@ -295,13 +305,7 @@ fn change_lists_counted_from_version_records_equal_the_changes_paired_from_spans
             (1, 2),
             (exported.len().saturating_sub(2), 5),
         ] {
-            let page = engine
-                .changes(&ChangesRequest {
-                    offset,
-                    limit,
-                    ..request.clone()
-                })
-                .unwrap();
+            let page = change_page(&engine, &request, offset, limit);
             let expected = exported
                 .iter()
                 .skip(offset)
