@@ -256,6 +256,34 @@ mod incremental {
         assert_eq!(observe(&incremental), observe(&full));
     }
 
+    /// A server's engine reads version records once per searcher generation: after another
+    /// process's update it answers from the new commit, not from what it read before.
+    #[test]
+    fn an_open_engine_answers_from_the_update_once_it_sees_the_commit() {
+        let versions = sample_versions();
+        let (_full_dir, full) = sample_engine();
+        let dir = tempfile::tempdir().unwrap();
+        let cut = at("2023-10-01");
+        let (before, after): (Vec<_>, Vec<_>) =
+            versions.into_iter().partition(|v| v.recorded_at < cut);
+        index(dir.path(), &before);
+        let engine = Engine::open(dir.path()).unwrap();
+        let first = observe(&engine);
+        let seen = engine.stats().unwrap().versions;
+        index(dir.path(), &after);
+        // The reader follows commits on its own thread, within about a second.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while engine.stats().unwrap().versions == seen {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the commit was never seen"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_ne!(first, observe(&full));
+        assert_eq!(observe(&engine), observe(&full));
+    }
+
     #[test]
     fn version_arriving_out_of_order_replays_its_document() {
         let versions = sample_versions();

@@ -332,15 +332,14 @@ impl Indexer {
             let (keys, ids) = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    let fast = self
-                        .searcher
-                        .segment_reader(address.segment_ord)
-                        .fast_fields();
-                    let keys = fast
-                        .str("doc_key")
+                    let reader = self.searcher.segment_reader(address.segment_ord);
+                    let keys = self
+                        .fields
+                        .str_column(reader, self.fields.doc_key)
                         .map_err(IndexerError::tantivy("doc_key column"))?;
-                    let ids = fast
-                        .str("version_id")
+                    let ids = self
+                        .fields
+                        .str_column(reader, self.fields.version_id)
                         .map_err(IndexerError::tantivy("version_id column"))?;
                     match (keys, ids) {
                         (Some(keys), Some(ids)) => e.insert((keys, ids)),

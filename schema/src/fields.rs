@@ -1,3 +1,5 @@
+use tantivy::SegmentReader;
+use tantivy::columnar::{Column, StrColumn};
 use tantivy::schema::{
     BytesOptions, FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions,
@@ -84,7 +86,7 @@ pub fn section_key(path: &[impl AsRef<str>]) -> String {
 }
 
 /// The names of the [`IndexFields::steps`] fields, in their order.
-pub const STEP_FIELDS: [&str; 5] = [
+const STEP_FIELDS: [&str; 5] = [
     "steps_added",
     "steps_removed",
     "steps_modified",
@@ -249,6 +251,39 @@ impl IndexFields {
             span_ids,
             steps,
         }
+    }
+}
+
+/// Reading the fast-field columns of a segment by field: the one place their names are read.
+impl IndexFields {
+    /// The string fields counted as facets, in output order: service, terms type,
+    /// collection, top heading.
+    pub fn facets(&self) -> [Field; 4] {
+        [
+            self.service,
+            self.terms_type,
+            self.collection,
+            self.section_top,
+        ]
+    }
+
+    /// The `u64` column of `field` in a segment (empty where no document has a value).
+    pub fn u64_column(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<Column<u64>> {
+        reader.fast_fields().u64(self.schema.get_field_name(field))
+    }
+
+    /// The `i64` column of `field` in a segment.
+    pub fn i64_column(&self, reader: &SegmentReader, field: Field) -> tantivy::Result<Column<i64>> {
+        reader.fast_fields().i64(self.schema.get_field_name(field))
+    }
+
+    /// The string column of `field` in a segment, if any document of it has a value.
+    pub fn str_column(
+        &self,
+        reader: &SegmentReader,
+        field: Field,
+    ) -> tantivy::Result<Option<StrColumn>> {
+        reader.fast_fields().str(self.schema.get_field_name(field))
     }
 }
 

@@ -258,7 +258,7 @@ impl StepCounts {
         counts
     }
 
-    /// The counts in [`crate::STEP_FIELDS`] order.
+    /// The counts in order of [`crate::IndexFields::steps`] (added, removed, modified, minor, moved).
     pub fn to_array(self) -> [u64; 5] {
         [
             self.added,
@@ -269,7 +269,7 @@ impl StepCounts {
         ]
     }
 
-    /// Counts from [`crate::STEP_FIELDS`] order.
+    /// Counts from order of [`crate::IndexFields::steps`] (added, removed, modified, minor, moved).
     pub fn from_array([added, removed, modified, minor, moved]: [u64; 5]) -> StepCounts {
         StepCounts {
             added,

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use palimpsest_schema::{
     DocKey, DocType, OPEN_END, OPEN_ORDINAL, Timestamp, VersionKind, is_minor, pair_step,
@@ -26,7 +27,7 @@ use crate::compare::{ChangeKind, DiffPart, Pairing, word_diff};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
-use crate::facts::{SpanFact, SpanFacts, VersionFact, VersionTable};
+use crate::facts::{Recorded, SpanFact, SpanFacts, VersionFact, VersionTable};
 use crate::matching::{QueryWord, search_relaxing};
 use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
@@ -578,7 +579,7 @@ impl Engine {
                 .get(page.start.min(groups.len())..page.end.min(groups.len()))
                 .unwrap_or_default()
                 .iter()
-                .map(|group| self.version_changes(&searcher, &versions, &list, group))
+                .map(|group| self.version_changes(&searcher, &versions, &list.events, group))
                 .filter_map(Result::transpose)
                 .collect::<Result<Vec<_>>>()?;
             return Ok(ChangesResponse {
@@ -641,7 +642,8 @@ impl Engine {
                 options,
                 &groups,
                 |engine, group| {
-                    let entry = engine.version_changes(&searcher, &versions, list, group)?;
+                    let entry =
+                        engine.version_changes(&searcher, &versions, &list.events, group)?;
                     Ok(entry.map(ChangeEntry::Version))
                 },
                 sink,
@@ -681,14 +683,10 @@ impl Engine {
         &self,
         searcher: &Searcher,
         request: &ChangesRequest,
-    ) -> Result<VersionTable> {
-        let recorded = if request.from.is_some() || request.to.is_some() {
-            vec![(
-                Occur::Must,
-                window(self.fields.recorded_at, request.from, request.to, false),
-            )]
-        } else {
-            Vec::new()
+    ) -> Result<Arc<VersionTable>> {
+        let recorded = Recorded {
+            from: request.from,
+            to: request.to,
         };
         self.version_table(searcher, &request.filters, recorded)
     }
@@ -860,12 +858,12 @@ impl Engine {
         &self,
         searcher: &Searcher,
         versions: &VersionTable,
-        list: &ChangeList,
+        events: &[Event],
         group: &[u32],
     ) -> Result<Option<VersionChanges>> {
         let changes = group
             .iter()
-            .map(|&i| self.change(searcher, versions, &list.events[i as usize]))
+            .map(|&i| self.change(searcher, versions, &events[i as usize]))
             .collect::<Result<Vec<_>>>()?;
         Ok(VersionChanges::from_changes(changes))
     }

@@ -4,15 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::Column;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::deadline::{Deadline, Ticker};
 use crate::facts::{ColumnCache, SegmentColumns};
 use crate::twins::{SharedDocuments, TwinKey};
-
-/// The string fields counted as facets, in output order.
-pub(crate) const STR_FACETS: [&str; 4] = ["service", "terms_type", "collection", "section_top"];
 
 /// Counts per facet value: four string facets, then years; and the number of distinct hits.
 #[derive(Debug, Default)]
@@ -51,7 +47,6 @@ pub(crate) struct FacetSegment {
     /// The segment's cached columns: the facet columns and their values by ordinal.
     columns: Arc<SegmentColumns>,
     counts: [Vec<u64>; 4],
-    year: Column<u64>,
     years: HashMap<u64, u64>,
     single: u64,
     /// Set when some document of the index is in several collections.
@@ -69,16 +64,19 @@ impl Collector for FacetCollector<'_> {
         segment: &SegmentReader,
     ) -> tantivy::Result<FacetSegment> {
         let columns = self.columns.get(segment)?;
-        let counts = std::array::from_fn(|i| match self.facets {
-            true => vec![0; columns.facets[i].names.len()],
-            false => Vec::new(),
-        });
+        let mut counts: [Vec<u64>; 4] = Default::default();
+        for (count, facet) in counts.iter_mut().zip(&columns.facets) {
+            // Read here, where an error can be returned: naming twins and counts needs them.
+            let names = facet.names()?;
+            if self.facets {
+                *count = vec![0; names.len()];
+            }
+        }
         Ok(FacetSegment {
             ticker: self.deadline.ticker(),
             facets: self.facets,
             columns,
             counts,
-            year: segment.fast_fields().u64("year")?,
             years: HashMap::new(),
             single: 0,
             shared: (!self.shared.is_empty()).then(|| Arc::clone(&self.shared)),
@@ -176,7 +174,7 @@ impl SegmentCollector for FacetSegment {
             return;
         }
         if let Some(key) = self.twin_key(doc) {
-            let year = self.year.first(doc);
+            let year = self.columns.year.first(doc);
             let ords = self.ords(doc);
             self.twins.push((key, ords, year));
             return;
@@ -190,14 +188,14 @@ impl SegmentCollector for FacetSegment {
                 counts[ord as usize] += 1;
             }
         }
-        if let Some(year) = self.year.first(doc) {
+        if let Some(year) = self.columns.year.first(doc) {
             *self.years.entry(year).or_default() += 1;
         }
     }
 
     fn harvest(self) -> FacetTally {
         let facets = &self.columns.facets;
-        let name = |i: usize, ord: u64| facets[i].names.get(ord as usize).cloned();
+        let name = |i: usize, ord: u64| facets[i].names_read().get(ord as usize).cloned();
         let mut tally = FacetTally {
             years: self.years,
             hits: self.single,
@@ -236,19 +234,19 @@ pub(crate) struct SpanMatch {
 }
 
 /// Collects every match with the fast fields needed to group them, until the deadline.
-pub(crate) struct MatchCollector(pub Deadline);
+pub(crate) struct MatchCollector<'a> {
+    pub deadline: Deadline,
+    pub columns: &'a ColumnCache,
+}
 
 pub(crate) struct MatchSegment {
     ticker: Ticker,
     segment: SegmentOrdinal,
-    doc_hash: Column<u64>,
-    path_hash: Column<u64>,
-    valid_from: Column<i64>,
-    valid_to: Column<i64>,
+    columns: Arc<SegmentColumns>,
     matches: Vec<SpanMatch>,
 }
 
-impl Collector for MatchCollector {
+impl Collector for MatchCollector<'_> {
     type Fruit = Vec<SpanMatch>;
     type Child = MatchSegment;
 
@@ -257,14 +255,10 @@ impl Collector for MatchCollector {
         segment: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<MatchSegment> {
-        let fast = reader.fast_fields();
         Ok(MatchSegment {
-            ticker: self.0.ticker(),
+            ticker: self.deadline.ticker(),
             segment,
-            doc_hash: fast.u64("doc_hash")?,
-            path_hash: fast.u64("path_hash")?,
-            valid_from: fast.i64("valid_from")?,
-            valid_to: fast.i64("valid_to")?,
+            columns: self.columns.get(reader)?,
             matches: Vec::new(),
         })
     }
@@ -285,13 +279,14 @@ impl SegmentCollector for MatchSegment {
         if !self.ticker.step() {
             return;
         }
+        let c = &self.columns;
         self.matches.push(SpanMatch {
             score,
             address: DocAddress::new(self.segment, doc),
-            doc_hash: self.doc_hash.first(doc).unwrap_or(0),
-            path_hash: self.path_hash.first(doc).unwrap_or(0),
-            valid_from: self.valid_from.first(doc).unwrap_or(0),
-            valid_to: self.valid_to.first(doc).unwrap_or(0),
+            doc_hash: c.doc_hash.first(doc).unwrap_or(0),
+            path_hash: c.path_hash.first(doc).unwrap_or(0),
+            valid_from: c.valid_from.first(doc).unwrap_or(0),
+            valid_to: c.valid_to.first(doc).unwrap_or(0),
         });
     }
 

@@ -8,12 +8,13 @@ use palimpsest_schema::{
     version_from_document,
 };
 use serde::Serialize;
-use tantivy::collector::{Count, DocSetCollector, TopDocs};
+use tantivy::collector::{Count, DocSetCollector};
 use tantivy::query::{BooleanQuery, Occur};
 use tantivy::{DocAddress, Searcher};
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError, shorten};
+use crate::facts::VersionFact;
 use crate::matching::MatchMode;
 use crate::query::{Fields, term, text_query};
 use crate::request::validate_query;
@@ -178,15 +179,7 @@ pub struct ShowRequest {
     pub version: Option<String>,
 }
 
-/// A version record's address and the fast-field facts that choose it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct VersionSlot {
-    pub address: DocAddress,
-    pub ordinal: u64,
-    pub recorded_at: i64,
-}
-
-/// Per-document facts read from fast fields of version records.
+/// Per-document facts of its version records.
 struct DocFacts {
     versions: u64,
     first: i64,
@@ -199,71 +192,26 @@ impl DocFacts {
         first: i64::MAX,
         last: i64::MIN,
     };
-
-    /// Adds what another segment holds of the same document.
-    fn add(&mut self, other: &DocFacts) {
-        self.versions += other.versions;
-        self.first = self.first.min(other.first);
-        self.last = self.last.max(other.last);
-    }
 }
 
 impl Engine {
+    /// Each document's facts, by key text, from the version records.
     fn doc_facts(&self, searcher: &Searcher) -> Result<BTreeMap<String, DocFacts>> {
-        let query = term(self.fields.doc_type, DocType::Version.as_str());
-        let docs = searcher
-            .search(&*query, &DocSetCollector)
-            .map_err(SearchError::tantivy("cannot list versions"))?;
-        let mut by_segment: HashMap<u32, Vec<u32>> = HashMap::new();
-        for address in docs {
-            by_segment
-                .entry(address.segment_ord)
-                .or_default()
-                .push(address.doc_id);
-        }
-        let mut facts: BTreeMap<String, DocFacts> = BTreeMap::new();
-        for (segment, docs) in by_segment {
-            let fast = searcher.segment_reader(segment).fast_fields();
-            let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
-            let (Some(keys), Some(kinds)) = (
-                fast.str("doc_key").map_err(internal)?,
-                fast.str("version_kind").map_err(internal)?,
-            ) else {
+        let versions = self.version_table(searcher, &Default::default(), Default::default())?;
+        let mut facts = BTreeMap::new();
+        for (doc, records) in &versions.by_doc {
+            let Some(key) = versions.keys.get(doc) else {
                 continue;
             };
-            let recorded = fast.i64("recorded_at").map_err(internal)?;
-            let deleted = kinds
-                .dictionary()
-                .term_ord(VersionKind::Deleted.as_str())
-                .map_err(|e| internal(e.into()))?;
-            // Counted by ordinal, then named in ordinal order: each dictionary block of the
-            // segment is decompressed once, not once per version.
-            let mut by_ord: BTreeMap<u64, DocFacts> = BTreeMap::new();
-            for doc in docs {
-                let (Some(k), Some(v), Some(at)) = (
-                    keys.term_ords(doc).next(),
-                    kinds.term_ords(doc).next(),
-                    recorded.first(doc),
-                ) else {
-                    continue;
-                };
-                let entry = by_ord.entry(k).or_insert(DocFacts::EMPTY);
-                if Some(v) != deleted {
+            let mut entry = DocFacts::EMPTY;
+            for version in records {
+                if version.kind != VersionKind::Deleted {
                     entry.versions += 1;
                 }
-                entry.first = entry.first.min(at);
-                entry.last = entry.last.max(at);
+                entry.first = entry.first.min(version.recorded_at);
+                entry.last = entry.last.max(version.recorded_at);
             }
-            let ords: Vec<u64> = by_ord.keys().copied().collect();
-            let mut segment_facts = by_ord.into_values();
-            keys.dictionary()
-                .sorted_ords_to_term_cb(&ords, |bytes| {
-                    if let Some(found) = segment_facts.next() {
-                        let key = String::from_utf8_lossy(bytes).into_owned();
-                        facts.entry(key).or_insert(DocFacts::EMPTY).add(&found);
-                    }
-                })
-                .map_err(|e| internal(e.into()))?;
+            facts.insert(key.term_text(), entry);
         }
         Ok(facts)
     }
@@ -425,66 +373,26 @@ impl Engine {
             .collect()
     }
 
-    /// The version records of one document.
-    fn versions_query(&self, key: &DocKey) -> BooleanQuery {
-        BooleanQuery::new(vec![
-            (
-                Occur::Must,
-                term(self.fields.doc_type, DocType::Version.as_str()),
-            ),
-            (Occur::Must, term(self.fields.doc_key, &key.term_text())),
-        ])
-    }
-
-    /// Where each version record of a document is, with its ordinal and instant read from
-    /// fast fields, in recorded order: choosing a version needs no stored document.
+    /// The version records of a document, in ordinal (and recorded) order, from the version
+    /// table: choosing a version needs no stored document.
     pub(crate) fn version_slots(
         &self,
         searcher: &Searcher,
         key: &DocKey,
-    ) -> Result<Vec<VersionSlot>> {
-        let docs = searcher
-            .search(&self.versions_query(key), &DocSetCollector)
-            .map_err(SearchError::tantivy("cannot list versions"))?;
-        let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
-        let mut columns = HashMap::new();
-        let mut slots = Vec::with_capacity(docs.len());
-        for address in docs {
-            let (ordinal, recorded_at) = match columns.entry(address.segment_ord) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => {
-                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-                    entry.insert((
-                        fast.u64("ordinal").map_err(internal)?,
-                        fast.i64("recorded_at").map_err(internal)?,
-                    ))
-                }
-            };
-            let (Some(ordinal), Some(recorded_at)) = (
-                ordinal.first(address.doc_id),
-                recorded_at.first(address.doc_id),
-            ) else {
-                continue;
-            };
-            slots.push(VersionSlot {
-                address,
-                ordinal,
-                recorded_at,
-            });
-        }
-        slots.sort_by_key(|s| s.ordinal);
-        Ok(slots)
+    ) -> Result<Vec<VersionFact>> {
+        let versions = self.version_table_of(searcher, std::slice::from_ref(key))?;
+        Ok(versions
+            .by_doc
+            .get(&key.hash64())
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// The source id of a document's latest version, from fast fields alone.
     pub(crate) fn latest_version_id(&self, searcher: &Searcher, key: &DocKey) -> Result<String> {
-        let latest = TopDocs::with_limit(1).order_by_u64_field("ordinal", tantivy::Order::Desc);
-        match searcher
-            .search(&self.versions_query(key), &latest)
-            .map_err(SearchError::tantivy("cannot find the latest version"))?
-            .pop()
-        {
-            Some((_, address)) => self.version_id_at(searcher, address),
+        let versions = self.version_table_of(searcher, std::slice::from_ref(key))?;
+        match versions.latest(key.hash64()) {
+            Some(latest) => self.version_id_at(searcher, latest.address),
             None => Ok(String::new()),
         }
     }
@@ -710,15 +618,10 @@ impl Engine {
             }
             let column = match columns.entry(address.segment_ord) {
                 Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => entry.insert(
-                    searcher
-                        .segment_reader(address.segment_ord)
-                        .fast_fields()
-                        .u64("span_id")
-                        .map_err(SearchError::tantivy("cannot read fast fields"))?,
-                ),
+                Entry::Vacant(entry) => entry
+                    .insert(self.segment_columns(searcher.segment_reader(address.segment_ord))?),
             };
-            let id = column.first(address.doc_id);
+            let id = column.span_id.first(address.doc_id);
             if let Some(at) = id.and_then(|id| positions.get(&id)) {
                 found.extend(at.iter().map(|&position| (address, position)));
             }

@@ -43,7 +43,7 @@ impl Engine {
             });
         }
         register_tokenizer(&index);
-        let columns = Arc::new(ColumnCache::default());
+        let columns = Arc::new(ColumnCache::new(fields.clone()));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)

@@ -1,23 +1,25 @@
 //! Facts about spans and version records read from fast fields alone, without loading stored
 //! documents: the material of change lists, phrase histories, trends and diffs.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use palimpsest_schema::{DocKey, DocType, STEP_FIELDS, StepCounts, StepSpan, VersionKind};
+use palimpsest_schema::{
+    DocKey, DocType, IndexFields, StepCounts, StepSpan, Timestamp, VersionKind,
+};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
 use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::schema::Field;
 use tantivy::{
     DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer,
 };
 
-use crate::collectors::STR_FACETS;
 use crate::deadline::{Deadline, Ticker};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
-use crate::query::{document_clauses, term};
+use crate::query::term;
 use crate::request::Filters;
 use crate::twins::{SharedDocuments, TwinOf, twin_key};
 
@@ -59,35 +61,76 @@ impl SpanFact {
 /// documents and kinds decompresses dictionary blocks, which together cost more than the rest
 /// of a narrow request.
 pub(crate) struct SegmentColumns {
-    doc_hash: Column<u64>,
-    path_hash: Column<u64>,
+    pub(crate) doc_hash: Column<u64>,
+    pub(crate) path_hash: Column<u64>,
     content_hash: Column<u64>,
     substance_hash: Column<u64>,
-    span_id: Column<u64>,
+    pub(crate) span_id: Column<u64>,
     opened: Column<u64>,
     closed: Column<u64>,
-    valid_from: Column<i64>,
-    valid_to: Column<i64>,
+    pub(crate) valid_from: Column<i64>,
+    pub(crate) valid_to: Column<i64>,
     ordinal: Column<u64>,
     recorded_at: Column<i64>,
-    /// Version records' [`StepCounts`], in [`STEP_FIELDS`] order.
+    /// Spans: the year of `valid_from`, for the year facet.
+    pub(crate) year: Column<u64>,
+    /// Version records' [`StepCounts`], in the order of [`IndexFields::steps`].
     steps: [Column<u64>; 5],
     kinds: Option<StrColumn>,
     kind_of_ord: Vec<Option<VersionKind>>,
     keys: Option<StrColumn>,
+    /// Version records' source ids.
+    version_ids: Option<StrColumn>,
     /// Document key text by `doc_key` term ordinal.
     key_names: Vec<String>,
     /// By `doc_key` ordinal: the document's collection and its hash without the collection.
     key_twins: Vec<KeyTwin>,
-    /// The string facets' columns, in [`STR_FACETS`] order, with their values by ordinal:
+    /// The string facets' columns, in the order of [`IndexFields::facets`], with their values by ordinal:
     /// naming the values a search counted then costs no dictionary reads.
     pub(crate) facets: [FacetColumn; 4],
 }
 
-/// A string facet's column and its values by ordinal.
+/// A string facet's column and its values by ordinal, read from its dictionary the first
+/// time a facet count asks for them (reading them is most of what opening a segment's
+/// columns would cost).
 pub(crate) struct FacetColumn {
     pub column: Option<StrColumn>,
-    pub names: Vec<String>,
+    names: OnceLock<Vec<String>>,
+}
+
+impl FacetColumn {
+    fn new(column: Option<StrColumn>) -> FacetColumn {
+        FacetColumn {
+            column,
+            names: OnceLock::new(),
+        }
+    }
+
+    /// Its values by ordinal.
+    pub(crate) fn names(&self) -> tantivy::Result<&[String]> {
+        if let Some(names) = self.names.get() {
+            return Ok(names);
+        }
+        let names = dictionary_terms(&self.column)?;
+        Ok(self.names.get_or_init(|| names))
+    }
+
+    /// Its values by ordinal, if [`FacetColumn::names`] has read them.
+    pub(crate) fn names_read(&self) -> &[String] {
+        self.names.get().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Every term of a string column's dictionary, by ordinal.
+fn dictionary_terms(column: &Option<StrColumn>) -> tantivy::Result<Vec<String>> {
+    let mut names = Vec::new();
+    if let Some(column) = column {
+        let mut stream = column.dictionary().stream()?;
+        while stream.advance() {
+            names.push(String::from_utf8_lossy(stream.key()).into_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// A document key split the way [`crate::twins`] compares documents.
@@ -141,55 +184,50 @@ impl SegmentColumns {
             .map(|t| (t.collection.as_str(), t.document))
     }
 
-    fn open(reader: &SegmentReader) -> tantivy::Result<SegmentColumns> {
-        let fast = reader.fast_fields();
-        let terms = |column: &Option<StrColumn>| -> tantivy::Result<Vec<String>> {
-            let mut names = Vec::new();
-            if let Some(column) = column {
-                let mut stream = column.dictionary().stream()?;
-                while stream.advance() {
-                    names.push(String::from_utf8_lossy(stream.key()).into_owned());
-                }
-            }
-            Ok(names)
+    fn open(reader: &SegmentReader, fields: &IndexFields) -> tantivy::Result<SegmentColumns> {
+        let facet = |field: Field| -> tantivy::Result<FacetColumn> {
+            Ok(FacetColumn::new(fields.str_column(reader, field)?))
         };
-        let facet = |name: &str| -> tantivy::Result<FacetColumn> {
-            let column = fast.str(name)?;
-            Ok(FacetColumn {
-                names: terms(&column)?,
-                column,
-            })
-        };
+        let [service, terms_type, collection, section] = fields.facets();
         let facets = [
-            facet(STR_FACETS[0])?,
-            facet(STR_FACETS[1])?,
-            facet(STR_FACETS[2])?,
-            facet(STR_FACETS[3])?,
+            facet(service)?,
+            facet(terms_type)?,
+            facet(collection)?,
+            facet(section)?,
         ];
-        let kinds = fast.str("version_kind")?;
-        let keys = fast.str("doc_key")?;
+        let u64s = |field| fields.u64_column(reader, field);
+        let i64s = |field| fields.i64_column(reader, field);
+        let [added, removed, modified, minor, moved] = fields.steps;
+        let kinds = fields.str_column(reader, fields.version_kind)?;
+        let keys = fields.str_column(reader, fields.doc_key)?;
+        let key_names = dictionary_terms(&keys)?;
         Ok(SegmentColumns {
-            doc_hash: fast.u64("doc_hash")?,
-            path_hash: fast.u64("path_hash")?,
-            content_hash: fast.u64("content_hash")?,
-            substance_hash: fast.u64("substance_hash")?,
-            span_id: fast.u64("span_id")?,
-            opened: fast.u64("opened")?,
-            closed: fast.u64("closed")?,
-            valid_from: fast.i64("valid_from")?,
-            valid_to: fast.i64("valid_to")?,
-            ordinal: fast.u64("ordinal")?,
-            recorded_at: fast.i64("recorded_at")?,
+            doc_hash: u64s(fields.doc_hash)?,
+            path_hash: u64s(fields.path_hash)?,
+            content_hash: u64s(fields.content_hash)?,
+            substance_hash: u64s(fields.substance_hash)?,
+            span_id: u64s(fields.span_id)?,
+            opened: u64s(fields.opened)?,
+            closed: u64s(fields.closed)?,
+            valid_from: i64s(fields.valid_from)?,
+            valid_to: i64s(fields.valid_to)?,
+            year: u64s(fields.year)?,
+            ordinal: u64s(fields.ordinal)?,
+            recorded_at: i64s(fields.recorded_at)?,
             steps: [
-                fast.u64(STEP_FIELDS[0])?,
-                fast.u64(STEP_FIELDS[1])?,
-                fast.u64(STEP_FIELDS[2])?,
-                fast.u64(STEP_FIELDS[3])?,
-                fast.u64(STEP_FIELDS[4])?,
+                u64s(added)?,
+                u64s(removed)?,
+                u64s(modified)?,
+                u64s(minor)?,
+                u64s(moved)?,
             ],
-            kind_of_ord: terms(&kinds)?.iter().map(|k| k.parse().ok()).collect(),
-            key_twins: terms(&keys)?.iter().map(|k| KeyTwin::of(k)).collect(),
-            key_names: terms(&keys)?,
+            kind_of_ord: dictionary_terms(&kinds)?
+                .iter()
+                .map(|k| k.parse().ok())
+                .collect(),
+            key_twins: key_names.iter().map(|k| KeyTwin::of(k)).collect(),
+            key_names,
+            version_ids: fields.str_column(reader, fields.version_id)?,
             kinds,
             keys,
             facets,
@@ -197,18 +235,73 @@ impl SegmentColumns {
     }
 }
 
+/// A value read from a searcher once per searcher generation, shared by the requests that
+/// use that generation.
+pub(crate) struct PerGeneration<T> {
+    held: Mutex<Option<(u64, Arc<T>)>>,
+}
+
+impl<T> Default for PerGeneration<T> {
+    fn default() -> Self {
+        PerGeneration {
+            held: Mutex::new(None),
+        }
+    }
+}
+
+impl<T> PerGeneration<T> {
+    /// The value of `searcher`'s generation: the one held, or `read` (while the lock is held,
+    /// so that concurrent requests of a new generation read it once).
+    pub(crate) fn get(
+        &self,
+        searcher: &Searcher,
+        read: impl FnOnce() -> Result<T>,
+    ) -> Result<Arc<T>> {
+        let generation = searcher.generation().generation_id();
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, value)) = held.as_ref()
+            && *at == generation
+        {
+            return Ok(Arc::clone(value));
+        }
+        let value = Arc::new(read()?);
+        *held = Some((generation, Arc::clone(&value)));
+        Ok(value)
+    }
+
+    /// The value of `searcher`'s generation, if it has been read.
+    pub(crate) fn held(&self, searcher: &Searcher) -> Option<Arc<T>> {
+        let generation = searcher.generation().generation_id();
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.as_ref()
+            .filter(|(at, _)| *at == generation)
+            .map(|(_, value)| Arc::clone(value))
+    }
+}
+
 /// [`SegmentColumns`] by segment, shared by every request of an [`Engine`]. Filled as
 /// requests need a segment; as a [`Warmer`] of the engine's reader it drops a segment once
 /// no searcher holds it any more (a merge or a rebuild retired it), so a long-running server
 /// keeps the columns of the segments it serves and no others.
-#[derive(Default)]
 pub(crate) struct ColumnCache {
+    fields: IndexFields,
     segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
-    /// The documents several collections hold, for the searcher generation that read them.
-    shared: Mutex<Option<(u64, Arc<SharedDocuments>)>>,
+    /// The documents several collections hold.
+    pub(crate) shared: PerGeneration<SharedDocuments>,
+    /// Every version record, named: change lists, histories and trends select from it.
+    versions: PerGeneration<VersionTable>,
 }
 
 impl ColumnCache {
+    pub(crate) fn new(fields: IndexFields) -> ColumnCache {
+        ColumnCache {
+            fields,
+            segments: Mutex::default(),
+            shared: PerGeneration::default(),
+            versions: PerGeneration::default(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<SegmentId, Arc<SegmentColumns>>> {
         self.segments.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -224,27 +317,9 @@ impl ColumnCache {
         if let Some(columns) = self.lock().get(&id) {
             return Ok(Arc::clone(columns));
         }
-        let columns = Arc::new(SegmentColumns::open(reader)?);
+        let columns = Arc::new(SegmentColumns::open(reader, &self.fields)?);
         self.lock().insert(id, Arc::clone(&columns));
         Ok(columns)
-    }
-
-    /// The shared documents of `searcher`, read once per searcher generation.
-    pub(crate) fn shared_documents(
-        &self,
-        searcher: &Searcher,
-        read: impl FnOnce() -> Result<SharedDocuments>,
-    ) -> Result<Arc<SharedDocuments>> {
-        let generation = searcher.generation().generation_id();
-        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((held, documents)) = shared.as_ref()
-            && *held == generation
-        {
-            return Ok(Arc::clone(documents));
-        }
-        let documents = Arc::new(read()?);
-        *shared = Some((generation, Arc::clone(&documents)));
-        Ok(documents)
     }
 
     /// The segments whose columns are held.
@@ -489,28 +564,128 @@ impl SegmentCollector for VersionFactSegment {
     }
 }
 
+/// The instants a version table's records were recorded in: from `from` (included) to `to`
+/// (excluded), unbounded where `None`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Recorded {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl Recorded {
+    fn holds(&self, recorded_at: i64) -> bool {
+        self.from.is_none_or(|from| recorded_at >= from.as_unix())
+            && self.to.is_none_or(|to| recorded_at < to.as_unix())
+    }
+
+    fn is_all(&self) -> bool {
+        self.from.is_none() && self.to.is_none()
+    }
+}
+
+impl VersionTable {
+    /// The records of the documents `keep` accepts, recorded in `recorded`.
+    fn select(&self, keep: impl Fn(u64, &DocKey) -> bool, recorded: Recorded) -> VersionTable {
+        let mut table = VersionTable::default();
+        for (&doc, versions) in &self.by_doc {
+            let Some(key) = self.keys.get(&doc).filter(|key| keep(doc, key)) else {
+                continue;
+            };
+            let held: Vec<VersionFact> = versions
+                .iter()
+                .filter(|v| recorded.holds(v.recorded_at))
+                .copied()
+                .collect();
+            if !held.is_empty() {
+                table.by_doc.insert(doc, held);
+                table.keys.insert(doc, key.clone());
+            }
+        }
+        table
+    }
+}
+
+/// Whether a document key passes the service, terms type and collection filters (the names
+/// as the index spells them).
+fn passes(filters: &Filters, key: &DocKey) -> bool {
+    let one_of =
+        |values: &[String], name: &str| values.is_empty() || values.iter().any(|v| v == name);
+    one_of(&filters.services, key.service.as_str())
+        && one_of(&filters.terms_types, key.terms_type.as_str())
+        && one_of(&filters.collections, key.collection.as_str())
+}
+
 impl Engine {
-    /// The version records of the documents that pass `filters`, plus any `extra` clauses
-    /// (a window on `recorded_at`, say).
+    /// The version records of the documents that pass `filters` (service, terms type and
+    /// collection), recorded in `recorded`: selected from every version record, which is read
+    /// once per searcher generation.
     pub(crate) fn version_table(
         &self,
         searcher: &Searcher,
         filters: &Filters,
-        extra: Vec<(Occur, Box<dyn Query>)>,
-    ) -> Result<VersionTable> {
-        let mut clauses = document_clauses(&self.fields, DocType::Version, filters);
-        clauses.extend(extra);
-        self.version_table_where(searcher, clauses)
+        recorded: Recorded,
+    ) -> Result<Arc<VersionTable>> {
+        let all = self.all_versions(searcher)?;
+        let unfiltered = filters.services.is_empty()
+            && filters.terms_types.is_empty()
+            && filters.collections.is_empty();
+        if unfiltered && recorded.is_all() {
+            return Ok(all);
+        }
+        Ok(Arc::new(
+            all.select(|_, key| passes(filters, key), recorded),
+        ))
     }
 
-    fn version_table_where(
+    /// The version records of the documents with these keys: selected from every version
+    /// record when they have been read for this searcher generation, else read alone (a
+    /// one-off command that looks at a few documents does not read every record).
+    pub(crate) fn version_table_of(
         &self,
         searcher: &Searcher,
-        clauses: Vec<(Occur, Box<dyn Query>)>,
-    ) -> Result<VersionTable> {
+        keys: &[DocKey],
+    ) -> Result<Arc<VersionTable>> {
+        if let Some(all) = self.columns.versions.held(searcher) {
+            let hashes: HashSet<u64> = keys.iter().map(DocKey::hash64).collect();
+            return Ok(Arc::new(
+                all.select(|doc, _| hashes.contains(&doc), Recorded::default()),
+            ));
+        }
+        if keys.is_empty() {
+            return Ok(Arc::default());
+        }
+        let documents: Vec<(Occur, Box<dyn Query>)> = keys
+            .iter()
+            .map(|k| (Occur::Should, term(self.fields.doc_key, &k.term_text())))
+            .collect();
+        let clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+            (
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Version.as_str()),
+            ),
+            (Occur::Must, Box::new(BooleanQuery::new(documents))),
+        ];
+        Ok(Arc::new(self.read_version_table(
+            searcher,
+            BooleanQuery::new(clauses),
+        )?))
+    }
+
+    /// Every version record of the index, named.
+    fn all_versions(&self, searcher: &Searcher) -> Result<Arc<VersionTable>> {
+        self.columns.versions.get(searcher, || {
+            let clauses = vec![(
+                Occur::Must,
+                term(self.fields.doc_type, DocType::Version.as_str()),
+            )];
+            self.read_version_table(searcher, BooleanQuery::new(clauses))
+        })
+    }
+
+    fn read_version_table(&self, searcher: &Searcher, query: BooleanQuery) -> Result<VersionTable> {
         let (facts, keys) = searcher
             .search(
-                &BooleanQuery::new(clauses),
+                &query,
                 &VersionFacts {
                     columns: &self.columns,
                 },
@@ -527,32 +702,6 @@ impl Engine {
             table.keys.insert(hash, DocKey::from_term_text(&text)?);
         }
         Ok(table)
-    }
-
-    /// The version records of the documents with these keys.
-    pub(crate) fn version_table_of(
-        &self,
-        searcher: &Searcher,
-        keys: &[DocKey],
-    ) -> Result<VersionTable> {
-        if keys.is_empty() {
-            return Ok(VersionTable::default());
-        }
-        let documents: Vec<(Occur, Box<dyn Query>)> = keys
-            .iter()
-            .map(|k| (Occur::Should, term(self.fields.doc_key, &k.term_text())))
-            .collect();
-        let clauses = vec![
-            (
-                Occur::Must,
-                term(self.fields.doc_type, DocType::Version.as_str()),
-            ),
-            (
-                Occur::Must,
-                Box::new(BooleanQuery::new(documents)) as Box<dyn Query>,
-            ),
-        ];
-        self.version_table_where(searcher, clauses)
     }
 
     /// The fast-field columns of a segment, opened once per segment.
@@ -595,19 +744,14 @@ impl Engine {
 
     /// Reads a version record's source id from its fast field.
     pub(crate) fn version_id_at(&self, searcher: &Searcher, address: DocAddress) -> Result<String> {
-        let internal = |e| SearchError::tantivy("cannot read fast fields")(e);
-        let column = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .str("version_id")
-            .map_err(internal)?;
+        let columns = self.segment_columns(searcher.segment_reader(address.segment_ord))?;
         let mut id = String::new();
-        if let Some(column) = column
+        if let Some(column) = &columns.version_ids
             && let Some(ord) = column.term_ords(address.doc_id).next()
         {
             column
                 .ord_to_str(ord, &mut id)
-                .map_err(|e| internal(e.into()))?;
+                .map_err(|e| SearchError::tantivy("cannot read fast fields")(e.into()))?;
         }
         Ok(id)
     }

@@ -11,7 +11,7 @@ use tantivy::query::{BooleanQuery, Occur};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
-use crate::facts::{SpanFact, SpanFacts, VersionTable};
+use crate::facts::{Recorded, SpanFact, SpanFacts, VersionTable};
 use crate::matching::MatchMode;
 use crate::query::{Fields, span_clauses, text_query};
 use crate::request::{Filters, TimeMode, validate_page, validate_query, validate_window};
@@ -368,7 +368,7 @@ impl Engine {
                 .collect::<Result<Vec<_>>>()?;
             self.version_table_of(&searcher, &keys)?
         } else {
-            self.version_table(&searcher, &request.filters, Vec::new())?
+            self.version_table(&searcher, &request.filters, Recorded::default())?
         };
         let mut documents: Vec<(Option<&DocKey>, DocumentHistory)> = by_doc
             .into_iter()
@@ -425,7 +425,7 @@ impl Engine {
             filters: self.resolve_filters(&searcher, &request.filters)?,
             ..request.clone()
         };
-        let versions = self.version_table(&searcher, &request.filters, Vec::new())?;
+        let versions = self.version_table(&searcher, &request.filters, Recorded::default())?;
         let tracked = tracked_intervals(&versions);
         let recorded = versions.by_doc.values().flatten().map(|v| v.recorded_at);
         let (Some(first), Some(last)) = (recorded.clone().min(), recorded.max()) else {

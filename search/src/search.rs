@@ -319,7 +319,13 @@ impl Engine {
         let query = filtered(clauses, &*text.query);
         if request.time == TimeMode::History {
             let matches = searcher
-                .search(&query, &MatchCollector(self.deadline))
+                .search(
+                    &query,
+                    &MatchCollector {
+                        deadline: self.deadline,
+                        columns: &self.columns,
+                    },
+                )
                 .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
             return Ok(collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept);
@@ -372,7 +378,16 @@ impl Engine {
 
         if request.time == TimeMode::History {
             let (matches, tally) = searcher
-                .search(&query, &(MatchCollector(self.deadline), counter(true)))
+                .search(
+                    &query,
+                    &(
+                        MatchCollector {
+                            deadline: self.deadline,
+                            columns: &self.columns,
+                        },
+                        counter(true),
+                    ),
+                )
                 .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
             let groups = collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept;
@@ -381,7 +396,13 @@ impl Engine {
             let all_words = match &strict {
                 Some(strict) => {
                     let matches = searcher
-                        .search(strict, &MatchCollector(self.deadline))
+                        .search(
+                            strict,
+                            &MatchCollector {
+                                deadline: self.deadline,
+                                columns: &self.columns,
+                            },
+                        )
                         .map_err(SearchError::tantivy("search failed"))?;
                     let groups = group_adjacent(matches);
                     collapse(self, searcher, groups, usize::MAX)?.kept.len() as u64

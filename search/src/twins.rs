@@ -45,7 +45,8 @@ impl SharedDocuments {
     pub(crate) fn of(engine: &Engine, searcher: &Searcher) -> Result<Arc<SharedDocuments>> {
         engine
             .columns
-            .shared_documents(searcher, || SharedDocuments::read(engine, searcher))
+            .shared
+            .get(searcher, || SharedDocuments::read(engine, searcher))
     }
 
     fn read(engine: &Engine, searcher: &Searcher) -> Result<SharedDocuments> {
