@@ -299,6 +299,11 @@ fn change_lists_counted_from_version_records_equal_the_changes_paired_from_spans
     ];
     for request in requests {
         let exported = json(&changes_exported(&engine, &request).items);
+        let by_version = ChangesRequest {
+            group: palimpsest_search::ChangeGrouping::Version,
+            ..request.clone()
+        };
+        let versions = json(&changes_exported(&engine, &by_version).items);
         for (offset, limit) in [
             (0, 20),
             (0, 3),
@@ -318,18 +323,37 @@ fn change_lists_counted_from_version_records_equal_the_changes_paired_from_spans
                 expected,
                 "{request:?} at {offset}+{limit}"
             );
-            let facets = &page.facets;
-            let counted: Vec<std::collections::BTreeMap<String, u64>> = [
-                &facets.service,
-                &facets.terms_type,
-                &facets.collection,
-                &facets.kind,
-                &facets.month,
-            ]
-            .iter()
-            .map(|f| f.iter().map(|c| (c.value.clone(), c.count)).collect())
-            .collect();
-            assert_eq!(counted, facets_of(&exported), "{request:?}");
+            assert_eq!(counted(&page.facets), facets_of(&exported), "{request:?}");
+
+            let page = change_page(&engine, &by_version, offset, limit);
+            assert_eq!(page.total, versions.len() as u64, "{by_version:?}");
+            let expected: Vec<_> = versions.iter().skip(offset).take(limit).cloned().collect();
+            assert_eq!(
+                json(page.versions.as_deref().unwrap_or_default()),
+                expected,
+                "{by_version:?} at {offset}+{limit}"
+            );
+            assert_eq!(
+                counted(&page.facets),
+                facets_of(&exported),
+                "{by_version:?}"
+            );
         }
     }
+}
+
+/// A change list's facets as value counts, in the order of [`facets_of`].
+fn counted(
+    facets: &palimpsest_search::ChangeFacets,
+) -> Vec<std::collections::BTreeMap<String, u64>> {
+    [
+        &facets.service,
+        &facets.terms_type,
+        &facets.collection,
+        &facets.kind,
+        &facets.month,
+    ]
+    .iter()
+    .map(|f| f.iter().map(|c| (c.value.clone(), c.count)).collect())
+    .collect()
 }

@@ -1,6 +1,7 @@
 //! Change lists counted from the version records' step counts ([`StepCounts`]): a list
-//! without a query or a section filter is counted, faceted and paged from version records
-//! alone, and only the versions that hold the page have their spans read and paired. The
+//! without a query or a section filter, of changes or of versions, is counted, faceted and
+//! paged from version records alone, and only the versions that hold the page have their
+//! spans read and paired. The
 //! indexer counted each version's changes with the same pairing ([`pair_step`]), so the
 //! counts and the changes listed agree.
 //!
@@ -17,7 +18,7 @@ use super::{
     ChangeOrder, ChangesRequest, ChangesResponse, SelectedSpans, change_facets, compare_changes,
     document_ranks, pair_events, shown, sort_keys,
 };
-use crate::change_groups::ChangeGrouping;
+use crate::change_groups::{ChangeGrouping, by_version};
 use crate::compare::ChangeKind;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -25,12 +26,11 @@ use crate::facts::{SpanFacts, VersionFact, VersionTable};
 use crate::query::term;
 
 /// Whether the version records' counts answer this request: no query and no section filter
-/// (each looks into sections), ordered by date, one entry per change.
+/// (each looks into sections), ordered by date.
 pub(super) fn counted_by_steps(request: &ChangesRequest) -> bool {
     request.query.is_none()
         && request.filters.section.is_empty()
         && request.order != ChangeOrder::Relevance
-        && request.group == ChangeGrouping::Section
 }
 
 /// The changes of a version that the request lists, by kind (none when it hides the version).
@@ -58,6 +58,18 @@ struct ListedVersion<'v> {
 struct PageVersions<'v> {
     versions: Vec<&'v VersionFact>,
     skip: usize,
+}
+
+/// The versions `offset..offset + limit` of the list, when it lists versions.
+fn version_page<'v>(listed: &[ListedVersion<'v>], offset: usize, limit: usize) -> PageVersions<'v> {
+    let end = offset.saturating_add(limit).min(listed.len());
+    PageVersions {
+        versions: listed[offset.min(end)..end]
+            .iter()
+            .map(|v| v.version)
+            .collect(),
+        skip: 0,
+    }
 }
 
 /// The versions, in list order, that hold the changes `offset..offset + limit`.
@@ -117,25 +129,47 @@ impl Engine {
             ChangeOrder::Oldest => a.key.cmp(&b.key),
             _ => (b.key.0, a.key.1, b.key.2).cmp(&(a.key.0, b.key.1, a.key.2)),
         });
-        let total = order.iter().map(|v| v.changes).sum();
-        let page = page_versions(&order, request.offset, request.limit);
+        let (total, page) = match request.group {
+            ChangeGrouping::Section => (
+                order.iter().map(|v| v.changes).sum(),
+                page_versions(&order, request.offset, request.limit),
+            ),
+            ChangeGrouping::Version => (
+                order.len() as u64,
+                version_page(&order, request.offset, request.limit),
+            ),
+        };
         let selected = self.spans_of_versions(searcher, versions, &page.versions)?;
         let events = pair_events(request, versions, &selected);
         let mut keys = sort_keys(&events, &rank);
+        let mut response = ChangesResponse {
+            total,
+            did_you_mean: None,
+            changes: Vec::new(),
+            versions: None,
+            facets,
+        };
+        if request.group == ChangeGrouping::Version {
+            let groups = by_version(&mut keys, compare_changes(&events, request.order), |k| {
+                (k.1, k.2)
+            });
+            response.versions = Some(
+                groups
+                    .iter()
+                    .map(|group| self.version_changes(searcher, versions, &events, group))
+                    .filter_map(Result::transpose)
+                    .collect::<Result<Vec<_>>>()?,
+            );
+            return Ok(response);
+        }
         keys.sort_unstable_by(compare_changes(&events, request.order));
-        let changes = keys
+        response.changes = keys
             .iter()
             .skip(page.skip)
             .take(request.limit)
             .map(|&(_, i)| self.listed_change(searcher, versions, request, &events[i as usize]))
             .collect::<Result<Vec<_>>>()?;
-        Ok(ChangesResponse {
-            total,
-            did_you_mean: None,
-            changes,
-            versions: None,
-            facets,
-        })
+        Ok(response)
     }
 
     /// Every span of the documents of `listed`, with only those versions' steps wanted.
