@@ -517,7 +517,7 @@ struct SelectedSpans {
     /// With a query: its words and the query suggested instead, if any.
     text: Option<(Vec<QueryWord>, Option<String>)>,
     /// With a filter: the steps (document, ordinal) that opened or closed a passing span.
-    wanted: Option<HashSet<(u64, u64)>>,
+    wanted: Option<Arc<HashSet<(u64, u64)>>>,
 }
 
 /// A change list found from fast fields, before any change is loaded.
@@ -734,19 +734,21 @@ impl Engine {
             ));
         }
         let in_window = BooleanQuery::new(span_clauses);
-        let facts = |query: &dyn Query, scoring: bool| {
-            searcher
-                .search(
-                    query,
-                    &SpanFacts {
-                        scoring,
-                        columns: &self.columns,
-                        deadline: self.deadline,
-                    },
-                )
-                .map_err(SearchError::tantivy("cannot list spans"))
-                .and_then(|facts| self.deadline.check().map(|()| facts))
-        };
+        let facts =
+            |query: &dyn Query, scoring: bool, steps_of: Option<Arc<HashSet<(u64, u64)>>>| {
+                searcher
+                    .search(
+                        query,
+                        &SpanFacts {
+                            scoring,
+                            columns: &self.columns,
+                            deadline: self.deadline,
+                            steps_of,
+                        },
+                    )
+                    .map_err(SearchError::tantivy("cannot list spans"))
+                    .and_then(|facts| self.deadline.check().map(|()| facts))
+            };
         let narrowed = |clause: Box<dyn Query>| {
             BooleanQuery::new(vec![
                 (Occur::Must, Box::new(in_window.clone()) as Box<dyn Query>),
@@ -756,7 +758,7 @@ impl Engine {
 
         // Section and text filters: a change passes when its text before or after does.
         let section_found = match section_clause(f, &request.filters.section)? {
-            Some(clause) => Some(facts(&narrowed(clause), false)?),
+            Some(clause) => Some(facts(&narrowed(clause), false, None)?),
             None => None,
         };
         let build = |query: &str| {
@@ -775,7 +777,7 @@ impl Engine {
                 request.matching,
                 &build,
                 &mut |text| {
-                    let found = facts(&narrowed(text.query.box_clone()), true)?;
+                    let found = facts(&narrowed(text.query.box_clone()), true, None)?;
                     let any = !found.is_empty();
                     let matched = TextMatch {
                         spans: found,
@@ -801,11 +803,13 @@ impl Engine {
         // change: the others are not paired at all, and when they belong to a few documents
         // only those documents' spans are read.
         let passing: Option<Vec<SpanFact>> = scored.or(section_found);
-        let wanted: Option<HashSet<(u64, u64)>> = passing.as_ref().map(|found| {
-            found
-                .iter()
-                .flat_map(|s| [(s.doc_hash, s.opened), (s.doc_hash, s.closed)])
-                .collect()
+        let wanted: Option<Arc<HashSet<(u64, u64)>>> = passing.as_ref().map(|found| {
+            Arc::new(
+                found
+                    .iter()
+                    .flat_map(|s| [(s.doc_hash, s.opened), (s.doc_hash, s.closed)])
+                    .collect(),
+            )
         });
         let spans = match &passing {
             Some(passing) => {
@@ -822,12 +826,16 @@ impl Engine {
                         .iter()
                         .map(|k| (Occur::Should, term(f.doc_key, &k.term_text())))
                         .collect();
-                    facts(&narrowed(Box::new(BooleanQuery::new(documents))), false)?
+                    facts(
+                        &narrowed(Box::new(BooleanQuery::new(documents))),
+                        false,
+                        wanted.clone(),
+                    )?
                 } else {
-                    facts(&in_window, false)?
+                    facts(&in_window, false, wanted.clone())?
                 }
             }
-            None => facts(&in_window, false)?,
+            None => facts(&in_window, false, None)?,
         };
         Ok(SelectedSpans {
             spans,

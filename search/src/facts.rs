@@ -352,12 +352,16 @@ pub(crate) struct SpanFacts<'a> {
     pub columns: &'a ColumnCache,
     /// When to stop collecting (the operation then fails: [`Deadline::check`]).
     pub deadline: Deadline,
+    /// When set, only the spans one of these versions (document hash, ordinal) opened or
+    /// closed: the others are skipped after three column reads.
+    pub steps_of: Option<Arc<HashSet<(u64, u64)>>>,
 }
 
 pub(crate) struct SpanFactSegment {
     ticker: Ticker,
     segment: SegmentOrdinal,
     columns: Arc<SegmentColumns>,
+    steps_of: Option<Arc<HashSet<(u64, u64)>>>,
     facts: Vec<SpanFact>,
 }
 
@@ -374,6 +378,7 @@ impl Collector for SpanFacts<'_> {
             ticker: self.deadline.ticker(),
             segment,
             columns: self.columns.get(reader)?,
+            steps_of: self.steps_of.clone(),
             facts: Vec::new(),
         })
     }
@@ -395,24 +400,17 @@ impl SegmentCollector for SpanFactSegment {
             return;
         }
         let c = &self.columns;
-        let [
-            doc_hash,
-            path_hash,
-            content_hash,
-            substance_hash,
-            span_id,
-            opened,
-            closed,
-        ] = [
-            &c.doc_hash,
-            &c.path_hash,
-            &c.content_hash,
-            &c.substance_hash,
-            &c.span_id,
-            &c.opened,
-            &c.closed,
-        ]
-        .map(|column| column.first(doc).unwrap_or(0));
+        let [doc_hash, opened, closed] =
+            [&c.doc_hash, &c.opened, &c.closed].map(|column| column.first(doc).unwrap_or(0));
+        if let Some(wanted) = &self.steps_of
+            && !wanted.contains(&(doc_hash, opened))
+            && !wanted.contains(&(doc_hash, closed))
+        {
+            return;
+        }
+        let [path_hash, content_hash, substance_hash, span_id] =
+            [&c.path_hash, &c.content_hash, &c.substance_hash, &c.span_id]
+                .map(|column| column.first(doc).unwrap_or(0));
         self.facts.push(SpanFact {
             address: DocAddress::new(self.segment, doc),
             score,

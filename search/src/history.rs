@@ -312,6 +312,7 @@ impl Engine {
                     scoring: false,
                     columns: &self.columns,
                     deadline: self.deadline,
+                    steps_of: None,
                 },
             )
             .map_err(SearchError::tantivy("search failed"))

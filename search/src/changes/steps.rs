@@ -9,6 +9,7 @@
 //! [`pair_step`]: palimpsest_schema::pair_step
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use palimpsest_schema::DocType;
 use tantivy::Searcher;
@@ -179,7 +180,8 @@ impl Engine {
         versions: &VersionTable,
         listed: &[&VersionFact],
     ) -> Result<SelectedSpans> {
-        let wanted: HashSet<(u64, u64)> = listed.iter().map(|v| (v.doc_hash, v.ordinal)).collect();
+        let wanted: Arc<HashSet<(u64, u64)>> =
+            Arc::new(listed.iter().map(|v| (v.doc_hash, v.ordinal)).collect());
         let keys: HashMap<u64, String> = listed
             .iter()
             .filter_map(|v| Some((v.doc_hash, versions.keys.get(&v.doc_hash)?.term_text())))
@@ -202,6 +204,7 @@ impl Engine {
                 scoring: false,
                 columns: &self.columns,
                 deadline: self.deadline,
+                steps_of: Some(Arc::clone(&wanted)),
             };
             let spans = searcher
                 .search(&query, &collector)
