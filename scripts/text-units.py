@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""How much text a store would hold, over a git archive's whole history, if it kept each
+unit of text once per document: whole versions, sections (cut at Markdown heading lines),
+or paragraphs (cut at blank lines). Not a test: a measurement for choosing what the index
+stores (BENCHMARKS.md, "Text stored once: what the units would hold").
+
+    python3 scripts/text-units.py ARCHIVE_CLONE
+
+Reads every version of every `*/*.md` file in commit order with `git cat-file --batch`;
+prints, per unit, the bytes of the units seen for the first time in their document, and the
+same bytes compressed with zlib level 6 in 32 KiB blocks (the index compresses its store in
+32 KiB blocks with zstd level 3, which packs about as tight).
+"""
+
+import collections
+import hashlib
+import re
+import subprocess
+import sys
+import zlib
+
+BLOCK = 32 << 10
+HEADING = re.compile(rb"^#{1,6} ", re.M)
+BLANK_LINES = re.compile(rb"\n\s*\n")
+
+
+def changed_blobs(repo):
+    """(blob id, path) of every added or modified Markdown file, oldest commit first."""
+    log = subprocess.run(
+        ["git", "-C", repo, "log", "--reverse", "--format=", "--raw", "--no-abbrev",
+         "--no-renames", "--", "*/*.md"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    for line in log.splitlines():
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if len(fields) >= 5 and fields[4] != "D":
+            yield fields[3], path
+
+
+def units(text, kind):
+    if kind == "version":
+        return [text]
+    if kind == "section":
+        cuts = [0] + [m.start() for m in HEADING.finditer(text) if m.start() > 0] + [len(text)]
+        return [text[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+    return [p for p in BLANK_LINES.split(text) if p]
+
+
+class Store:
+    """Units kept once per document, with their raw and compressed sizes."""
+
+    def __init__(self):
+        self.seen = collections.defaultdict(set)
+        self.raw = 0
+        self.packed = 0
+        self.block = bytearray()
+
+    def add(self, path, unit):
+        digest = hashlib.blake2b(unit, digest_size=16).digest()
+        if digest in self.seen[path]:
+            return
+        self.seen[path].add(digest)
+        self.raw += len(unit)
+        self.block += unit
+        if len(self.block) >= BLOCK:
+            self.flush()
+
+    def flush(self):
+        if self.block:
+            self.packed += len(zlib.compress(bytes(self.block), 6))
+            self.block.clear()
+
+    def distinct(self):
+        return sum(len(s) for s in self.seen.values())
+
+
+def main():
+    repo = sys.argv[1]
+    stores = {kind: Store() for kind in ("version", "section", "paragraph")}
+    cat = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    versions = total = 0
+    for blob, path in changed_blobs(repo):
+        cat.stdin.write(blob.encode() + b"\n")
+        cat.stdin.flush()
+        size = int(cat.stdout.readline().split()[2])
+        text = cat.stdout.read(size)
+        cat.stdout.read(1)
+        versions += 1
+        total += size
+        for kind, store in stores.items():
+            for unit in units(text, kind):
+                store.add(path, unit)
+    cat.stdin.close()
+    cat.wait()
+    mib = 1 << 20
+    print(f"{versions} versions, {total / mib:.0f} MiB of text")
+    for kind, store in stores.items():
+        store.flush()
+        print(f"{kind:9s} {store.raw / mib:8.1f} MiB once per document "
+              f"({100 * store.raw / max(total, 1):4.1f} % of the text), "
+              f"{store.packed / mib:6.1f} MiB compressed, {store.distinct()} distinct")
+
+
+if __name__ == "__main__":
+    main()
