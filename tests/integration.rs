@@ -242,14 +242,19 @@ mod versions {
 mod incremental {
     use super::*;
 
+    /// The sample's versions recorded before 2023-10-01, and the rest.
+    fn sample_in_two_parts() -> (Vec<PolicyVersion>, Vec<PolicyVersion>) {
+        let cut = at("2023-10-01");
+        sample_versions()
+            .into_iter()
+            .partition(|v| v.recorded_at < cut)
+    }
+
     #[test]
     fn update_in_two_runs_equals_full_build() {
-        let versions = sample_versions();
+        let (before, after) = sample_in_two_parts();
         let (_full_dir, full) = sample_engine();
         let dir = tempfile::tempdir().unwrap();
-        let cut = at("2023-10-01");
-        let (before, after): (Vec<_>, Vec<_>) =
-            versions.into_iter().partition(|v| v.recorded_at < cut);
         index(dir.path(), &before);
         index(dir.path(), &after);
         let incremental = Engine::open(dir.path()).unwrap();
@@ -260,12 +265,9 @@ mod incremental {
     /// process's update it answers from the new commit, not from what it read before.
     #[test]
     fn an_open_engine_answers_from_the_update_once_it_sees_the_commit() {
-        let versions = sample_versions();
+        let (before, after) = sample_in_two_parts();
         let (_full_dir, full) = sample_engine();
         let dir = tempfile::tempdir().unwrap();
-        let cut = at("2023-10-01");
-        let (before, after): (Vec<_>, Vec<_>) =
-            versions.into_iter().partition(|v| v.recorded_at < cut);
         index(dir.path(), &before);
         let engine = Engine::open(dir.path()).unwrap();
         let first = observe(&engine);

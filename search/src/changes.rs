@@ -29,7 +29,7 @@ use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{Recorded, SpanFact, SpanFacts, VersionFact, VersionTable};
 use crate::matching::{QueryWord, search_relaxing};
-use crate::query::{Fields, document_clauses, i64_range, section_clause, term, text_query};
+use crate::query::{Fields, any_document, document_clauses, i64_range, section_clause, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 
@@ -822,15 +822,10 @@ impl Engine {
                         .values()
                         .map(|&address| self.doc_key_at(searcher, address))
                         .collect::<Result<Vec<_>>>()?;
-                    let documents: Vec<(Occur, Box<dyn Query>)> = keys
-                        .iter()
-                        .map(|k| (Occur::Should, term(f.doc_key, &k.term_text())))
-                        .collect();
-                    facts(
-                        &narrowed(Box::new(BooleanQuery::new(documents))),
-                        false,
-                        wanted.clone(),
-                    )?
+                    match any_document(f, &keys) {
+                        Some(documents) => facts(&narrowed(documents), false, wanted.clone())?,
+                        None => Vec::new(),
+                    }
                 } else {
                     facts(&in_window, false, wanted.clone())?
                 }

@@ -197,7 +197,7 @@ impl DocFacts {
 impl Engine {
     /// Each document's facts, by key text, from the version records.
     fn doc_facts(&self, searcher: &Searcher) -> Result<BTreeMap<String, DocFacts>> {
-        let versions = self.version_table(searcher, &Default::default(), Default::default())?;
+        let versions = self.all_versions(searcher)?;
         let mut facts = BTreeMap::new();
         for (doc, records) in &versions.by_doc {
             let Some(key) = versions.keys.get(doc) else {

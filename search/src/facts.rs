@@ -10,7 +10,7 @@ use palimpsest_schema::{
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::index::SegmentId;
-use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::query::{BooleanQuery, Occur};
 use tantivy::schema::Field;
 use tantivy::{
     DocAddress, DocId, Score, Searcher, SearcherGeneration, SegmentOrdinal, SegmentReader, Warmer,
@@ -19,7 +19,7 @@ use tantivy::{
 use crate::deadline::{Deadline, Ticker};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
-use crate::query::term;
+use crate::query::{any_document, term};
 use crate::request::Filters;
 use crate::twins::{SharedDocuments, TwinOf, twin_key};
 
@@ -649,19 +649,15 @@ impl Engine {
                 all.select(|doc, _| hashes.contains(&doc), Recorded::default()),
             ));
         }
-        if keys.is_empty() {
+        let Some(documents) = any_document(&self.fields, keys) else {
             return Ok(Arc::default());
-        }
-        let documents: Vec<(Occur, Box<dyn Query>)> = keys
-            .iter()
-            .map(|k| (Occur::Should, term(self.fields.doc_key, &k.term_text())))
-            .collect();
-        let clauses: Vec<(Occur, Box<dyn Query>)> = vec![
+        };
+        let clauses = vec![
             (
                 Occur::Must,
                 term(self.fields.doc_type, DocType::Version.as_str()),
             ),
-            (Occur::Must, Box::new(BooleanQuery::new(documents))),
+            (Occur::Must, documents),
         ];
         Ok(Arc::new(self.read_version_table(
             searcher,
@@ -670,7 +666,7 @@ impl Engine {
     }
 
     /// Every version record of the index, named.
-    fn all_versions(&self, searcher: &Searcher) -> Result<Arc<VersionTable>> {
+    pub(crate) fn all_versions(&self, searcher: &Searcher) -> Result<Arc<VersionTable>> {
         self.columns.versions.get(searcher, || {
             let clauses = vec![(
                 Occur::Must,

@@ -2,7 +2,7 @@
 
 use std::ops::Bound;
 
-use palimpsest_schema::{DocType, IndexFields, OPEN_END, section_key};
+use palimpsest_schema::{DocKey, DocType, IndexFields, OPEN_END, section_key};
 use tantivy::query::{
     BooleanQuery, EnableScoring, Occur, Query, QueryParserError, RangeQuery, TermQuery,
 };
@@ -81,6 +81,15 @@ pub(crate) fn describe_parse_error(error: &QueryParserError) -> String {
         E::NoDefaultFieldDeclared => "no field to search".into(),
         other => other.to_string(),
     }
+}
+
+/// Spans or version records of any of these documents; `None` when there are none.
+pub(crate) fn any_document<'k>(
+    fields: &IndexFields,
+    keys: impl IntoIterator<Item = &'k DocKey>,
+) -> Option<Box<dyn Query>> {
+    let texts: Vec<String> = keys.into_iter().map(DocKey::term_text).collect();
+    any_of(fields.doc_key, &texts)
 }
 
 fn any_of(field: Field, values: &[String]) -> Option<Box<dyn Query>> {

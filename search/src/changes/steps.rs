@@ -11,9 +11,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use palimpsest_schema::DocType;
+use palimpsest_schema::{DocKey, DocType};
 use tantivy::Searcher;
-use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::query::{BooleanQuery, Occur};
 
 use super::{
     ChangeOrder, ChangesRequest, ChangesResponse, SelectedSpans, change_facets, compare_changes,
@@ -24,7 +24,7 @@ use crate::compare::ChangeKind;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFacts, VersionFact, VersionTable};
-use crate::query::term;
+use crate::query::{any_document, term};
 
 /// Whether the version records' counts answer this request: no query and no section filter
 /// (each looks into sections), ordered by date.
@@ -182,35 +182,32 @@ impl Engine {
     ) -> Result<SelectedSpans> {
         let wanted: Arc<HashSet<(u64, u64)>> =
             Arc::new(listed.iter().map(|v| (v.doc_hash, v.ordinal)).collect());
-        let keys: HashMap<u64, String> = listed
+        let keys: HashMap<u64, &DocKey> = listed
             .iter()
-            .filter_map(|v| Some((v.doc_hash, versions.keys.get(&v.doc_hash)?.term_text())))
+            .filter_map(|v| Some((v.doc_hash, versions.keys.get(&v.doc_hash)?)))
             .collect();
-        let documents: Vec<(Occur, Box<dyn Query>)> = keys
-            .values()
-            .map(|key| (Occur::Should, term(self.fields.doc_key, key)))
-            .collect();
-        let spans = if documents.is_empty() {
-            Vec::new()
-        } else {
-            let query = BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    term(self.fields.doc_type, DocType::Span.as_str()),
-                ),
-                (Occur::Must, Box::new(BooleanQuery::new(documents))),
-            ]);
-            let collector = SpanFacts {
-                scoring: false,
-                columns: &self.columns,
-                deadline: self.deadline,
-                steps_of: Some(Arc::clone(&wanted)),
-            };
-            let spans = searcher
-                .search(&query, &collector)
-                .map_err(SearchError::tantivy("cannot list spans"))?;
-            self.deadline.check()?;
-            spans
+        let spans = match any_document(&self.fields, keys.into_values()) {
+            None => Vec::new(),
+            Some(documents) => {
+                let query = BooleanQuery::new(vec![
+                    (
+                        Occur::Must,
+                        term(self.fields.doc_type, DocType::Span.as_str()),
+                    ),
+                    (Occur::Must, documents),
+                ]);
+                let collector = SpanFacts {
+                    scoring: false,
+                    columns: &self.columns,
+                    deadline: self.deadline,
+                    steps_of: Some(Arc::clone(&wanted)),
+                };
+                let spans = searcher
+                    .search(&query, &collector)
+                    .map_err(SearchError::tantivy("cannot list spans"))?;
+                self.deadline.check()?;
+                spans
+            }
         };
         Ok(SelectedSpans {
             spans,
