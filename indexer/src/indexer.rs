@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
-    CollectionName, DocKey, DocType, IndexFields, PolicyVersion, VersionKind, VersionRecord,
-    register_tokenizer, span_document, span_from_document, version_document, version_from_document,
+    CollectionName, DocKey, DocType, DocumentTexts, IndexFields, PolicyVersion, TextReader,
+    VersionKind, VersionRecord, register_tokenizer, span_document, span_from_document,
+    text_document, version_document, version_from_document,
 };
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -152,6 +153,8 @@ pub struct Indexer {
     /// The committed state when the run started, for resuming documents.
     searcher: Searcher,
     timelines: HashMap<DocKey, Timeline>,
+    /// The paragraphs each document of `timelines` has written, committed or in this run.
+    texts: HashMap<DocKey, DocumentTexts>,
     payload: Payload,
     summary: IndexSummary,
     warnings: Vec<IndexWarning>,
@@ -232,6 +235,7 @@ impl Indexer {
                 writer,
                 searcher,
                 timelines: HashMap::new(),
+                texts: HashMap::new(),
                 payload,
                 summary: IndexSummary::default(),
                 warnings: Vec::new(),
@@ -372,7 +376,9 @@ impl Indexer {
     pub fn add(&mut self, version: PolicyVersion) -> Result<Added> {
         if !self.timelines.contains_key(&version.key) {
             let timeline = self.resume(&version.key)?;
+            let texts = DocumentTexts::committed(&self.searcher, &self.fields, &version.key)?;
             self.timelines.insert(version.key.clone(), timeline);
+            self.texts.insert(version.key.clone(), texts);
             self.summary.documents += 1;
         }
         let timeline = self
@@ -416,6 +422,7 @@ impl Indexer {
         }
         self.timelines
             .insert(key.clone(), Timeline::new(key.clone()));
+        self.texts.insert(key.clone(), DocumentTexts::default());
         self.summary.replayed += 1;
         for version in versions {
             if self.add(version)? == Added::NeedsReplay {
@@ -518,14 +525,22 @@ impl Indexer {
         self.summary.versions
     }
 
+    /// Writes a span, and the paragraphs of its text its document has not written yet.
     fn write_span(&mut self, key: &DocKey, span: &OpenSpan) -> Result<()> {
         if span.persisted {
             self.writer
                 .delete_term(Term::from_field_u64(self.fields.span_id, span.record.id.0));
         }
-        let added =
-            self.writer
-                .add_document(span_document(&self.fields, key, &span.record, &span.step));
+        let (writer, fields) = (&self.writer, &self.fields);
+        let texts = self.texts.entry(key.clone()).or_default();
+        let runs = texts.refs(&span.record.section.text, |paragraph| {
+            writer
+                .add_document(text_document(fields, key, &paragraph))
+                .map(drop)
+        });
+        let added = runs.and_then(|runs| {
+            writer.add_document(span_document(fields, key, &span.record, &span.step, &runs))
+        });
         if let Err(error) = added {
             return Err(self.write_error("cannot add span", error));
         }
@@ -591,6 +606,7 @@ impl Indexer {
             return Ok(Timeline::new(key.clone()));
         };
         let mut spans = Vec::with_capacity(latest.spans.len());
+        let mut texts = TextReader::new(&self.searcher, &self.fields);
         for id in &latest.spans {
             let query = TermQuery::new(
                 Term::from_field_u64(self.fields.span_id, id.0),
@@ -605,7 +621,9 @@ impl Indexer {
                     "span {id} of {key} is missing"
                 )));
             };
-            spans.push(span_from_document(&self.fields, &self.stored(*address)?)?);
+            let doc = self.stored(*address)?;
+            let text = texts.span_text(key.hash64(), &doc)?;
+            spans.push(span_from_document(&self.fields, &doc, text)?);
         }
         Ok(Timeline::resume(key.clone(), &latest, spans))
     }

@@ -1,4 +1,5 @@
-//! The two kinds of stored documents, and their conversion to and from Tantivy documents.
+//! The stored documents of spans and version records, and their conversion to and from
+//! Tantivy documents (paragraphs of text: [`crate::text_store`]).
 
 use crate::{
     DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, StepSpan,
@@ -7,7 +8,7 @@ use crate::{
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
 
-use crate::{SchemaError, SpanRecord, VersionRecord};
+use crate::{RunRefs, SchemaError, SpanRecord, VersionRecord};
 
 type Result<T> = std::result::Result<T, SchemaError>;
 
@@ -20,12 +21,14 @@ fn key_fields(fields: &IndexFields, doc: &mut TantivyDocument, key: &DocKey, doc
     doc.add_text(fields.terms_type, key.terms_type.as_str());
 }
 
-/// The index document of a span, with its hashes ([`StepSpan::of`] the span).
+/// The index document of a span, with its hashes ([`StepSpan::of`] the span) and the
+/// numbers of its paragraphs ([`crate::DocumentTexts::refs`] of its text).
 pub fn span_document(
     fields: &IndexFields,
     key: &DocKey,
     span: &SpanRecord,
     step: &StepSpan,
+    runs: &RunRefs,
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     key_fields(fields, &mut doc, key, DocType::Span);
@@ -41,6 +44,7 @@ pub fn span_document(
     doc.add_text(fields.title, title);
     doc.add_text(fields.body, &span.section.text);
     doc.add_text(fields.body_stem, &span.section.text);
+    doc.add_bytes(fields.body_runs, &runs.encode());
     doc.add_u64(fields.span_id, span.id.0);
     doc.add_u64(fields.path_hash, step.path_hash);
     doc.add_i64(fields.valid_from, span.valid_from.as_unix());
@@ -105,8 +109,13 @@ fn timestamp(seconds: i64) -> Result<Timestamp> {
         .ok_or_else(|| SchemaError::Inconsistent(format!("instant out of range: {seconds}")))
 }
 
-/// Reads a stored span document back.
-pub fn span_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result<SpanRecord> {
+/// Reads a stored span document back, with its text as [`crate::TextReader::span_text`]
+/// read it.
+pub fn span_from_document(
+    fields: &IndexFields,
+    doc: &TantivyDocument,
+    body: String,
+) -> Result<SpanRecord> {
     let path = doc
         .get_all(fields.heading)
         .filter_map(|v| v.as_str().map(str::to_owned))
@@ -126,10 +135,7 @@ pub fn span_from_document(fields: &IndexFields, doc: &TantivyDocument) -> Result
                 .and_then(|v| v.as_u64())
                 .ok_or_else(|| missing("span_id"))?,
         ),
-        section: Section {
-            path,
-            text: text(doc, fields.body, "body")?,
-        },
+        section: Section { path, text: body },
         valid_from: timestamp(instant(doc, fields.valid_from, "valid_from")?)?,
         valid_to: if valid_to == OPEN_END {
             None

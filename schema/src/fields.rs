@@ -26,13 +26,16 @@ pub const OPEN_END: i64 = i64::MAX;
 /// `closed` of a span still in force.
 pub const OPEN_ORDINAL: u64 = u64::MAX;
 
-/// The two kinds of documents stored in the index.
+/// The three kinds of documents stored in the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocType {
     /// A span: one section with identical content over a run of versions; searched.
     Span,
     /// A version record: metadata and the ordered span ids of one version.
     Version,
+    /// One paragraph of a document's text, stored once however many spans hold it
+    /// ([`crate::text_store`]).
+    Text,
 }
 
 impl DocType {
@@ -41,6 +44,7 @@ impl DocType {
         match self {
             DocType::Span => "span",
             DocType::Version => "version",
+            DocType::Text => "text",
         }
     }
 }
@@ -122,8 +126,11 @@ pub struct IndexFields {
     pub heading: Field,
     /// Span: the headings as searchable text, weighted above the body.
     pub title: Field,
-    /// Span: the exact section text; searched with positions, stored for snippets and rebuilds.
+    /// Span: the exact section text, searched with positions; not stored (its paragraphs
+    /// are, once per document: `body_runs`).
     pub body: Field,
+    /// Span: the numbers of its paragraphs in order ([`crate::RunRefs`]), stored.
+    pub body_runs: Field,
     /// Span: the headings again, stemmed ([`STEM_TOKENIZER`]), without positions: unquoted
     /// words match here.
     pub title_stem: Field,
@@ -164,23 +171,25 @@ pub struct IndexFields {
     /// Version record: its [`crate::StepCounts`], fast and stored, in the order added,
     /// removed, modified, minor, moved.
     pub steps: [Field; 5],
+    /// Text: [`crate::text_key`], indexed, to read a paragraph by number.
+    pub text_key: Field,
+    /// Text: the hash of the paragraph, fast, to resume numbering a document.
+    pub text_hash: Field,
+    /// Text: its number within the document, fast.
+    pub text_seq: Field,
+    /// Text: the paragraph, stored only.
+    pub text: Field,
 }
 
 impl IndexFields {
     /// The schema of a new index.
     pub fn new() -> IndexFields {
         let mut builder = Schema::builder();
-        let text = |stored: bool| {
-            let indexing = TextFieldIndexing::default()
+        let with_positions = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
                 .set_tokenizer(TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-            let options = TextOptions::default().set_indexing_options(indexing);
-            if stored {
-                options.set_stored()
-            } else {
-                options
-            }
-        };
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
         let doc_type = builder.add_text_field("doc_type", STRING);
         let doc_key = builder.add_text_field("doc_key", STRING | FAST);
         let doc_hash = builder.add_u64_field("doc_hash", FAST);
@@ -191,8 +200,9 @@ impl IndexFields {
         let title_heading = builder.add_u64_field("title_heading", STORED);
         let section_key = builder.add_text_field("section_key", STRING);
         let heading = builder.add_text_field("heading", STORED);
-        let title = builder.add_text_field("title", text(false));
-        let body = builder.add_text_field("body", text(true));
+        let title = builder.add_text_field("title", with_positions.clone());
+        let body = builder.add_text_field("body", with_positions);
+        let body_runs = builder.add_bytes_field("body_runs", BytesOptions::default().set_stored());
         let stemmed = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
                 .set_tokenizer(STEM_TOKENIZER)
@@ -217,6 +227,10 @@ impl IndexFields {
         let version_kind = builder.add_text_field("version_kind", STRING | STORED | FAST);
         let span_ids = builder.add_bytes_field("span_ids", BytesOptions::default().set_stored());
         let steps = STEP_FIELDS.map(|name| builder.add_u64_field(name, FAST | STORED));
+        let text_key = builder.add_bytes_field("text_key", BytesOptions::default().set_indexed());
+        let text_hash = builder.add_u64_field("text_hash", FAST);
+        let text_seq = builder.add_u64_field("text_seq", FAST);
+        let text_field = builder.add_text_field("text", STORED);
         IndexFields {
             schema: builder.build(),
             doc_type,
@@ -231,6 +245,7 @@ impl IndexFields {
             heading,
             title,
             body,
+            body_runs,
             title_stem,
             body_stem,
             span_id,
@@ -250,6 +265,10 @@ impl IndexFields {
             version_kind,
             span_ids,
             steps,
+            text_key,
+            text_hash,
+            text_seq,
+            text: text_field,
         }
     }
 }

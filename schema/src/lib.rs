@@ -2,8 +2,9 @@
 //! (`search`): the Tantivy fields and their options, the tokenizer, and the domain types
 //! (services, terms types, versions, sections, span ids, timestamps).
 //!
-//! Nothing here does I/O: it only names things, so that two crates that never import each
-//! other agree on what is in the index.
+//! Nothing here opens files: it names things, so that two crates that never import each
+//! other agree on what is in the index, and reads stored text back through a `Searcher` the
+//! caller holds ([`text_store`]), so that both read it the same way.
 //!
 //! ```
 //! use palimpsest_schema::{DocKey, Timestamp};
@@ -24,6 +25,7 @@ mod pairing;
 mod spelling;
 mod state;
 mod substance;
+pub mod text_store;
 mod time;
 mod version;
 
@@ -42,6 +44,7 @@ pub use spelling::{
 };
 pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
 pub use substance::substance_hash;
+pub use text_store::{DocumentTexts, NewParagraph, RunRefs, TextReader, text_document, text_key};
 pub use time::Timestamp;
 pub use version::{
     PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash, path_hash,

@@ -12,8 +12,8 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use palimpsest_schema::{
-    DocKey, DocType, OPEN_END, OPEN_ORDINAL, Timestamp, VersionKind, is_minor, pair_step,
-    span_from_document,
+    DocKey, DocType, OPEN_END, OPEN_ORDINAL, TextReader, Timestamp, VersionKind, is_minor,
+    pair_step, span_from_document,
 };
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
@@ -736,18 +736,19 @@ impl Engine {
         let in_window = BooleanQuery::new(span_clauses);
         let facts =
             |query: &dyn Query, scoring: bool, steps_of: Option<Arc<HashSet<(u64, u64)>>>| {
-                searcher
-                    .search(
-                        query,
-                        &SpanFacts {
-                            scoring,
-                            columns: &self.columns,
-                            deadline: self.deadline,
-                            steps_of,
-                        },
-                    )
-                    .map_err(SearchError::tantivy("cannot list spans"))
-                    .and_then(|facts| self.deadline.check().map(|()| facts))
+                crate::query::scored(
+                    searcher,
+                    &self.fields,
+                    query,
+                    &SpanFacts {
+                        scoring,
+                        columns: &self.columns,
+                        deadline: self.deadline,
+                        steps_of,
+                    },
+                )
+                .map_err(SearchError::tantivy("cannot list spans"))
+                .and_then(|facts| self.deadline.check().map(|()| facts))
             };
         let narrowed = |clause: Box<dyn Query>| {
             BooleanQuery::new(vec![
@@ -882,12 +883,14 @@ impl Engine {
                 "a version record without a document key".into(),
             ))
         })?;
-        let load = |fact: Option<SpanFact>| -> Result<Option<palimpsest_schema::SpanRecord>> {
+        let mut texts = TextReader::new(searcher, &self.fields);
+        let mut load = |fact: Option<SpanFact>| -> Result<Option<palimpsest_schema::SpanRecord>> {
             fact.map(|s| {
                 let doc = searcher
                     .doc(s.address)
                     .map_err(SearchError::tantivy("cannot read stored span"))?;
-                Ok(span_from_document(&self.fields, &doc)?)
+                let text = texts.span_text(event.version.doc_hash, &doc)?;
+                Ok(span_from_document(&self.fields, &doc, text)?)
             })
             .transpose()
         };

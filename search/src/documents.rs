@@ -4,8 +4,8 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use palimpsest_schema::{
-    DocKey, DocType, SpanId, SpanRecord, Timestamp, VersionKind, VersionRecord, span_from_document,
-    version_from_document,
+    DocKey, DocType, SpanId, SpanRecord, TextReader, Timestamp, VersionKind, VersionRecord,
+    span_from_document, version_from_document,
 };
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector};
@@ -564,6 +564,7 @@ impl Engine {
         addresses.sort_unstable();
         let mut spans: Vec<Option<SpanRecord>> = vec![None; ids.len()];
         let mut ticker = self.deadline.ticker();
+        let mut texts = TextReader::new(searcher, &self.fields);
         for (address, position) in addresses {
             if !ticker.step() {
                 break;
@@ -571,7 +572,8 @@ impl Engine {
             let doc = searcher
                 .doc(address)
                 .map_err(SearchError::tantivy("cannot read span"))?;
-            spans[position] = Some(span_from_document(&self.fields, &doc)?);
+            let text = texts.span_text(key.hash64(), &doc)?;
+            spans[position] = Some(span_from_document(&self.fields, &doc, text)?);
         }
         ticker.check()?;
         spans

@@ -809,7 +809,11 @@ impl<'a> Builder<'a> {
     fn idf(&self, stem: &str) -> f32 {
         let term = Term::from_field_text(self.fields.body_stem, stem);
         let df = self.searcher.doc_freq(&term).unwrap_or(0) as f32;
-        let n = self.searcher.num_docs() as f32;
+        let n = self
+            .searcher
+            .num_docs()
+            .saturating_sub(crate::query::paragraph_docs(self.searcher, self.fields))
+            as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 }

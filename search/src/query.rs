@@ -23,6 +23,58 @@ pub(crate) fn term(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// BM25 statistics over spans and version records: the paragraphs of text
+/// ([`DocType::Text`]) are documents of the index too, and would otherwise lower every
+/// section's average length and raise every word's idf.
+struct SectionStatistics<'s> {
+    searcher: &'s Searcher,
+    docs: u64,
+}
+
+impl tantivy::query::Bm25StatisticsProvider for SectionStatistics<'_> {
+    fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
+        tantivy::query::Bm25StatisticsProvider::total_num_tokens(self.searcher, field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.docs)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        self.searcher.doc_freq(term)
+    }
+}
+
+/// How many paragraph documents the index holds (deleted ones included until a merge drops
+/// them, as Tantivy's own document counts do).
+pub(crate) fn paragraph_docs(searcher: &Searcher, fields: &IndexFields) -> u64 {
+    searcher
+        .doc_freq(&Term::from_field_text(
+            fields.doc_type,
+            DocType::Text.as_str(),
+        ))
+        .unwrap_or(0)
+}
+
+/// `searcher.search`, scoring as if the index held only spans and version records.
+pub(crate) fn scored<C: tantivy::collector::Collector>(
+    searcher: &Searcher,
+    fields: &IndexFields,
+    query: &dyn Query,
+    collector: &C,
+) -> tantivy::Result<C::Fruit> {
+    let all: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    let statistics = SectionStatistics {
+        searcher,
+        docs: all.saturating_sub(paragraph_docs(searcher, fields)),
+    };
+    searcher.search_with_statistics_provider(query, collector, &statistics)
+}
+
 /// Which fields a text query searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fields {

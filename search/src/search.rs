@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use palimpsest_schema::{DocKey, OPEN_END, SpanId, Timestamp, stem_analyzer};
+use palimpsest_schema::{DocKey, OPEN_END, SpanId, TextReader, Timestamp, stem_analyzer};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur};
@@ -318,24 +318,28 @@ impl Engine {
     ) -> Result<Vec<Twinned<Group>>> {
         let query = filtered(clauses, &*text.query);
         if request.time == TimeMode::History {
-            let matches = searcher
-                .search(
-                    &query,
-                    &MatchCollector {
-                        deadline: self.deadline,
-                        columns: &self.columns,
-                    },
-                )
-                .map_err(SearchError::tantivy("search failed"))?;
+            let matches = crate::query::scored(
+                searcher,
+                &self.fields,
+                &query,
+                &MatchCollector {
+                    deadline: self.deadline,
+                    columns: &self.columns,
+                },
+            )
+            .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
             return Ok(collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept);
         }
-        let count = searcher
-            .search(&query, &Count)
+        let count = crate::query::scored(searcher, &self.fields, &query, &Count)
             .map_err(SearchError::tantivy("search failed"))?;
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(count.max(1)).order_by_score())
-            .map_err(SearchError::tantivy("search failed"))?;
+        let top = crate::query::scored(
+            searcher,
+            &self.fields,
+            &query,
+            &TopDocs::with_limit(count.max(1)).order_by_score(),
+        )
+        .map_err(SearchError::tantivy("search failed"))?;
         self.deadline.check()?;
         let kept = collapse(self, searcher, top, usize::MAX)?.kept;
         Ok(kept
@@ -377,33 +381,35 @@ impl Engine {
         };
 
         if request.time == TimeMode::History {
-            let (matches, tally) = searcher
-                .search(
-                    &query,
-                    &(
-                        MatchCollector {
-                            deadline: self.deadline,
-                            columns: &self.columns,
-                        },
-                        counter(true),
-                    ),
-                )
-                .map_err(SearchError::tantivy("search failed"))?;
+            let (matches, tally) = crate::query::scored(
+                searcher,
+                &self.fields,
+                &query,
+                &(
+                    MatchCollector {
+                        deadline: self.deadline,
+                        columns: &self.columns,
+                    },
+                    counter(true),
+                ),
+            )
+            .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
             let groups = collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept;
             self.deadline.check()?;
             let total = groups.len() as u64;
             let all_words = match &strict {
                 Some(strict) => {
-                    let matches = searcher
-                        .search(
-                            strict,
-                            &MatchCollector {
-                                deadline: self.deadline,
-                                columns: &self.columns,
-                            },
-                        )
-                        .map_err(SearchError::tantivy("search failed"))?;
+                    let matches = crate::query::scored(
+                        searcher,
+                        &self.fields,
+                        strict,
+                        &MatchCollector {
+                            deadline: self.deadline,
+                            columns: &self.columns,
+                        },
+                    )
+                    .map_err(SearchError::tantivy("search failed"))?;
                     let groups = group_adjacent(matches);
                     collapse(self, searcher, groups, usize::MAX)?.kept.len() as u64
                 }
@@ -429,12 +435,13 @@ impl Engine {
 
         let needed = request.offset + request.limit;
         let mut fetch = needed * 2 + 8;
-        let (mut top, tally) = searcher
-            .search(
-                &query,
-                &(TopDocs::with_limit(fetch).order_by_score(), counter(true)),
-            )
-            .map_err(SearchError::tantivy("search failed"))?;
+        let (mut top, tally) = crate::query::scored(
+            searcher,
+            &self.fields,
+            &query,
+            &(TopDocs::with_limit(fetch).order_by_score(), counter(true)),
+        )
+        .map_err(SearchError::tantivy("search failed"))?;
         let total = tally.hits;
         let collapsed = loop {
             let collapsed = collapse(self, searcher, top.iter().copied(), needed)?;
@@ -442,14 +449,17 @@ impl Engine {
                 break collapsed;
             }
             fetch *= 4;
-            top = searcher
-                .search(&query, &TopDocs::with_limit(fetch).order_by_score())
-                .map_err(SearchError::tantivy("search failed"))?;
+            top = crate::query::scored(
+                searcher,
+                &self.fields,
+                &query,
+                &TopDocs::with_limit(fetch).order_by_score(),
+            )
+            .map_err(SearchError::tantivy("search failed"))?;
         };
         let all_words = match &strict {
             Some(strict) => {
-                searcher
-                    .search(strict, &counter(false))
+                crate::query::scored(searcher, &self.fields, strict, &counter(false))
                     .map_err(SearchError::tantivy("search failed"))?
                     .hits
             }
@@ -524,13 +534,14 @@ impl Engine {
             .get_all(f.heading)
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect();
-        let body = stored_str(&best, f.body);
-        let snippet = Snippet::of(snippets, &body, SNIPPET_CHARS);
         let (service, terms_type, collection) = (
             stored_str(&best, f.service),
             stored_str(&best, f.terms_type),
             stored_str(&best, f.collection),
         );
+        let doc_hash = DocKey::new(&collection, &service, &terms_type)?.hash64();
+        let body = TextReader::new(searcher, f).span_text(doc_hash, &best)?;
+        let snippet = Snippet::of(snippets, &body, SNIPPET_CHARS);
         let valid_to_raw = stored_i64(&last, f.valid_to);
         let valid_to = if valid_to_raw == OPEN_END {
             None
