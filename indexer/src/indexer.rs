@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
     CollectionName, DocKey, DocType, DocumentTexts, IndexFields, PolicyVersion, TextReader,
-    VersionKind, VersionRecord, register_tokenizer, span_document, span_from_document,
-    text_document, version_document, version_from_document,
+    VersionKind, VersionRecord, register_tokenizer, span_document, text_document, version_document,
+    version_from_document,
 };
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -621,9 +621,7 @@ impl Indexer {
                     "span {id} of {key} is missing"
                 )));
             };
-            let doc = self.stored(*address)?;
-            let text = texts.span_text(key.hash64(), &doc)?;
-            spans.push(span_from_document(&self.fields, &doc, text)?);
+            spans.push(texts.span(key.hash64(), &self.stored(*address)?)?);
         }
         Ok(Timeline::resume(key.clone(), &latest, spans))
     }

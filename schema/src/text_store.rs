@@ -256,6 +256,12 @@ impl<'s> TextReader<'s> {
         self.text(doc_hash, &refs)
     }
 
+    /// The span stored as `doc`, of the document whose hash is `doc_hash`, with its text.
+    pub fn span(&mut self, doc_hash: u64, doc: &TantivyDocument) -> Result<crate::SpanRecord> {
+        let text = self.span_text(doc_hash, doc)?;
+        crate::span_from_document(self.fields, doc, text)
+    }
+
     fn paragraph(&self, doc_hash: u64, seq: u32) -> Result<String> {
         let address = self.address(doc_hash, seq)?.ok_or_else(|| {
             SchemaError::Inconsistent(format!(

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use palimpsest_schema::{
     DocKey, DocType, OPEN_END, OPEN_ORDINAL, TextReader, Timestamp, VersionKind, is_minor,
-    pair_step, span_from_document,
+    pair_step,
 };
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
@@ -889,8 +889,7 @@ impl Engine {
                 let doc = searcher
                     .doc(s.address)
                     .map_err(SearchError::tantivy("cannot read stored span"))?;
-                let text = texts.span_text(event.version.doc_hash, &doc)?;
-                Ok(span_from_document(&self.fields, &doc, text)?)
+                Ok(texts.span(event.version.doc_hash, &doc)?)
             })
             .transpose()
         };

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use palimpsest_schema::{
     DocKey, DocType, SpanId, SpanRecord, TextReader, Timestamp, VersionKind, VersionRecord,
-    span_from_document, version_from_document,
+    version_from_document,
 };
 use serde::Serialize;
 use tantivy::collector::{Count, DocSetCollector};
@@ -572,8 +572,7 @@ impl Engine {
             let doc = searcher
                 .doc(address)
                 .map_err(SearchError::tantivy("cannot read span"))?;
-            let text = texts.span_text(key.hash64(), &doc)?;
-            spans[position] = Some(span_from_document(&self.fields, &doc, text)?);
+            spans[position] = Some(texts.span(key.hash64(), &doc)?);
         }
         ticker.check()?;
         spans
