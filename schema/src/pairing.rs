@@ -2,7 +2,7 @@
 //! counts each version's changes with it ([`StepCounts`], stored in the version record) and
 //! the search crate lists them with it, so counts and lists agree by construction.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde::Serialize;
 
@@ -82,30 +82,51 @@ fn same_words(key: &SectionKey) -> u64 {
 /// rule, sections pair in the order given, so repeated headings pair first with first.
 pub fn pair_sections(before: &[SectionKey], after: &[SectionKey]) -> Vec<Pairing> {
     // Most versions change a section or two: a scan beats building maps.
-    pair(before, after, 64)
+    pair(before, after, 64, &RULES)
 }
 
-/// [`pair_sections`], scanning instead of hashing when `before × after` is at most
-/// `scan_limit` (both ways give the same pairs).
-fn pair(before: &[SectionKey], after: &[SectionKey], scan_limit: usize) -> Vec<Pairing> {
+/// The pairing rules in the order they apply: what each compares, and the kind of change a
+/// pair it makes is.
+const RULES: [(KeyOf, Option<ChangeKind>); 4] = [
+    (exact_key, None),
+    // Same heading and same words: only whitespace or heading markup changed.
+    (same_words_key, None),
+    (content_key, Some(ChangeKind::Moved)),
+    (path_key, Some(ChangeKind::Modified)),
+];
+
+fn exact_key(key: &SectionKey) -> Option<u64> {
+    Some(key.exact)
+}
+
+fn same_words_key(key: &SectionKey) -> Option<u64> {
+    Some(same_words(key))
+}
+
+fn content_key(key: &SectionKey) -> Option<u64> {
+    (key.content != 0).then_some(key.content)
+}
+
+fn path_key(key: &SectionKey) -> Option<u64> {
+    Some(key.path)
+}
+
+/// [`pair_sections`] by the given rules, scanning instead of hashing when `before × after`
+/// is at most `scan_limit` (both ways give the same pairs).
+fn pair(
+    before: &[SectionKey],
+    after: &[SectionKey],
+    scan_limit: usize,
+    rules: &[(KeyOf, Option<ChangeKind>)],
+) -> Vec<Pairing> {
     let mut before_left: Vec<bool> = vec![true; before.len()];
     let mut after_left: Vec<bool> = vec![true; after.len()];
     let mut pairings = Vec::new();
-    let rules: [(KeyOf, Option<ChangeKind>); 4] = [
-        (|k| Some(k.exact), None),
-        // Same heading and same words: only whitespace or heading markup changed.
-        (|k| Some(same_words(k)), None),
-        (
-            |k| (k.content != 0).then_some(k.content),
-            Some(ChangeKind::Moved),
-        ),
-        (|k| Some(k.path), Some(ChangeKind::Modified)),
-    ];
     let small = before.len() * after.len() <= scan_limit;
-    for (key_of, kind) in rules {
+    for &(key_of, kind) in rules {
         // Before-side indexes by key, first first; none when a scan is cheaper.
-        let mut waiting: Option<HashMap<u64, Vec<usize>>> = (!small).then(|| {
-            let mut waiting: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut waiting: Option<FxHashMap<u64, Vec<usize>>> = (!small).then(|| {
+            let mut waiting: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
             for (i, key) in before.iter().enumerate().rev() {
                 if before_left[i]
                     && let Some(k) = key_of(key)
@@ -189,24 +210,17 @@ impl StepSpan {
 /// Pairs what one version closed with what it opened, each side in [`StepSpan`] order.
 pub fn pair_step(closed: &[StepSpan], opened: &[StepSpan]) -> Vec<Pairing> {
     debug_assert!(closed.is_sorted() && opened.is_sorted());
-    let key = |s: &StepSpan, exact: u64| SectionKey {
+    let key = |s: &StepSpan| SectionKey {
         path: s.path_hash,
         content: s.content_hash,
-        exact,
+        exact: 0,
     };
+    let before: Vec<SectionKey> = closed.iter().map(key).collect();
+    let after: Vec<SectionKey> = opened.iter().map(key).collect();
     // Spans a version closes and opens are never identical (the timeline would have kept
-    // them open): distinct `exact` values make sure none is dropped as unchanged.
-    let before: Vec<SectionKey> = closed
-        .iter()
-        .enumerate()
-        .map(|(i, s)| key(s, 2 * i as u64))
-        .collect();
-    let after: Vec<SectionKey> = opened
-        .iter()
-        .enumerate()
-        .map(|(j, s)| key(s, 2 * j as u64 + 1))
-        .collect();
-    pair_sections(&before, &after)
+    // them open): the rule for identical sections is left out, so none is dropped as
+    // unchanged.
+    pair(&before, &after, 64, &RULES[1..])
 }
 
 /// Whether a change pairs two sides with one substance (only dates, punctuation, quote marks,
@@ -408,8 +422,8 @@ mod tests {
             }
             prop_assert!(seen_b.iter().all(|&n| n == 1));
             prop_assert!(seen_a.iter().all(|&n| n == 1));
-            let mut scanned = pair(&b, &a, usize::MAX);
-            let mut hashed = pair(&b, &a, 0);
+            let mut scanned = pair(&b, &a, usize::MAX, &RULES);
+            let mut hashed = pair(&b, &a, 0, &RULES);
             scanned.sort_by_key(|p| (p.before, p.after));
             hashed.sort_by_key(|p| (p.before, p.after));
             prop_assert_eq!(scanned, hashed);

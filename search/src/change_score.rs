@@ -14,7 +14,7 @@
 //! the changes the request lists (its query, kinds and filters), so a `kind` filter that
 //! leaves out a version's removed sections also leaves them out of these sums.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use palimpsest_schema::IndexFields;
 use tantivy::postings::Postings;
@@ -125,10 +125,10 @@ impl ScoredStems {
         &self,
         searcher: &Searcher,
         fields: &IndexFields,
-        addresses: &HashSet<DocAddress>,
-    ) -> Result<HashMap<DocAddress, SpanTerms>> {
+        addresses: &FxHashSet<DocAddress>,
+    ) -> Result<FxHashMap<DocAddress, SpanTerms>> {
         let n = self.stems.len();
-        let mut found: HashMap<DocAddress, SpanTerms> = HashMap::new();
+        let mut found: FxHashMap<DocAddress, SpanTerms> = FxHashMap::default();
         for (ordinal, segment) in searcher.segment_readers().iter().enumerate() {
             let ordinal = ordinal as u32;
             let lengths = segment

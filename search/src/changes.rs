@@ -7,7 +7,7 @@
 //! nothing, so it makes no change; a section whose heading and words stay the same (only
 //! whitespace or markup moved) is not listed either.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Bound;
 use std::sync::Arc;
 
@@ -350,8 +350,8 @@ impl Recurrence {
     }
 }
 
-fn recurrences(events: &[Event]) -> HashMap<FlipSignature, Recurrence> {
-    let mut counts: HashMap<FlipSignature, Recurrence> = HashMap::new();
+fn recurrences(events: &[Event]) -> FxHashMap<FlipSignature, Recurrence> {
+    let mut counts: FxHashMap<FlipSignature, Recurrence> = FxHashMap::default();
     for event in events {
         let at = event.version.recorded_at;
         let entry = counts.entry(flip_signature(event)).or_insert(Recurrence {
@@ -382,18 +382,31 @@ fn newest_first(a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
         .then((a.3, a.4, a.5).cmp(&(b.3, b.4, b.5)))
 }
 
-/// One side of a step: a span a version opened or closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// One side of a step: a span a version opened or closed. Small, so that sorting the sides
+/// of a whole-history list (hundreds of thousands) moves little memory.
+#[derive(Debug, Clone, Copy)]
 struct Side {
     doc_hash: u64,
     ordinal: u64,
-    opened: bool,
-    path_hash: u64,
-    content_hash: u64,
-    valid_from: i64,
-    span_id: u64,
     /// Index into the selected spans.
     span: u32,
+    opened: bool,
+}
+
+impl Side {
+    /// The order each step's sides are paired in: closed first, then by the span's
+    /// [`palimpsest_schema::StepSpan`] order.
+    fn pairing_order(&self, spans: &[SpanFact]) -> (bool, u64, u64, i64, u64, u32) {
+        let s = &spans[self.span as usize];
+        (
+            self.opened,
+            s.path_hash,
+            s.content_hash,
+            s.valid_from,
+            s.span_id,
+            self.span,
+        )
+    }
 }
 
 /// The steps of the selected spans (per version, what it closed and what it opened) paired
@@ -418,17 +431,17 @@ fn pair_events<'v>(
             sides.push(Side {
                 doc_hash: span.doc_hash,
                 ordinal,
-                opened,
-                path_hash: span.path_hash,
-                content_hash: span.content_hash,
-                valid_from: span.valid_from,
-                span_id: span.span_id,
                 span: i as u32,
+                opened,
             });
         }
     }
-    // Sorted, each version's sides are adjacent and in a stable order.
-    sides.sort_unstable();
+    // Sorted by version, each version's sides are adjacent; then each version's sides in the
+    // order they are paired in.
+    sides.sort_unstable_by_key(|s| (s.doc_hash, s.ordinal));
+    for step in sides.chunk_by_mut(|a, b| (a.doc_hash, a.ordinal) == (b.doc_hash, b.ordinal)) {
+        step.sort_unstable_by_key(|s| s.pairing_order(spans));
+    }
 
     let mut events: Vec<Event> = Vec::new();
     let mut closed: Vec<SpanFact> = Vec::new();
@@ -511,13 +524,13 @@ struct SelectedSpans {
     /// Every span opened or closed by a version that may list a change.
     spans: Vec<SpanFact>,
     /// With a section filter: the spans under it.
-    section: Option<HashSet<DocAddress>>,
+    section: Option<FxHashSet<DocAddress>>,
     /// With a query: the spans it matched, with their scores.
-    scores: Option<HashMap<DocAddress, f32>>,
+    scores: Option<FxHashMap<DocAddress, f32>>,
     /// With a query: its words and the query suggested instead, if any.
     text: Option<(Vec<QueryWord>, Option<String>)>,
     /// With a filter: the steps (document, ordinal) that opened or closed a passing span.
-    wanted: Option<Arc<HashSet<(u64, u64)>>>,
+    wanted: Option<Arc<FxHashSet<(u64, u64)>>>,
 }
 
 /// A change list found from fast fields, before any change is loaded.
@@ -735,7 +748,7 @@ impl Engine {
         }
         let in_window = BooleanQuery::new(span_clauses);
         let facts =
-            |query: &dyn Query, scoring: bool, steps_of: Option<Arc<HashSet<(u64, u64)>>>| {
+            |query: &dyn Query, scoring: bool, steps_of: Option<Arc<FxHashSet<(u64, u64)>>>| {
                 crate::query::scored(
                     searcher,
                     &self.fields,
@@ -794,17 +807,17 @@ impl Engine {
             Some(m) => (Some((m.words, m.suggestion)), Some(m.spans)),
             None => (None, None),
         };
-        let section: Option<HashSet<DocAddress>> = section_found
+        let section: Option<FxHashSet<DocAddress>> = section_found
             .as_ref()
             .map(|found| found.iter().map(|s| s.address).collect());
-        let scores: Option<HashMap<DocAddress, f32>> = scored
+        let scores: Option<FxHashMap<DocAddress, f32>> = scored
             .as_ref()
             .map(|found| found.iter().map(|s| (s.address, s.score)).collect());
         // With a filter, only the versions that opened or closed a passing span can list a
         // change: the others are not paired at all, and when they belong to a few documents
         // only those documents' spans are read.
         let passing: Option<Vec<SpanFact>> = scored.or(section_found);
-        let wanted: Option<Arc<HashSet<(u64, u64)>>> = passing.as_ref().map(|found| {
+        let wanted: Option<Arc<FxHashSet<(u64, u64)>>> = passing.as_ref().map(|found| {
             Arc::new(
                 found
                     .iter()
@@ -814,7 +827,7 @@ impl Engine {
         });
         let spans = match &passing {
             Some(passing) => {
-                let mut first_of_doc: HashMap<u64, DocAddress> = HashMap::new();
+                let mut first_of_doc: FxHashMap<u64, DocAddress> = FxHashMap::default();
                 for span in passing {
                     first_of_doc.entry(span.doc_hash).or_insert(span.address);
                 }
@@ -949,13 +962,13 @@ impl Engine {
         events: &mut [Event],
     ) -> Result<()> {
         let stems = ScoredStems::new(words);
-        let addresses: HashSet<DocAddress> = events
+        let addresses: FxHashSet<DocAddress> = events
             .iter()
             .flat_map(|e| e.before.iter().chain(e.after.iter()).map(|s| s.address))
             .collect();
         let terms = stems.read(searcher, &self.fields, &addresses)?;
         let side = |s: Option<SpanFact>| s.and_then(|s| terms.get(&s.address));
-        let mut versions: HashMap<(u64, u64), NetChange> = HashMap::new();
+        let mut versions: FxHashMap<(u64, u64), NetChange> = FxHashMap::default();
         for event in events.iter() {
             versions
                 .entry(version_key(event))
@@ -1018,7 +1031,7 @@ fn change_id(
 }
 
 /// Documents ranked by name, so that sorting compares integers.
-fn document_ranks(versions: &VersionTable) -> HashMap<u64, u32> {
+fn document_ranks(versions: &VersionTable) -> FxHashMap<u64, u32> {
     let mut names: Vec<(&DocKey, u64)> = versions.keys.iter().map(|(h, k)| (k, *h)).collect();
     names.sort_unstable();
     names
@@ -1029,7 +1042,7 @@ fn document_ranks(versions: &VersionTable) -> HashMap<u64, u32> {
 }
 
 /// Each event's sort key with its index, not yet sorted.
-fn sort_keys(events: &[Event], rank: &HashMap<u64, u32>) -> Vec<(SortKey, u32)> {
+fn sort_keys(events: &[Event], rank: &FxHashMap<u64, u32>) -> Vec<(SortKey, u32)> {
     let key = |e: &Event| -> SortKey {
         let side = e.after.or(e.before);
         (
@@ -1053,10 +1066,10 @@ fn change_facets<'v>(
     changes: impl Iterator<Item = (&'v VersionFact, ChangeKind, u64)>,
     versions: &VersionTable,
 ) -> ChangeFacets {
-    let mut counts: [HashMap<String, u64>; 4] = Default::default();
-    let mut by_doc: HashMap<u64, u64> = HashMap::new();
-    let mut by_kind: HashMap<ChangeKind, u64> = HashMap::new();
-    let mut by_day: HashMap<i64, u64> = HashMap::new();
+    let mut counts: [FxHashMap<String, u64>; 4] = Default::default();
+    let mut by_doc: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut by_kind: FxHashMap<ChangeKind, u64> = FxHashMap::default();
+    let mut by_day: FxHashMap<i64, u64> = FxHashMap::default();
     for (version, kind, n) in changes {
         *by_doc.entry(version.doc_hash).or_default() += n;
         *by_kind.entry(kind).or_default() += n;
@@ -1074,7 +1087,7 @@ fn change_facets<'v>(
     for (kind, n) in by_kind {
         counts[3].insert(kind.as_str().to_owned(), n);
     }
-    let mut months: HashMap<String, u64> = HashMap::new();
+    let mut months: FxHashMap<String, u64> = FxHashMap::default();
     for (day, n) in by_day {
         let month = Timestamp::from_unix(day * 86_400)
             .map(|t| t.to_string()[..7].to_owned())

@@ -2,7 +2,7 @@
 //! word-level diffs of a section's text.
 
 use serde::Serialize;
-use similar::{ChangeTag, DiffTag, TextDiff};
+use similar::{Algorithm, ChangeTag, DiffTag, TextDiff};
 
 pub use palimpsest_schema::{ChangeKind, Pairing, SectionKey, pair_sections};
 
@@ -66,7 +66,12 @@ pub fn word_diff(before: &str, after: &str) -> Vec<DiffPart> {
                 push(DiffOp::Insert, &added);
             }
             DiffTag::Replace => {
-                let words = TextDiff::from_words(removed.as_str(), added.as_str());
+                // Patience anchors on the words found once on each side and diffs only the
+                // gaps between them: far less work than Myers on a long rewritten run, and
+                // the same texts still always give the same diff.
+                let words = TextDiff::configure()
+                    .algorithm(Algorithm::Patience)
+                    .diff_words(removed.as_str(), added.as_str());
                 for change in words.iter_all_changes() {
                     let op = match change.tag() {
                         ChangeTag::Equal => DiffOp::Equal,

@@ -1,7 +1,7 @@
 //! Facts about spans and version records read from fast fields alone, without loading stored
 //! documents: the material of change lists, phrase histories, trends and diffs.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use palimpsest_schema::{
@@ -285,7 +285,7 @@ impl<T> PerGeneration<T> {
 /// keeps the columns of the segments it serves and no others.
 pub(crate) struct ColumnCache {
     fields: IndexFields,
-    segments: Mutex<HashMap<SegmentId, Arc<SegmentColumns>>>,
+    segments: Mutex<FxHashMap<SegmentId, Arc<SegmentColumns>>>,
     /// The documents several collections hold.
     pub(crate) shared: PerGeneration<SharedDocuments>,
     /// Every version record, named: change lists, histories and trends select from it.
@@ -302,7 +302,7 @@ impl ColumnCache {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<SegmentId, Arc<SegmentColumns>>> {
+    fn lock(&self) -> MutexGuard<'_, FxHashMap<SegmentId, Arc<SegmentColumns>>> {
         self.segments.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -354,14 +354,14 @@ pub(crate) struct SpanFacts<'a> {
     pub deadline: Deadline,
     /// When set, only the spans one of these versions (document hash, ordinal) opened or
     /// closed: the others are skipped after three column reads.
-    pub steps_of: Option<Arc<HashSet<(u64, u64)>>>,
+    pub steps_of: Option<Arc<FxHashSet<(u64, u64)>>>,
 }
 
 pub(crate) struct SpanFactSegment {
     ticker: Ticker,
     segment: SegmentOrdinal,
     columns: Arc<SegmentColumns>,
-    steps_of: Option<Arc<HashSet<(u64, u64)>>>,
+    steps_of: Option<Arc<FxHashSet<(u64, u64)>>>,
     facts: Vec<SpanFact>,
 }
 
@@ -447,9 +447,9 @@ pub(crate) struct VersionFact {
 #[derive(Debug, Default)]
 pub(crate) struct VersionTable {
     /// By document hash, in ordinal order.
-    pub by_doc: HashMap<u64, Vec<VersionFact>>,
+    pub by_doc: FxHashMap<u64, Vec<VersionFact>>,
     /// Document hash to key.
-    pub keys: HashMap<u64, DocKey>,
+    pub keys: FxHashMap<u64, DocKey>,
 }
 
 impl VersionTable {
@@ -475,11 +475,11 @@ struct VersionFacts<'a> {
 struct VersionFactSegment {
     segment: SegmentOrdinal,
     columns: Arc<SegmentColumns>,
-    key_ords: HashMap<u64, u64>,
+    key_ords: FxHashMap<u64, u64>,
     facts: Vec<VersionFact>,
 }
 
-type VersionFruit = (Vec<VersionFact>, HashMap<u64, String>);
+type VersionFruit = (Vec<VersionFact>, FxHashMap<u64, String>);
 
 impl Collector for VersionFacts<'_> {
     type Fruit = VersionFruit;
@@ -493,7 +493,7 @@ impl Collector for VersionFacts<'_> {
         Ok(VersionFactSegment {
             segment,
             columns: self.columns.get(reader)?,
-            key_ords: HashMap::new(),
+            key_ords: FxHashMap::default(),
             facts: Vec::new(),
         })
     }
@@ -503,7 +503,7 @@ impl Collector for VersionFacts<'_> {
     }
 
     fn merge_fruits(&self, fruits: Vec<VersionFruit>) -> tantivy::Result<VersionFruit> {
-        let mut all = (Vec::new(), HashMap::new());
+        let mut all = (Vec::new(), FxHashMap::default());
         for (facts, keys) in fruits {
             all.0.extend(facts);
             all.1.extend(keys);
@@ -644,7 +644,7 @@ impl Engine {
         keys: &[DocKey],
     ) -> Result<Arc<VersionTable>> {
         if let Some(all) = self.columns.versions.held(searcher) {
-            let hashes: HashSet<u64> = keys.iter().map(DocKey::hash64).collect();
+            let hashes: FxHashSet<u64> = keys.iter().map(DocKey::hash64).collect();
             return Ok(Arc::new(
                 all.select(|doc, _| hashes.contains(&doc), Recorded::default()),
             ));

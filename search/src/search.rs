@@ -119,7 +119,7 @@ pub struct SearchResponse {
     pub facets: Facets,
 }
 
-pub(crate) fn sorted(counts: HashMap<String, u64>) -> Vec<FacetCount> {
+pub(crate) fn sorted<S>(counts: HashMap<String, u64, S>) -> Vec<FacetCount> {
     let mut list: Vec<FacetCount> = counts
         .into_iter()
         .map(|(value, count)| FacetCount { value, count })

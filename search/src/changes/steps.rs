@@ -8,7 +8,7 @@
 //! [`StepCounts`]: palimpsest_schema::StepCounts
 //! [`pair_step`]: palimpsest_schema::pair_step
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::Arc;
 
 use palimpsest_schema::{DocKey, DocType};
@@ -180,9 +180,9 @@ impl Engine {
         versions: &VersionTable,
         listed: &[&VersionFact],
     ) -> Result<SelectedSpans> {
-        let wanted: Arc<HashSet<(u64, u64)>> =
+        let wanted: Arc<FxHashSet<(u64, u64)>> =
             Arc::new(listed.iter().map(|v| (v.doc_hash, v.ordinal)).collect());
-        let keys: HashMap<u64, &DocKey> = listed
+        let keys: FxHashMap<u64, &DocKey> = listed
             .iter()
             .filter_map(|v| Some((v.doc_hash, versions.keys.get(&v.doc_hash)?)))
             .collect();
