@@ -54,7 +54,7 @@ cat > "$QUERIES" <<'EOF'
 /api/v1/search?q=%22artificial+intelligence%22+OR+%22machine+learning%22
 /api/v1/search?q=advertising&terms_type=Privacy+Policy
 /api/v1/search?q=refund&terms_type=Terms+of+Service&limit=5
-/api/v1/search?q=cookies&service=Google&service=Facebook&service=Amazon
+/api/v1/search?q=cookies&service=Google&service=Facebook&service=Instagram
 /api/v1/search?q=data&as_of=2021-01-01
 /api/v1/search?q=tracking&from=2019-01-01&to=2020-01-01
 /api/v1/search?q=%22class+action%22&history=true

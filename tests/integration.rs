@@ -261,8 +261,9 @@ mod incremental {
         assert_eq!(observe(&incremental), observe(&full));
     }
 
-    /// A server's engine reads version records once per searcher generation: after another
-    /// process's update it answers from the new commit, not from what it read before.
+    /// A server's engine reads version records and latest version ids once per searcher
+    /// generation: after another process's update it answers from the new commit, not from
+    /// what it read before.
     #[test]
     fn an_open_engine_answers_from_the_update_once_it_sees_the_commit() {
         let (before, after) = sample_in_two_parts();

@@ -388,13 +388,17 @@ impl Engine {
             .unwrap_or_default())
     }
 
-    /// The source id of a document's latest version, from fast fields alone.
+    /// The source id of a document's latest version, from fast fields alone; read once per
+    /// document and searcher generation.
     pub(crate) fn latest_version_id(&self, searcher: &Searcher, key: &DocKey) -> Result<String> {
-        let versions = self.version_table_of(searcher, std::slice::from_ref(key))?;
-        match versions.latest(key.hash64()) {
-            Some(latest) => self.version_id_at(searcher, latest.address),
-            None => Ok(String::new()),
-        }
+        let hash = key.hash64();
+        self.columns.latest_ids.get(searcher, hash, || {
+            let versions = self.version_table_of(searcher, std::slice::from_ref(key))?;
+            match versions.latest(hash) {
+                Some(latest) => self.version_id_at(searcher, latest.address),
+                None => Ok(String::new()),
+            }
+        })
     }
 
     fn version_record(&self, searcher: &Searcher, address: DocAddress) -> Result<VersionRecord> {

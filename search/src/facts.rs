@@ -279,6 +279,51 @@ impl<T> PerGeneration<T> {
     }
 }
 
+/// Values looked up one key at a time and kept for the searcher generation they were read
+/// from: the first request of a new generation starts an empty map, and a request still on
+/// an older generation reads past it without storing.
+pub(crate) struct PerGenerationMap<K, V> {
+    held: Mutex<(u64, FxHashMap<K, V>)>,
+}
+
+impl<K, V> Default for PerGenerationMap<K, V> {
+    fn default() -> Self {
+        PerGenerationMap {
+            held: Mutex::new((0, FxHashMap::default())),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> PerGenerationMap<K, V> {
+    /// The value of `key` in `searcher`'s generation: the one held, or `read` (outside the
+    /// lock, so that a slow read does not hold up other keys).
+    pub(crate) fn get(
+        &self,
+        searcher: &Searcher,
+        key: K,
+        read: impl FnOnce() -> Result<V>,
+    ) -> Result<V> {
+        let generation = searcher.generation().generation_id();
+        {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            if held.0 == generation
+                && let Some(value) = held.1.get(&key)
+            {
+                return Ok(value.clone());
+            }
+        }
+        let value = read()?;
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.0 < generation {
+            *held = (generation, FxHashMap::default());
+        }
+        if held.0 == generation {
+            held.1.insert(key, value.clone());
+        }
+        Ok(value)
+    }
+}
+
 /// [`SegmentColumns`] by segment, shared by every request of an [`Engine`]. Filled as
 /// requests need a segment; as a [`Warmer`] of the engine's reader it drops a segment once
 /// no searcher holds it any more (a merge or a rebuild retired it), so a long-running server
@@ -290,6 +335,9 @@ pub(crate) struct ColumnCache {
     pub(crate) shared: PerGeneration<SharedDocuments>,
     /// Every version record, named: change lists, histories and trends select from it.
     versions: PerGeneration<VersionTable>,
+    /// The id of each document's latest version, by document hash, as hits on sections in
+    /// force name it.
+    pub(crate) latest_ids: PerGenerationMap<u64, String>,
 }
 
 impl ColumnCache {
@@ -299,6 +347,7 @@ impl ColumnCache {
             segments: Mutex::default(),
             shared: PerGeneration::default(),
             versions: PerGeneration::default(),
+            latest_ids: PerGenerationMap::default(),
         }
     }
 

@@ -240,11 +240,9 @@ impl Engine {
                 return Ok(((), false));
             }
             let snippets = self.snippet_generator(text);
-            let mut latest = LatestVersions::default();
             let mut maker = HitMaker {
                 searcher: &searcher,
                 snippets: &snippets,
-                latest: &mut latest,
                 text,
             };
             streamed = true;
@@ -372,11 +370,9 @@ impl Engine {
             shared: Arc::clone(&shared),
             facets,
         };
-        let mut latest = LatestVersions::default();
         let mut maker = HitMaker {
             searcher,
             snippets: &snippets,
-            latest: &mut latest,
             text,
         };
 
@@ -539,8 +535,8 @@ impl Engine {
             stored_str(&best, f.terms_type),
             stored_str(&best, f.collection),
         );
-        let doc_hash = DocKey::new(&collection, &service, &terms_type)?.hash64();
-        let body = TextReader::new(searcher, f).span_text(doc_hash, &best)?;
+        let key = DocKey::new(&collection, &service, &terms_type)?;
+        let body = TextReader::new(searcher, f).span_text(key.hash64(), &best)?;
         let snippet = Snippet::of(snippets, &body, SNIPPET_CHARS);
         let valid_to_raw = stored_i64(&last, f.valid_to);
         let valid_to = if valid_to_raw == OPEN_END {
@@ -550,9 +546,7 @@ impl Engine {
         };
         let last_version = match stored_str(&last, f.last_version) {
             id if !id.is_empty() => id,
-            _ => maker
-                .latest
-                .get(self, searcher, &collection, &service, &terms_type)?,
+            _ => self.latest_version_id(searcher, &key)?,
         };
         let matched_terms = maker.text.matched_in(searcher, f, group.best)?;
         let valid_from =
@@ -603,32 +597,7 @@ fn interval(from: i64, to: i64) -> Interval {
 struct HitMaker<'a> {
     searcher: &'a Searcher,
     snippets: &'a SnippetGenerator,
-    latest: &'a mut LatestVersions,
     text: &'a TextQuery,
-}
-
-/// Latest version id per document, looked up once per request.
-#[derive(Default)]
-struct LatestVersions(HashMap<String, String>);
-
-impl LatestVersions {
-    fn get(
-        &mut self,
-        engine: &Engine,
-        searcher: &Searcher,
-        collection: &str,
-        service: &str,
-        terms_type: &str,
-    ) -> Result<String> {
-        let key = DocKey::new(collection, service, terms_type)?;
-        let text = key.term_text();
-        if let Some(id) = self.0.get(&text) {
-            return Ok(id.clone());
-        }
-        let id = engine.latest_version_id(searcher, &key)?;
-        self.0.insert(text, id.clone());
-        Ok(id)
-    }
 }
 
 /// Longest gap between two spans of one section that history mode still shows as one hit
