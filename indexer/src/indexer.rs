@@ -644,8 +644,8 @@ impl Indexer {
 /// reads its span and each of its paragraphs, which were stored when first seen and so lie
 /// in many blocks, and decompresses each block it does not hold: on contrib-versions 16 KiB
 /// blocks answer the search mix in 0.86x the time of 32 KiB blocks (0.72x with no block
-/// cache), for a store 8 % larger; build times differ by less than their noise. Higher levels cost indexing time:
-/// level 9 saved 12 MiB of 218 for 25 % more CPU.
+/// cache), for a store 8 % larger; build times differ by less than their noise. Higher
+/// levels cost indexing time: level 9 saved 12 MiB of 218 for 25 % more CPU.
 fn settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
         docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {

@@ -67,8 +67,9 @@ pub fn word_diff(before: &str, after: &str) -> Vec<DiffPart> {
             }
             DiffTag::Replace => {
                 // Patience anchors on the words found once on each side and diffs only the
-                // gaps between them: far less work than Myers on a long rewritten run, and
-                // the same texts still always give the same diff.
+                // gaps between them: fewer, longer parts that read like the edit made (it
+                // costs more than Myers on a few long rewrites), and the same texts still
+                // always give the same diff.
                 let words = TextDiff::configure()
                     .algorithm(Algorithm::Patience)
                     .diff_words(removed.as_str(), added.as_str());
