@@ -4,7 +4,11 @@ unit of text once per document: whole versions, sections (cut at Markdown headin
 or paragraphs (cut at blank lines). Not a test: a measurement for choosing what the index
 stores (BENCHMARKS.md, "Text stored once: what the units would hold").
 
-    python3 scripts/text-units.py ARCHIVE_CLONE
+    python3 scripts/text-units.py ARCHIVE_CLONE [part:LONG:MIN:ONE_IN ...]
+
+A `part:LONG:MIN:ONE_IN` unit is a section, except that one over LONG words is cut into
+paragraph-aligned parts by content (after a paragraph whose hash is 0 modulo ONE_IN, once
+the part holds MIN words): what the index would hold if long sections were indexed by part.
 
 Reads every version of every `*/*.md` file in commit order with `git cat-file --batch`;
 prints, per unit, the bytes of the units seen for the first time in their document, and the
@@ -38,12 +42,37 @@ def changed_blobs(repo):
             yield fields[3], path
 
 
+def sections(text):
+    cuts = [0] + [m.start() for m in HEADING.finditer(text) if m.start() > 0] + [len(text)]
+    return [text[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+
+
+def parts(section, long_words, min_words, one_in):
+    """A section over `long_words` words cut into paragraph-aligned parts: after a paragraph
+    whose hash is 0 modulo `one_in` once the part holds `min_words` words (boundaries that
+    depend on content only, so an edit moves at most the boundaries around it)."""
+    if len(section.split()) <= long_words:
+        return [section]
+    out, start, words = [], 0, 0
+    for m in re.finditer(rb"[^\n]+(?:\n(?!\s*\n)[^\n]*)*\n*(?:\s*\n)*", section):
+        words += len(m.group().split())
+        digest = hashlib.blake2b(m.group(), digest_size=8).digest()
+        if words >= min_words and int.from_bytes(digest, "big") % one_in == 0:
+            out.append(section[start:m.end()])
+            start, words = m.end(), 0
+    if start < len(section):
+        out.append(section[start:])
+    return out
+
+
 def units(text, kind):
     if kind == "version":
         return [text]
     if kind == "section":
-        cuts = [0] + [m.start() for m in HEADING.finditer(text) if m.start() > 0] + [len(text)]
-        return [text[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+        return sections(text)
+    if kind.startswith("part"):
+        long_words, min_words, one_in = (int(x) for x in kind.split(":")[1:])
+        return [p for s in sections(text) for p in parts(s, long_words, min_words, one_in)]
     return [p for p in BLANK_LINES.split(text) if p]
 
 
@@ -77,7 +106,8 @@ class Store:
 
 def main():
     repo = sys.argv[1]
-    stores = {kind: Store() for kind in ("version", "section", "paragraph")}
+    kinds = ["version", "section", "paragraph"] + sys.argv[2:]
+    stores = {kind: Store() for kind in kinds}
     cat = subprocess.Popen(["git", "-C", repo, "cat-file", "--batch"],
                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     versions = total = 0
