@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use palimpsest_schema::{
-    DocKey, PolicyVersion, Section, SpanId, SpanRecord, StepCounts, StepSpan, Timestamp,
-    VersionKind, VersionRecord,
+    DocKey, PairedStep, PolicyVersion, Section, SpanId, SpanRecord, StepCounts, StepSpan,
+    Timestamp, VersionKind, VersionRecord,
 };
 
 use crate::split::{MAX_SECTIONS, SectionRange, split_sections_capped};
@@ -198,6 +198,8 @@ impl Timeline {
                             last_version: None,
                             opened: ordinal,
                             closed: None,
+                            opened_link: None,
+                            closed_link: None,
                             title_heading,
                         };
                         OpenSpan {
@@ -209,7 +211,7 @@ impl Timeline {
                 };
                 self.open.push(span);
             }
-            steps = step_counts(&outcome.closed, &self.open, ordinal);
+            steps = link_step(&mut outcome.closed, &mut self.open, ordinal);
         }
         outcome.version = Some(VersionRecord {
             recorded_at: version.recorded_at,
@@ -234,16 +236,24 @@ impl Timeline {
     }
 }
 
-/// The changes of the step of version `ordinal`: the spans it closed against those of the
-/// spans now open that it opened.
-fn step_counts(closed: &[OpenSpan], open: &[OpenSpan], opened_ordinal: u64) -> StepCounts {
-    let mut before: Vec<StepSpan> = closed.iter().map(|s| s.step).collect();
-    let mut after: Vec<StepSpan> = open
-        .iter()
+/// Pairs the step of version `ordinal` (the spans it closed against the spans now open that
+/// it opened), records on each of those spans the change it takes part in, and counts the
+/// changes.
+fn link_step(closed: &mut [OpenSpan], open: &mut [OpenSpan], opened_ordinal: u64) -> StepCounts {
+    let before: Vec<StepSpan> = closed.iter().map(|s| s.step).collect();
+    let mut opened: Vec<&mut OpenSpan> = open
+        .iter_mut()
         .filter(|s| s.record.opened == opened_ordinal)
-        .map(|s| s.step)
         .collect();
-    StepCounts::of(&mut before, &mut after)
+    let after: Vec<StepSpan> = opened.iter().map(|s| s.step).collect();
+    let step = PairedStep::of(&before, &after);
+    for (span, link) in closed.iter_mut().zip(step.closed) {
+        span.record.closed_link = link;
+    }
+    for (span, link) in opened.iter_mut().zip(step.opened) {
+        span.record.opened_link = link;
+    }
+    step.counts
 }
 
 /// Whether one top-level heading stands over the whole version: the first heading is alone at

@@ -2,8 +2,8 @@
 //! Tantivy documents (paragraphs of text: [`crate::text_store`]).
 
 use crate::{
-    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, StepSpan,
-    Timestamp, VersionKind, section_key,
+    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, StepLink,
+    StepSpan, Timestamp, VersionKind, section_key,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -56,6 +56,20 @@ pub fn span_document(
     doc.add_text(fields.first_version, &span.first_version);
     doc.add_u64(fields.opened, span.opened);
     doc.add_u64(fields.closed, span.closed.unwrap_or(OPEN_ORDINAL));
+    for (field, value) in fields
+        .opened_link
+        .iter()
+        .zip(StepLink::encode(span.opened_link))
+    {
+        doc.add_u64(*field, value);
+    }
+    for (field, value) in fields
+        .closed_link
+        .iter()
+        .zip(StepLink::encode(span.closed_link))
+    {
+        doc.add_u64(*field, value);
+    }
     doc.add_u64(fields.content_hash, step.content_hash);
     doc.add_u64(fields.substance_hash, step.substance_hash);
     if let Some(last) = &span.last_version {
@@ -127,7 +141,19 @@ pub fn span_from_document(
             .ok_or_else(|| missing(name))
     };
     let closed = ordinal(fields.closed, "closed")?;
+    let opened_link = [0, 1].map(|i| {
+        doc.get_first(fields.opened_link[i])
+            .and_then(|v| v.as_u64())
+    });
+    let opened_link = match opened_link {
+        [Some(head), Some(partner)] => StepLink::decode([head, partner]),
+        _ => return Err(missing("opened_link")),
+    };
     Ok(SpanRecord {
+        opened_link,
+        // Not stored: a span is read back to be resumed while in force, and closing it
+        // pairs it again.
+        closed_link: None,
         opened: ordinal(fields.opened, "opened")?,
         closed: (closed != OPEN_ORDINAL).then_some(closed),
         id: SpanId(

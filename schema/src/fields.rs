@@ -152,6 +152,12 @@ pub struct IndexFields {
     pub opened: Field,
     /// Span: ordinal of the version that closed it, or [`OPEN_ORDINAL`] while in force.
     pub closed: Field,
+    /// Span: the change that opened it ([`crate::StepLink::encode`]: kind and position, the
+    /// span it replaced), fast and stored (a run that closes the span writes it again).
+    pub opened_link: [Field; 2],
+    /// Span: the change that closed it ([`crate::StepLink::encode`]), fast; `[0, 0]` while in
+    /// force.
+    pub closed_link: [Field; 2],
     /// Span: [`crate::content_hash`] of its section, fast, to tell moved sections.
     pub content_hash: Field,
     /// Span: [`crate::substance_hash`] of its section, fast, to tell minor changes.
@@ -218,6 +224,10 @@ impl IndexFields {
         let first_version = builder.add_text_field("first_version", STORED);
         let opened = builder.add_u64_field("opened", FAST | STORED);
         let closed = builder.add_u64_field("closed", FAST | STORED);
+        let opened_link = ["opened_link", "opened_partner"]
+            .map(|name| builder.add_u64_field(name, FAST | STORED));
+        let closed_link =
+            ["closed_link", "closed_partner"].map(|name| builder.add_u64_field(name, FAST));
         let content_hash = builder.add_u64_field("content_hash", FAST);
         let substance_hash = builder.add_u64_field("substance_hash", FAST);
         let last_version = builder.add_text_field("last_version", STORED);
@@ -256,6 +266,8 @@ impl IndexFields {
             first_version,
             opened,
             closed,
+            opened_link,
+            closed_link,
             content_hash,
             substance_hash,
             last_version,

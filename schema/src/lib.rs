@@ -37,7 +37,8 @@ pub use fields::{
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
 pub use pairing::{
-    ChangeKind, Pairing, SectionKey, StepCounts, StepSpan, is_minor, pair_sections, pair_step,
+    ChangeKind, PairedStep, Pairing, SectionKey, StepCounts, StepLink, StepSpan, is_minor,
+    pair_sections, pair_step,
 };
 pub use spelling::{
     EnglishStems, EnglishStemsFilter, EnglishStemsStream, english_stem, fold_spelling,

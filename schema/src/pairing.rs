@@ -232,6 +232,107 @@ pub fn is_minor(kind: ChangeKind, before: Option<&StepSpan>, after: Option<&Step
             .is_some_and(|(b, a)| b.substance_hash == a.substance_hash)
 }
 
+/// The change a span takes part in at one end of its life (the change that opened it, the
+/// change that closed it), as the indexer paired its step: stored with the span, so that a
+/// change list with a filter finds the changes of the spans that pass without pairing the
+/// steps they belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLink {
+    /// What the change is.
+    pub kind: ChangeKind,
+    /// Its place among its step's changes, in the order [`pair_step`] lists them.
+    pub position: u32,
+    /// The span id of the other side of a modified or moved section.
+    pub partner: Option<u64>,
+}
+
+impl StepLink {
+    /// The two stored numbers: kind and position, then the partner's span id (0 when none);
+    /// `[0, 0]` when there is no link.
+    pub fn encode(link: Option<StepLink>) -> [u64; 2] {
+        let Some(link) = link else { return [0, 0] };
+        let code = match link.kind {
+            ChangeKind::Added => 1,
+            ChangeKind::Removed => 2,
+            ChangeKind::Modified => 3,
+            ChangeKind::Moved => 4,
+        };
+        [
+            (u64::from(link.position) << 3) | code,
+            link.partner.unwrap_or(0),
+        ]
+    }
+
+    /// Reads [`StepLink::encode`]'s numbers back.
+    pub fn decode([head, partner]: [u64; 2]) -> Option<StepLink> {
+        let kind = match head & 0b111 {
+            1 => ChangeKind::Added,
+            2 => ChangeKind::Removed,
+            3 => ChangeKind::Modified,
+            4 => ChangeKind::Moved,
+            _ => return None,
+        };
+        let paired = matches!(kind, ChangeKind::Modified | ChangeKind::Moved);
+        Some(StepLink {
+            kind,
+            position: u32::try_from(head >> 3).ok()?,
+            partner: paired.then_some(partner),
+        })
+    }
+}
+
+/// One version's step paired: its counts, and the link of each side, in the order the sides
+/// were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairedStep {
+    /// How many changes of each kind.
+    pub counts: StepCounts,
+    /// The change each closed span ends in.
+    pub closed: Vec<Option<StepLink>>,
+    /// The change each opened span starts in.
+    pub opened: Vec<Option<StepLink>>,
+}
+
+impl PairedStep {
+    /// Pairs a step whose sides come in any order (each is paired in [`StepSpan`] order).
+    pub fn of(closed: &[StepSpan], opened: &[StepSpan]) -> PairedStep {
+        let sorted = |side: &[StepSpan]| {
+            let mut order: Vec<usize> = (0..side.len()).collect();
+            order.sort_unstable_by_key(|&i| side[i]);
+            let spans: Vec<StepSpan> = order.iter().map(|&i| side[i]).collect();
+            (order, spans)
+        };
+        let (closed_order, before) = sorted(closed);
+        let (opened_order, after) = sorted(opened);
+        let mut step = PairedStep {
+            counts: StepCounts::default(),
+            closed: vec![None; closed.len()],
+            opened: vec![None; opened.len()],
+        };
+        for (position, pairing) in pair_step(&before, &after).into_iter().enumerate() {
+            let Some(kind) = pairing.kind else { continue };
+            let (b, a) = (pairing.before, pairing.after);
+            step.counts.add(
+                kind,
+                is_minor(kind, b.map(|i| &before[i]), a.map(|j| &after[j])),
+            );
+            let position = u32::try_from(position).unwrap_or(u32::MAX);
+            let link = |partner: Option<usize>, side: &[StepSpan]| StepLink {
+                kind,
+                position,
+                partner: partner.map(|k| side[k].span_id),
+            };
+            if let Some(i) = b {
+                step.closed[closed_order[i]] = Some(link(a, &after));
+            }
+            if let Some(j) = a {
+                step.opened[opened_order[j]] = Some(link(b, &before));
+            }
+        }
+        step
+    }
+}
+
 /// How many changes of each kind one version made, as [`pair_step`] pairs its step: stored
 /// with the version record, so that a change list counts and pages whole history from
 /// version records and pairs only the versions it shows.
@@ -252,24 +353,19 @@ pub struct StepCounts {
 impl StepCounts {
     /// Counts the changes of a step; the sides in any order.
     pub fn of(closed: &mut [StepSpan], opened: &mut [StepSpan]) -> StepCounts {
-        closed.sort_unstable();
-        opened.sort_unstable();
-        let mut counts = StepCounts::default();
-        for pairing in pair_step(closed, opened) {
-            let Some(kind) = pairing.kind else { continue };
-            let before = pairing.before.map(|i| &closed[i]);
-            let after = pairing.after.map(|j| &opened[j]);
-            match kind {
-                ChangeKind::Added => counts.added += 1,
-                ChangeKind::Removed => counts.removed += 1,
-                ChangeKind::Moved => counts.moved += 1,
-                ChangeKind::Modified => {
-                    counts.modified += 1;
-                    counts.minor += u64::from(is_minor(kind, before, after));
-                }
+        PairedStep::of(closed, opened).counts
+    }
+
+    fn add(&mut self, kind: ChangeKind, minor: bool) {
+        match kind {
+            ChangeKind::Added => self.added += 1,
+            ChangeKind::Removed => self.removed += 1,
+            ChangeKind::Moved => self.moved += 1,
+            ChangeKind::Modified => {
+                self.modified += 1;
+                self.minor += u64::from(minor);
             }
         }
-        counts
     }
 
     /// The counts in order of [`crate::IndexFields::steps`] (added, removed, modified, minor, moved).
@@ -403,6 +499,60 @@ mod tests {
         );
         assert_eq!(counts.count(ChangeKind::Modified, true), 2);
         assert_eq!(counts.count(ChangeKind::Modified, false), 1);
+    }
+
+    #[test]
+    fn each_side_of_a_step_links_to_its_change_and_partner_in_the_order_given() {
+        let span = |path, content, id| StepSpan {
+            path_hash: path,
+            content_hash: content,
+            valid_from: 0,
+            span_id: id,
+            substance_hash: id,
+        };
+        // Given out of order: links come back in the order given.
+        let closed = [span(4, 40, 4), span(1, 10, 1), span(2, 20, 2)];
+        let opened = [span(6, 60, 8), span(4, 41, 7), span(5, 20, 5)];
+        let step = PairedStep::of(&closed, &opened);
+        let kind_and_partner = |link: Option<StepLink>| link.map(|l| (l.kind, l.partner));
+        let closed_links: Vec<_> = step.closed.iter().map(|l| kind_and_partner(*l)).collect();
+        let opened_links: Vec<_> = step.opened.iter().map(|l| kind_and_partner(*l)).collect();
+        assert_eq!(
+            closed_links,
+            [
+                Some((ChangeKind::Modified, Some(7))),
+                Some((ChangeKind::Removed, None)),
+                Some((ChangeKind::Moved, Some(5))),
+            ]
+        );
+        assert_eq!(
+            opened_links,
+            [
+                Some((ChangeKind::Added, None)),
+                Some((ChangeKind::Modified, Some(4))),
+                Some((ChangeKind::Moved, Some(2))),
+            ]
+        );
+        // Both sides of a change name the same place in the step, and every place is one
+        // change.
+        assert_eq!(
+            step.closed[0].unwrap().position,
+            step.opened[1].unwrap().position
+        );
+        let mut places: Vec<u32> = step
+            .closed
+            .iter()
+            .chain(&step.opened)
+            .flatten()
+            .map(|l| l.position)
+            .collect();
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(places.len(), 4);
+        for link in step.closed.iter().chain(&step.opened) {
+            assert_eq!(StepLink::decode(StepLink::encode(*link)), *link);
+        }
+        assert_eq!(StepLink::decode(StepLink::encode(None)), None);
     }
 
     proptest! {

@@ -3,7 +3,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DocKey, SchemaError, Timestamp};
+use crate::{DocKey, SchemaError, StepLink, Timestamp};
 
 /// How a version came to be recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,6 +100,10 @@ pub struct SpanRecord {
     /// Ordinal of the first later version without it (the version that closed it); `None`
     /// while in force.
     pub closed: Option<u64>,
+    /// The change that opened it, as its step was paired.
+    pub opened_link: Option<StepLink>,
+    /// The change that closed it; `None` while in force.
+    pub closed_link: Option<StepLink>,
     /// The first heading of its path is the title of the version that opened it (one
     /// top-level heading over the whole version): the section facet counts the span under
     /// its second heading instead.

@@ -1,11 +1,13 @@
 //! Change search: which sections were added, removed, modified or moved, when, by which
 //! version, optionally only those whose text before or after matches a query.
 //!
-//! Changes are not stored: every span knows the ordinals of the versions that opened and
-//! closed it, so the spans one version opened and closed are read from fast fields and paired
-//! ([`crate::compare::pair_sections`]) at query time. An identical re-record opens and closes
-//! nothing, so it makes no change; a section whose heading and words stay the same (only
-//! whitespace or markup moved) is not listed either.
+//! Changes have no documents of their own: every span knows the ordinals of the versions
+//! that opened and closed it, so the spans one version opened and closed are read from fast
+//! fields and paired ([`palimpsest_schema::pair_step`]) when a list without a filter shows
+//! that version; each span also holds the two changes it takes part in, as the indexer
+//! paired them, which a list with a filter reads instead (`linked`). An identical re-record
+//! opens and closes nothing, so it makes no change; a section whose heading and words stay
+//! the same (only whitespace or markup moved) is not listed either.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Bound;
@@ -19,6 +21,7 @@ use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
+mod linked;
 mod steps;
 
 use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
@@ -29,7 +32,7 @@ use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{Recorded, SpanFact, SpanFacts, VersionFact, VersionTable};
 use crate::matching::{QueryWord, search_relaxing};
-use crate::query::{Fields, any_document, document_clauses, i64_range, section_clause, text_query};
+use crate::query::{Fields, document_clauses, i64_range, section_clause, text_query};
 use crate::request::{Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 
@@ -367,9 +370,6 @@ fn recurrences(events: &[Event]) -> FxHashMap<FlipSignature, Recurrence> {
 /// Weight of a change's best section score beside its score by what changed.
 const TIE_BREAK: f32 = 0.01;
 
-/// Most documents whose spans a filtered change search reads by name rather than all spans.
-const MAX_NARROWED_DOCUMENTS: usize = 64;
-
 /// How changes are ordered: recorded_at, document (rank by name), version ordinal, then
 /// the section's path hash, the kind and the content hash, for a stable order.
 type SortKey = (i64, u32, u64, u64, ChangeKind, u64);
@@ -410,7 +410,7 @@ impl Side {
 }
 
 /// The steps of the selected spans (per version, what it closed and what it opened) paired
-/// into the changes the request lists.
+/// into the changes the request lists: a list without a section or text filter.
 fn pair_events<'v>(
     request: &ChangesRequest,
     versions: &'v VersionTable,
@@ -521,7 +521,8 @@ fn passing_event<'v>(
 
 /// The spans a change list pairs, and what its filters found among them.
 struct SelectedSpans {
-    /// Every span opened or closed by a version that may list a change.
+    /// Without a filter: every span opened or closed in the window, to be paired. Empty with
+    /// a filter: the changes are those of `passing`, found from their links.
     spans: Vec<SpanFact>,
     /// With a section filter: the spans under it.
     section: Option<FxHashSet<DocAddress>>,
@@ -529,7 +530,10 @@ struct SelectedSpans {
     scores: Option<FxHashMap<DocAddress, f32>>,
     /// With a query: its words and the query suggested instead, if any.
     text: Option<(Vec<QueryWord>, Option<String>)>,
-    /// With a filter: the steps (document, ordinal) that opened or closed a passing span.
+    /// With a filter: the spans that pass it (those of the text query when there is one).
+    passing: Option<Vec<SpanFact>>,
+    /// When only some steps are paired (those of the versions a page shows): which
+    /// (document, ordinal).
     wanted: Option<Arc<FxHashSet<(u64, u64)>>>,
 }
 
@@ -712,7 +716,10 @@ impl Engine {
         versions: &'v VersionTable,
     ) -> Result<ChangeList<'v>> {
         let selected = self.select_spans(searcher, request)?;
-        let mut events = pair_events(request, versions, &selected);
+        let mut events = match &selected.passing {
+            Some(passing) => self.linked_events(searcher, request, versions, &selected, passing)?,
+            None => pair_events(request, versions, &selected),
+        };
         if let Some((words, _)) = &selected.text {
             self.score_by_change(searcher, words, &mut events)?;
         }
@@ -813,37 +820,11 @@ impl Engine {
         let scores: Option<FxHashMap<DocAddress, f32>> = scored
             .as_ref()
             .map(|found| found.iter().map(|s| (s.address, s.score)).collect());
-        // With a filter, only the versions that opened or closed a passing span can list a
-        // change: the others are not paired at all, and when they belong to a few documents
-        // only those documents' spans are read.
+        // With a filter, a change is listed when a side passes: the changes are found from
+        // the passing spans' links, and no other span is read.
         let passing: Option<Vec<SpanFact>> = scored.or(section_found);
-        let wanted: Option<Arc<FxHashSet<(u64, u64)>>> = passing.as_ref().map(|found| {
-            Arc::new(
-                found
-                    .iter()
-                    .flat_map(|s| [(s.doc_hash, s.opened), (s.doc_hash, s.closed)])
-                    .collect(),
-            )
-        });
-        let spans = match &passing {
-            Some(passing) => {
-                let mut first_of_doc: FxHashMap<u64, DocAddress> = FxHashMap::default();
-                for span in passing {
-                    first_of_doc.entry(span.doc_hash).or_insert(span.address);
-                }
-                if first_of_doc.len() <= MAX_NARROWED_DOCUMENTS {
-                    let keys = first_of_doc
-                        .values()
-                        .map(|&address| self.doc_key_at(searcher, address))
-                        .collect::<Result<Vec<_>>>()?;
-                    match any_document(f, &keys) {
-                        Some(documents) => facts(&narrowed(documents), false, wanted.clone())?,
-                        None => Vec::new(),
-                    }
-                } else {
-                    facts(&in_window, false, wanted.clone())?
-                }
-            }
+        let spans = match passing {
+            Some(_) => Vec::new(),
             None => facts(&in_window, false, None)?,
         };
         Ok(SelectedSpans {
@@ -851,7 +832,8 @@ impl Engine {
             section,
             scores,
             text,
-            wanted,
+            passing,
+            wanted: None,
         })
     }
 

@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use palimpsest_schema::{
-    DocKey, DocType, IndexFields, StepCounts, StepSpan, Timestamp, VersionKind,
+    DocKey, DocType, IndexFields, StepCounts, StepLink, StepSpan, Timestamp, VersionKind,
 };
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
@@ -68,6 +68,9 @@ pub(crate) struct SegmentColumns {
     pub(crate) span_id: Column<u64>,
     opened: Column<u64>,
     closed: Column<u64>,
+    /// Spans' [`StepLink`]s: the change that opened each, the change that closed it.
+    opened_link: [Column<u64>; 2],
+    closed_link: [Column<u64>; 2],
     pub(crate) valid_from: Column<i64>,
     pub(crate) valid_to: Column<i64>,
     ordinal: Column<u64>,
@@ -163,6 +166,32 @@ impl SegmentColumns {
             .and_then(|ord| self.key_twins.get(ord as usize))
     }
 
+    /// The facts of span `doc` of this segment (segment ordinal `segment` in its searcher).
+    pub(crate) fn fact(&self, segment: SegmentOrdinal, doc: DocId, score: Score) -> SpanFact {
+        let value = |column: &Column<u64>| column.first(doc).unwrap_or(0);
+        SpanFact {
+            address: DocAddress::new(segment, doc),
+            score,
+            doc_hash: value(&self.doc_hash),
+            path_hash: value(&self.path_hash),
+            content_hash: value(&self.content_hash),
+            substance_hash: value(&self.substance_hash),
+            span_id: value(&self.span_id),
+            opened: value(&self.opened),
+            closed: value(&self.closed),
+            valid_from: self.valid_from.first(doc).unwrap_or(0),
+            valid_to: self.valid_to.first(doc).unwrap_or(0),
+        }
+    }
+
+    /// The changes span `doc` took part in: the one that opened it, the one that closed it
+    /// (none while in force).
+    pub(crate) fn links(&self, doc: DocId) -> [Option<StepLink>; 2] {
+        [&self.opened_link, &self.closed_link].map(|[head, partner]| {
+            StepLink::decode([head, partner].map(|c| c.first(doc).unwrap_or(0)))
+        })
+    }
+
     /// The twin key and collection of a span of this segment.
     pub(crate) fn twin_of(&self, doc: DocId) -> TwinOf {
         let twin = self.key_twin(doc);
@@ -209,6 +238,8 @@ impl SegmentColumns {
             span_id: u64s(fields.span_id)?,
             opened: u64s(fields.opened)?,
             closed: u64s(fields.closed)?,
+            opened_link: [u64s(fields.opened_link[0])?, u64s(fields.opened_link[1])?],
+            closed_link: [u64s(fields.closed_link[0])?, u64s(fields.closed_link[1])?],
             valid_from: i64s(fields.valid_from)?,
             valid_to: i64s(fields.valid_to)?,
             year: u64s(fields.year)?,
@@ -338,6 +369,9 @@ pub(crate) struct ColumnCache {
     /// The id of each document's latest version, by document hash, as hits on sections in
     /// force name it.
     pub(crate) latest_ids: PerGenerationMap<u64, String>,
+    /// Every live span's address by span id: change lists find the other side of a change
+    /// from the [`StepLink`] of the side that passed their filters.
+    span_addresses: PerGeneration<FxHashMap<u64, DocAddress>>,
 }
 
 impl ColumnCache {
@@ -348,7 +382,33 @@ impl ColumnCache {
             shared: PerGeneration::default(),
             versions: PerGeneration::default(),
             latest_ids: PerGenerationMap::default(),
+            span_addresses: PerGeneration::default(),
         }
+    }
+
+    /// Every live span's address by span id, read once per searcher generation.
+    pub(crate) fn span_addresses(
+        &self,
+        searcher: &Searcher,
+    ) -> Result<Arc<FxHashMap<u64, DocAddress>>> {
+        self.span_addresses.get(searcher, || {
+            let mut addresses = FxHashMap::default();
+            for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+                let columns = self
+                    .get(reader)
+                    .map_err(SearchError::tantivy("cannot read span ids"))?;
+                let alive = reader.alive_bitset();
+                for doc in 0..reader.max_doc() {
+                    if alive.is_some_and(|a| !a.is_alive(doc)) {
+                        continue;
+                    }
+                    if let Some(id) = columns.span_id.first(doc) {
+                        addresses.insert(id, DocAddress::new(ord as SegmentOrdinal, doc));
+                    }
+                }
+            }
+            Ok(addresses)
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, FxHashMap<SegmentId, Arc<SegmentColumns>>> {
@@ -449,30 +509,14 @@ impl SegmentCollector for SpanFactSegment {
             return;
         }
         let c = &self.columns;
-        let [doc_hash, opened, closed] =
-            [&c.doc_hash, &c.opened, &c.closed].map(|column| column.first(doc).unwrap_or(0));
-        if let Some(wanted) = &self.steps_of
-            && !wanted.contains(&(doc_hash, opened))
-            && !wanted.contains(&(doc_hash, closed))
-        {
-            return;
+        if let Some(wanted) = &self.steps_of {
+            let doc_hash = c.doc_hash.first(doc).unwrap_or(0);
+            let [opened, closed] = [&c.opened, &c.closed].map(|col| col.first(doc).unwrap_or(0));
+            if !wanted.contains(&(doc_hash, opened)) && !wanted.contains(&(doc_hash, closed)) {
+                return;
+            }
         }
-        let [path_hash, content_hash, substance_hash, span_id] =
-            [&c.path_hash, &c.content_hash, &c.substance_hash, &c.span_id]
-                .map(|column| column.first(doc).unwrap_or(0));
-        self.facts.push(SpanFact {
-            address: DocAddress::new(self.segment, doc),
-            score,
-            doc_hash,
-            path_hash,
-            content_hash,
-            substance_hash,
-            span_id,
-            opened,
-            closed,
-            valid_from: c.valid_from.first(doc).unwrap_or(0),
-            valid_to: c.valid_to.first(doc).unwrap_or(0),
-        });
+        self.facts.push(c.fact(self.segment, doc, score));
     }
 
     fn harvest(self) -> Vec<SpanFact> {

@@ -214,6 +214,7 @@ impl Engine {
             section: None,
             scores: None,
             text: None,
+            passing: None,
             wanted: Some(wanted),
         })
     }
