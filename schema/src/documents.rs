@@ -56,19 +56,13 @@ pub fn span_document(
     doc.add_text(fields.first_version, &span.first_version);
     doc.add_u64(fields.opened, span.opened);
     doc.add_u64(fields.closed, span.closed.unwrap_or(OPEN_ORDINAL));
-    for (field, value) in fields
-        .opened_link
-        .iter()
-        .zip(StepLink::encode(span.opened_link))
-    {
-        doc.add_u64(*field, value);
-    }
-    for (field, value) in fields
-        .closed_link
-        .iter()
-        .zip(StepLink::encode(span.closed_link))
-    {
-        doc.add_u64(*field, value);
+    for (link_fields, link) in [
+        (fields.opened_link, span.opened_link),
+        (fields.closed_link, span.closed_link),
+    ] {
+        for (field, value) in link_fields.into_iter().zip(StepLink::encode(link)) {
+            doc.add_u64(field, value);
+        }
     }
     doc.add_u64(fields.content_hash, step.content_hash);
     doc.add_u64(fields.substance_hash, step.substance_hash);

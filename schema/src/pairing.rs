@@ -351,11 +351,6 @@ pub struct StepCounts {
 }
 
 impl StepCounts {
-    /// Counts the changes of a step; the sides in any order.
-    pub fn of(closed: &mut [StepSpan], opened: &mut [StepSpan]) -> StepCounts {
-        PairedStep::of(closed, opened).counts
-    }
-
     fn add(&mut self, kind: ChangeKind, minor: bool) {
         match kind {
             ChangeKind::Added => self.added += 1,
@@ -474,19 +469,19 @@ mod tests {
             span_id: id,
             substance_hash: substance,
         };
-        let mut closed = [
+        let closed = [
             span(1, 10, 1, 1),
             span(2, 20, 2, 2),
             span(3, 30, 3, 3),
             span(4, 40, 4, 4),
         ];
-        let mut opened = [
+        let opened = [
             span(5, 20, 2, 5),
             span(3, 31, 3, 6),
             span(4, 41, 9, 7),
             span(6, 60, 6, 8),
         ];
-        let counts = StepCounts::of(&mut closed, &mut opened);
+        let counts = PairedStep::of(&closed, &opened).counts;
         assert_eq!(
             counts,
             StepCounts {
