@@ -219,6 +219,7 @@ pub struct TextReader<'s> {
     searcher: &'s Searcher,
     fields: &'s IndexFields,
     read: HashMap<(u64, u32), String>,
+    segment_hint: Option<u32>,
 }
 
 impl<'s> TextReader<'s> {
@@ -228,6 +229,7 @@ impl<'s> TextReader<'s> {
             searcher,
             fields,
             read: HashMap::new(),
+            segment_hint: None,
         }
     }
 
@@ -235,25 +237,33 @@ impl<'s> TextReader<'s> {
     pub fn text(&mut self, doc_hash: u64, refs: &RunRefs) -> Result<String> {
         let mut text = String::new();
         for &seq in &refs.0 {
-            if let Some(piece) = self.read.get(&(doc_hash, seq)) {
-                text.push_str(piece);
-                continue;
-            }
-            let piece = self.paragraph(doc_hash, seq)?;
-            text.push_str(&piece);
-            self.read.insert((doc_hash, seq), piece);
+            text.push_str(self.paragraph_text(doc_hash, seq)?);
         }
         Ok(text)
     }
 
     /// The stored text of the span document `doc` of the document whose hash is `doc_hash`.
     pub fn span_text(&mut self, doc_hash: u64, doc: &TantivyDocument) -> Result<String> {
-        let refs = doc
-            .get_first(self.fields.body_runs)
+        let refs = self.span_refs(doc)?;
+        self.text(doc_hash, &refs)
+    }
+
+    /// The paragraph numbers of the span document `doc`, for a reader that needs only some
+    /// of its text ([`TextReader::paragraph_text`]).
+    pub fn span_refs(&self, doc: &TantivyDocument) -> Result<RunRefs> {
+        doc.get_first(self.fields.body_runs)
             .and_then(|v| v.as_bytes())
             .and_then(RunRefs::decode)
-            .ok_or_else(|| SchemaError::Inconsistent("a span without its paragraphs".into()))?;
-        self.text(doc_hash, &refs)
+            .ok_or_else(|| SchemaError::Inconsistent("a span without its paragraphs".into()))
+    }
+
+    /// Paragraph `seq` of the document whose hash is `doc_hash`.
+    pub fn paragraph_text(&mut self, doc_hash: u64, seq: u32) -> Result<&str> {
+        if !self.read.contains_key(&(doc_hash, seq)) {
+            let piece = self.paragraph(doc_hash, seq)?;
+            self.read.insert((doc_hash, seq), piece);
+        }
+        Ok(&self.read[&(doc_hash, seq)])
     }
 
     /// The span stored as `doc`, of the document whose hash is `doc_hash`, with its text.
@@ -262,7 +272,7 @@ impl<'s> TextReader<'s> {
         crate::span_from_document(self.fields, doc, text)
     }
 
-    fn paragraph(&self, doc_hash: u64, seq: u32) -> Result<String> {
+    fn paragraph(&mut self, doc_hash: u64, seq: u32) -> Result<String> {
         let address = self.address(doc_hash, seq)?.ok_or_else(|| {
             SchemaError::Inconsistent(format!(
                 "paragraph {seq} of document {doc_hash:016x} is missing"
@@ -278,29 +288,43 @@ impl<'s> TextReader<'s> {
             .ok_or_else(|| SchemaError::Inconsistent("a paragraph without text".into()))
     }
 
-    /// The live text document with this key, in whichever segment holds it.
-    fn address(&self, doc_hash: u64, seq: u32) -> Result<Option<DocAddress>> {
+    /// The live text document with this key, in whichever segment holds it: first the
+    /// segment the last paragraph came from (a span's paragraphs mostly share one).
+    fn address(&mut self, doc_hash: u64, seq: u32) -> Result<Option<DocAddress>> {
         let term = Term::from_field_bytes(self.fields.text_key, &text_key(doc_hash, seq));
-        for (ord, reader) in self.searcher.segment_readers().iter().enumerate() {
-            let index = reader
-                .inverted_index(self.fields.text_key)
-                .map_err(|e| tantivy_error("cannot open the paragraph keys", e))?;
-            let Some(mut postings) = index
-                .read_postings(&term, IndexRecordOption::Basic)
-                .map_err(|e| tantivy_error("cannot read the paragraph keys", e.into()))?
-            else {
-                continue;
-            };
-            let mut doc = postings.doc();
-            while doc != tantivy::TERMINATED {
-                if reader
-                    .alive_bitset()
-                    .is_none_or(|alive| alive.is_alive(doc))
-                {
-                    return Ok(Some(DocAddress::new(ord as u32, doc)));
-                }
-                doc = postings.advance();
+        let segments = self.searcher.segment_readers().len() as u32;
+        let hint = self.segment_hint.filter(|&ord| ord < segments);
+        let rest = (0..segments).filter(|&ord| Some(ord) != hint);
+        for ord in hint.into_iter().chain(rest) {
+            if let Some(doc) = self.live_in(ord, &term)? {
+                self.segment_hint = Some(ord);
+                return Ok(Some(DocAddress::new(ord, doc)));
             }
+        }
+        Ok(None)
+    }
+
+    /// The live document of segment `ord` holding `term`, if any.
+    fn live_in(&self, ord: u32, term: &Term) -> Result<Option<tantivy::DocId>> {
+        let reader = self.searcher.segment_reader(ord);
+        let index = reader
+            .inverted_index(self.fields.text_key)
+            .map_err(|e| tantivy_error("cannot open the paragraph keys", e))?;
+        let Some(mut postings) = index
+            .read_postings(term, IndexRecordOption::Basic)
+            .map_err(|e| tantivy_error("cannot read the paragraph keys", e.into()))?
+        else {
+            return Ok(None);
+        };
+        let mut doc = postings.doc();
+        while doc != tantivy::TERMINATED {
+            if reader
+                .alive_bitset()
+                .is_none_or(|alive| alive.is_alive(doc))
+            {
+                return Ok(Some(doc));
+            }
+            doc = postings.advance();
         }
         Ok(None)
     }

@@ -20,7 +20,7 @@ use crate::matching::TextQuery;
 use crate::matching::search_relaxing;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
-use crate::snippet::Snippet;
+use crate::snippet::{self, Snippet};
 use crate::twins::{Ranked, SharedDocuments, Twinned, collapse};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
@@ -536,8 +536,14 @@ impl Engine {
             stored_str(&best, f.collection),
         );
         let key = DocKey::new(&collection, &service, &terms_type)?;
-        let body = TextReader::new(searcher, f).span_text(key.hash64(), &best)?;
-        let snippet = Snippet::of(snippets, &body, SNIPPET_CHARS);
+        let mut texts = TextReader::new(searcher, f);
+        let refs = texts.span_refs(&best)?;
+        let paragraphs = refs
+            .0
+            .iter()
+            .map(|&seq| texts.paragraph_text(key.hash64(), seq).map(str::to_owned));
+        let source = snippet::source(&maker.text.highlight, paragraphs, SNIPPET_CHARS)?;
+        let snippet = Snippet::of(snippets, &source, SNIPPET_CHARS);
         let valid_to_raw = stored_i64(&last, f.valid_to);
         let valid_to = if valid_to_raw == OPEN_END {
             None

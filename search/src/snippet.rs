@@ -23,10 +23,12 @@ pub struct Snippet {
 }
 
 impl Snippet {
-    /// The best fragment of `body` for the generator's terms, or its start when no term
-    /// occurs in it, cut to at most `max_chars` characters.
-    pub(crate) fn of(generator: &SnippetGenerator, body: &str, max_chars: usize) -> Snippet {
-        let snippet = generator.snippet(body);
+    /// The best fragment of `source`'s focus for the generator's terms, or the text's start
+    /// when no term occurs in it, cut to at most `max_chars` characters.
+    pub(crate) fn of(generator: &SnippetGenerator, source: &Source, max_chars: usize) -> Snippet {
+        let body = source.text.as_str();
+        let offset = source.focus.start;
+        let snippet = generator.snippet(&body[source.focus.clone()]);
         if snippet.highlighted().is_empty() {
             let end = body
                 .char_indices()
@@ -34,13 +36,132 @@ impl Snippet {
                 .map_or(body.len(), |(i, _)| i);
             return tidy(body, 0..end, &[]);
         }
-        let window = snippet.fragment_range();
+        let fragment = snippet.fragment_range();
+        let window = fragment.start + offset..fragment.end + offset;
         let highlights: Vec<Range<usize>> = snippet
             .highlighted()
             .iter()
             .map(|h| h.start + window.start..h.end + window.start)
             .collect();
         tidy(body, window, &highlights)
+    }
+}
+
+/// What a snippet is cut from: whole paragraphs of a section (Markdown is read over them),
+/// and the byte range of `text` the best fragment is looked for in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Source {
+    pub(crate) text: String,
+    pub(crate) focus: Range<usize>,
+}
+
+/// The source of a section's snippet, read from its `paragraphs` in order: the first
+/// paragraph holding every highlighted word (stems, as `TextQuery::highlight` holds them),
+/// or when none does the one holding the most of their weight, and the paragraphs after it
+/// as far as the snippet could reach; the focus starts a little before that paragraph's
+/// first match. So a long section is read and tokenized only up to its first paragraph
+/// that matches in full, and the fragment is looked for near it, not over the whole text.
+pub(crate) fn source<E>(
+    terms: &BTreeMap<String, f32>,
+    mut paragraphs: impl Iterator<Item = Result<String, E>>,
+    max_chars: usize,
+) -> Result<Source, E> {
+    let mut read = Vec::new();
+    let mut best: Option<(usize, Held)> = None;
+    if !terms.is_empty() {
+        let mut analyzer = stem_analyzer();
+        for paragraph in paragraphs.by_ref() {
+            let paragraph = paragraph?;
+            let held = Held::in_text(terms, &mut analyzer, &paragraph);
+            read.push(paragraph);
+            let full = held.words == terms.len();
+            if held.words > 0 && best.as_ref().is_none_or(|(_, before)| held.beats(before)) {
+                best = Some((read.len() - 1, held));
+            }
+            if full {
+                break;
+            }
+        }
+    }
+    let (start, first) = best.map_or((0, 0), |(at, held)| (at, held.first));
+    let mut text: String = read.drain(start..).collect();
+    // Bytes, at least as many as the characters a fragment could take after its start.
+    let reach = first + 3 * max_chars;
+    while text.len() < reach {
+        match paragraphs.next() {
+            Some(paragraph) => text.push_str(&paragraph?),
+            None => break,
+        }
+    }
+    let focus = focus(&text, first, max_chars / 4, reach);
+    Ok(Source { text, focus })
+}
+
+/// About `before` bytes before `first` to `end`, both moved to word edges (after a space,
+/// before one) so that no cut word reads as a match.
+fn focus(text: &str, first: usize, before: usize, end: usize) -> Range<usize> {
+    let from = floor_boundary(text, first.saturating_sub(before));
+    let space = |c: char| c.is_ascii_whitespace();
+    let start = if from == 0 {
+        0
+    } else {
+        text[from..first]
+            .find(space)
+            .map_or(first, |at| from + at + 1)
+    };
+    let end = if end >= text.len() {
+        text.len()
+    } else {
+        let to = floor_boundary(text, end);
+        text[first..to].rfind(space).map_or(to, |at| first + at)
+    };
+    start..end.max(start)
+}
+
+/// The largest character boundary of `text` at or before `at`.
+fn floor_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The highlighted words one paragraph holds: how many distinct ones, their weight, and
+/// where the first starts (bytes). Reading stops once every word was seen.
+struct Held {
+    words: usize,
+    weight: f32,
+    first: usize,
+}
+
+impl Held {
+    fn in_text(
+        terms: &BTreeMap<String, f32>,
+        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
+        text: &str,
+    ) -> Held {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut first = None;
+        let mut stream = analyzer.token_stream(text);
+        while let Some(token) = stream.next() {
+            if let Some((word, _)) = terms.get_key_value(&token.text) {
+                first.get_or_insert(token.offset_from);
+                seen.insert(word);
+                if seen.len() == terms.len() {
+                    break;
+                }
+            }
+        }
+        Held {
+            words: seen.len(),
+            weight: seen.iter().map(|word| terms[*word]).sum(),
+            first: first.unwrap_or(0),
+        }
+    }
+
+    /// More distinct words, then more weight.
+    fn beats(&self, other: &Held) -> bool {
+        (self.words, self.weight) > (other.words, other.weight)
     }
 }
 
@@ -258,6 +379,63 @@ mod tests {
         assert_eq!(marked(&snippet), "[personal data] here");
         let snippet = tidy(text, 12..text.len(), &[]);
         assert_eq!(marked(&snippet), "data here");
+    }
+
+    /// The source of `paragraphs` for `words` (stems), and how many paragraphs it read.
+    fn source_of(paragraphs: &[String], words: &[&str], max_chars: usize) -> (Source, usize) {
+        let terms: BTreeMap<String, f32> = words.iter().map(|w| ((*w).to_owned(), 1.0)).collect();
+        let mut read = 0;
+        let pieces = paragraphs.iter().map(|p| {
+            read += 1;
+            Ok::<_, ()>(p.clone())
+        });
+        let source = source(&terms, pieces, max_chars).unwrap();
+        (source, read)
+    }
+
+    #[test]
+    fn a_snippet_is_looked_for_near_the_first_full_match_and_reading_stops_there() {
+        let mut paragraphs = vec!["# Terms\n\n".to_owned()];
+        paragraphs.extend((0..50).map(|i| format!("Clause {i} about payment terms.\n\n")));
+        paragraphs[20] = format!(
+            "{} cookies and tracking tags.\n\n",
+            "Words before. ".repeat(20)
+        );
+        paragraphs[30] = "Only cookies here.\n\n".to_owned();
+        paragraphs[40] = "Cookies are tracking you.\n\n".to_owned();
+
+        let (source, read) = source_of(&paragraphs, &["cooki", "track"], 40);
+        assert!(
+            source.text.starts_with("Words before."),
+            "{:?}",
+            source.text
+        );
+        let focused = &source.text[source.focus.clone()];
+        assert!(focused.starts_with("before.") && focused.contains("cookies and tracking"));
+        // The matching paragraph, then the next ones up to three snippets' worth of bytes.
+        assert!(read < 30, "read {read} paragraphs");
+
+        // No paragraph holds both words: the one holding more weight, read to the end.
+        let (source, read) = source_of(&paragraphs, &["cooki", "absent"], 40);
+        assert!(source.text.starts_with("Words before."));
+        assert_eq!(read, paragraphs.len());
+
+        // No word at all: the section's start.
+        let (source, _) = source_of(&paragraphs, &[], 40);
+        assert!(source.text.starts_with("# Terms") && source.focus.start == 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_focus_cuts_at_word_edges(text in "[a é\\n]{0,80}", first in 0usize..80, before in 0usize..20, reach in 0usize..120) {
+            let first = floor_boundary(&text, first.min(text.len()));
+            let range = focus(&text, first, before, first + reach);
+            proptest::prop_assert!(range.start <= range.end && range.end <= text.len());
+            proptest::prop_assert!(text.is_char_boundary(range.start) && text.is_char_boundary(range.end));
+            proptest::prop_assert!(range.start <= first);
+            let cut_before = range.start > 0 && !text[..range.start].ends_with(|c: char| c.is_ascii_whitespace());
+            proptest::prop_assert!(!cut_before || range.start == first);
+        }
     }
 
     #[test]
