@@ -83,7 +83,12 @@ pub(crate) fn source<E>(
             }
         }
     }
-    let (start, first) = best.map_or((0, 0), |(at, held)| (at, held.first));
+    let (mut start, mut first) = best.map_or((0, 0), |(at, held)| (at, held.first));
+    let before: usize = read[..start].iter().map(String::len).sum();
+    if before + first <= max_chars * 3 / 4 {
+        // A match near the section's top: the snippet starts where the section does.
+        (start, first) = (0, before + first);
+    }
     let mut text: String = read.drain(start..).collect();
     // Bytes, at least as many as the characters a fragment could take after its start.
     let reach = first + 3 * max_chars;
@@ -97,12 +102,13 @@ pub(crate) fn source<E>(
     Ok(Source { text, focus })
 }
 
-/// About `before` bytes before `first` to `end`, both moved to word edges (after a space,
-/// before one) so that no cut word reads as a match.
+/// From `text`'s start when `first` lies within three times `before` of it, else from about
+/// `before` bytes before `first`, to `end`; both moved to word edges (after a space, before
+/// one) so that no cut word reads as a match.
 fn focus(text: &str, first: usize, before: usize, end: usize) -> Range<usize> {
     let from = floor_boundary(text, first.saturating_sub(before));
     let space = |c: char| c.is_ascii_whitespace();
-    let start = if from == 0 {
+    let start = if from == 0 || first <= 3 * before {
         0
     } else {
         text[from..first]
@@ -419,6 +425,17 @@ mod tests {
         let (source, read) = source_of(&paragraphs, &["cooki", "absent"], 40);
         assert!(source.text.starts_with("Words before."));
         assert_eq!(read, paragraphs.len());
+
+        // A match near the top: from the section's start, heading included.
+        let short = [
+            "## Acceptable use\n\n".to_owned(),
+            "Send no spam. Train no models.\n\n".to_owned(),
+        ];
+        let (source, _) = source_of(&short, &["model"], 240);
+        assert_eq!(
+            (source.text.as_str(), source.focus.start),
+            ("## Acceptable use\n\nSend no spam. Train no models.\n\n", 0)
+        );
 
         // No word at all: the section's start.
         let (source, _) = source_of(&paragraphs, &[], 40);
