@@ -2,12 +2,13 @@
 //! renders them (the page with `<mark>`, the terminal with colours); nothing here is HTML.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use palimpsest_schema::stem_analyzer;
 use pulldown_cmark::{Event, Options, Parser};
 use serde::Serialize;
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
 
 /// A piece of a section's text with the query's matches marked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -84,8 +85,9 @@ pub(crate) fn source<E>(
         }
     }
     let (mut start, mut first) = best.map_or((0, 0), |(at, held)| (at, held.first));
+    let lead = max_chars / 4;
     let before: usize = read[..start].iter().map(String::len).sum();
-    if before + first <= max_chars * 3 / 4 {
+    if near_top(before + first, lead) {
         // A match near the section's top: the snippet starts where the section does.
         (start, first) = (0, before + first);
     }
@@ -98,17 +100,23 @@ pub(crate) fn source<E>(
             None => break,
         }
     }
-    let focus = focus(&text, first, max_chars / 4, reach);
+    let focus = focus(&text, first, lead, reach);
     Ok(Source { text, focus })
 }
 
-/// From `text`'s start when `first` lies within three times `before` of it, else from about
-/// `before` bytes before `first`, to `end`; both moved to word edges (after a space, before
-/// one) so that no cut word reads as a match.
-fn focus(text: &str, first: usize, before: usize, end: usize) -> Range<usize> {
-    let from = floor_boundary(text, first.saturating_sub(before));
+/// Whether a match `at` bytes from the start is near enough to it for a snippet to start
+/// there, `lead` being how far before a match a snippet otherwise starts.
+fn near_top(at: usize, lead: usize) -> bool {
+    at <= 3 * lead
+}
+
+/// From `text`'s start when `first` is [`near_top`], else from about `lead` bytes before
+/// `first`, to `end`; both moved to word edges (after a space, before one) so that no cut
+/// word reads as a match.
+fn focus(text: &str, first: usize, lead: usize, end: usize) -> Range<usize> {
+    let from = floor_boundary(text, first.saturating_sub(lead));
     let space = |c: char| c.is_ascii_whitespace();
-    let start = if from == 0 || first <= 3 * before {
+    let start = if from == 0 || near_top(first, lead) {
         0
     } else {
         text[from..first]
@@ -141,23 +149,18 @@ struct Held {
 }
 
 impl Held {
-    fn in_text(
-        terms: &BTreeMap<String, f32>,
-        analyzer: &mut tantivy::tokenizer::TextAnalyzer,
-        text: &str,
-    ) -> Held {
+    fn in_text(terms: &BTreeMap<String, f32>, analyzer: &mut TextAnalyzer, text: &str) -> Held {
         let mut seen = std::collections::BTreeSet::new();
         let mut first = None;
-        let mut stream = analyzer.token_stream(text);
-        while let Some(token) = stream.next() {
-            if let Some((word, _)) = terms.get_key_value(&token.text) {
-                first.get_or_insert(token.offset_from);
-                seen.insert(word);
-                if seen.len() == terms.len() {
-                    break;
-                }
+        each_match(terms, analyzer, text, |word, range| {
+            first.get_or_insert(range.start);
+            seen.insert(word);
+            if seen.len() == terms.len() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-        }
+        });
         Held {
             words: seen.len(),
             weight: seen.iter().map(|word| terms[*word]).sum(),
@@ -171,20 +174,35 @@ impl Held {
     }
 }
 
+/// Calls `found` with each highlighted word of `text` (as `terms` spells it) and its byte
+/// range, in order, until it breaks.
+fn each_match<'t>(
+    terms: &'t BTreeMap<String, f32>,
+    analyzer: &mut TextAnalyzer,
+    text: &str,
+    mut found: impl FnMut(&'t str, Range<usize>) -> ControlFlow<()>,
+) {
+    let mut stream = analyzer.token_stream(text);
+    while let Some(token) = stream.next() {
+        if let Some((word, _)) = terms.get_key_value(&token.text)
+            && found(word, token.offset_from..token.offset_to).is_break()
+        {
+            return;
+        }
+    }
+}
+
 /// Where the highlighted words (stems, as `TextQuery::highlight` holds them) occur in
 /// `text`: `[start, end)` in characters, in order.
 pub(crate) fn highlight_ranges(terms: &BTreeMap<String, f32>, text: &str) -> Vec<[usize; 2]> {
     if terms.is_empty() {
         return Vec::new();
     }
-    let mut analyzer = stem_analyzer();
-    let mut stream = analyzer.token_stream(text);
     let mut bytes = Vec::new();
-    while let Some(token) = stream.next() {
-        if terms.contains_key(&token.text) {
-            bytes.push(token.offset_from..token.offset_to);
-        }
-    }
+    each_match(terms, &mut stem_analyzer(), text, |_, range| {
+        bytes.push(range);
+        ControlFlow::Continue(())
+    });
     let mut counter = CharCounter::new(text);
     bytes
         .into_iter()
