@@ -353,6 +353,98 @@ mod search {
         assert_eq!(plain.total, 2);
     }
 
+    /// A policy whose "Terms" section is long enough to be indexed as parts, with
+    /// "arbitration" in three paragraphs far apart, in collection `collection`; the second
+    /// version rewrites the middle one to add "refund".
+    fn long_section_versions(collection: &str) -> Vec<PolicyVersion> {
+        let paragraph = |i: usize| {
+            let words: Vec<String> = (0..20).map(|w| format!("filler{i}x{w}")).collect();
+            let extra = if [10, 100, 190].contains(&i) {
+                " arbitration"
+            } else {
+                ""
+            };
+            format!("{}{extra}.\n\n", words.join(" "))
+        };
+        let first: String = std::iter::once("# Terms\n\n".to_owned())
+            .chain((0..200).map(paragraph))
+            .chain(std::iter::once("# Contact\n\nWrite to us.\n".to_owned()))
+            .collect();
+        let second = first.replacen("filler100x0 ", "filler100x0 refund ", 1);
+        let key = palimpsest_schema::DocKey::new(collection, "Acme", "Terms of Service").unwrap();
+        [("2024-01-01", first), ("2024-06-01", second)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (date, content))| PolicyVersion {
+                key: key.clone(),
+                recorded_at: at(date),
+                source_id: format!("{collection}-v{i}"),
+                kind: palimpsest_schema::VersionKind::Change,
+                content,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_section_is_one_hit_of_its_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let versions: Vec<PolicyVersion> = ["one", "two"]
+            .iter()
+            .flat_map(|c| long_section_versions(c))
+            .collect();
+        index(dir.path(), &versions);
+        let engine = Engine::open(dir.path()).unwrap();
+        for v in &versions {
+            let shown = engine
+                .show(&ShowRequest {
+                    service: v.key.service.to_string(),
+                    terms_type: v.key.terms_type.to_string(),
+                    collection: Some(v.key.collection.to_string()),
+                    at: Some(v.recorded_at),
+                    version: None,
+                })
+                .unwrap();
+            assert_eq!(shown.content, v.content);
+        }
+        for time in [TimeMode::Current, TimeMode::AsOf(at("2024-03-01"))] {
+            let response = engine.search(&request("arbitration", time)).unwrap();
+            assert_eq!(response.total, 1, "{time:?}");
+            assert_eq!(response.hits.len(), 1);
+            let hit = &response.hits[0];
+            assert_eq!(hit.section, ["Terms"]);
+            let mut collections = hit.collections.clone();
+            collections.sort();
+            assert_eq!(collections, ["one", "two"]);
+            assert!(hit.snippet.text.contains("arbitration"));
+            let counts = |list: &[palimpsest_search::FacetCount]| -> Vec<(String, u64)> {
+                list.iter().map(|f| (f.value.clone(), f.count)).collect()
+            };
+            assert_eq!(counts(&response.facets.service), [("Acme".into(), 1)]);
+            assert_eq!(counts(&response.facets.section), [("Terms".into(), 1)]);
+            assert_eq!(response.facets.year.iter().map(|f| f.count).sum::<u64>(), 1);
+            assert_eq!(
+                counts(&response.facets.collection),
+                [("one".into(), 1), ("two".into(), 1)]
+            );
+        }
+        // The part that changed came into force with the second version; the others did not.
+        let refund = engine
+            .search(&request("refund", TimeMode::Current))
+            .unwrap();
+        assert_eq!(refund.hits[0].valid_from, at("2024-06-01"));
+        let history = engine
+            .search(&request("arbitration", TimeMode::History))
+            .unwrap();
+        assert_eq!(history.total, 1, "one section over its whole history");
+        // Over a window every span is a hit: the three parts, and the middle one rewritten.
+        let ever = engine.search(&request("arbitration", EVER)).unwrap();
+        assert_eq!(ever.total, 4);
+        assert_eq!(ever.hits.len(), 4);
+        for hit in &ever.hits {
+            assert_eq!(hit.collections.len(), 2, "a twin holds the same text");
+        }
+    }
+
     #[test]
     fn renamed_and_setext_and_heading_less_sections_have_paths() {
         let (_dir, engine) = sample_engine();
