@@ -19,9 +19,6 @@ pub struct SectionRange {
     pub path: Vec<String>,
     /// The section's bytes in the version text, heading line included.
     pub range: Range<usize>,
-    /// Whether this is one part of a long section cut into parts ([`cut_long_sections`]):
-    /// every part keeps the section's path; the first holds its heading line.
-    pub part: bool,
 }
 
 /// Longest line considered as a heading-like line, in characters.
@@ -98,7 +95,6 @@ pub fn split_sections_capped(text: &str, max: usize) -> Split {
             } else {
                 first_start
             },
-            part: false,
         });
     }
     let mut stack: Vec<(usize, String)> = Vec::new();
@@ -114,75 +110,9 @@ pub fn split_sections_capped(text: &str, max: usize) -> Split {
         sections.push(SectionRange {
             path: stack.iter().map(|(_, title)| title.clone()).collect(),
             range: heading.start..end,
-            part: false,
         });
     }
     Split { sections, found }
-}
-
-/// Sections over this many words are indexed as parts ([`cut_long_sections`]).
-pub const LONG_SECTION_WORDS: usize = 1_500;
-/// Fewest words a part of a long section holds before it may end.
-pub const MIN_PART_WORDS: usize = 150;
-/// A part ends after a paragraph whose hash is 0 modulo this (once it holds
-/// [`MIN_PART_WORDS`]): about one paragraph boundary in four past the minimum.
-const PART_END_ONE_IN: u64 = 4;
-
-/// Cuts each section of over [`LONG_SECTION_WORDS`] words into paragraph-aligned parts, so
-/// that one changed paragraph of a long section re-indexes its part and not the whole
-/// section. Where a part ends depends only on the paragraphs it holds (a paragraph whose
-/// hash is 0 modulo [`PART_END_ONE_IN`], once the part holds [`MIN_PART_WORDS`] words), so
-/// an edit moves at most the boundaries next to it; a last part shorter than the minimum
-/// joins the one before. At most `max` sections and parts come out: the text of the parts
-/// past it stays in the last one. Still contiguous, in order, covering the text.
-pub fn cut_long_sections(text: &str, sections: Vec<SectionRange>, max: usize) -> Vec<SectionRange> {
-    let mut out = Vec::with_capacity(sections.len());
-    let count = sections.len();
-    for (i, section) in sections.into_iter().enumerate() {
-        let room = max.saturating_sub(out.len() + (count - i - 1)).max(1);
-        let body = &text[section.range.clone()];
-        if room == 1 || body.split_whitespace().nth(LONG_SECTION_WORDS).is_none() {
-            out.push(section);
-            continue;
-        }
-        let start = section.range.start;
-        let ends = part_ends(body, room);
-        let mut from = start;
-        for end in ends {
-            out.push(SectionRange {
-                path: section.path.clone(),
-                range: from..start + end,
-                part: true,
-            });
-            from = start + end;
-        }
-    }
-    out
-}
-
-/// The ends of a long section's parts, relative to its start: at most `most` of them, the
-/// last one the section's end.
-fn part_ends(body: &str, most: usize) -> Vec<usize> {
-    let mut ends = Vec::new();
-    let mut at = 0;
-    let mut words = 0;
-    for paragraph in palimpsest_schema::paragraphs(body) {
-        at += paragraph.len();
-        words += paragraph.split_whitespace().count();
-        if words >= MIN_PART_WORDS
-            && ends.len() + 1 < most
-            && xxhash_rust::xxh3::xxh3_64(paragraph.as_bytes()) % PART_END_ONE_IN == 0
-        {
-            ends.push(at);
-            words = 0;
-        }
-    }
-    match ends.last_mut() {
-        // Too short to stand alone: the tail joins the part before.
-        Some(last) if words < MIN_PART_WORDS => *last = body.len(),
-        _ => ends.push(body.len()),
-    }
-    ends
 }
 
 fn lines(text: &str) -> Vec<Line<'_>> {
@@ -754,85 +684,6 @@ mod tests {
         assert_eq!(paths("\n"), vec![p(&[])]);
     }
 
-    /// A long section: a heading, then `paragraphs` paragraphs of `words` distinct words.
-    fn long_section(paragraphs: usize, words: usize) -> String {
-        let mut text = String::from("# Terms\n\n");
-        for i in 0..paragraphs {
-            let line: Vec<String> = (0..words).map(|w| format!("w{i}x{w}")).collect();
-            text.push_str(&line.join(" "));
-            text.push_str(".\n\n");
-        }
-        text
-    }
-
-    fn parts_of(text: &str, max: usize) -> Vec<SectionRange> {
-        cut_long_sections(text, split_sections(text), max)
-    }
-
-    fn assert_cover(text: &str, sections: &[SectionRange]) {
-        let mut at = 0;
-        for s in sections {
-            assert_eq!(s.range.start, at);
-            assert!(s.range.end > s.range.start);
-            at = s.range.end;
-        }
-        assert_eq!(at, text.len());
-    }
-
-    #[test]
-    fn long_sections_are_cut_into_parts_at_paragraph_ends() {
-        let text = format!("Intro.\n\n{}# Next\n\nShort.\n", long_section(200, 20));
-        let sections = parts_of(&text, MAX_SECTIONS);
-        assert_cover(&text, &sections);
-        let parts: Vec<&SectionRange> = sections.iter().filter(|s| s.part).collect();
-        assert!(parts.len() > 3, "{} parts", parts.len());
-        assert!(text[parts[0].range.clone()].starts_with("# Terms\n"));
-        for part in &parts {
-            assert_eq!(part.path, p(&["Terms"]));
-            let body = &text[part.range.clone()];
-            assert!(body.ends_with(".\n\n"), "{body:?}");
-            assert!(body.split_whitespace().count() >= MIN_PART_WORDS);
-        }
-        let whole: Vec<&SectionRange> = sections.iter().filter(|s| !s.part).collect();
-        assert_eq!(whole.len(), 2);
-        assert_eq!(whole[1].path, p(&["Next"]));
-    }
-
-    #[test]
-    fn sections_up_to_the_long_limit_stay_whole() {
-        // The heading line counts two words.
-        let text = long_section((LONG_SECTION_WORDS - 2) / 20, 20);
-        assert_eq!(parts_of(&text, MAX_SECTIONS), split_sections(&text));
-        let longer = long_section(LONG_SECTION_WORDS / 20 + 1, 20);
-        assert!(parts_of(&longer, MAX_SECTIONS).len() > 1);
-    }
-
-    #[test]
-    fn an_edit_moves_only_the_parts_next_to_it() {
-        let before = long_section(300, 20);
-        let after = before.replacen("w150x3 ", "changed ", 1);
-        let texts = |text: &str| -> Vec<String> {
-            parts_of(text, MAX_SECTIONS)
-                .into_iter()
-                .map(|s| text[s.range].to_owned())
-                .collect()
-        };
-        let (old, new) = (texts(&before), texts(&after));
-        let kept = new.iter().filter(|t| old.contains(t)).count();
-        assert!(old.len() > 5);
-        assert!(kept + 2 >= old.len(), "{kept} of {} parts kept", old.len());
-    }
-
-    #[test]
-    fn parts_stay_within_the_cap() {
-        let text = format!("{}# Next\n\nShort.\n", long_section(300, 20));
-        for max in [1, 2, 3, 5] {
-            let sections = parts_of(&text, max);
-            assert!(sections.len() <= max.max(2), "{max}: {}", sections.len());
-            assert_cover(&text, &sections);
-        }
-    }
-
     fn markdown_line() -> impl Strategy<Value = String> {
         prop_oneof![
             "[#]{1,7} ?[A-Za-z ]{0,12}",
@@ -862,32 +713,6 @@ mod tests {
             }
             prop_assert_eq!(at, text.len());
             prop_assert_eq!(rejoin(&text), text);
-        }
-
-        #[test]
-        fn cutting_long_sections_is_lossless(
-            words in proptest::collection::vec(1usize..80, 1..80),
-            headings in proptest::collection::vec(any::<bool>(), 80),
-            max in 1usize..40,
-        ) {
-            let mut text = String::new();
-            for (i, (n, heading)) in words.iter().zip(&headings).enumerate() {
-                if *heading && i % 7 == 0 {
-                    text.push_str(&format!("## H{i}\n\n"));
-                }
-                text.push_str(&"word ".repeat(*n * 3));
-                text.push_str(if i % 3 == 0 { "\n\n\n" } else { "\n\n" });
-            }
-            let sections = split_sections(&text);
-            let cut = cut_long_sections(&text, sections.clone(), max.max(sections.len()));
-            prop_assert!(cut.len() <= max.max(sections.len()));
-            let mut at = 0;
-            for s in &cut {
-                prop_assert_eq!(s.range.start, at);
-                prop_assert!(s.range.end > s.range.start);
-                at = s.range.end;
-            }
-            prop_assert_eq!(at, text.len());
         }
 
         #[test]

@@ -12,7 +12,7 @@ use palimpsest_schema::{
     Timestamp, VersionKind, VersionRecord,
 };
 
-use crate::split::{MAX_SECTIONS, SectionRange, cut_long_sections, split_sections_capped};
+use crate::split::{MAX_SECTIONS, SectionRange, split_sections_capped};
 
 /// A span of the latest version, kept in memory while the timeline grows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,17 +138,14 @@ impl Timeline {
         let deleted = version.kind == VersionKind::Deleted;
         let unchanged = !deleted && self.latest_content_hash == Some(content_hash);
         if !unchanged {
-            // Whether a title heading stands over the sections, told before long ones are cut.
-            let (sections, titled) = if deleted {
-                (Vec::new(), false)
+            let sections = if deleted {
+                Vec::new()
             } else {
                 let split = split_sections_capped(&version.content, MAX_SECTIONS);
                 if split.found > split.sections.len() {
                     outcome.capped = Some(split.found);
                 }
-                let titled = has_title_heading(&split.sections);
-                let cut = cut_long_sections(&version.content, split.sections, MAX_SECTIONS);
-                (cut, titled)
+                split.sections
             };
             let mut unclaimed: HashMap<(&[String], &str), Vec<usize>> = HashMap::new();
             for (i, span) in self.open.iter().enumerate().rev() {
@@ -182,6 +179,7 @@ impl Timeline {
                     outcome.closed.push(span);
                 }
             }
+            let titled = has_title_heading(&sections);
             for (position, (section, claimed)) in sections.into_iter().zip(next).enumerate() {
                 let span = match claimed {
                     Some(i) => old[i].take().expect("each span is claimed once"),
@@ -194,7 +192,6 @@ impl Timeline {
                                 text: version.content[section.range].to_owned(),
                                 path: section.path,
                             },
-                            part: section.part,
                             valid_from: version.recorded_at,
                             valid_to: None,
                             first_version: version.source_id.clone(),
@@ -341,30 +338,6 @@ mod tests {
             records[1].spans, records[2].spans,
             "a re-record opens no span"
         );
-        for (v, r) in versions.iter().zip(&records) {
-            assert_eq!(rebuild(&spans, r), v.content);
-        }
-    }
-
-    #[test]
-    fn an_edit_in_a_long_section_opens_a_part_not_the_section() {
-        let paragraph = |i: usize| format!("{}.\n\n", vec![format!("w{i}"); 30].join(" "));
-        let long: String = std::iter::once("# Terms\n\n".to_owned())
-            .chain((0..200).map(paragraph))
-            .collect();
-        let edited = long.replacen("w100 ", "changed ", 1);
-        let versions = [version(1, "v1", &long), version(2, "v2", &edited)];
-        let (spans, records) = replay(&versions);
-        let first: Vec<&SpanRecord> = spans.iter().filter(|s| s.opened == 0).collect();
-        assert!(first.len() > 5 && first.iter().all(|s| s.part));
-        let opened = spans.iter().filter(|s| s.opened == 1).count();
-        assert!(
-            (1..=2).contains(&opened),
-            "{opened} of {} parts",
-            first.len()
-        );
-        let [_, _, modified, _, _] = records[1].steps.to_array();
-        assert_eq!(modified, 1, "one part is modified");
         for (v, r) in versions.iter().zip(&records) {
             assert_eq!(rebuild(&spans, r), v.content);
         }

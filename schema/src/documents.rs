@@ -35,7 +35,6 @@ pub fn span_document(
     let path = &span.section.path;
     doc.add_text(fields.section_top, span.facet_heading());
     doc.add_u64(fields.title_heading, u64::from(span.title_heading));
-    doc.add_u64(fields.part, u64::from(span.part));
     doc.add_text(fields.section_key, section_key(path));
     for heading in path {
         doc.add_text(fields.heading, heading);
@@ -164,7 +163,6 @@ pub fn span_from_document(
             Some(timestamp(valid_to)?)
         },
         title_heading: doc.get_first(fields.title_heading).and_then(|v| v.as_u64()) == Some(1),
-        part: doc.get_first(fields.part).and_then(|v| v.as_u64()) == Some(1),
         first_version: text(doc, fields.first_version, "first_version")?,
         last_version: doc
             .get_first(fields.last_version)

@@ -120,8 +120,6 @@ pub struct IndexFields {
     pub section_top: Field,
     /// Span: 1 when [`crate::SpanRecord::title_heading`], stored.
     pub title_heading: Field,
-    /// Span: 1 when [`crate::SpanRecord::part`], stored and fast (its parts are one hit).
-    pub part: Field,
     /// Span: [`section_key`] of the path, for `section` prefix filters.
     pub section_key: Field,
     /// Span: the heading path, one stored value per level, in order.
@@ -206,7 +204,6 @@ impl IndexFields {
         let terms_type = builder.add_text_field("terms_type", STRING | STORED | FAST);
         let section_top = builder.add_text_field("section_top", STRING | FAST);
         let title_heading = builder.add_u64_field("title_heading", STORED);
-        let part = builder.add_u64_field("part", STORED | FAST);
         let section_key = builder.add_text_field("section_key", STRING);
         let heading = builder.add_text_field("heading", STORED);
         let title = builder.add_text_field("title", with_positions.clone());
@@ -254,7 +251,6 @@ impl IndexFields {
             terms_type,
             section_top,
             title_heading,
-            part,
             section_key,
             heading,
             title,

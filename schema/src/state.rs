@@ -11,9 +11,8 @@ use serde::{Deserialize, Serialize};
 /// title and body fields beside the exact ones, and a substance hash to tell minor changes.
 /// 4: version records hold the counts of their changes by kind ([`crate::StepCounts`]).
 /// 5: section text stored once per document by paragraph ([`crate::text_store`]). 6: spans
-/// hold the changes that opened and closed them ([`crate::StepLink`]). 7: sections over
-/// 1,500 words are indexed as paragraph-aligned parts ([`crate::SpanRecord::part`]).
-pub const FORMAT: u32 = 7;
+/// hold the changes that opened and closed them ([`crate::StepLink`]).
+pub const FORMAT: u32 = 6;
 
 /// The kind of archive a collection was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

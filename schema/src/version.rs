@@ -108,9 +108,6 @@ pub struct SpanRecord {
     /// top-level heading over the whole version): the section facet counts the span under
     /// its second heading instead.
     pub title_heading: bool,
-    /// One part of a long section indexed as parts (the indexer's `cut_long_sections`): a
-    /// search shows the parts of one section as one hit.
-    pub part: bool,
 }
 
 impl SpanRecord {

@@ -1,7 +1,6 @@
 //! Collectors reading fast fields: facet counts, and the matches history mode groups.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -9,7 +8,7 @@ use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::deadline::{Deadline, Ticker};
 use crate::facts::{ColumnCache, SegmentColumns};
-use crate::twins::{Parts, SharedDocuments, TwinKey};
+use crate::twins::{SharedDocuments, TwinKey};
 
 /// Counts per facet value: four string facets, then years; and the number of distinct hits.
 #[derive(Debug, Default)]
@@ -26,10 +25,6 @@ pub(crate) struct FacetTally {
 #[derive(Debug)]
 struct TwinSpan {
     key: TwinKey,
-    /// A part of a long section: its section counts once per collection.
-    part: bool,
-    /// Where it ranks: a section's best part is the one its hit shows.
-    rank: Rank,
     strings: [Option<String>; 4],
     year: Option<u64>,
 }
@@ -44,8 +39,6 @@ pub(crate) struct FacetCollector<'a> {
     pub shared: Arc<SharedDocuments>,
     /// Whether facet values are counted (else only distinct hits).
     pub facets: bool,
-    /// Whether a long section's matching parts count as one hit.
-    pub parts: Parts,
 }
 
 pub(crate) struct FacetSegment {
@@ -58,33 +51,7 @@ pub(crate) struct FacetSegment {
     single: u64,
     /// Set when some document of the index is in several collections.
     shared: Option<Arc<SharedDocuments>>,
-    parts: Parts,
-    segment: SegmentOrdinal,
-    twins: Vec<Counted>,
-}
-
-/// A span's score and address: higher scores first, then lower addresses, as a ranked list
-/// of hits orders them.
-#[derive(Debug, Clone, Copy)]
-struct Rank {
-    score: Score,
-    address: DocAddress,
-}
-
-impl Rank {
-    fn outranks(&self, other: &Rank) -> bool {
-        self.score > other.score || self.score == other.score && self.address < other.address
-    }
-}
-
-/// A span counted when the segments' tallies are merged: its twin key, whether it is a part,
-/// its rank, its facet ordinals and year.
-struct Counted {
-    key: TwinKey,
-    part: bool,
-    rank: Rank,
-    ords: [Option<u64>; 4],
-    year: Option<u64>,
+    twins: Vec<(TwinKey, [Option<u64>; 4], Option<u64>)>,
 }
 
 impl Collector for FacetCollector<'_> {
@@ -93,7 +60,7 @@ impl Collector for FacetCollector<'_> {
 
     fn for_segment(
         &self,
-        ordinal: SegmentOrdinal,
+        _: SegmentOrdinal,
         segment: &SegmentReader,
     ) -> tantivy::Result<FacetSegment> {
         let columns = self.columns.get(segment)?;
@@ -113,8 +80,6 @@ impl Collector for FacetCollector<'_> {
             years: HashMap::new(),
             single: 0,
             shared: (!self.shared.is_empty()).then(|| Arc::clone(&self.shared)),
-            parts: self.parts,
-            segment: ordinal,
             twins: Vec::new(),
         })
     }
@@ -143,37 +108,20 @@ impl Collector for FacetCollector<'_> {
 }
 
 impl FacetTally {
-    /// Counts the spans of shared documents and the parts of long sections. Spans with one
-    /// twin key are as many hits as the collection holding most of them has spans
-    /// ([`crate::twins::collapse`] pairs them so), and count so in every facet but the
-    /// collection facet, which counts each span; the parts of one section are one span.
+    /// Counts the spans of shared documents. Spans with one twin key are as many hits as
+    /// the collection holding most of them has spans ([`crate::twins::collapse`] pairs them
+    /// so), and count so in every facet but the collection facet, which counts each span.
     fn count_twins(&mut self, facets: bool) {
         let mut groups: HashMap<TwinKey, TwinGroup> = HashMap::new();
         for twin in std::mem::take(&mut self.twins) {
             let collection = twin.strings[2].clone().unwrap_or_default();
-            match groups.entry(twin.key) {
-                Entry::Vacant(entry) => {
-                    entry.insert(TwinGroup {
-                        first: twin,
-                        per_collection: HashMap::from([(collection, 1)]),
-                    });
-                }
-                Entry::Occupied(mut entry) => {
-                    let group = entry.get_mut();
-                    *group.per_collection.entry(collection).or_default() += 1;
-                    if twin.part && twin.rank.outranks(&group.first.rank) {
-                        group.first = twin;
-                    }
-                }
-            }
+            let group = groups.entry(twin.key).or_insert_with(|| TwinGroup {
+                first: twin,
+                per_collection: HashMap::new(),
+            });
+            *group.per_collection.entry(collection).or_default() += 1;
         }
-        for mut group in groups.into_values() {
-            if group.first.part {
-                group
-                    .per_collection
-                    .values_mut()
-                    .for_each(|count| *count = 1);
-            }
+        for group in groups.into_values() {
             let hits = group.per_collection.values().copied().max().unwrap_or(0);
             self.hits += hits;
             if !facets {
@@ -194,8 +142,7 @@ impl FacetTally {
     }
 }
 
-/// The spans of one twin key: the facet values of the first one (of a section's parts, the
-/// best one: the part its hit shows), and spans per collection.
+/// The spans of one twin key: the first one's facet values, and spans per collection.
 struct TwinGroup {
     first: TwinSpan,
     per_collection: HashMap<String, u64>,
@@ -209,38 +156,27 @@ impl FacetSegment {
         })
     }
 
-    /// The twin key of a span of a shared document, or of a part of a long section when
-    /// parts are merged, and whether it is a part; `None` for every other span.
-    fn twin_key(&self, doc: DocId) -> Option<(TwinKey, bool)> {
-        if self.parts == Parts::Merged && self.columns.is_part(doc) {
-            return Some((self.columns.twin_of(doc, Parts::Merged).key, true));
-        }
+    /// The twin key of a span of a shared document; `None` for every other span.
+    fn twin_key(&self, doc: DocId) -> Option<TwinKey> {
         let shared = self.shared.as_ref()?;
         let document = self.columns.document_of(doc)?;
         shared
             .contains(document)
-            .then(|| (self.columns.twin_of(doc, self.parts).key, false))
+            .then(|| self.columns.twin_of(doc).key)
     }
 }
 
 impl SegmentCollector for FacetSegment {
     type Fruit = FacetTally;
 
-    fn collect(&mut self, doc: DocId, score: Score) {
+    fn collect(&mut self, doc: DocId, _: Score) {
         if !self.ticker.step() {
             return;
         }
-        if let Some((key, part)) = self.twin_key(doc) {
-            self.twins.push(Counted {
-                key,
-                part,
-                rank: Rank {
-                    score,
-                    address: DocAddress::new(self.segment, doc),
-                },
-                ords: self.ords(doc),
-                year: self.columns.year.first(doc),
-            });
+        if let Some(key) = self.twin_key(doc) {
+            let year = self.columns.year.first(doc);
+            let ords = self.ords(doc);
+            self.twins.push((key, ords, year));
             return;
         }
         self.single += 1;
@@ -268,12 +204,10 @@ impl SegmentCollector for FacetSegment {
         tally.twins = self
             .twins
             .iter()
-            .map(|counted| TwinSpan {
-                key: counted.key,
-                part: counted.part,
-                rank: counted.rank,
-                strings: std::array::from_fn(|i| counted.ords[i].and_then(|ord| name(i, ord))),
-                year: counted.year,
+            .map(|(key, ords, year)| TwinSpan {
+                key: *key,
+                strings: std::array::from_fn(|i| ords[i].and_then(|ord| name(i, ord))),
+                year: *year,
             })
             .collect();
         for (i, counts) in self.counts.iter().enumerate() {

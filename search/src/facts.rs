@@ -21,7 +21,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::query::{any_document, term};
 use crate::request::Filters;
-use crate::twins::{PART_CONTENT, Parts, SharedDocuments, TwinOf, twin_key};
+use crate::twins::{SharedDocuments, TwinOf, twin_key};
 
 /// A span as the time-travel operations see it.
 #[derive(Debug, Clone, Copy)]
@@ -65,8 +65,6 @@ pub(crate) struct SegmentColumns {
     pub(crate) path_hash: Column<u64>,
     content_hash: Column<u64>,
     substance_hash: Column<u64>,
-    /// Spans: 1 for a part of a long section ([`palimpsest_schema::SpanRecord::part`]).
-    part: Column<u64>,
     pub(crate) span_id: Column<u64>,
     opened: Column<u64>,
     closed: Column<u64>,
@@ -194,27 +192,18 @@ impl SegmentColumns {
         })
     }
 
-    /// The twin key and collection of a span of this segment. With [`Parts::Merged`], the
-    /// parts of a long section have one key (their section's), so that they are one hit.
-    pub(crate) fn twin_of(&self, doc: DocId, parts: Parts) -> TwinOf {
+    /// The twin key and collection of a span of this segment.
+    pub(crate) fn twin_of(&self, doc: DocId) -> TwinOf {
         let twin = self.key_twin(doc);
         let (collection, document) = twin.map_or(("", 0), |t| (t.collection.as_str(), t.document));
-        let part = parts == Parts::Merged && self.is_part(doc);
-        let content = if part {
-            PART_CONTENT
-        } else {
-            self.content_hash.first(doc).unwrap_or(0)
-        };
         TwinOf {
-            key: twin_key(document, self.path_hash.first(doc).unwrap_or(0), content),
+            key: twin_key(
+                document,
+                self.path_hash.first(doc).unwrap_or(0),
+                self.content_hash.first(doc).unwrap_or(0),
+            ),
             collection: collection.to_owned(),
-            part,
         }
-    }
-
-    /// Whether span `doc` is one part of a long section.
-    pub(crate) fn is_part(&self, doc: DocId) -> bool {
-        self.part.first(doc) == Some(1)
     }
 
     /// The collection and document hash (service and terms type) of each document key.
@@ -246,7 +235,6 @@ impl SegmentColumns {
             path_hash: u64s(fields.path_hash)?,
             content_hash: u64s(fields.content_hash)?,
             substance_hash: u64s(fields.substance_hash)?,
-            part: u64s(fields.part)?,
             span_id: u64s(fields.span_id)?,
             opened: u64s(fields.opened)?,
             closed: u64s(fields.closed)?,
@@ -811,18 +799,13 @@ impl Engine {
     }
 
     /// What makes a span the twin of another collection's span (see [`crate::twins`]).
-    pub(crate) fn twin_of(
-        &self,
-        searcher: &Searcher,
-        address: DocAddress,
-        parts: Parts,
-    ) -> Result<TwinOf> {
+    pub(crate) fn twin_of(&self, searcher: &Searcher, address: DocAddress) -> Result<TwinOf> {
         let reader = searcher.segment_reader(address.segment_ord);
         let columns = self
             .columns
             .get(reader)
             .map_err(SearchError::tantivy("cannot read fast fields"))?;
-        Ok(columns.twin_of(address.doc_id, parts))
+        Ok(columns.twin_of(address.doc_id))
     }
 
     /// The key of the document a span or version record belongs to.

@@ -21,7 +21,7 @@ use crate::matching::search_relaxing;
 use crate::query::{Fields, span_clauses, text_query, year_clause};
 use crate::request::{SearchRequest, TimeMode};
 use crate::snippet::{self, Snippet};
-use crate::twins::{Parts, Ranked, SharedDocuments, Twinned, collapse};
+use crate::twins::{Ranked, SharedDocuments, Twinned, collapse};
 
 /// Most matching spans history mode groups (about 50 MB of matches); beyond this only the
 /// best-scoring ones are grouped, and the total then depends on scores. contrib-versions, the
@@ -327,14 +327,7 @@ impl Engine {
             )
             .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
-            return Ok(collapse(
-                self,
-                searcher,
-                group_adjacent(matches),
-                usize::MAX,
-                Parts::Apart,
-            )?
-            .kept);
+            return Ok(collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept);
         }
         let count = crate::query::scored(searcher, &self.fields, &query, &Count)
             .map_err(SearchError::tantivy("search failed"))?;
@@ -346,7 +339,7 @@ impl Engine {
         )
         .map_err(SearchError::tantivy("search failed"))?;
         self.deadline.check()?;
-        let kept = collapse(self, searcher, top, usize::MAX, Parts::of(request.time))?.kept;
+        let kept = collapse(self, searcher, top, usize::MAX)?.kept;
         Ok(kept
             .into_iter()
             .map(|twinned| Twinned {
@@ -371,13 +364,11 @@ impl Engine {
             .map(|strict| filtered(clauses, &**strict));
         let snippets = self.snippet_generator(text);
         let shared = SharedDocuments::of(self, searcher)?;
-        let parts = Parts::of(request.time);
         let counter = |facets: bool| FacetCollector {
             deadline: self.deadline,
             columns: &self.columns,
             shared: Arc::clone(&shared),
             facets,
-            parts,
         };
         let mut maker = HitMaker {
             searcher,
@@ -400,14 +391,7 @@ impl Engine {
             )
             .map_err(SearchError::tantivy("search failed"))?;
             self.deadline.check()?;
-            let groups = collapse(
-                self,
-                searcher,
-                group_adjacent(matches),
-                usize::MAX,
-                Parts::Apart,
-            )?
-            .kept;
+            let groups = collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept;
             self.deadline.check()?;
             let total = groups.len() as u64;
             let all_words = match &strict {
@@ -423,9 +407,7 @@ impl Engine {
                     )
                     .map_err(SearchError::tantivy("search failed"))?;
                     let groups = group_adjacent(matches);
-                    collapse(self, searcher, groups, usize::MAX, Parts::Apart)?
-                        .kept
-                        .len() as u64
+                    collapse(self, searcher, groups, usize::MAX)?.kept.len() as u64
                 }
                 None => total,
             };
@@ -458,13 +440,7 @@ impl Engine {
         .map_err(SearchError::tantivy("search failed"))?;
         let total = tally.hits;
         let collapsed = loop {
-            let collapsed = collapse(
-                self,
-                searcher,
-                top.iter().copied(),
-                needed,
-                Parts::of(request.time),
-            )?;
+            let collapsed = collapse(self, searcher, top.iter().copied(), needed)?;
             if collapsed.complete || top.len() < fetch {
                 break collapsed;
             }
@@ -658,31 +634,6 @@ impl Group {
     }
 }
 
-impl Group {
-    /// Adds a match of the group's section that starts at most [`MAX_GROUPED_GAP_SECONDS`]
-    /// after the group's last interval ends (matches come by start); an overlapping one
-    /// extends that interval. Whether it was added.
-    fn join(&mut self, m: &SpanMatch) -> bool {
-        let Some(last) = self.intervals.last_mut() else {
-            return false;
-        };
-        if m.valid_from.saturating_sub(last.1) > MAX_GROUPED_GAP_SECONDS {
-            return false;
-        }
-        if m.valid_from <= last.1 {
-            last.1 = last.1.max(m.valid_to);
-        } else {
-            self.intervals.push((m.valid_from, m.valid_to));
-        }
-        self.spans.push(m.address);
-        if m.score > self.score {
-            self.score = m.score;
-            self.best = m.address;
-        }
-        true
-    }
-}
-
 impl Ranked for Group {
     fn score(&self) -> Score {
         self.score
@@ -693,9 +644,6 @@ impl Ranked for Group {
     }
 }
 
-/// Groups the matches of one section (document and path) whose validity overlaps or follows
-/// within [`MAX_GROUPED_GAP_SECONDS`]: the spans of a section over time, and the parts of a
-/// long section, which overlap.
 fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
     if matches.len() > MAX_GROUPED_SPANS {
         matches.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -703,22 +651,32 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
     }
     matches.sort_by_key(|m| (m.doc_hash, m.path_hash, m.valid_from, m.valid_to));
     let mut groups: Vec<Group> = Vec::new();
-    let mut previous: Option<(u64, u64)> = None;
+    let mut previous: Option<SpanMatch> = None;
     for m in matches {
-        let section = Some((m.doc_hash, m.path_hash));
-        let joined = match groups.last_mut() {
-            Some(group) if previous == section => group.join(&m),
-            _ => false,
-        };
-        if !joined {
-            groups.push(Group {
+        let gap = previous
+            .filter(|p| p.doc_hash == m.doc_hash && p.path_hash == m.path_hash)
+            .map(|p| m.valid_from.saturating_sub(p.valid_to))
+            .filter(|gap| (0..=MAX_GROUPED_GAP_SECONDS).contains(gap));
+        match (groups.last_mut(), gap) {
+            (Some(group), Some(gap)) => {
+                group.spans.push(m.address);
+                match group.intervals.last_mut() {
+                    Some(last) if gap == 0 => last.1 = m.valid_to,
+                    _ => group.intervals.push((m.valid_from, m.valid_to)),
+                }
+                if m.score > group.score {
+                    group.score = m.score;
+                    group.best = m.address;
+                }
+            }
+            _ => groups.push(Group {
                 score: m.score,
                 best: m.address,
                 spans: vec![m.address],
                 intervals: vec![(m.valid_from, m.valid_to)],
-            });
+            }),
         }
-        previous = section;
+        previous = Some(m);
     }
     groups.sort_by(|a, b| {
         b.score
@@ -767,21 +725,6 @@ mod tests {
             groups[0].intervals,
             vec![(0, 20 * hour), (26 * hour, 40 * hour)]
         );
-        assert_eq!(groups[0].best, DocAddress::new(0, 1));
-    }
-
-    #[test]
-    fn overlapping_parts_of_one_section_are_one_hit() {
-        // Three parts in force from 0; the middle one rewritten at 50, the last gone at 80.
-        let groups = group_adjacent(vec![
-            span(0, 7, 0, i64::MAX, 1.0),
-            span(1, 7, 0, 50, 2.0),
-            span(2, 7, 50, i64::MAX, 1.5),
-            span(3, 7, 0, 80, 0.5),
-        ]);
-        assert_eq!(groups.len(), 1);
-        assert_eq!(groups[0].spans.len(), 4);
-        assert_eq!(groups[0].intervals, vec![(0, i64::MAX)]);
         assert_eq!(groups[0].best, DocAddress::new(0, 1));
     }
 }

@@ -13,7 +13,6 @@ use tantivy::{DocAddress, Score, Searcher};
 
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::request::TimeMode;
 
 /// What makes two spans twins: the document's service and terms type, its heading path and
 /// its text, hashed together; the collection is left out on purpose.
@@ -29,38 +28,11 @@ pub(crate) fn twin_key(document: u64, path_hash: u64, content_hash: u64) -> Twin
     xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
-/// What stands for the content hash in the twin key of a part of a long section: all parts
-/// of one section have one key.
-pub(crate) const PART_CONTENT: u64 = u64::MAX;
-
 /// A span's twin key and the collection it is in.
 #[derive(Debug, Clone)]
 pub(crate) struct TwinOf {
     pub key: TwinKey,
     pub collection: String,
-    /// Whether the span is a part of a long section whose key is the section's
-    /// ([`Parts::Merged`]).
-    pub part: bool,
-}
-
-/// Whether the parts of one long section are one hit or each their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Parts {
-    Merged,
-    Apart,
-}
-
-impl Parts {
-    /// Merged when every span a search shows is in force at one instant (now, or `as_of`),
-    /// so that a section's matching parts are parts of one text. Over a window each span
-    /// stays a hit, as each version of a section does; history mode groups a section's
-    /// spans itself.
-    pub(crate) fn of(time: TimeMode) -> Parts {
-        match time {
-            TimeMode::Current | TimeMode::AsOf(_) => Parts::Merged,
-            TimeMode::Between { .. } | TimeMode::History => Parts::Apart,
-        }
-    }
 }
 
 /// The documents (service and terms type) that more than one collection holds: only their
@@ -129,14 +101,12 @@ pub(crate) struct Collapsed<T> {
 
 /// Collapses twins in a ranked list (best first) until `needed` distinct hits are kept. A
 /// kept hit takes at most one span of each collection: two equal sections of one collection
-/// stay two hits. With [`Parts::Merged`], a part of a long section whose section is already
-/// kept (from a better part) is left out.
+/// stay two hits.
 pub(crate) fn collapse<T: Ranked>(
     engine: &Engine,
     searcher: &Searcher,
     ranked: impl IntoIterator<Item = T>,
     needed: usize,
-    parts: Parts,
 ) -> Result<Collapsed<T>> {
     let mut kept: Vec<Twinned<T>> = Vec::new();
     let mut seen: HashMap<TwinKey, Vec<usize>> = HashMap::new();
@@ -147,7 +117,7 @@ pub(crate) fn collapse<T: Ranked>(
                 complete: true,
             });
         }
-        let twin = engine.twin_of(searcher, candidate.address(), parts)?;
+        let twin = engine.twin_of(searcher, candidate.address())?;
         let slots = seen.entry(twin.key).or_default();
         let open = slots
             .iter()
@@ -155,7 +125,6 @@ pub(crate) fn collapse<T: Ranked>(
             .find(|&i| !kept[i].collections.contains(&twin.collection));
         match open {
             Some(i) => kept[i].collections.push(twin.collection),
-            None if twin.part && !slots.is_empty() => {}
             None => {
                 slots.push(kept.len());
                 kept.push(Twinned {
