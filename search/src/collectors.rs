@@ -1,6 +1,8 @@
 //! Collectors reading fast fields: facet counts, and the matches history mode groups.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
@@ -13,7 +15,7 @@ use crate::twins::{SharedDocuments, TwinKey};
 /// Counts per facet value: four string facets, then years; and the number of distinct hits.
 #[derive(Debug, Default)]
 pub(crate) struct FacetTally {
-    pub strings: [HashMap<String, u64>; 4],
+    pub strings: [FxHashMap<Arc<str>, u64>; 4],
     pub years: HashMap<u64, u64>,
     /// Matching spans, twins in several collections counted once ([`crate::twins`]).
     pub hits: u64,
@@ -25,7 +27,7 @@ pub(crate) struct FacetTally {
 #[derive(Debug)]
 struct TwinSpan {
     key: TwinKey,
-    strings: [Option<String>; 4],
+    strings: [Option<Arc<str>>; 4],
     year: Option<u64>,
 }
 
@@ -117,7 +119,7 @@ impl FacetTally {
             let collection = twin.strings[2].clone().unwrap_or_default();
             let group = groups.entry(twin.key).or_insert_with(|| TwinGroup {
                 first: twin,
-                per_collection: HashMap::new(),
+                per_collection: FxHashMap::default(),
             });
             *group.per_collection.entry(collection).or_default() += 1;
         }
@@ -145,7 +147,7 @@ impl FacetTally {
 /// The spans of one twin key: the first one's facet values, and spans per collection.
 struct TwinGroup {
     first: TwinSpan,
-    per_collection: HashMap<String, u64>,
+    per_collection: FxHashMap<Arc<str>, u64>,
 }
 
 impl FacetSegment {

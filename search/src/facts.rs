@@ -98,7 +98,7 @@ pub(crate) struct SegmentColumns {
 /// columns would cost).
 pub(crate) struct FacetColumn {
     pub column: Option<StrColumn>,
-    names: OnceLock<Vec<String>>,
+    names: OnceLock<Vec<Arc<str>>>,
 }
 
 impl FacetColumn {
@@ -110,16 +110,19 @@ impl FacetColumn {
     }
 
     /// Its values by ordinal.
-    pub(crate) fn names(&self) -> tantivy::Result<&[String]> {
+    pub(crate) fn names(&self) -> tantivy::Result<&[Arc<str>]> {
         if let Some(names) = self.names.get() {
             return Ok(names);
         }
-        let names = dictionary_terms(&self.column)?;
+        let names = dictionary_terms(&self.column)?
+            .into_iter()
+            .map(Arc::from)
+            .collect();
         Ok(self.names.get_or_init(|| names))
     }
 
     /// Its values by ordinal, if [`FacetColumn::names`] has read them.
-    pub(crate) fn names_read(&self) -> &[String] {
+    pub(crate) fn names_read(&self) -> &[Arc<str>] {
         self.names.get().map_or(&[], Vec::as_slice)
     }
 }

@@ -119,14 +119,22 @@ pub struct SearchResponse {
     pub facets: Facets,
 }
 
-pub(crate) fn sorted<S>(counts: HashMap<String, u64, S>) -> Vec<FacetCount> {
-    let mut list: Vec<FacetCount> = counts
-        .into_iter()
-        .map(|(value, count)| FacetCount { value, count })
-        .collect();
-    list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-    list.truncate(MAX_FACET_VALUES);
-    list
+/// The [`MAX_FACET_VALUES`] most counted values, most first (then by value); only those
+/// are sorted and copied.
+pub(crate) fn sorted<K: Ord + ToString, S>(counts: HashMap<K, u64, S>) -> Vec<FacetCount> {
+    let mut list: Vec<(K, u64)> = counts.into_iter().collect();
+    let order = |a: &(K, u64), b: &(K, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0));
+    if list.len() > MAX_FACET_VALUES {
+        list.select_nth_unstable_by(MAX_FACET_VALUES - 1, order);
+        list.truncate(MAX_FACET_VALUES);
+    }
+    list.sort_unstable_by(order);
+    list.into_iter()
+        .map(|(value, count)| FacetCount {
+            value: value.to_string(),
+            count,
+        })
+        .collect()
 }
 
 impl From<FacetTally> for Facets {
