@@ -696,7 +696,7 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_GROUPED_GAP_SECONDS, group_adjacent};
+    use super::{MAX_FACET_VALUES, MAX_GROUPED_GAP_SECONDS, group_adjacent, sorted};
     use crate::collectors::SpanMatch;
     use tantivy::DocAddress;
 
@@ -734,5 +734,19 @@ mod tests {
             vec![(0, 20 * hour), (26 * hour, 40 * hour)]
         );
         assert_eq!(groups[0].best, DocAddress::new(0, 1));
+    }
+
+    #[test]
+    fn facet_values_keep_the_most_counted_in_order_with_ties_by_value() {
+        let counts: std::collections::HashMap<String, u64> =
+            (0..250u64).map(|i| (format!("v{i:03}"), i % 7)).collect();
+        let mut expected: Vec<(String, u64)> = counts.clone().into_iter().collect();
+        expected.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        expected.truncate(MAX_FACET_VALUES);
+        let got: Vec<(String, u64)> = sorted(counts)
+            .into_iter()
+            .map(|f| (f.value, f.count))
+            .collect();
+        assert_eq!(got, expected);
     }
 }
