@@ -2232,3 +2232,6 @@ mod matching;
 
 #[path = "integration/exports.rs"]
 mod exports;
+
+#[path = "integration/shared_texts.rs"]
+mod shared_texts;

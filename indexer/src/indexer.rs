@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
-    CollectionName, DocKey, DocType, DocumentTexts, IndexFields, PolicyVersion, TextReader,
+    CollectionName, DocKey, DocType, DocumentTexts, IndexFields, PolicyVersion, SpanId, TextReader,
     VersionKind, VersionRecord, register_tokenizer, span_document, text_document, version_document,
     version_from_document,
 };
@@ -19,7 +19,7 @@ use crate::error::{IndexerError, Result};
 use crate::lock::RunLock;
 use crate::split::MAX_SECTIONS;
 use crate::state::{CollectionState, FORMAT, Payload};
-use crate::timeline::{AppendError, OpenSpan, Timeline};
+use crate::timeline::{AppendError, IndexedTexts, OpenSpan, Timeline};
 
 /// Resources an indexing run may use.
 #[derive(Debug, Clone)]
@@ -539,7 +539,14 @@ impl Indexer {
                 .map(drop)
         });
         let added = runs.and_then(|runs| {
-            writer.add_document(span_document(fields, key, &span.record, &span.step, &runs))
+            writer.add_document(span_document(
+                fields,
+                key,
+                &span.record,
+                &span.step,
+                &runs,
+                span.indexed_as,
+            ))
         });
         if let Err(error) = added {
             return Err(self.write_error("cannot add span", error));
@@ -623,7 +630,57 @@ impl Indexer {
             };
             spans.push(texts.span(key.hash64(), &self.stored(*address)?)?);
         }
-        Ok(Timeline::resume(key.clone(), &latest, spans))
+        let indexed = self.indexed_texts(key)?;
+        Ok(Timeline::resume(key.clone(), &latest, spans, indexed))
+    }
+
+    /// The texts document `key` has indexed, as committed: the spans that hold their words.
+    fn indexed_texts(&self, key: &DocKey) -> Result<IndexedTexts> {
+        let query = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                self.term_query(self.fields.doc_type, DocType::Span.as_str()),
+            ),
+            (
+                Occur::Must,
+                self.term_query(self.fields.doc_key, &key.term_text()),
+            ),
+        ]);
+        let docs = self
+            .searcher
+            .search(&query, &DocSetCollector)
+            .map_err(IndexerError::tantivy("cannot look up a document's spans"))?;
+        let mut indexed = IndexedTexts::default();
+        let mut columns = HashMap::new();
+        for address in docs {
+            let reader = self.searcher.segment_reader(address.segment_ord);
+            let [hashes, ids, shared] = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    let open = |field| {
+                        self.fields
+                            .u64_column(reader, field)
+                            .map_err(IndexerError::tantivy("cannot open a span column"))
+                    };
+                    entry.insert([
+                        open(self.fields.section_hash)?,
+                        open(self.fields.span_id)?,
+                        open(self.fields.indexed_as)?,
+                    ])
+                }
+            };
+            if shared.first(address.doc_id).is_some() {
+                continue;
+            }
+            let (Some(hash), Some(id)) = (hashes.first(address.doc_id), ids.first(address.doc_id))
+            else {
+                return Err(IndexerError::Inconsistent(format!(
+                    "a span of {key} without its hashes"
+                )));
+            };
+            indexed.insert(hash, SpanId(id));
+        }
+        Ok(indexed)
     }
 
     fn stored(&self, address: DocAddress) -> Result<TantivyDocument> {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use palimpsest_schema::{
     DocKey, PairedStep, PolicyVersion, Section, SpanId, SpanRecord, StepCounts, StepSpan,
-    Timestamp, VersionKind, VersionRecord,
+    Timestamp, VersionKind, VersionRecord, section_hash,
 };
 
 use crate::split::{MAX_SECTIONS, SectionRange, split_sections_capped};
@@ -23,6 +23,28 @@ pub struct OpenSpan {
     pub persisted: bool,
     /// Its hashes, computed once: the step pairing and the span's document read them.
     pub step: StepSpan,
+    /// The earlier span of the document that indexes the same path and text (the text came
+    /// back), if any: this span's document then holds no words of its own.
+    pub indexed_as: Option<SpanId>,
+}
+
+/// The texts a document has indexed: by [`section_hash`], the span whose document indexes
+/// it (the first span of the document, in timeline order, with that path and text).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexedTexts(HashMap<u64, SpanId>);
+
+impl IndexedTexts {
+    /// Records that `span` indexes its text, as read back from the index.
+    pub fn insert(&mut self, section_hash: u64, span: SpanId) {
+        self.0.insert(section_hash, span);
+    }
+
+    /// The span that indexes `section`'s text, if another than `span` does; otherwise `span`
+    /// becomes the one.
+    fn claim(&mut self, section: &Section, span: SpanId) -> Option<SpanId> {
+        let indexer = *self.0.entry(section_hash(section)).or_insert(span);
+        (indexer != span).then_some(indexer)
+    }
 }
 
 /// What appending one version produced.
@@ -58,6 +80,7 @@ pub struct Timeline {
     latest: Option<(Timestamp, String)>,
     latest_content_hash: Option<u64>,
     open: Vec<OpenSpan>,
+    indexed: IndexedTexts,
 }
 
 impl Timeline {
@@ -69,27 +92,42 @@ impl Timeline {
             latest: None,
             latest_content_hash: None,
             open: Vec::new(),
+            indexed: IndexedTexts::default(),
         }
     }
 
-    /// A timeline resumed from the index: its latest version and that version's spans.
-    pub fn resume(key: DocKey, latest: &VersionRecord, open: Vec<SpanRecord>) -> Timeline {
+    /// A timeline resumed from the index: its latest version, that version's spans, and the
+    /// texts the document has indexed.
+    pub fn resume(
+        key: DocKey,
+        latest: &VersionRecord,
+        open: Vec<SpanRecord>,
+        mut indexed: IndexedTexts,
+    ) -> Timeline {
         let content: String = open.iter().map(|s| s.section.text.as_str()).collect();
+        let open = open
+            .into_iter()
+            .map(|record| OpenSpan {
+                step: StepSpan::of(&record),
+                indexed_as: indexed.claim(&record.section, record.id),
+                record,
+                persisted: true,
+            })
+            .collect();
         Timeline {
             key,
             next_ordinal: latest.ordinal + 1,
             latest: Some((latest.recorded_at, latest.source_id.clone())),
             latest_content_hash: (latest.kind != VersionKind::Deleted)
                 .then(|| xxhash_rust::xxh3::xxh3_64(content.as_bytes())),
-            open: open
-                .into_iter()
-                .map(|record| OpenSpan {
-                    step: StepSpan::of(&record),
-                    record,
-                    persisted: true,
-                })
-                .collect(),
+            open,
+            indexed,
         }
+    }
+
+    /// The texts the document has indexed so far.
+    pub fn indexed_texts(&self) -> &IndexedTexts {
+        &self.indexed
     }
 
     /// The document this timeline is about.
@@ -116,6 +154,7 @@ impl Timeline {
                 record: s.record.clone(),
                 persisted: true,
                 step: s.step,
+                indexed_as: s.indexed_as,
             })
             .collect();
         taken
@@ -204,6 +243,7 @@ impl Timeline {
                         };
                         OpenSpan {
                             step: StepSpan::of(&record),
+                            indexed_as: self.indexed.claim(&record.section, record.id),
                             record,
                             persisted: false,
                         }
@@ -371,6 +411,54 @@ mod tests {
     }
 
     #[test]
+    fn a_text_that_comes_back_is_indexed_by_its_first_span() {
+        let versions = [
+            version(1, "v1", "# A\n\nx\n\n# B\n\nb\n"),
+            version(2, "v2", "# A\n\ny\n\n# B\n\nb\n"),
+            version(3, "v3", "# A\n\nx\n\n# B\n\nb\n"),
+            version(4, "v4", "# C\n\nx\n"),
+        ];
+        let mut timeline = Timeline::new(key());
+        let mut opened = Vec::new();
+        for v in &versions {
+            let out = timeline.append(v).unwrap();
+            opened.extend(out.closed.into_iter().map(|s| (s.record.id, s.indexed_as)));
+        }
+        opened.extend(
+            timeline
+                .take_open()
+                .into_iter()
+                .map(|s| (s.record.id, s.indexed_as)),
+        );
+        let first_x = opened[0].0;
+        // Closed in order: A "x" (v2), A "y" (v3), A "x" again and B (v4); C stays open.
+        assert_eq!(opened[0].1, None);
+        assert_eq!(opened[1].1, None);
+        assert_eq!(opened[2], (opened[2].0, Some(first_x)));
+        assert_ne!(opened[2].0, first_x);
+        // The same words under another heading are another text.
+        assert_eq!(opened.last().unwrap().1, None);
+
+        // Resumed after v2, the returning text finds the span that indexed it.
+        let mut first = Timeline::new(key());
+        let mut record = None;
+        for v in &versions[..2] {
+            record = first.append(v).unwrap().version;
+        }
+        let record = record.unwrap();
+        let open: Vec<SpanRecord> = first.take_open().into_iter().map(|s| s.record).collect();
+        let mut resumed = Timeline::resume(key(), &record, open, first.indexed_texts().clone());
+        let out = resumed.append(&versions[2]).unwrap();
+        let back = resumed
+            .open_spans()
+            .iter()
+            .find(|s| s.record.section.text.contains('x'))
+            .unwrap();
+        assert_eq!(back.indexed_as, Some(first_x));
+        assert_eq!(out.opened, 1);
+    }
+
+    #[test]
     fn earlier_version_is_refused() {
         let mut timeline = Timeline::new(key());
         timeline.append(&version(10, "v1", "a")).unwrap();
@@ -399,7 +487,8 @@ mod tests {
         }
         let open: Vec<SpanRecord> = first.take_open().into_iter().map(|s| s.record).collect();
         spans.extend(open.iter().cloned());
-        let mut resumed = Timeline::resume(key(), records.last().unwrap(), open);
+        let indexed = first.indexed_texts().clone();
+        let mut resumed = Timeline::resume(key(), records.last().unwrap(), open, indexed);
         let out = resumed.append(&versions[2]).unwrap();
         for closed in out.closed {
             assert!(closed.persisted);

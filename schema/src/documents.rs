@@ -2,8 +2,8 @@
 //! Tantivy documents (paragraphs of text: [`crate::text_store`]).
 
 use crate::{
-    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, StepLink,
-    StepSpan, Timestamp, VersionKind, section_key,
+    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, SHARES_TEXT, Section, SpanId, StepCounts,
+    StepLink, StepSpan, Timestamp, VersionKind, section_hash, section_key,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -22,13 +22,16 @@ fn key_fields(fields: &IndexFields, doc: &mut TantivyDocument, key: &DocKey, doc
 }
 
 /// The index document of a span, with its hashes ([`StepSpan::of`] the span) and the
-/// numbers of its paragraphs ([`crate::DocumentTexts::refs`] of its text).
+/// numbers of its paragraphs ([`crate::DocumentTexts::refs`] of its text). `indexed_as` is
+/// the earlier span of the document whose document indexes the same path and text, if any:
+/// this one then stores its facts and not its words.
 pub fn span_document(
     fields: &IndexFields,
     key: &DocKey,
     span: &SpanRecord,
     step: &StepSpan,
     runs: &RunRefs,
+    indexed_as: Option<SpanId>,
 ) -> TantivyDocument {
     let mut doc = TantivyDocument::new();
     key_fields(fields, &mut doc, key, DocType::Span);
@@ -39,11 +42,20 @@ pub fn span_document(
     for heading in path {
         doc.add_text(fields.heading, heading);
     }
-    let title = path.join(" \u{203a} ");
-    doc.add_text(fields.title_stem, &title);
-    doc.add_text(fields.title, title);
-    doc.add_text(fields.body, &span.section.text);
-    doc.add_text(fields.body_stem, &span.section.text);
+    match indexed_as {
+        Some(carrier) => {
+            doc.add_u64(fields.indexed_as, carrier.0);
+            doc.add_u64(fields.shares_text, SHARES_TEXT);
+        }
+        None => {
+            let title = path.join(" \u{203a} ");
+            doc.add_text(fields.title_stem, &title);
+            doc.add_text(fields.title, title);
+            doc.add_text(fields.body, &span.section.text);
+            doc.add_text(fields.body_stem, &span.section.text);
+        }
+    }
+    doc.add_u64(fields.section_hash, section_hash(&span.section));
     doc.add_bytes(fields.body_runs, &runs.encode());
     doc.add_u64(fields.span_id, span.id.0);
     doc.add_u64(fields.path_hash, step.path_hash);

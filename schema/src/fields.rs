@@ -26,6 +26,9 @@ pub const OPEN_END: i64 = i64::MAX;
 /// `closed` of a span still in force.
 pub const OPEN_ORDINAL: u64 = u64::MAX;
 
+/// The `shares_text` value of a span whose text another span's document indexes.
+pub const SHARES_TEXT: u64 = 1;
+
 /// The three kinds of documents stored in the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocType {
@@ -162,6 +165,15 @@ pub struct IndexFields {
     pub content_hash: Field,
     /// Span: [`crate::substance_hash`] of its section, fast, to tell minor changes.
     pub substance_hash: Field,
+    /// Span: [`crate::section_hash`] of its path and exact text, fast: an indexing run
+    /// resuming a document finds the texts it has indexed.
+    pub section_hash: Field,
+    /// Span whose text an earlier span of its document indexes (the text came back): that
+    /// span's id, fast. Such a span leaves `title`, `body` and their stemmed twins empty and
+    /// is matched through that span ([`SHARES_TEXT`] marks it).
+    pub indexed_as: Field,
+    /// Span: [`SHARES_TEXT`] when `indexed_as` is set, indexed, to count such spans.
+    pub shares_text: Field,
     /// Span: source id of the last version that has it (empty while in force).
     pub last_version: Field,
     /// Version record: Unix seconds of `recorded_at`.
@@ -230,6 +242,9 @@ impl IndexFields {
             ["closed_link", "closed_partner"].map(|name| builder.add_u64_field(name, FAST));
         let content_hash = builder.add_u64_field("content_hash", FAST);
         let substance_hash = builder.add_u64_field("substance_hash", FAST);
+        let section_hash = builder.add_u64_field("section_hash", FAST);
+        let indexed_as = builder.add_u64_field("indexed_as", FAST);
+        let shares_text = builder.add_u64_field("shares_text", INDEXED);
         let last_version = builder.add_text_field("last_version", STORED);
         let recorded_at = builder.add_i64_field("recorded_at", INDEXED | FAST | STORED);
         let ordinal = builder.add_u64_field("ordinal", FAST | STORED);
@@ -270,6 +285,9 @@ impl IndexFields {
             closed_link,
             content_hash,
             substance_hash,
+            section_hash,
+            indexed_as,
+            shares_text,
             last_version,
             recorded_at,
             ordinal,

@@ -32,8 +32,8 @@ mod version;
 pub use documents::{span_document, span_from_document, version_document, version_from_document};
 pub use error::SchemaError;
 pub use fields::{
-    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, STEM_TOKENIZER, TOKENIZER, exact_analyzer,
-    index_bytes, register_tokenizer, section_key, stem_analyzer,
+    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, SHARES_TEXT, STEM_TOKENIZER, TOKENIZER,
+    exact_analyzer, index_bytes, register_tokenizer, section_key, stem_analyzer,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
 pub use pairing::{
@@ -48,5 +48,6 @@ pub use substance::substance_hash;
 pub use text_store::{DocumentTexts, NewParagraph, RunRefs, TextReader, text_document, text_key};
 pub use time::Timestamp;
 pub use version::{
-    PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash, path_hash,
+    PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash,
+    path_hash, section_hash,
 };

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 /// title and body fields beside the exact ones, and a substance hash to tell minor changes.
 /// 4: version records hold the counts of their changes by kind ([`crate::StepCounts`]).
 /// 5: section text stored once per document by paragraph ([`crate::text_store`]). 6: spans
-/// hold the changes that opened and closed them ([`crate::StepLink`]).
-pub const FORMAT: u32 = 6;
+/// hold the changes that opened and closed them ([`crate::StepLink`]). 7: a text that comes
+/// back at the same path of its document is indexed once, by the span that first held it
+/// (`indexed_as`).
+pub const FORMAT: u32 = 7;
 
 /// The kind of archive a collection was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

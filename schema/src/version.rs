@@ -157,6 +157,12 @@ pub fn path_hash(path: &[String]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(joined.as_bytes())
 }
 
+/// A stable 64-bit hash of a section's heading path and exact text: equal for two spans of
+/// one document that the index searches as one text.
+pub fn section_hash(section: &Section) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(section.text.as_bytes(), path_hash(&section.path))
+}
+
 /// A stable 64-bit hash of a section's content without its heading line: equal for a section
 /// that keeps its text under a renamed or moved heading. 0 for a section with no content
 /// besides its heading (such sections are not matched by content).

@@ -23,6 +23,7 @@ use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
 
 use crate::error::{Result, SearchError};
 use crate::matching::QueryWord;
+use crate::shared_texts::SharedTexts;
 
 /// Weight of a word inserted or deleted, relative to one in the heading path or the context.
 const CHANGED: f32 = 3.0;
@@ -120,8 +121,26 @@ impl ScoredStems {
         ScoredStems { stems, idf }
     }
 
-    /// Reads the frequencies of the stems in the spans at `addresses`.
+    /// Reads the frequencies of the stems in the spans at `addresses`, from the span that
+    /// indexes each one's text.
     pub(crate) fn read(
+        &self,
+        searcher: &Searcher,
+        fields: &IndexFields,
+        texts: &SharedTexts,
+        addresses: &FxHashSet<DocAddress>,
+    ) -> Result<FxHashMap<DocAddress, SpanTerms>> {
+        let indexing: FxHashSet<DocAddress> =
+            addresses.iter().map(|a| texts.indexed_by(*a)).collect();
+        let found = self.read_indexed(searcher, fields, &indexing)?;
+        Ok(addresses
+            .iter()
+            .filter_map(|a| Some((*a, found.get(&texts.indexed_by(*a))?.clone())))
+            .collect())
+    }
+
+    /// Reads the frequencies of the stems in the spans at `addresses`, which hold their words.
+    fn read_indexed(
         &self,
         searcher: &Searcher,
         fields: &IndexFields,

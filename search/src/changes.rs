@@ -758,7 +758,7 @@ impl Engine {
             |query: &dyn Query, scoring: bool, steps_of: Option<Arc<FxHashSet<(u64, u64)>>>| {
                 crate::query::scored(
                     searcher,
-                    &self.fields,
+                    &self.columns,
                     query,
                     &SpanFacts {
                         scoring,
@@ -785,7 +785,7 @@ impl Engine {
         let build = |query: &str| {
             text_query(
                 searcher,
-                f,
+                &self.columns,
                 query,
                 Fields::Body,
                 request.matching,
@@ -948,7 +948,8 @@ impl Engine {
             .iter()
             .flat_map(|e| e.before.iter().chain(e.after.iter()).map(|s| s.address))
             .collect();
-        let terms = stems.read(searcher, &self.fields, &addresses)?;
+        let texts = self.columns.shared_texts(searcher)?;
+        let terms = stems.read(searcher, &self.fields, &texts, &addresses)?;
         let side = |s: Option<SpanFact>| s.and_then(|s| terms.get(&s.address));
         let mut versions: FxHashMap<(u64, u64), NetChange> = FxHashMap::default();
         for event in events.iter() {

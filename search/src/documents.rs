@@ -461,7 +461,7 @@ impl Engine {
         let searcher = self.searcher();
         let text = text_query(
             &searcher,
-            &self.fields,
+            &self.columns,
             query,
             Fields::Ranked,
             MatchMode::default(),

@@ -21,6 +21,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::query::{any_document, term};
 use crate::request::Filters;
+use crate::shared_texts::SharedTexts;
 use crate::twins::{SharedDocuments, TwinOf, twin_key};
 
 /// A span as the time-travel operations see it.
@@ -66,6 +67,8 @@ pub(crate) struct SegmentColumns {
     content_hash: Column<u64>,
     substance_hash: Column<u64>,
     pub(crate) span_id: Column<u64>,
+    /// Spans sharing an earlier span's indexed text: that span's id.
+    pub(crate) indexed_as: Column<u64>,
     opened: Column<u64>,
     closed: Column<u64>,
     /// Spans' [`StepLink`]s: the change that opened each, the change that closed it.
@@ -239,6 +242,7 @@ impl SegmentColumns {
             content_hash: u64s(fields.content_hash)?,
             substance_hash: u64s(fields.substance_hash)?,
             span_id: u64s(fields.span_id)?,
+            indexed_as: u64s(fields.indexed_as)?,
             opened: u64s(fields.opened)?,
             closed: u64s(fields.closed)?,
             opened_link: [u64s(fields.opened_link[0])?, u64s(fields.opened_link[1])?],
@@ -375,6 +379,8 @@ pub(crate) struct ColumnCache {
     /// Every live span's address by span id: change lists find the other side of a change
     /// from the [`StepLink`] of the side that passed their filters.
     span_addresses: PerGeneration<FxHashMap<u64, DocAddress>>,
+    /// Which spans share an earlier span's indexed text.
+    shared_texts: PerGeneration<SharedTexts>,
 }
 
 impl ColumnCache {
@@ -386,7 +392,19 @@ impl ColumnCache {
             versions: PerGeneration::default(),
             latest_ids: PerGenerationMap::default(),
             span_addresses: PerGeneration::default(),
+            shared_texts: PerGeneration::default(),
         }
+    }
+
+    /// The fields of the index.
+    pub(crate) fn fields(&self) -> &IndexFields {
+        &self.fields
+    }
+
+    /// Which spans share an earlier span's indexed text, read once per searcher generation.
+    pub(crate) fn shared_texts(&self, searcher: &Searcher) -> Result<Arc<SharedTexts>> {
+        self.shared_texts
+            .get(searcher, || SharedTexts::read(searcher, self))
     }
 
     /// Every live span's address by span id, read once per searcher generation.

@@ -297,7 +297,7 @@ impl Engine {
             Occur::Must,
             text_query(
                 searcher,
-                &self.fields,
+                &self.columns,
                 query,
                 Fields::Body,
                 MatchMode::All,

@@ -38,6 +38,7 @@ mod query;
 mod query_check;
 mod request;
 mod search;
+mod shared_texts;
 mod snippet;
 mod twins;
 mod typos;

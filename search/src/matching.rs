@@ -20,8 +20,11 @@
 //! corrected query is suggested.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use palimpsest_schema::{IndexFields, exact_analyzer, stem_analyzer};
+
+use crate::shared_texts::{SharedTextQuery, SharedTexts};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, QueryParser,
     QueryParserError,
@@ -240,6 +243,8 @@ pub(crate) struct TextQuery {
     pub highlight: BTreeMap<String, f32>,
     /// Words no section holds, each with the indexed word suggested instead.
     pub corrections: Vec<(String, String)>,
+    /// Which spans share another's indexed text, for reading a span's words.
+    pub shared: Arc<SharedTexts>,
     /// The query with those words corrected ("did you mean").
     pub suggestion: Option<String>,
 }
@@ -305,6 +310,7 @@ impl TextQuery {
         fields: &IndexFields,
         address: tantivy::DocAddress,
     ) -> Result<Vec<String>> {
+        let address = self.shared.indexed_by(address);
         let segment = searcher.segment_reader(address.segment_ord);
         let inverted = segment
             .inverted_index(fields.body_stem)
@@ -338,12 +344,13 @@ impl TextQuery {
 pub(crate) fn build(
     searcher: &Searcher,
     fields: &IndexFields,
+    texts: &Arc<SharedTexts>,
     text: &str,
     searched: Fields,
     mode: MatchMode,
     max_expansions: usize,
 ) -> Result<TextQuery> {
-    let mut builder = Builder::new(searcher, fields, searched);
+    let mut builder = Builder::new(searcher, fields, texts, searched);
     if text.trim() == "*" {
         return Ok(builder.finish(Box::new(AllQuery), None));
     }
@@ -353,7 +360,11 @@ pub(crate) fn build(
     builder.budget = max_expansions.saturating_sub(used);
     let matching = builder.top(expanded.unwrap_or(ast), mode)?;
     let mut built = builder.finish(matching.query, matching.strict);
-    built.relaxed = matching.relaxed;
+    built.relaxed = matching
+        .relaxed
+        .into_iter()
+        .map(|q| SharedTextQuery::wrap(q, texts))
+        .collect();
     built.suggestion = suggest(text, &built.corrections);
     Ok(built)
 }
@@ -438,6 +449,7 @@ fn field_range_open(before: &[char]) -> bool {
 struct Builder<'a> {
     searcher: &'a Searcher,
     fields: &'a IndexFields,
+    texts: &'a Arc<SharedTexts>,
     searched: Fields,
     parser: QueryParser,
     exact: TextAnalyzer,
@@ -463,7 +475,12 @@ struct Optional {
 }
 
 impl<'a> Builder<'a> {
-    fn new(searcher: &'a Searcher, fields: &'a IndexFields, searched: Fields) -> Builder<'a> {
+    fn new(
+        searcher: &'a Searcher,
+        fields: &'a IndexFields,
+        texts: &'a Arc<SharedTexts>,
+        searched: Fields,
+    ) -> Builder<'a> {
         let index = searcher.index();
         let mut parser = match searched {
             Fields::Ranked => {
@@ -477,6 +494,7 @@ impl<'a> Builder<'a> {
         Builder {
             searcher,
             fields,
+            texts,
             searched,
             parser,
             exact: exact_analyzer(),
@@ -491,7 +509,7 @@ impl<'a> Builder<'a> {
         let mut highlight = BTreeMap::new();
         let mut stem = stem_analyzer();
         let (body, body_stem) = (self.fields.body, self.fields.body_stem);
-        let searcher = self.searcher;
+        let (searcher, texts) = (self.searcher, self.texts);
         query.query_terms(&mut |term, _| {
             let field = term.field();
             let value = term.value();
@@ -499,8 +517,8 @@ impl<'a> Builder<'a> {
                 return;
             };
             let weight = |stemmed: &str| {
-                let df = searcher
-                    .doc_freq(&Term::from_field_text(body_stem, stemmed))
+                let df = texts
+                    .doc_freq(searcher, &Term::from_field_text(body_stem, stemmed))
                     .unwrap_or(0);
                 1.0 / (1.0 + df as f32)
             };
@@ -513,8 +531,9 @@ impl<'a> Builder<'a> {
             }
         });
         TextQuery {
-            query,
-            strict,
+            query: SharedTextQuery::wrap(query, self.texts),
+            strict: strict.map(|q| SharedTextQuery::wrap(q, self.texts)),
+            shared: Arc::clone(self.texts),
             words: self.words,
             highlight,
             corrections: self.corrections,
@@ -808,7 +827,7 @@ impl<'a> Builder<'a> {
     /// BM25's inverse document frequency of a stem among the sections.
     fn idf(&self, stem: &str) -> f32 {
         let term = Term::from_field_text(self.fields.body_stem, stem);
-        let df = self.searcher.doc_freq(&term).unwrap_or(0) as f32;
+        let df = self.texts.doc_freq(self.searcher, &term).unwrap_or(0) as f32;
         let n = self
             .searcher
             .num_docs()

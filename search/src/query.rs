@@ -10,8 +10,10 @@ use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Searcher, TantivyError, Term};
 
 use crate::error::{Result, SearchError};
+use crate::facts::ColumnCache;
 use crate::matching::{self, MatchMode, TextQuery};
 use crate::request::{Filters, TimeMode};
+use crate::shared_texts::SharedTexts;
 
 /// Weight of heading matches relative to body matches.
 pub(crate) const TITLE_BOOST: f32 = 2.5;
@@ -25,15 +27,17 @@ pub(crate) fn term(field: Field, text: &str) -> Box<dyn Query> {
 
 /// BM25 statistics over spans and version records: the paragraphs of text
 /// ([`DocType::Text`]) are documents of the index too, and would otherwise lower every
-/// section's average length and raise every word's idf.
+/// section's average length and raise every word's idf. Spans sharing another's indexed text
+/// count as if they held their words ([`SharedTexts`]).
 struct SectionStatistics<'s> {
     searcher: &'s Searcher,
+    texts: &'s SharedTexts,
     docs: u64,
 }
 
 impl tantivy::query::Bm25StatisticsProvider for SectionStatistics<'_> {
     fn total_num_tokens(&self, field: Field) -> tantivy::Result<u64> {
-        tantivy::query::Bm25StatisticsProvider::total_num_tokens(self.searcher, field)
+        self.texts.total_num_tokens(self.searcher, field)
     }
 
     fn total_num_docs(&self) -> tantivy::Result<u64> {
@@ -41,7 +45,7 @@ impl tantivy::query::Bm25StatisticsProvider for SectionStatistics<'_> {
     }
 
     fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
-        self.searcher.doc_freq(term)
+        self.texts.doc_freq(self.searcher, term)
     }
 }
 
@@ -56,10 +60,11 @@ pub(crate) fn paragraph_docs(searcher: &Searcher, fields: &IndexFields) -> u64 {
         .unwrap_or(0)
 }
 
-/// `searcher.search`, scoring as if the index held only spans and version records.
+/// `searcher.search`, scoring as if the index held only spans and version records, each
+/// span with its words.
 pub(crate) fn scored<C: tantivy::collector::Collector>(
     searcher: &Searcher,
-    fields: &IndexFields,
+    columns: &ColumnCache,
     query: &dyn Query,
     collector: &C,
 ) -> tantivy::Result<C::Fruit> {
@@ -68,9 +73,13 @@ pub(crate) fn scored<C: tantivy::collector::Collector>(
         .iter()
         .map(|r| u64::from(r.max_doc()))
         .sum();
+    let texts = columns
+        .shared_texts(searcher)
+        .map_err(|e| TantivyError::InternalError(e.to_string()))?;
     let statistics = SectionStatistics {
         searcher,
-        docs: all.saturating_sub(paragraph_docs(searcher, fields)),
+        texts: &texts,
+        docs: all.saturating_sub(paragraph_docs(searcher, columns.fields())),
     };
     searcher.search_with_statistics_provider(query, collector, &statistics)
 }
@@ -86,17 +95,28 @@ pub(crate) enum Fields {
     Body,
 }
 
-/// Builds the user's text query (see [`crate::matching`]). Words ending in `*` are
-/// expanded to the indexed words they start, at most `max_expansions` in all.
+/// Builds the user's text query (see [`crate::matching`]), matching spans that share another
+/// span's indexed text too ([`crate::shared_texts::SharedTextQuery`]). Words ending in `*` are expanded to the
+/// indexed words they start, at most `max_expansions` in all.
 pub(crate) fn text_query(
     searcher: &Searcher,
-    fields: &IndexFields,
+    columns: &ColumnCache,
     query: &str,
     searched: Fields,
     mode: MatchMode,
     max_expansions: usize,
 ) -> Result<TextQuery> {
-    let built = matching::build(searcher, fields, query, searched, mode, max_expansions)?;
+    let texts = columns.shared_texts(searcher)?;
+    let fields = columns.fields();
+    let built = matching::build(
+        searcher,
+        fields,
+        &texts,
+        query,
+        searched,
+        mode,
+        max_expansions,
+    )?;
     // `name:*` parses whatever the name and fails only when searched (an unknown field, or
     // one without a fast column): the user's mistake, to be told as such, not a failed read.
     match built.query.weight(EnableScoring::disabled_from_schema(
@@ -330,6 +350,7 @@ mod tests {
         let index = Index::create_in_ram(fields.schema.clone());
         palimpsest_schema::register_tokenizer(&index);
         let searcher = index.reader().unwrap().searcher();
+        let columns = ColumnCache::new(fields);
         for query in [
             "\u{4}:*",
             "nosuchfield:*",
@@ -339,7 +360,7 @@ mod tests {
         ] {
             for searched in [Fields::Ranked, Fields::Body] {
                 let error =
-                    text_query(&searcher, &fields, query, searched, MatchMode::Most, 1024).err();
+                    text_query(&searcher, &columns, query, searched, MatchMode::Most, 1024).err();
                 assert!(
                     matches!(error, Some(SearchError::InvalidQuery { .. })),
                     "{query:?}: {error:?}"
@@ -349,7 +370,7 @@ mod tests {
         assert!(
             text_query(
                 &searcher,
-                &fields,
+                &columns,
                 "data AND \"personal data\"",
                 Fields::Ranked,
                 MatchMode::Most,

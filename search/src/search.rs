@@ -296,7 +296,7 @@ impl Engine {
     ) -> Result<TextQuery> {
         text_query(
             searcher,
-            &self.fields,
+            &self.columns,
             query,
             Fields::Ranked,
             request.matching,
@@ -326,7 +326,7 @@ impl Engine {
         if request.time == TimeMode::History {
             let matches = crate::query::scored(
                 searcher,
-                &self.fields,
+                &self.columns,
                 &query,
                 &MatchCollector {
                     deadline: self.deadline,
@@ -337,11 +337,11 @@ impl Engine {
             self.deadline.check()?;
             return Ok(collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept);
         }
-        let count = crate::query::scored(searcher, &self.fields, &query, &Count)
+        let count = crate::query::scored(searcher, &self.columns, &query, &Count)
             .map_err(SearchError::tantivy("search failed"))?;
         let top = crate::query::scored(
             searcher,
-            &self.fields,
+            &self.columns,
             &query,
             &TopDocs::with_limit(count.max(1)).order_by_score(),
         )
@@ -387,7 +387,7 @@ impl Engine {
         if request.time == TimeMode::History {
             let (matches, tally) = crate::query::scored(
                 searcher,
-                &self.fields,
+                &self.columns,
                 &query,
                 &(
                     MatchCollector {
@@ -406,7 +406,7 @@ impl Engine {
                 Some(strict) => {
                     let matches = crate::query::scored(
                         searcher,
-                        &self.fields,
+                        &self.columns,
                         strict,
                         &MatchCollector {
                             deadline: self.deadline,
@@ -441,7 +441,7 @@ impl Engine {
         let mut fetch = needed * 2 + 8;
         let (mut top, tally) = crate::query::scored(
             searcher,
-            &self.fields,
+            &self.columns,
             &query,
             &(TopDocs::with_limit(fetch).order_by_score(), counter(true)),
         )
@@ -455,7 +455,7 @@ impl Engine {
             fetch *= 4;
             top = crate::query::scored(
                 searcher,
-                &self.fields,
+                &self.columns,
                 &query,
                 &TopDocs::with_limit(fetch).order_by_score(),
             )
@@ -463,7 +463,7 @@ impl Engine {
         };
         let all_words = match &strict {
             Some(strict) => {
-                crate::query::scored(searcher, &self.fields, strict, &counter(false))
+                crate::query::scored(searcher, &self.columns, strict, &counter(false))
                     .map_err(SearchError::tantivy("search failed"))?
                     .hits
             }
