@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use palimpsest_schema::{
-    CollectionName, DocKey, DocType, DocumentTexts, IndexFields, PolicyVersion, SpanId, TextReader,
-    VersionKind, VersionRecord, register_tokenizer, span_document, text_document, version_document,
-    version_from_document,
+    CollectionName, DocKey, DocType, DocumentTexts, IndexFields, OPEN_ORDINAL, PolicyVersion,
+    SpanId, TextReader, VersionKind, VersionRecord, register_tokenizer, span_document,
+    text_document, version_document, version_from_document,
 };
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
@@ -525,7 +525,10 @@ impl Indexer {
         self.summary.versions
     }
 
-    /// Writes a span, and the paragraphs of its text its document has not written yet.
+    /// Writes a span, and the paragraphs of its text its document has not written yet. A
+    /// closed span whose text an earlier span indexes is written without its words; a span
+    /// in force keeps them (searches of what is in force then never look back in history),
+    /// until it closes and is written again.
     fn write_span(&mut self, key: &DocKey, span: &OpenSpan) -> Result<()> {
         if span.persisted {
             self.writer
@@ -545,7 +548,7 @@ impl Indexer {
                 &span.record,
                 &span.step,
                 &runs,
-                span.indexed_as,
+                span.indexed_as.filter(|_| span.record.valid_to.is_some()),
             ))
         });
         if let Err(error) = added {
@@ -634,7 +637,9 @@ impl Indexer {
         Ok(Timeline::resume(key.clone(), &latest, spans, indexed))
     }
 
-    /// The texts document `key` has indexed, as committed: the spans that hold their words.
+    /// The texts document `key` has indexed, as committed: by text, the closed span that
+    /// holds its words (the first span with that text). Spans in force hold their words too;
+    /// [`Timeline::resume`] claims their texts in order.
     fn indexed_texts(&self, key: &DocKey) -> Result<IndexedTexts> {
         let query = BooleanQuery::new(vec![
             (
@@ -654,7 +659,7 @@ impl Indexer {
         let mut columns = HashMap::new();
         for address in docs {
             let reader = self.searcher.segment_reader(address.segment_ord);
-            let [hashes, ids, shared] = match columns.entry(address.segment_ord) {
+            let [hashes, ids, shared, closed] = match columns.entry(address.segment_ord) {
                 std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     let open = |field| {
@@ -666,14 +671,15 @@ impl Indexer {
                         open(self.fields.section_hash)?,
                         open(self.fields.span_id)?,
                         open(self.fields.indexed_as)?,
+                        open(self.fields.closed)?,
                     ])
                 }
             };
-            if shared.first(address.doc_id).is_some() {
+            let doc = address.doc_id;
+            if shared.first(doc).is_some() || closed.first(doc) == Some(OPEN_ORDINAL) {
                 continue;
             }
-            let (Some(hash), Some(id)) = (hashes.first(address.doc_id), ids.first(address.doc_id))
-            else {
+            let (Some(hash), Some(id)) = (hashes.first(doc), ids.first(doc)) else {
                 return Err(IndexerError::Inconsistent(format!(
                     "a span of {key} without its hashes"
                 )));

@@ -96,8 +96,9 @@ impl Timeline {
         }
     }
 
-    /// A timeline resumed from the index: its latest version, that version's spans, and the
-    /// texts the document has indexed.
+    /// A timeline resumed from the index: its latest version, that version's spans (in
+    /// order: they claim the texts no closed span indexes), and the texts the document's
+    /// closed spans index.
     pub fn resume(
         key: DocKey,
         latest: &VersionRecord,

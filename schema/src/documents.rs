@@ -2,8 +2,8 @@
 //! Tantivy documents (paragraphs of text: [`crate::text_store`]).
 
 use crate::{
-    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, SHARES_TEXT, Section, SpanId, StepCounts,
-    StepLink, StepSpan, Timestamp, VersionKind, section_hash, section_key,
+    DocKey, DocType, IndexFields, OPEN_END, OPEN_ORDINAL, Section, SpanId, StepCounts, StepLink,
+    StepSpan, Timestamp, VersionKind, section_hash, section_key,
 };
 use tantivy::TantivyDocument;
 use tantivy::schema::Value;
@@ -45,7 +45,6 @@ pub fn span_document(
     match indexed_as {
         Some(carrier) => {
             doc.add_u64(fields.indexed_as, carrier.0);
-            doc.add_u64(fields.shares_text, SHARES_TEXT);
         }
         None => {
             let title = path.join(" \u{203a} ");

@@ -26,9 +26,6 @@ pub const OPEN_END: i64 = i64::MAX;
 /// `closed` of a span still in force.
 pub const OPEN_ORDINAL: u64 = u64::MAX;
 
-/// The `shares_text` value of a span whose text another span's document indexes.
-pub const SHARES_TEXT: u64 = 1;
-
 /// The three kinds of documents stored in the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocType {
@@ -170,10 +167,8 @@ pub struct IndexFields {
     pub section_hash: Field,
     /// Span whose text an earlier span of its document indexes (the text came back): that
     /// span's id, fast. Such a span leaves `title`, `body` and their stemmed twins empty and
-    /// is matched through that span ([`SHARES_TEXT`] marks it).
+    /// is matched through that span.
     pub indexed_as: Field,
-    /// Span: [`SHARES_TEXT`] when `indexed_as` is set, indexed, to count such spans.
-    pub shares_text: Field,
     /// Span: source id of the last version that has it (empty while in force).
     pub last_version: Field,
     /// Version record: Unix seconds of `recorded_at`.
@@ -244,7 +239,6 @@ impl IndexFields {
         let substance_hash = builder.add_u64_field("substance_hash", FAST);
         let section_hash = builder.add_u64_field("section_hash", FAST);
         let indexed_as = builder.add_u64_field("indexed_as", FAST);
-        let shares_text = builder.add_u64_field("shares_text", INDEXED);
         let last_version = builder.add_text_field("last_version", STORED);
         let recorded_at = builder.add_i64_field("recorded_at", INDEXED | FAST | STORED);
         let ordinal = builder.add_u64_field("ordinal", FAST | STORED);
@@ -287,7 +281,6 @@ impl IndexFields {
             substance_hash,
             section_hash,
             indexed_as,
-            shares_text,
             last_version,
             recorded_at,
             ordinal,

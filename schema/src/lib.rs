@@ -32,8 +32,8 @@ mod version;
 pub use documents::{span_document, span_from_document, version_document, version_from_document};
 pub use error::SchemaError;
 pub use fields::{
-    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, SHARES_TEXT, STEM_TOKENIZER, TOKENIZER,
-    exact_analyzer, index_bytes, register_tokenizer, section_key, stem_analyzer,
+    DocType, IndexFields, OPEN_END, OPEN_ORDINAL, STEM_TOKENIZER, TOKENIZER, exact_analyzer,
+    index_bytes, register_tokenizer, section_key, stem_analyzer,
 };
 pub use names::{CollectionName, DocKey, ServiceId, TermsType};
 pub use pairing::{

@@ -798,7 +798,12 @@ impl Engine {
                 request.matching,
                 &build,
                 &mut |text| {
-                    let found = facts(&narrowed(text.query.box_clone()), true, None)?;
+                    let window = vec![(Occur::Must, Box::new(in_window.clone()) as Box<dyn Query>)];
+                    let found = facts(
+                        &*crate::shared_texts::restricted(window, &*text.query),
+                        true,
+                        None,
+                    )?;
                     let any = !found.is_empty();
                     let matched = TextMatch {
                         spans: found,

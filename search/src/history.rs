@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use palimpsest_schema::{DocKey, OPEN_END, OPEN_ORDINAL, Timestamp, VersionKind};
 use serde::Serialize;
 use tantivy::Searcher;
-use tantivy::query::{BooleanQuery, Occur};
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -293,21 +292,17 @@ impl Engine {
             // list to walk.
             clauses.remove(0);
         }
-        clauses.push((
-            Occur::Must,
-            text_query(
-                searcher,
-                &self.columns,
-                query,
-                Fields::Body,
-                MatchMode::All,
-                self.limits.max_expansions,
-            )?
-            .query,
-        ));
+        let text = text_query(
+            searcher,
+            &self.columns,
+            query,
+            Fields::Body,
+            MatchMode::All,
+            self.limits.max_expansions,
+        )?;
         searcher
             .search(
-                &BooleanQuery::new(clauses),
+                &*crate::shared_texts::restricted(clauses, &*text.query),
                 &SpanFacts {
                     scoring: false,
                     columns: &self.columns,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use palimpsest_schema::{DocKey, OPEN_END, SpanId, TextReader, Timestamp, stem_analyzer};
 use serde::Serialize;
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur};
+use tantivy::query::Occur;
 use tantivy::schema::{Field, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument};
@@ -197,11 +197,9 @@ pub(crate) fn html_escape(text: &str) -> String {
 fn filtered(
     clauses: &[(Occur, Box<dyn tantivy::query::Query>)],
     text: &dyn tantivy::query::Query,
-) -> BooleanQuery {
-    let mut all: Vec<(Occur, Box<dyn tantivy::query::Query>)> =
-        clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
-    all.push((Occur::Must, text.box_clone()));
-    BooleanQuery::new(all)
+) -> Box<dyn tantivy::query::Query> {
+    let clauses = clauses.iter().map(|(o, q)| (*o, q.box_clone())).collect();
+    crate::shared_texts::restricted(clauses, text)
 }
 
 /// A search request checked and resolved, with its filter and time clauses.

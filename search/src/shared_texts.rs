@@ -13,23 +13,48 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use rustc_hash::FxHashMap;
-use tantivy::query::{AllQuery, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EnableScoring, Explanation, Occur, Query, Scorer, Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SegmentOrdinal, SegmentReader, TERMINATED, Term,
+    DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentOrdinal, SegmentReader,
+    TERMINATED, Term,
 };
 
 use crate::error::{Result, SearchError};
 use crate::facts::ColumnCache;
 
+/// By segment ordinal, sorted by document: spans indexing a text, each with the addresses
+/// of the spans that share it.
+type SharedIndexing = Vec<Vec<(DocId, Vec<DocAddress>)>>;
+
+/// [`SharedIndexing`] of sharing spans grouped by the span indexing their text.
+fn by_segment(
+    segments: usize,
+    by_indexer: FxHashMap<DocAddress, Vec<DocAddress>>,
+) -> SharedIndexing {
+    let mut indexing = vec![Vec::new(); segments];
+    for (indexer, sharing) in by_indexer {
+        if let Some(segment) = indexing.get_mut(indexer.segment_ord as usize) {
+            segment.push((indexer.doc_id, sharing));
+        }
+    }
+    for segment in &mut indexing {
+        segment.sort_unstable_by_key(|(doc, _)| *doc);
+    }
+    indexing
+}
+
 /// Which spans share which span's indexed text, in one searcher generation.
 #[derive(Default)]
 pub(crate) struct SharedTexts {
-    /// By segment ordinal, sorted by document: the spans whose words other spans share, with
-    /// the addresses of those spans.
-    indexing: Vec<Vec<(DocId, Vec<DocAddress>)>>,
-    /// By sharing span: the span that indexes its text.
-    indexed_by: FxHashMap<DocAddress, DocAddress>,
+    /// The spans whose words other spans share, with the addresses of those spans.
+    indexing: SharedIndexing,
+    /// By segment ordinal and document: the span that indexes a sharing span's text.
+    indexed_by: Vec<Vec<Option<DocAddress>>>,
+    /// How many spans share another's text.
+    sharing: usize,
     /// Tokens the sharing spans would add to each text field, from their indexing span's
     /// field length.
     tokens: Vec<(Field, u64)>,
@@ -42,8 +67,10 @@ impl SharedTexts {
     pub(crate) fn read(searcher: &Searcher, columns: &ColumnCache) -> Result<SharedTexts> {
         let addresses = columns.span_addresses(searcher)?;
         let mut by_indexer: FxHashMap<DocAddress, Vec<DocAddress>> = FxHashMap::default();
-        let mut indexed_by = FxHashMap::default();
+        let mut indexed_by = Vec::with_capacity(searcher.segment_readers().len());
+        let mut sharing = 0;
         for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let mut of_segment = vec![None; reader.max_doc() as usize];
             let segment = columns
                 .get(reader)
                 .map_err(SearchError::tantivy("cannot read shared texts"))?;
@@ -63,20 +90,17 @@ impl SharedTexts {
                 };
                 let address = DocAddress::new(ord as SegmentOrdinal, doc);
                 by_indexer.entry(indexer).or_default().push(address);
-                indexed_by.insert(address, indexer);
+                of_segment[doc as usize] = Some(indexer);
+                sharing += 1;
             }
+            indexed_by.push(of_segment);
         }
-        let mut indexing = vec![Vec::new(); searcher.segment_readers().len()];
-        for (indexer, sharing) in by_indexer {
-            indexing[indexer.segment_ord as usize].push((indexer.doc_id, sharing));
-        }
-        for segment in &mut indexing {
-            segment.sort_unstable_by_key(|(doc, _)| *doc);
-        }
+        let indexing = by_segment(searcher.segment_readers().len(), by_indexer);
         let fields = columns.fields();
         let mut texts = SharedTexts {
             indexing,
             indexed_by,
+            sharing,
             tokens: Vec::new(),
             doc_freqs: Mutex::default(),
         };
@@ -107,13 +131,21 @@ impl SharedTexts {
 
     /// Whether no span shares another's text (then queries need no wrapping).
     pub(crate) fn is_empty(&self) -> bool {
-        self.indexed_by.is_empty()
+        self.sharing == 0
+    }
+
+    /// The span that indexes the text of the span at `address`, if it shares another's.
+    pub(crate) fn indexer_of(&self, address: DocAddress) -> Option<DocAddress> {
+        *self
+            .indexed_by
+            .get(address.segment_ord as usize)?
+            .get(address.doc_id as usize)?
     }
 
     /// The span whose document holds the words of the span at `address`: itself, unless it
     /// shares another's text.
     pub(crate) fn indexed_by(&self, address: DocAddress) -> DocAddress {
-        self.indexed_by.get(&address).copied().unwrap_or(address)
+        self.indexer_of(address).unwrap_or(address)
     }
 
     /// How many spans or version records hold `term`, sharing spans counted with the span
@@ -182,9 +214,25 @@ fn shared_in(docs: &mut impl DocSet, indexing: &[(DocId, Vec<DocAddress>)]) -> u
 }
 
 /// A text query that matches sharing spans through the span indexing their text.
+///
+/// The sharing spans matched are found once per query, searcher generation and kind of
+/// scoring, and kept for the other searches of the request (a page, its count, its facets).
 pub(crate) struct SharedTextQuery {
     inner: Box<dyn Query>,
     texts: Arc<SharedTexts>,
+    /// The filters every search with this query applies too, if known: only sharing spans
+    /// that pass them are matched (see [`restricted`]).
+    only: Option<Box<dyn Query>>,
+    matched: Arc<Mutex<Option<Matched>>>,
+}
+
+/// The sharing spans a query matched in one searcher generation.
+struct Matched {
+    generation: u64,
+    /// Whether their scores are the query's (a search without scores needs only the spans).
+    scored: bool,
+    boost: Score,
+    matches: Arc<Matches>,
 }
 
 impl Clone for SharedTextQuery {
@@ -192,6 +240,8 @@ impl Clone for SharedTextQuery {
         SharedTextQuery {
             inner: self.inner.box_clone(),
             texts: Arc::clone(&self.texts),
+            only: self.only.as_ref().map(|q| q.box_clone()),
+            matched: Arc::clone(&self.matched),
         }
     }
 }
@@ -206,8 +256,33 @@ impl SharedTextQuery {
         Box::new(SharedTextQuery {
             inner,
             texts: Arc::clone(texts),
+            only: None,
+            matched: Arc::default(),
         })
     }
+}
+
+/// `text` and the clauses `filters`, as one query: a text query that matches sharing spans
+/// looks for them only among the spans `filters` passes, which spares matching the texts of
+/// spans the filters drop (the spans in force are a few of a document's history).
+pub(crate) fn restricted(
+    filters: Vec<(Occur, Box<dyn Query>)>,
+    text: &dyn Query,
+) -> Box<dyn Query> {
+    let text = match text.downcast_ref::<SharedTextQuery>() {
+        Some(shared) if !filters.is_empty() => Box::new(SharedTextQuery {
+            inner: shared.inner.box_clone(),
+            texts: Arc::clone(&shared.texts),
+            only: Some(Box::new(BooleanQuery::new(
+                filters.iter().map(|(o, q)| (*o, q.box_clone())).collect(),
+            ))),
+            matched: Arc::default(),
+        }),
+        _ => text.box_clone(),
+    };
+    let mut all = filters;
+    all.push((Occur::Must, text));
+    Box::new(BooleanQuery::new(all))
 }
 
 impl fmt::Debug for SharedTextQuery {
@@ -219,15 +294,22 @@ impl fmt::Debug for SharedTextQuery {
 impl Query for SharedTextQuery {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let searcher = enable_scoring.searcher().cloned();
+        let scored = enable_scoring.is_scoring_enabled();
         let inner = self.inner.weight(enable_scoring)?;
         let Some(searcher) = searcher else {
             return Ok(inner);
         };
+        let only = match &self.only {
+            Some(only) => Some(only.weight(EnableScoring::disabled_from_searcher(&searcher))?),
+            None => None,
+        };
         Ok(Box::new(SharedTextWeight {
             inner,
             texts: Arc::clone(&self.texts),
+            only,
             searcher,
-            shared: Mutex::new(None),
+            scored,
+            matched: Arc::clone(&self.matched),
         }))
     }
 
@@ -236,59 +318,111 @@ impl Query for SharedTextQuery {
     }
 }
 
-/// By segment ordinal, sorted by document: the sharing spans a query matches, with scores.
-type SharedMatches = Vec<Vec<(DocId, Score)>>;
+/// By segment ordinal, sorted by document: the spans a query matches, with their scores.
+type Matches = Vec<Vec<(DocId, Score)>>;
 
 struct SharedTextWeight {
     inner: Box<dyn Weight>,
     texts: Arc<SharedTexts>,
+    only: Option<Box<dyn Weight>>,
     searcher: Searcher,
-    /// The sharing spans matched, found with the first segment scored (and its boost).
-    shared: Mutex<Option<(Score, Arc<SharedMatches>)>>,
+    scored: bool,
+    matched: Arc<Mutex<Option<Matched>>>,
 }
 
 impl SharedTextWeight {
-    fn shared(&self, boost: Score) -> tantivy::Result<Arc<SharedMatches>> {
-        let mut held = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, matches)) = held.as_ref()
-            && *at == boost
+    /// What the query matches, found once per query (see [`SharedTextQuery`]).
+    fn matches(&self, boost: Score) -> tantivy::Result<Arc<Matches>> {
+        let generation = self.searcher.generation().generation_id();
+        let mut held = self.matched.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(matched) = held.as_ref()
+            && matched.generation == generation
+            && matched.boost == boost
+            && (matched.scored || !self.scored)
         {
-            return Ok(Arc::clone(matches));
+            return Ok(Arc::clone(&matched.matches));
         }
-        let matches = Arc::new(self.match_shared(boost)?);
-        *held = Some((boost, Arc::clone(&matches)));
+        let matches = Arc::new(self.find(boost)?);
+        *held = Some(Matched {
+            generation,
+            scored: self.scored,
+            boost,
+            matches: Arc::clone(&matches),
+        });
         Ok(matches)
     }
 
-    /// Runs the query over the spans whose text others share, and gives each sharing span
-    /// the score of the span that indexes its text.
-    fn match_shared(&self, boost: Score) -> tantivy::Result<SharedMatches> {
+    /// Every span the query matches, in one pass over each segment: a sharing span
+    /// matches with the score of the span indexing its text. When the filters pass few spans
+    /// (the spans in force, say), the inner query is scored only at those and at the spans
+    /// indexing their texts; otherwise it is scored everywhere, as a plain search would.
+    fn find(&self, boost: Score) -> tantivy::Result<Matches> {
         let readers = self.searcher.segment_readers();
-        let mut matches: SharedMatches = vec![Vec::new(); readers.len()];
-        for (reader, indexing) in readers.iter().zip(&self.texts.indexing) {
-            if indexing.is_empty() {
-                continue;
+        let mut scorers = readers
+            .iter()
+            .map(|reader| self.inner.scorer(reader, boost))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let Some(passing) = self.few_passing()? else {
+            let found: Matches = scorers.iter_mut().map(|s| every_scored(&mut **s)).collect();
+            let mut matches = found.clone();
+            for (indexing, found) in self.texts.indexing.iter().zip(&found) {
+                for_each_shared(indexing, found, |address, score| {
+                    matches[address.segment_ord as usize].push((address.doc_id, score));
+                });
             }
-            let mut scorer = self.inner.scorer(reader, boost)?;
-            for (doc, sharing) in indexing {
-                if scorer.doc() < *doc {
-                    scorer.seek(*doc);
-                }
-                if scorer.doc() == TERMINATED {
-                    break;
-                }
-                if scorer.doc() == *doc {
-                    let score = scorer.score();
-                    for address in sharing {
-                        matches[address.segment_ord as usize].push((address.doc_id, score));
-                    }
+            return Ok(sorted(matches));
+        };
+        let mut needed: Vec<Vec<DocId>> = vec![Vec::new(); readers.len()];
+        for (ord, docs) in passing.iter().enumerate() {
+            for doc in docs {
+                if let Some(indexer) = self.texts.indexer_of(DocAddress::new(ord as u32, *doc)) {
+                    needed[indexer.segment_ord as usize].push(indexer.doc_id);
                 }
             }
         }
-        for segment in &mut matches {
-            segment.sort_unstable_by_key(|(doc, _)| *doc);
+        let mut found: Matches = Vec::with_capacity(readers.len());
+        for ((scorer, passing), needed) in scorers.iter_mut().zip(&passing).zip(&mut needed) {
+            needed.sort_unstable();
+            found.push(score_at(&mut **scorer, &union(passing, needed)));
         }
-        Ok(matches)
+        let mut matches: Matches = found
+            .iter()
+            .zip(&passing)
+            .map(|(found, passing)| only_in(found, passing))
+            .collect();
+        for (ord, docs) in passing.iter().enumerate() {
+            for doc in docs {
+                let Some(indexer) = self.texts.indexer_of(DocAddress::new(ord as u32, *doc)) else {
+                    continue;
+                };
+                if let Some(score) = score_of(&found[indexer.segment_ord as usize], indexer.doc_id)
+                {
+                    matches[ord].push((*doc, score));
+                }
+            }
+        }
+        Ok(sorted(matches))
+    }
+
+    /// The documents the filters pass, by segment, when they are few (at most an eighth of
+    /// the index, as the filters' own estimate tells); `None` when they are many or unknown.
+    fn few_passing(&self) -> tantivy::Result<Option<Vec<Vec<DocId>>>> {
+        let Some(only) = &self.only else {
+            return Ok(None);
+        };
+        let readers = self.searcher.segment_readers();
+        let mut scorers = readers
+            .iter()
+            .map(|reader| only.scorer(reader, 1.0))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let estimate: u64 = scorers.iter().map(|s| u64::from(s.size_hint())).sum();
+        let all: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
+        if estimate > all / 8 {
+            return Ok(None);
+        }
+        Ok(Some(
+            scorers.iter_mut().map(|s| every_doc(&mut **s)).collect(),
+        ))
     }
 
     fn ordinal(&self, reader: &SegmentReader) -> Option<usize> {
@@ -301,15 +435,14 @@ impl SharedTextWeight {
 
 impl Weight for SharedTextWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let inner = self.inner.scorer(reader, boost)?;
-        let Some(ordinal) = self.ordinal(reader) else {
-            return Ok(inner);
+        let Some(segment) = self.ordinal(reader) else {
+            return self.inner.scorer(reader, boost);
         };
-        let shared = self.shared(boost)?;
-        if shared[ordinal].is_empty() {
-            return Ok(inner);
-        }
-        Ok(Box::new(WithShared::new(inner, shared, ordinal)))
+        Ok(Box::new(Listed {
+            matches: self.matches(boost)?,
+            segment,
+            next: 0,
+        }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -317,89 +450,184 @@ impl Weight for SharedTextWeight {
     }
 }
 
-/// The inner query's matches of one segment merged with the sharing spans it matched.
-struct WithShared {
-    inner: Box<dyn Scorer>,
-    shared: Arc<SharedMatches>,
-    segment: usize,
-    /// Position of the next sharing span in `shared[segment]`.
-    next: usize,
-    doc: DocId,
+/// Every document of a docset, in order.
+fn every_doc(docs: &mut dyn Scorer) -> Vec<DocId> {
+    let mut all = Vec::with_capacity(docs.size_hint() as usize);
+    let mut doc = docs.doc();
+    while doc != TERMINATED {
+        all.push(doc);
+        doc = docs.advance();
+    }
+    all
 }
 
-impl WithShared {
-    fn new(inner: Box<dyn Scorer>, shared: Arc<SharedMatches>, segment: usize) -> WithShared {
-        let mut merged = WithShared {
-            inner,
-            shared,
-            segment,
-            next: 0,
-            doc: TERMINATED,
+/// Every document a scorer matches, with its score.
+fn every_scored(scorer: &mut dyn Scorer) -> Vec<(DocId, Score)> {
+    let mut all = Vec::new();
+    let mut doc = scorer.doc();
+    while doc != TERMINATED {
+        all.push((doc, scorer.score()));
+        doc = scorer.advance();
+    }
+    all
+}
+
+/// The documents among `targets` (ascending) that a scorer matches, with their scores.
+/// Targets are checked with `seek_danger`, as Tantivy's intersections check theirs: a union
+/// of phrases then tests only the targets instead of every document between them.
+fn score_at(scorer: &mut dyn Scorer, targets: &[DocId]) -> Vec<(DocId, Score)> {
+    let mut found = Vec::new();
+    // Whether the scorer stands on a document (`seek_danger` may leave it between), and
+    // the least document it may still match.
+    let (mut valid, mut bound) = (true, 0);
+    for &target in targets {
+        if target < bound {
+            continue;
+        }
+        if valid {
+            let doc = scorer.doc();
+            if doc == TERMINATED {
+                break;
+            }
+            if doc >= target {
+                if doc == target {
+                    found.push((doc, scorer.score()));
+                }
+                bound = doc;
+                continue;
+            }
+        }
+        match scorer.seek_danger(target) {
+            SeekDangerResult::Found => {
+                valid = true;
+                found.push((target, scorer.score()));
+            }
+            SeekDangerResult::SeekLowerBound(lower) => {
+                if lower == TERMINATED {
+                    break;
+                }
+                (valid, bound) = (false, lower);
+            }
+        }
+    }
+    found
+}
+
+/// Calls `shared` with each sharing span of the spans `found` holds (both lists ascending by
+/// document), and the score found for the span indexing its text.
+fn for_each_shared(
+    indexing: &[(DocId, Vec<DocAddress>)],
+    found: &[(DocId, Score)],
+    mut shared: impl FnMut(DocAddress, Score),
+) {
+    let (mut i, mut j) = (0, 0);
+    while i < indexing.len() && j < found.len() {
+        match indexing[i].0.cmp(&found[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                for address in &indexing[i].1 {
+                    shared(*address, found[j].1);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+}
+
+/// Two ascending lists of documents merged, each document once.
+fn union(a: &[DocId], b: &[DocId]) -> Vec<DocId> {
+    let mut all = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => *x.min(y),
+            (Some(x), None) => *x,
+            (None, Some(y)) => *y,
+            (None, None) => break,
         };
-        merged.doc = merged.current();
-        merged
+        while a.get(i) == Some(&next) {
+            i += 1;
+        }
+        while b.get(j) == Some(&next) {
+            j += 1;
+        }
+        all.push(next);
     }
+    all
+}
 
-    fn pending(&self) -> &[(DocId, Score)] {
-        &self.shared[self.segment][self.next..]
+/// The scored documents that are in `passing` (both ascending).
+fn only_in(scored: &[(DocId, Score)], passing: &[DocId]) -> Vec<(DocId, Score)> {
+    let mut kept = Vec::new();
+    let mut rest = passing;
+    for &(doc, score) in scored {
+        rest = &rest[rest.partition_point(|d| *d < doc)..];
+        if rest.first() == Some(&doc) {
+            kept.push((doc, score));
+        }
     }
+    kept
+}
 
-    fn current(&self) -> DocId {
-        let shared = self.pending().first().map_or(TERMINATED, |(d, _)| *d);
-        self.inner.doc().min(shared)
+/// The score of `doc` among ascending scored documents.
+fn score_of(scored: &[(DocId, Score)], doc: DocId) -> Option<Score> {
+    scored
+        .binary_search_by_key(&doc, |(d, _)| *d)
+        .ok()
+        .map(|i| scored[i].1)
+}
+
+/// Each segment's matches in document order, each document once.
+fn sorted(mut matches: Matches) -> Matches {
+    for segment in &mut matches {
+        if !segment.is_sorted_by_key(|(doc, _)| *doc) {
+            segment.sort_by_key(|(doc, _)| *doc);
+        }
+        segment.dedup_by_key(|(doc, _)| *doc);
+    }
+    matches
+}
+
+/// The matches of one segment, as a scorer.
+struct Listed {
+    matches: Arc<Matches>,
+    segment: usize,
+    next: usize,
+}
+
+impl Listed {
+    fn rest(&self) -> &[(DocId, Score)] {
+        self.matches[self.segment].get(self.next..).unwrap_or(&[])
     }
 }
 
-impl DocSet for WithShared {
+impl DocSet for Listed {
     fn advance(&mut self) -> DocId {
-        if self.doc == TERMINATED {
-            return TERMINATED;
-        }
-        if self.inner.doc() == self.doc {
-            self.inner.advance();
-        }
-        if self.pending().first().is_some_and(|(d, _)| *d == self.doc) {
+        if self.next < self.matches[self.segment].len() {
             self.next += 1;
         }
-        self.doc = self.current();
-        self.doc
+        self.doc()
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc >= target {
-            return self.doc;
-        }
-        if self.inner.doc() < target {
-            self.inner.seek(target);
-        }
-        self.next += self.pending().partition_point(|(d, _)| *d < target);
-        self.doc = self.current();
-        self.doc
+        self.next += self.rest().partition_point(|(d, _)| *d < target);
+        self.doc()
     }
 
     fn doc(&self) -> DocId {
-        self.doc
+        self.rest().first().map_or(TERMINATED, |(d, _)| *d)
     }
 
     fn size_hint(&self) -> u32 {
-        self.inner
-            .size_hint()
-            .saturating_add(self.pending().len() as u32)
+        self.rest().len() as u32
     }
 }
 
-impl Scorer for WithShared {
+impl Scorer for Listed {
     fn score(&mut self) -> Score {
-        let shared = self
-            .pending()
-            .first()
-            .filter(|(d, _)| *d == self.doc)
-            .map(|(_, s)| *s);
-        let inner = (self.inner.doc() == self.doc).then(|| self.inner.score());
-        match (inner, shared) {
-            (Some(a), Some(b)) => a.max(b),
-            (a, b) => a.or(b).unwrap_or(0.0),
-        }
+        self.rest().first().map_or(0.0, |(_, s)| *s)
     }
 }
 
