@@ -353,24 +353,28 @@ impl SharedTextWeight {
     }
 
     /// Every span the query matches, in one pass over each segment: a sharing span
-    /// matches with the score of the span indexing its text. When the filters pass few spans
-    /// (the spans in force, say), the inner query is scored only at those and at the spans
-    /// indexing their texts; otherwise it is scored everywhere, as a plain search would.
+    /// matches with the score of the span indexing its text. When the filters are the
+    /// cheaper side to walk (the spans in force, say), as an intersection would choose, the
+    /// inner query is scored only at the spans they pass and at the spans indexing those
+    /// spans' texts; otherwise it is scored everywhere, and the filters checked at its
+    /// matches by the search around it.
     fn find(&self, boost: Score) -> tantivy::Result<Matches> {
         let readers = self.searcher.segment_readers();
         let mut scorers = readers
             .iter()
             .map(|reader| self.inner.scorer(reader, boost))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let Some(passing) = self.few_passing()? else {
+        let cost = scorers.iter().map(|s| s.cost()).sum();
+        let Some(passing) = self.cheaper_filters(cost)? else {
             let found: Matches = scorers.iter_mut().map(|s| every_scored(&mut **s)).collect();
             let mut matches = found.clone();
+            let direct: Vec<usize> = found.iter().map(Vec::len).collect();
             for (indexing, found) in self.texts.indexing.iter().zip(&found) {
                 for_each_shared(indexing, found, |address, score| {
                     matches[address.segment_ord as usize].push((address.doc_id, score));
                 });
             }
-            return Ok(sorted(matches));
+            return Ok(sorted(matches, &direct));
         };
         let mut needed: Vec<Vec<DocId>> = vec![Vec::new(); readers.len()];
         for (ord, docs) in passing.iter().enumerate() {
@@ -390,6 +394,7 @@ impl SharedTextWeight {
             .zip(&passing)
             .map(|(found, passing)| only_in(found, passing))
             .collect();
+        let direct: Vec<usize> = matches.iter().map(Vec::len).collect();
         for (ord, docs) in passing.iter().enumerate() {
             for doc in docs {
                 let Some(indexer) = self.texts.indexer_of(DocAddress::new(ord as u32, *doc)) else {
@@ -401,12 +406,13 @@ impl SharedTextWeight {
                 }
             }
         }
-        Ok(sorted(matches))
+        Ok(sorted(matches, &direct))
     }
 
-    /// The documents the filters pass, by segment, when they are few (at most an eighth of
-    /// the index, as the filters' own estimate tells); `None` when they are many or unknown.
-    fn few_passing(&self) -> tantivy::Result<Option<Vec<Vec<DocId>>>> {
+    /// The documents the filters pass, by segment, when walking them costs less than
+    /// walking the inner query (`cost`, as Tantivy's docsets estimate it); `None` otherwise
+    /// or when the filters are not known.
+    fn cheaper_filters(&self, cost: u64) -> tantivy::Result<Option<Vec<Vec<DocId>>>> {
         let Some(only) = &self.only else {
             return Ok(None);
         };
@@ -415,9 +421,7 @@ impl SharedTextWeight {
             .iter()
             .map(|reader| only.scorer(reader, 1.0))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        let estimate: u64 = scorers.iter().map(|s| u64::from(s.size_hint())).sum();
-        let all: u64 = readers.iter().map(|r| u64::from(r.max_doc())).sum();
-        if estimate > all / 8 {
+        if scorers.iter().map(|s| s.cost()).sum::<u64>() >= cost {
             return Ok(None);
         }
         Ok(Some(
@@ -579,12 +583,13 @@ fn score_of(scored: &[(DocId, Score)], doc: DocId) -> Option<Score> {
         .map(|i| scored[i].1)
 }
 
-/// Each segment's matches in document order, each document once.
-fn sorted(mut matches: Matches) -> Matches {
-    for segment in &mut matches {
-        if !segment.is_sorted_by_key(|(doc, _)| *doc) {
-            segment.sort_by_key(|(doc, _)| *doc);
-        }
+/// Each segment's matches in document order, each document once: `direct[i]` leading
+/// entries of segment `i` are in order already (the inner query's), the rest were appended.
+fn sorted(mut matches: Matches, direct: &[usize]) -> Matches {
+    for (segment, &direct) in matches.iter_mut().zip(direct) {
+        segment[direct..].sort_unstable_by_key(|(doc, _)| *doc);
+        // Two ascending runs: the stable sort merges them in one pass.
+        segment.sort_by_key(|(doc, _)| *doc);
         segment.dedup_by_key(|(doc, _)| *doc);
     }
     matches
@@ -612,7 +617,14 @@ impl DocSet for Listed {
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        self.next += self.rest().partition_point(|(d, _)| *d < target);
+        // Galloping: seeks in an intersection mostly land a few documents ahead.
+        let rest = self.rest();
+        let mut end = 1;
+        while end < rest.len() && rest[end - 1].0 < target {
+            end *= 2;
+        }
+        let end = end.min(rest.len());
+        self.next += rest[..end].partition_point(|(d, _)| *d < target);
         self.doc()
     }
 
