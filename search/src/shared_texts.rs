@@ -232,7 +232,9 @@ struct Matched {
     /// Whether their scores are the query's (a search without scores needs only the spans).
     scored: bool,
     boost: Score,
-    matches: Arc<Matches>,
+    /// `None` when no span the filters pass shares a text: the inner query is then searched
+    /// as it is.
+    matches: Option<Arc<Matches>>,
 }
 
 impl Clone for SharedTextQuery {
@@ -332,7 +334,7 @@ struct SharedTextWeight {
 
 impl SharedTextWeight {
     /// What the query matches, found once per query (see [`SharedTextQuery`]).
-    fn matches(&self, boost: Score) -> tantivy::Result<Arc<Matches>> {
+    fn matches(&self, boost: Score) -> tantivy::Result<Option<Arc<Matches>>> {
         let generation = self.searcher.generation().generation_id();
         let mut held = self.matched.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(matched) = held.as_ref()
@@ -340,14 +342,14 @@ impl SharedTextWeight {
             && matched.boost == boost
             && (matched.scored || !self.scored)
         {
-            return Ok(Arc::clone(&matched.matches));
+            return Ok(matched.matches.clone());
         }
-        let matches = Arc::new(self.find(boost)?);
+        let matches = self.find(boost)?.map(Arc::new);
         *held = Some(Matched {
             generation,
             scored: self.scored,
             boost,
-            matches: Arc::clone(&matches),
+            matches: matches.clone(),
         });
         Ok(matches)
     }
@@ -357,8 +359,9 @@ impl SharedTextWeight {
     /// cheaper side to walk (the spans in force, say), as an intersection would choose, the
     /// inner query is scored only at the spans they pass and at the spans indexing those
     /// spans' texts; otherwise it is scored everywhere, and the filters checked at its
-    /// matches by the search around it.
-    fn find(&self, boost: Score) -> tantivy::Result<Matches> {
+    /// matches by the search around it. `None` when no span the filters pass shares a text
+    /// (the spans in force never do).
+    fn find(&self, boost: Score) -> tantivy::Result<Option<Matches>> {
         let readers = self.searcher.segment_readers();
         let mut scorers = readers
             .iter()
@@ -374,7 +377,7 @@ impl SharedTextWeight {
                     matches[address.segment_ord as usize].push((address.doc_id, score));
                 });
             }
-            return Ok(sorted(matches, &direct));
+            return Ok(Some(sorted(matches, &direct)));
         };
         let mut needed: Vec<Vec<DocId>> = vec![Vec::new(); readers.len()];
         for (ord, docs) in passing.iter().enumerate() {
@@ -383,6 +386,9 @@ impl SharedTextWeight {
                     needed[indexer.segment_ord as usize].push(indexer.doc_id);
                 }
             }
+        }
+        if needed.iter().all(Vec::is_empty) {
+            return Ok(None);
         }
         let mut found: Matches = Vec::with_capacity(readers.len());
         for ((scorer, passing), needed) in scorers.iter_mut().zip(&passing).zip(&mut needed) {
@@ -406,7 +412,7 @@ impl SharedTextWeight {
                 }
             }
         }
-        Ok(sorted(matches, &direct))
+        Ok(Some(sorted(matches, &direct)))
     }
 
     /// The documents the filters pass, by segment, when walking them costs less than
@@ -439,11 +445,11 @@ impl SharedTextWeight {
 
 impl Weight for SharedTextWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let Some(segment) = self.ordinal(reader) else {
+        let (Some(segment), Some(matches)) = (self.ordinal(reader), self.matches(boost)?) else {
             return self.inner.scorer(reader, boost);
         };
         Ok(Box::new(Listed {
-            matches: self.matches(boost)?,
+            matches,
             segment,
             next: 0,
         }))
