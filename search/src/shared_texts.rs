@@ -688,4 +688,42 @@ mod tests {
         assert_eq!(shared_in(&mut docs(&[0, 1, 3]), &indexing), 0);
         assert_eq!(shared_in(&mut docs(&[]), &indexing), 0);
     }
+
+    #[test]
+    fn document_lists_merge_filter_and_replay_in_order() {
+        assert_eq!(union(&[1, 4, 9], &[2, 4, 10]), [1, 2, 4, 9, 10]);
+        assert_eq!(union(&[], &[3]), [3]);
+        let scored = [(1, 1.0), (4, 4.0), (9, 9.0)];
+        assert_eq!(only_in(&scored, &[4, 5, 9]), [(4, 4.0), (9, 9.0)]);
+        assert_eq!(score_of(&scored, 9), Some(9.0));
+        assert_eq!(score_of(&scored, 5), None);
+        let matches = sorted(
+            vec![vec![(1, 1.0), (7, 7.0), (5, 5.0), (2, 2.0), (7, 7.0)]],
+            &[2],
+        );
+        assert_eq!(matches[0], [(1, 1.0), (2, 2.0), (5, 5.0), (7, 7.0)]);
+        let mut listed = Listed {
+            matches: Arc::new(matches),
+            segment: 0,
+            next: 0,
+        };
+        assert_eq!(listed.doc(), 1);
+        assert_eq!(listed.seek(3), 5);
+        assert_eq!(listed.score(), 5.0);
+        assert_eq!(listed.seek(5), 5);
+        assert_eq!(listed.advance(), 7);
+        assert_eq!(listed.advance(), TERMINATED);
+        assert_eq!(listed.seek(100), TERMINATED);
+    }
+
+    #[test]
+    fn sharing_spans_follow_the_indexing_spans_found() {
+        let address = |doc| DocAddress::new(1, doc);
+        let indexing = vec![(2, vec![address(10)]), (5, vec![address(11), address(12)])];
+        let mut shared = Vec::new();
+        for_each_shared(&indexing, &[(2, 0.5), (3, 0.7), (5, 0.9)], |a, s| {
+            shared.push((a.doc_id, s))
+        });
+        assert_eq!(shared, [(10, 0.5), (11, 0.9), (12, 0.9)]);
+    }
 }
