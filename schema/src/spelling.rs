@@ -5,9 +5,9 @@
 //! form it folds to need not be a real spelling, only one no other word folds to.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+use rustc_hash::FxHashMap;
 
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
 
@@ -170,32 +170,130 @@ pub fn english_stem(word: &str) -> String {
 /// of an archive repeat, and stemming one costs more than looking it up.
 const STEM_CACHE_WORDS: usize = 100_000;
 
+/// A word short enough to be a cache key held inline (no pointer to follow on a lookup), its
+/// length in the last byte.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct CachedWord([u8; 24]);
+
+impl CachedWord {
+    fn new(word: &str) -> Option<CachedWord> {
+        let mut bytes = [0; 24];
+        bytes
+            .get_mut(..word.len())?
+            .copy_from_slice(word.as_bytes());
+        bytes[23] = u8::try_from(word.len()).ok().filter(|&n| n < 24)?;
+        Some(CachedWord(bytes))
+    }
+}
+
+/// A stem as an edit of its word: the first `keep` bytes, then `tail`.
+#[derive(Clone, Copy)]
+struct StemEdit {
+    keep: u8,
+    tail_len: u8,
+    tail: [u8; 14],
+}
+
+impl StemEdit {
+    /// The edit from `word` to `stem`, when its tail is short enough to hold inline.
+    fn new(word: &str, stem: &str) -> Option<StemEdit> {
+        let mut keep = std::iter::zip(word.bytes(), stem.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !word.is_char_boundary(keep) {
+            keep -= 1;
+        }
+        let tail = &stem.as_bytes()[keep..];
+        let mut edit = StemEdit {
+            keep: u8::try_from(keep).ok()?,
+            tail_len: u8::try_from(tail.len()).ok()?,
+            tail: [0; 14],
+        };
+        edit.tail.get_mut(..tail.len())?.copy_from_slice(tail);
+        Some(edit)
+    }
+
+    fn apply(&self, word: &mut String) {
+        let tail = std::str::from_utf8(&self.tail[..usize::from(self.tail_len)])
+            .expect("a tail is cut at a character boundary of its stem");
+        word.truncate(usize::from(self.keep));
+        word.push_str(tail);
+    }
+}
+
+/// Slots of [`StemCache::recent`]: 8,192 of 40 bytes stay within a core's own cache.
+const RECENT_SLOTS: usize = 1 << 13;
+
+/// The stems a thread has computed, by word, for words and stems short enough to hold inline
+/// (nearly all: the others are stemmed each time).
+struct StemCache {
+    /// The last word seen at each slot (by its hash): the frequent words are found here
+    /// without a miss of the core's cache, which a lookup in `all` mostly is.
+    recent: Box<[(CachedWord, StemEdit)]>,
+    all: FxHashMap<CachedWord, StemEdit>,
+}
+
+impl StemCache {
+    fn new() -> StemCache {
+        // An empty key is no word: words of fewer than three bytes are never looked up.
+        let empty = (
+            CachedWord([0; 24]),
+            StemEdit {
+                keep: 0,
+                tail_len: 0,
+                tail: [0; 14],
+            },
+        );
+        StemCache {
+            recent: vec![empty; RECENT_SLOTS].into_boxed_slice(),
+            all: FxHashMap::default(),
+        }
+    }
+
+    fn stem(&mut self, word: &mut String, key: CachedWord) {
+        let hash = self.all.hasher().hash_one(key);
+        let slot = (hash >> (64 - RECENT_SLOTS.trailing_zeros())) as usize;
+        if self.recent[slot].0 == key {
+            self.recent[slot].1.apply(word);
+            return;
+        }
+        if let Some(&edit) = self.all.get(&key) {
+            self.recent[slot] = (key, edit);
+            edit.apply(word);
+            return;
+        }
+        if self.all.len() >= STEM_CACHE_WORDS {
+            self.all.clear();
+        }
+        let stem = english_stem(word);
+        if let Some(edit) = StemEdit::new(word, &stem) {
+            self.all.insert(key, edit);
+            self.recent[slot] = (key, edit);
+        }
+        *word = stem;
+    }
+}
+
 thread_local! {
-    /// The stems this thread has computed, by word.
-    static STEMS: RefCell<HashMap<String, String, Xxh3DefaultBuilder>> =
-        RefCell::new(HashMap::default());
+    static STEMS: RefCell<StemCache> = RefCell::new(StemCache::new());
+}
+
+/// Whether the English stemmer leaves `word` as it is, told without stemming it: it keeps
+/// words of one or two letters whole, and changes only endings made of letters.
+fn keeps_whole(word: &str) -> bool {
+    word.len() <= 2 || word.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Replaces `word` by its [`english_stem`], from this thread's cache when it has one.
 fn stem_in_place(word: &mut String) {
-    STEMS.with(|stems| {
-        let mut stems = stems.borrow_mut();
-        match stems.get(word.as_str()) {
-            Some(stem) if stem == word => {}
-            Some(stem) => {
-                word.clear();
-                word.push_str(stem);
-            }
-            None => {
-                if stems.len() >= STEM_CACHE_WORDS {
-                    stems.clear();
-                }
-                let stem = english_stem(word);
-                let typed = std::mem::replace(word, stem.clone());
-                stems.insert(typed, stem);
-            }
-        }
-    });
+    if keeps_whole(word) {
+        return;
+    }
+    let Some(key) = CachedWord::new(word) else {
+        *word = english_stem(word);
+        return;
+    };
+    STEMS.with(|stems| stems.borrow_mut().stem(word, key));
 }
 
 /// Token filter replacing each token by its [`english_stem`] (cached per thread).
@@ -251,7 +349,29 @@ impl<T: TokenStream> TokenStream for EnglishStemsStream<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::fold_spelling;
+    use super::{english_stem, fold_spelling, keeps_whole, stem_in_place};
+
+    proptest::proptest! {
+        /// Twice, so that the second comes from the cache.
+        #[test]
+        fn cached_stems_are_the_stems(word in "[a-z]{3,30}|[a-zé]{3,12}(ies|ing|ed|ise|our|y)") {
+            for _ in 0..2 {
+                let mut cached = word.clone();
+                stem_in_place(&mut cached);
+                proptest::prop_assert_eq!(&cached, &english_stem(&word));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn words_kept_whole_are_their_own_stems(word in "([a-z]|\\PC){1,2}|[0-9]{1,12}") {
+            let word = word.to_lowercase();
+            if keeps_whole(&word) {
+                proptest::prop_assert_eq!(english_stem(&word), word);
+            }
+        }
+    }
 
     fn same(british: &str, american: &str) {
         let fold = |w: &str| fold_spelling(w).unwrap_or_else(|| w.to_owned());

@@ -89,7 +89,7 @@ impl Shape {
 fn without_link_targets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find(['(', '<']) {
+    while let Some(i) = memchr::memchr2(b'(', b'<', rest.as_bytes()) {
         let (head, tail) = rest.split_at(i);
         out.push_str(head);
         let target_end = match tail.as_bytes()[0] {
@@ -114,7 +114,18 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
     let mut start: Option<usize> = None;
     let mut before: Option<char> = None;
     let mut last: Option<char> = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i <= text.len() {
+        // ASCII bytes are read as they are; only other characters are decoded.
+        let (c, width) = match bytes.get(i) {
+            None => (' ', 1),
+            Some(&b) if b.is_ascii() => (char::from(b), 1),
+            Some(_) => {
+                let c = text[i..].chars().next().expect("i is a character boundary");
+                (c, c.len_utf8())
+            }
+        };
         let word = i < text.len() && c.is_alphanumeric();
         match (word, start) {
             (true, None) => {
@@ -131,12 +142,16 @@ fn tokenize(text: &str) -> Vec<Token<'_>> {
             _ => {}
         }
         last = Some(c);
+        i += width;
     }
     tokens
 }
 
 fn is_month(token: &Token) -> bool {
-    (3..=9).contains(&token.source.len())
+    let source = token.source.as_bytes();
+    // Every month name and abbreviation starts with one of these letters.
+    (3..=9).contains(&source.len())
+        && b"jfmasondJFMASOND".contains(&source[0])
         && MONTHS.iter().any(|m| m.eq_ignore_ascii_case(token.source))
 }
 
@@ -263,6 +278,34 @@ mod tests {
             ("We may share your data", "We share your data"),
         ] {
             assert_ne!(hash(a), hash(b), "{a:?} / {b:?}");
+        }
+    }
+
+    /// Runs of letters and digits with the character before each, read char by char.
+    fn reference_tokens(text: &str) -> Vec<(Option<char>, &str)> {
+        let mut tokens = Vec::new();
+        let (mut start, mut before, mut last) = (None, None, None);
+        for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
+            let word = i < text.len() && c.is_alphanumeric();
+            match (word, start) {
+                (true, None) => (start, before) = (Some(i), last),
+                (false, Some(s)) => {
+                    tokens.push((before, &text[s..i]));
+                    start = None;
+                }
+                _ => {}
+            }
+            last = Some(c);
+        }
+        tokens
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tokens_read_ascii_bytes_as_characters(text in "(\\PC|[a-z0-9 .,/-]){0,40}") {
+            let tokens: Vec<(Option<char>, &str)> =
+                tokenize(&text).iter().map(|t| (t.before, t.source)).collect();
+            proptest::prop_assert_eq!(tokens, reference_tokens(&text));
         }
     }
 }
