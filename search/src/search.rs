@@ -684,9 +684,14 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
         }
         previous = Some(m);
     }
+    // Equal scores (a text that came back scores as its first span) rank the latest first:
+    // a document's address alone would order them by how indexing threads laid out
+    // segments, which differs from one build to the next.
+    let first_from = |g: &Group| g.intervals.first().map(|i| i.0);
     groups.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
+            .then_with(|| first_from(b).cmp(&first_from(a)))
             .then_with(|| a.best.cmp(&b.best))
     });
     groups
@@ -732,6 +737,27 @@ mod tests {
             vec![(0, 20 * hour), (26 * hour, 40 * hour)]
         );
         assert_eq!(groups[0].best, DocAddress::new(0, 1));
+    }
+
+    #[test]
+    fn equal_scores_rank_the_latest_first_wherever_indexing_put_them() {
+        let day = 86_400;
+        let spans = [
+            span(0, 7, 100 * day, 101 * day, 2.0),
+            span(1, 7, 0, day, 2.0),
+            span(2, 8, 50 * day, 51 * day, 2.0),
+        ];
+        let forward = group_adjacent(spans.to_vec());
+        let mut reversed = spans.to_vec();
+        reversed.reverse();
+        for (doc, m) in reversed.iter_mut().enumerate() {
+            m.address = DocAddress::new(1, doc as u32);
+        }
+        let from = |groups: &[super::Group]| -> Vec<i64> {
+            groups.iter().map(|g| g.intervals[0].0).collect()
+        };
+        assert_eq!(from(&forward), vec![100 * day, 50 * day, 0]);
+        assert_eq!(from(&group_adjacent(reversed)), from(&forward));
     }
 
     #[test]
