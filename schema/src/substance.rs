@@ -110,41 +110,49 @@ fn without_link_targets(text: &str) -> String {
 }
 
 fn tokenize(text: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut before: Option<char> = None;
-    let mut last: Option<char> = None;
     let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    // The character before position `i`.
+    let mut last: Option<char> = None;
     let mut i = 0;
-    while i <= text.len() {
-        // ASCII bytes are read as they are; only other characters are decoded.
-        let (c, width) = match bytes.get(i) {
-            None => (' ', 1),
-            Some(&b) if b.is_ascii() => (char::from(b), 1),
-            Some(_) => {
-                let c = text[i..].chars().next().expect("i is a character boundary");
-                (c, c.len_utf8())
-            }
-        };
-        let word = i < text.len() && c.is_alphanumeric();
-        match (word, start) {
-            (true, None) => {
-                start = Some(i);
-                before = last;
-            }
-            (false, Some(s)) => {
-                tokens.push(Token {
-                    before,
-                    source: &text[s..i],
-                });
-                start = None;
-            }
-            _ => {}
+    while i < bytes.len() {
+        let (c, width) = char_at(text, i);
+        if !c.is_alphanumeric() {
+            last = Some(c);
+            i += width;
+            continue;
         }
-        last = Some(c);
-        i += width;
+        let start = i;
+        let mut end = i + width;
+        loop {
+            // Runs of ASCII letters and digits, the bulk of any text, byte by byte.
+            while bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+                end += 1;
+            }
+            match (end < bytes.len()).then(|| char_at(text, end)) {
+                Some((c, width)) if c.is_alphanumeric() => end += width,
+                _ => break,
+            }
+        }
+        tokens.push(Token {
+            before: last,
+            source: &text[start..end],
+        });
+        last = text[start..end].chars().next_back();
+        i = end;
     }
     tokens
+}
+
+/// The character at byte `i` of `text` (a character boundary) and its length in bytes.
+fn char_at(text: &str, i: usize) -> (char, usize) {
+    match text.as_bytes()[i] {
+        b if b.is_ascii() => (char::from(b), 1),
+        _ => {
+            let c = text[i..].chars().next().expect("i is a character boundary");
+            (c, c.len_utf8())
+        }
+    }
 }
 
 fn is_month(token: &Token) -> bool {
