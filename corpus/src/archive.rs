@@ -1,9 +1,11 @@
 //! The archive abstraction: detect a layout, list its versions, read their contents.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use palimpsest_schema::{CollectionName, DocKey, PolicyVersion, Timestamp, VersionKind};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::declarations::{Declarations, Lookup};
 use crate::error::{CorpusError, Result};
@@ -144,6 +146,8 @@ pub struct Listing {
     /// Git: whether the `since` commit was found in the history (if one was given). When it
     /// was not, the listing holds the whole history.
     pub since_found: bool,
+    /// Git: the branch HEAD names when it has no commit yet (the listing is then empty).
+    pub unborn: Option<String>,
 }
 
 impl Listing {
@@ -400,5 +404,29 @@ pub(crate) fn doc_key(
     service: &str,
     terms_type: &str,
 ) -> std::result::Result<DocKey, String> {
-    DocKey::new(options.collection.as_str(), service, terms_type).map_err(|e| e.to_string())
+    let service = archive_name(service)?;
+    let terms_type = archive_name(terms_type)?;
+    DocKey::new(options.collection.as_str(), &service, &terms_type).map_err(|e| e.to_string())
+}
+
+/// A service or terms type name as an archive's file name gives it, in Unicode's composed
+/// form (NFC): `Café` written with a combining accent (as macOS file systems store names) is
+/// the same service as `Café` with a precomposed `é`. A name holding bidirectional controls
+/// or invisible characters is refused: it would look like another service's name.
+fn archive_name(name: &str) -> std::result::Result<Cow<'_, str>, String> {
+    if let Some(c) = name
+        .chars()
+        .find(|&c| palimpsest_schema::is_invisible_format(c))
+    {
+        return Err(format!(
+            "the name holds the invisible or bidirectional character U+{:04X}, which would make \
+             it look like another name",
+            c as u32
+        ));
+    }
+    if unicode_normalization::is_nfc(name) {
+        Ok(Cow::Borrowed(name))
+    } else {
+        Ok(Cow::Owned(name.nfc().collect()))
+    }
 }

@@ -77,10 +77,14 @@ struct CommitInfo {
 pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> Result<Listing> {
     let repo = open(path)?;
     let mut listing = Listing::default();
-    let head = match repo.head_id() {
-        Ok(id) => id.detach(),
-        // An unborn branch: a repository without commits has no versions.
-        Err(_) => return Ok(listing),
+    let head = match resolve_head(&repo, path)? {
+        Head::Commit(id) => id,
+        // A branch without commits has no versions; the caller decides what that means for
+        // a collection indexed from this repository before.
+        Head::Unborn(branch) => {
+            listing.unborn = Some(branch);
+            return Ok(listing);
+        }
     };
     refuse_shallow(&repo, path)?;
     listing.head = Some(head.to_string());
@@ -89,6 +93,39 @@ pub(crate) fn list(path: &Path, options: &ReadOptions, since: Option<&str>) -> R
     listing.since_found = base_tree.is_some();
     diff_history(&repo, path, options, &commits, base_tree, &mut listing)?;
     Ok(listing)
+}
+
+/// What HEAD names.
+enum Head {
+    /// A commit (HEAD peeled through its branch and tags).
+    Commit(gix::ObjectId),
+    /// A branch that has no commit yet (a new repository, an orphan branch, a mistyped
+    /// `git symbolic-ref`), by its short name.
+    Unborn(String),
+}
+
+/// HEAD as a commit or an unborn branch. A branch or HEAD naming an object the repository
+/// lacks (a damaged or incomplete repository) is an error, never an empty history.
+fn resolve_head(repo: &gix::Repository, path: &Path) -> Result<Head> {
+    let head = repo.head().map_err(|e| CorpusError::Git {
+        path: path.to_owned(),
+        message: format!("HEAD cannot be read: {e}"),
+    })?;
+    if let gix::head::Kind::Unborn(branch) = &head.kind {
+        return Ok(Head::Unborn(branch.shorten().to_string()));
+    }
+    let name = head
+        .referent_name()
+        .map(|n| n.shorten().to_string())
+        .unwrap_or_else(|| "HEAD".into());
+    let id = head.into_peeled_id().map_err(|e| CorpusError::Git {
+        path: path.to_owned(),
+        message: format!(
+            "{name} does not resolve to a commit ({e}): the repository is damaged or \
+             incomplete (objects moved or lost?); repair it or clone it again"
+        ),
+    })?;
+    Ok(Head::Commit(id.detach()))
 }
 
 /// A shallow clone's history stops at commits whose parents it does not hold: listing it

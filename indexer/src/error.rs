@@ -32,6 +32,19 @@ pub enum IndexerError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The folder named for the index holds something else: it is never written to,
+    /// replaced or removed.
+    #[error(
+        "{} is not an index folder ({reason}): nothing was written; choose a new or empty \
+         folder, or an existing index, with --index (or PALIMPSEST_INDEX)",
+        palimpsest_schema::printable(&path.display().to_string())
+    )]
+    NotIndexFolder {
+        /// The folder.
+        path: PathBuf,
+        /// What it holds.
+        reason: String,
+    },
     /// Another indexing run (an update or a rebuild) holds the index.
     #[error(
         "another indexing run is writing the index {index} (it holds {lock}): this run changed nothing; index again when that one ends"

@@ -16,6 +16,7 @@ use tantivy::{
 };
 
 use crate::error::{IndexerError, Result};
+use crate::folder::{self, FolderState};
 use crate::lock::RunLock;
 use crate::split::MAX_SECTIONS;
 use crate::state::{CollectionState, FORMAT, Payload};
@@ -134,6 +135,11 @@ impl KnownVersions {
         Ok(stale)
     }
 
+    /// How many versions of `key` are known.
+    pub fn versions_of(&self, key: &DocKey) -> usize {
+        self.ids.get(&key.term_text()).map_or(0, HashSet::len)
+    }
+
     /// How many versions are known.
     pub fn len(&self) -> usize {
         self.ids.values().map(HashSet::len).sum()
@@ -208,7 +214,7 @@ impl Indexer {
             lock,
         };
         let prepared = (|| {
-            if staging.exists() {
+            if folder::check(&staging)? == FolderState::Index {
                 std::fs::remove_dir_all(&staging).map_err(IndexerError::io(
                     "cannot remove unfinished rebuild",
                     &staging,
@@ -768,6 +774,7 @@ impl Run {
 /// it is missing), which a failed run removes. A rebuild the process running it did not
 /// finish moving into place (killed between its two renames) is finished first.
 fn lock_index(dir: &Path) -> Result<(RunLock, Option<PathBuf>)> {
+    folder::check(dir)?;
     let created = dir
         .ancestors()
         .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
@@ -789,7 +796,7 @@ fn lock_index(dir: &Path) -> Result<(RunLock, Option<PathBuf>)> {
 /// committed). Removes the old index a rebuild killed later left beside it.
 fn finish_swap(dir: &Path) -> Result<()> {
     let old = sibling(dir, "old");
-    if !old.exists() {
+    if folder::check(&old)? == FolderState::Free {
         return Ok(());
     }
     if !dir.exists() {

@@ -28,6 +28,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod error;
+mod folder;
 mod indexer;
 mod lock;
 pub mod split;

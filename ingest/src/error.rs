@@ -83,6 +83,26 @@ pub enum IngestError {
         /// Its layout.
         kind: &'static str,
     },
+    /// The archive's history would remove most (or all) of a collection's versions: taken
+    /// for a broken or mistaken repository, not a rewrite, unless the run allows it.
+    #[error(
+        "collection {collection} holds {held} versions read from {path}, and {why}: this run \
+         would leave {kept} of them, so nothing was indexed and the index is unchanged; \
+         check the repository (`git -C {path} status`, `git -C {path} log -1`), or, if the \
+         history really is this one, index again with --allow-drop (or --rebuild)"
+    )]
+    WouldDrop {
+        /// The collection.
+        collection: CollectionName,
+        /// The archive.
+        path: String,
+        /// What the repository shows instead of the indexed history.
+        why: String,
+        /// Versions the collection holds.
+        held: usize,
+        /// Versions it would hold after the run.
+        kept: usize,
+    },
     /// Reading the archive failed.
     #[error(transparent)]
     Corpus(#[from] CorpusError),

@@ -39,6 +39,7 @@ mod source;
 
 pub use error::{IngestError, Result};
 pub use ingest::ingest;
+pub use plan::MAX_DROPPED_SHARE;
 pub use progress::{NoProgress, Progress, SHOWN_WARNINGS, Stage, Warning};
 pub use report::{CollectionReport, IndexReport, RewriteReport, SnapshotReport};
 pub use settings::{IngestSettings, SAMPLE_COLLECTION};

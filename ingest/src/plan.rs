@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use palimpsest_corpus::{ArchiveKind, VersionRef};
 use palimpsest_indexer::{Indexer, KnownVersions};
@@ -18,6 +18,38 @@ pub(crate) struct Plan {
     /// The archive's cursor for the next run (git: HEAD).
     pub(crate) head: Option<String>,
     pub(crate) warnings: Vec<palimpsest_corpus::Warning>,
+    /// Git: the branch HEAD names when it has no commit yet.
+    unborn: Option<String>,
+}
+
+/// The largest share of a collection's versions a rewritten history may remove without
+/// `--allow-drop`: a reset, rebase or force push removes a few commits, while a HEAD on an
+/// empty or mistyped branch, a re-initialised repository or a history that shares nothing
+/// with the indexed one would remove all of them.
+pub const MAX_DROPPED_SHARE: f64 = 0.5;
+
+/// How many versions a collection holds, and would hold after replaying the documents whose
+/// indexed versions the history lacks.
+struct Loss {
+    held: usize,
+    kept: usize,
+}
+
+impl Loss {
+    fn of(known: &KnownVersions, stale: &BTreeMap<DocKey, usize>, listed: &[VersionRef]) -> Loss {
+        let replayed_held: usize = stale.keys().map(|key| known.versions_of(key)).sum();
+        let replayed_listed = listed.iter().filter(|v| stale.contains_key(&v.key)).count();
+        let held = known.len();
+        Loss {
+            held,
+            kept: held - replayed_held + replayed_listed,
+        }
+    }
+
+    fn too_large(&self) -> bool {
+        let dropped = self.held.saturating_sub(self.kept);
+        dropped > 0 && (self.kept == 0 || dropped as f64 > self.held as f64 * MAX_DROPPED_SHARE)
+    }
 }
 
 impl Plan {
@@ -38,6 +70,7 @@ impl Plan {
             rewritten: None,
             head: listing.head,
             warnings: listing.warnings,
+            unborn: listing.unborn,
         };
         if since.is_some() && listing.since_found {
             return Ok(plan);
@@ -54,10 +87,22 @@ impl Plan {
     }
 
     /// The cursor is no longer in HEAD's history: the documents holding versions the
-    /// history lacks are replayed whole.
+    /// history lacks are replayed whole. Refused, before anything is written, when that would
+    /// remove more than [`MAX_DROPPED_SHARE`] of the collection's versions and the run does
+    /// not allow it: a broken or mistyped HEAD looks like a history rewritten to nothing.
     fn rewritten(&mut self, source: &Source, known: &KnownVersions, cursor: &str) -> Result<()> {
         let listed = self.versions.iter().map(|v| (&v.key, &*v.source_id));
         let stale = known.not_listed(listed)?;
+        let loss = Loss::of(known, &stale, &self.versions);
+        if loss.too_large() && !source.allow_drop {
+            return Err(IngestError::WouldDrop {
+                collection: source.collection.clone(),
+                path: source.path.clone(),
+                why: self.why_dropped(),
+                held: loss.held,
+                kept: loss.kept,
+            });
+        }
         let parting = source.archive.parting(cursor)?;
         self.rewritten = Some(RewriteReport {
             cursor: cursor.to_owned(),
@@ -68,6 +113,14 @@ impl Plan {
         });
         self.replay.extend(stale.into_keys());
         Ok(())
+    }
+
+    /// Why the history no longer holds the indexed versions, as the refusal says it.
+    fn why_dropped(&self) -> String {
+        match &self.unborn {
+            Some(branch) => format!("its HEAD is the branch `{branch}`, which has no commit"),
+            None => "its history no longer holds the commits indexed before".into(),
+        }
     }
 
     fn drop_known(&mut self, known: &KnownVersions) {

@@ -14,6 +14,9 @@ pub struct IngestSettings {
     /// Start the index over instead of updating it (the old index serves until the new one
     /// is committed).
     pub rebuild: bool,
+    /// Let a rewritten git history remove more than [`crate::MAX_DROPPED_SHARE`] of a
+    /// collection's versions (all of them included); without it such a run is refused.
+    pub allow_drop: bool,
     /// Plain folders: the instant every file was recorded at (default: its modification time).
     pub recorded_at: Option<Timestamp>,
     /// Files larger than this many bytes are skipped with a warning.
@@ -30,6 +33,7 @@ impl Default for IngestSettings {
         IngestSettings {
             collection: None,
             rebuild: false,
+            allow_drop: false,
             recorded_at: None,
             max_file_size: 10 << 20,
             memory: 256,

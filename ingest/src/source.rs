@@ -17,6 +17,8 @@ pub(crate) struct Source {
     pub(crate) kind: SourceKind,
     /// The collection's state after the last run, if it was indexed before.
     pub(crate) previous: Option<CollectionState>,
+    /// Whether a rewritten history may remove most of the collection's versions.
+    pub(crate) allow_drop: bool,
 }
 
 impl Source {
@@ -44,6 +46,7 @@ impl Source {
             path: canonical.display().to_string(),
             kind: source_kind(archive.kind()),
             archive,
+            allow_drop: settings.allow_drop,
         };
         source.check_same_archive()?;
         Ok(source)

@@ -22,6 +22,7 @@ mod error;
 mod fields;
 mod names;
 mod pairing;
+mod printable;
 mod spelling;
 mod state;
 mod substance;
@@ -40,6 +41,7 @@ pub use pairing::{
     ChangeKind, PairedStep, Pairing, SectionKey, StepCounts, StepLink, StepSpan, is_minor,
     pair_sections, pair_step,
 };
+pub use printable::{is_invisible_format, needs_escape, printable};
 pub use spelling::{
     EnglishStems, EnglishStemsFilter, EnglishStemsStream, english_stem, fold_spelling,
 };

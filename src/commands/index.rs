@@ -33,6 +33,11 @@ pub struct Args {
     /// Start the index over instead of updating it (the old index serves until the new one is done).
     #[arg(long)]
     rebuild: bool,
+    /// Let a rewritten git history remove more than half of a collection's versions. Without
+    /// it such a run is refused and changes nothing: a HEAD on an empty or mistyped branch, a
+    /// re-initialised repository or one whose objects are lost looks the same.
+    #[arg(long)]
+    allow_drop: bool,
     /// Plain folders: the instant every file was recorded at (default: its modification time).
     #[arg(long, value_name = "T", value_parser = super::parse_time)]
     recorded_at: Option<Timestamp>,
@@ -52,6 +57,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let settings = IngestSettings {
         collection: args.collection,
         rebuild: args.rebuild,
+        allow_drop: args.allow_drop,
         recorded_at: args.recorded_at,
         max_file_size: args.max_file_size,
         memory: args.memory,

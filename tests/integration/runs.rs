@@ -378,3 +378,142 @@ fn a_failed_run_leaves_nothing_behind_and_says_why_once() {
     assert!(index.join("meta.json").exists());
     assert!(!dir.path().join("index.lock").exists());
 }
+
+/// Copies a folder with everything in it (a repository with its `.git`).
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Breaks a clone in one of the ways that once read as a history rewritten to nothing.
+fn break_repository(repo: &Path, way: &str) {
+    match way {
+        "objects moved away" => {
+            git(repo, &["gc", "-q"], None);
+            let aside = repo.parent().unwrap().join("aside");
+            std::fs::rename(repo.join(".git/objects/pack"), aside).unwrap();
+        }
+        "orphan branch" => {
+            git(repo, &["checkout", "-q", "--orphan", "fresh"], None);
+            git(repo, &["rm", "-rq", "--cached", "."], None);
+        }
+        "mistyped branch" => git(repo, &["symbolic-ref", "HEAD", "refs/heads/mian"], None),
+        "branch naming no object" => std::fs::write(
+            repo.join(".git/refs/heads/main"),
+            "0123456789abcdef0123456789abcdef01234567\n",
+        )
+        .unwrap(),
+        "re-initialised" => {
+            std::fs::remove_dir_all(repo.join(".git")).unwrap();
+            git(repo, &["init", "-q", "-b", "main"], None);
+        }
+        "re-initialised with one commit" => {
+            std::fs::remove_dir_all(repo.join(".git")).unwrap();
+            git(repo, &["init", "-q", "-b", "main"], None);
+            git(repo, &["add", "-A"], None);
+            git(repo, &["commit", "-qm", "Start tracking"], None);
+        }
+        other => panic!("no way {other}"),
+    }
+}
+
+#[test]
+fn an_unresolvable_head_drops_nothing_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, pristine) = (dir.path().join("repo"), dir.path().join("pristine"));
+    std::fs::create_dir(&repo).unwrap();
+    sample_repository(&repo);
+    copy_tree(&repo, &pristine);
+    let index = dir.path().join("index");
+    let path = repo.to_str().unwrap();
+    json(&index, &["index", path, "--collection", "demo"]);
+    let before = observe(&index);
+    let meta = std::fs::read(index.join("meta.json")).unwrap();
+    for way in [
+        "objects moved away",
+        "orphan branch",
+        "mistyped branch",
+        "branch naming no object",
+        "re-initialised",
+        "re-initialised with one commit",
+    ] {
+        break_repository(&repo, way);
+        let out = palimpsest(&index, &["index", path, "--collection", "demo"]);
+        let message = stderr(&out);
+        assert!(!out.status.success(), "{way}: {message}");
+        let told = message.contains("does not resolve to a commit")
+            || (message.contains("--allow-drop") && message.contains("holds 13 versions"));
+        assert!(told, "{way}: {message}");
+        assert_eq!(
+            std::fs::read(index.join("meta.json")).unwrap(),
+            meta,
+            "{way}"
+        );
+        std::fs::remove_dir_all(&repo).unwrap();
+        let _ = std::fs::remove_dir_all(dir.path().join("aside"));
+        copy_tree(&pristine, &repo);
+    }
+    assert_same(&observe(&index), &before);
+
+    // Said on purpose, the same history is dropped.
+    break_repository(&repo, "mistyped branch");
+    let out = palimpsest(
+        &index,
+        &["index", path, "--collection", "demo", "--allow-drop"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&index, &["stats"])["versions"], 0);
+}
+
+#[test]
+fn index_rebuild_never_removes_a_folder_of_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mydata = dir.path().join("mydata");
+    std::fs::create_dir_all(mydata.join("sub")).unwrap();
+    std::fs::write(mydata.join("thesis.txt"), "three years of work").unwrap();
+    std::fs::write(mydata.join("sub/data.csv"), "a,b\n").unwrap();
+    let sample = palimpsest_corpus::sample_path();
+    let sample = sample.to_str().unwrap();
+    let commands = [
+        &["index", "--rebuild", sample][..],
+        &["index", sample],
+        &["search", "owls"],
+    ];
+    for args in commands {
+        let out = palimpsest(&mydata, args);
+        let message = stderr(&out);
+        assert!(!out.status.success(), "{args:?}: {message}");
+        if args[0] == "index" {
+            assert!(
+                message.contains("is not an index folder")
+                    && message.contains("sub/, thesis.txt")
+                    && message.contains("--index"),
+                "{args:?}: {message}"
+            );
+        }
+        let mut left: Vec<_> = std::fs::read_dir(&mydata)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["sub", "thesis.txt"], "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(mydata.join("thesis.txt")).unwrap(),
+            "three years of work"
+        );
+        assert!(!dir.path().join("mydata.lock").exists());
+        assert!(!dir.path().join("mydata.rebuilding").exists());
+    }
+
+    // An empty folder, and an index, are written as before.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    json(&empty, &["index", sample]);
+    json(&empty, &["index", "--rebuild", sample]);
+    assert!(json(&empty, &["stats"])["versions"].as_u64().unwrap() > 0);
+}
