@@ -164,7 +164,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // Errors name paths and files of archives: a newline in one must not print a
+            // line that looks like the program's own.
+            eprintln!(
+                "error: {}",
+                palimpsest_schema::printable(&format!("{error:#}"))
+            );
             exit_code(&error)
         }
     }

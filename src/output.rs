@@ -73,11 +73,14 @@ impl Style {
         }
     }
 
+    /// Styled text; a name from an archive or the index gets its control characters and
+    /// bidirectional marks escaped, so it cannot move the cursor or reorder the line.
     fn wrap(&self, code: &str, text: &str) -> String {
+        let text = palimpsest_schema::printable(text);
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
-            text.to_owned()
+            text.into_owned()
         }
     }
 
@@ -171,7 +174,7 @@ pub fn section(path: &[String]) -> String {
     if path.is_empty() {
         "(before the first heading)".to_owned()
     } else {
-        path.join(" › ")
+        palimpsest_schema::printable(&path.join(" › ")).into_owned()
     }
 }
 

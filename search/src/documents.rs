@@ -16,6 +16,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError, shorten};
 use crate::facts::VersionFact;
 use crate::matching::MatchMode;
+use crate::names::folded;
 use crate::query::{Fields, term, text_query};
 use crate::request::validate_query;
 use crate::snippet::highlight_ranges;
@@ -271,7 +272,7 @@ impl Engine {
             if exact {
                 wanted == have
             } else {
-                wanted.to_lowercase() == have.to_lowercase()
+                folded(wanted) == folded(have)
             }
         };
         let services: HashSet<&str> = keys.iter().map(|k| k.1.as_str()).collect();
@@ -290,7 +291,7 @@ impl Engine {
                         .iter()
                         .copied()
                         .filter(|s| {
-                            let (a, b) = (s.to_lowercase(), service.to_lowercase());
+                            let (a, b) = (folded(s), folded(service));
                             !b.is_empty() && (a.contains(&b) || b.contains(&a))
                         })
                         .collect();

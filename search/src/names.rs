@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -83,8 +84,8 @@ fn field_names(searcher: &Searcher, field: Field) -> Result<BTreeSet<String>> {
 
 /// The one known name equal to `name` but for case, else an error with the close names.
 fn resolve(known: &BTreeSet<String>, parameter: &'static str, name: &str) -> Result<String> {
-    let lower = name.to_lowercase();
-    let same: Vec<&String> = known.iter().filter(|k| k.to_lowercase() == lower).collect();
+    let lower = folded(name);
+    let same: Vec<&String> = known.iter().filter(|k| folded(k) == lower).collect();
     if let [one] = same.as_slice() {
         return Ok((*one).clone());
     }
@@ -100,6 +101,12 @@ fn resolve(known: &BTreeSet<String>, parameter: &'static str, name: &str) -> Res
     })
 }
 
+/// A name as compared with what people type: lower case, in Unicode's composed form (NFC), so
+/// `Café` typed with a combining accent finds the service the archive names with `é`.
+pub(crate) fn folded(name: &str) -> String {
+    name.nfc().collect::<String>().to_lowercase()
+}
+
 /// Known names that hold `lower` or are held by it, or lie within a few edits of it, the
 /// closest first.
 fn close_names(known: &BTreeSet<String>, lower: &str) -> Vec<String> {
@@ -107,7 +114,7 @@ fn close_names(known: &BTreeSet<String>, lower: &str) -> Vec<String> {
     let mut close: Vec<(usize, &String)> = known
         .iter()
         .filter_map(|k| {
-            let candidate = k.to_lowercase();
+            let candidate = folded(k);
             let contains =
                 !lower.is_empty() && (candidate.contains(lower) || lower.contains(&candidate));
             let distance = edit_distance(&candidate, lower);

@@ -325,7 +325,8 @@ impl ApiError {
 
     /// 500; the details go to the log, not to the client.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> ApiError {
-        tracing::error!("{context}: {error}");
+        let error = error.to_string();
+        tracing::error!("{context}: {}", palimpsest_schema::printable(&error));
         ApiError {
             suggestions: None,
             code: Code::Internal,

@@ -142,7 +142,11 @@ impl ChannelSink {
                     .blocking_send(Ok(Bytes::from(self.stream.end())));
             }
             Err(error) => {
-                tracing::warn!("an export stopped part way: {error}");
+                let error = error.to_string();
+                tracing::warn!(
+                    "an export stopped part way: {}",
+                    palimpsest_schema::printable(&error)
+                );
                 let _ = self
                     .pieces
                     .blocking_send(Err(std::io::Error::other(error.to_string())));

@@ -80,7 +80,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         report.spans_opened,
         report.spans_closed,
         output::bytes(report.index_bytes),
-        context.index.display()
+        palimpsest_schema::printable(&context.index.display().to_string())
     );
     for collection in &report.collections {
         if let Some(r) = &collection.rewritten {
@@ -114,6 +114,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 }
 
 fn rewrite_line(collection: &str, path: &str, r: &RewriteReport) -> String {
+    let path = palimpsest_schema::printable(path);
     let cursor = if r.cursor_found {
         "is no longer in the first-parent history of HEAD"
     } else {
@@ -190,7 +191,10 @@ impl Progress for Terminal<'_> {
         if self.context.json && !self.context.progress {
             return;
         }
-        let print = || eprintln!("warning: {warning}");
+        let print = || {
+            let line = warning.to_string();
+            eprintln!("warning: {}", palimpsest_schema::printable(&line));
+        };
         match &self.bar {
             Some(bar) => bar.suspend(print),
             None => print(),
