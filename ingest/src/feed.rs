@@ -7,6 +7,7 @@ use palimpsest_schema::{CollectionName, DocKey};
 use crate::collapse::Collapse;
 use crate::error::{IngestError, Result};
 use crate::progress::{Batch, Progress, Stage, Warning};
+use crate::read_ahead::{READ_AHEAD_BYTES, READ_AHEAD_VERSIONS, ReadAhead};
 use crate::report::SnapshotReport;
 
 /// What feeding an archive's versions to the indexer gave.
@@ -25,6 +26,8 @@ struct Read {
     /// The document and commit of a PDF snapshot, which is skipped.
     pdf: Option<String>,
     source_id: String,
+    /// The text it holds, as the read-ahead budget counts it.
+    bytes: usize,
 }
 
 /// Reads contents on a second thread while this one indexes.
@@ -49,22 +52,32 @@ pub(crate) fn feed(
         collapse: Collapse::default(),
         commits: HashSet::new(),
     };
+    let ahead = ReadAhead::new(READ_AHEAD_BYTES);
     std::thread::scope(|scope| -> Result<()> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(256);
+        let (sender, receiver) = std::sync::mpsc::sync_channel(READ_AHEAD_VERSIONS);
         let mut reader = archive.reader()?;
+        let ahead = &ahead;
         let producer = scope.spawn(move || -> Result<()> {
             for version in &versions {
                 let read = read(&mut reader, version)?;
-                if sender.send(read).is_err() {
+                if !ahead.acquire(read.bytes) || sender.send(read).is_err() {
                     break;
                 }
             }
             Ok(())
         });
-        for read in receiver {
-            feeding.take(read)?;
-        }
-        producer.join().map_err(|_| IngestError::ReaderPanicked)?
+        let indexed = (|| {
+            for read in receiver {
+                let bytes = read.bytes;
+                feeding.take(read)?;
+                ahead.release(bytes);
+            }
+            Ok(())
+        })();
+        // A failed indexer must not leave the reader waiting for bytes it never frees.
+        ahead.close();
+        let read = producer.join().map_err(|_| IngestError::ReaderPanicked)?;
+        indexed.and(read)
     })?;
     Ok(feeding.end())
 }
@@ -77,7 +90,9 @@ fn read(reader: &mut palimpsest_corpus::VersionReader, version: &VersionRef) -> 
             version.key.service, version.key.terms_type, version.source_id
         )
     });
+    let bytes = outcome.version.as_ref().map_or(0, |v| v.content.len());
     Ok(Read {
+        bytes,
         outcome,
         pdf,
         source_id: version.source_id.clone(),
@@ -101,6 +116,7 @@ impl Feeding<'_> {
             mut outcome,
             pdf,
             source_id,
+            ..
         } = read;
         self.progress.advance(1);
         for warning in std::mem::take(&mut outcome.warnings) {

@@ -32,6 +32,7 @@ mod feed;
 mod ingest;
 mod plan;
 mod progress;
+mod read_ahead;
 mod replay;
 mod report;
 mod settings;
