@@ -232,6 +232,9 @@ pub(crate) struct SpanMatch {
     pub path_hash: u64,
     pub valid_from: i64,
     pub valid_to: i64,
+    /// Derived from the document, version and position: the same in every build, so it
+    /// breaks ties that addresses (laid out by indexing threads) would break differently.
+    pub span_id: u64,
 }
 
 /// Collects every match with the fast fields needed to group them, until the deadline.
@@ -288,6 +291,7 @@ impl SegmentCollector for MatchSegment {
             path_hash: c.path_hash.first(doc).unwrap_or(0),
             valid_from: c.valid_from.first(doc).unwrap_or(0),
             valid_to: c.valid_to.first(doc).unwrap_or(0),
+            span_id: c.span_id.first(doc).unwrap_or(0),
         });
     }
 

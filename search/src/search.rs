@@ -622,6 +622,8 @@ const MAX_GROUPED_GAP_SECONDS: i64 = 7 * 86_400;
 struct Group {
     score: f32,
     best: DocAddress,
+    /// The span id of the group's first span, which orders groups of equal score and start.
+    first_span: u64,
     spans: Vec<DocAddress>,
     /// When the text was in force, as `(valid_from, valid_to)` Unix seconds; empty when the
     /// hit is read from its span alone.
@@ -634,6 +636,7 @@ impl Group {
         Group {
             score,
             best: address,
+            first_span: 0,
             spans: vec![address],
             intervals: Vec::new(),
         }
@@ -652,10 +655,12 @@ impl Ranked for Group {
 
 fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
     if matches.len() > MAX_GROUPED_SPANS {
-        matches.sort_by(|a, b| b.score.total_cmp(&a.score));
+        matches.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.span_id.cmp(&b.span_id)));
         matches.truncate(MAX_GROUPED_SPANS);
     }
-    matches.sort_by_key(|m| (m.doc_hash, m.path_hash, m.valid_from, m.valid_to));
+    // A total order on the data alone: two sections under one heading path, or two versions
+    // at one instant, give spans equal in everything but their id.
+    matches.sort_by_key(|m| (m.doc_hash, m.path_hash, m.valid_from, m.valid_to, m.span_id));
     let mut groups: Vec<Group> = Vec::new();
     let mut previous: Option<SpanMatch> = None;
     for m in matches {
@@ -678,6 +683,7 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
             _ => groups.push(Group {
                 score: m.score,
                 best: m.address,
+                first_span: m.span_id,
                 spans: vec![m.address],
                 intervals: vec![(m.valid_from, m.valid_to)],
             }),
@@ -692,7 +698,7 @@ fn group_adjacent(mut matches: Vec<SpanMatch>) -> Vec<Group> {
         b.score
             .total_cmp(&a.score)
             .then_with(|| first_from(b).cmp(&first_from(a)))
-            .then_with(|| a.best.cmp(&b.best))
+            .then_with(|| a.first_span.cmp(&b.first_span))
     });
     groups
 }
@@ -711,7 +717,43 @@ mod tests {
             path_hash: path,
             valid_from: from,
             valid_to: to,
+            span_id: u64::from(doc),
         }
+    }
+
+    /// Two builds lay the same spans out at other addresses: which spans a hit groups, and
+    /// which stands first, must not follow the addresses.
+    #[test]
+    fn duplicate_paths_group_the_same_spans_whatever_their_addresses() {
+        let day = 86_400;
+        // One section path twice in a version (ids 11 and 12), after a span (10) it followed.
+        let spans = [(10, 0, day), (11, day, i64::MAX), (12, day, i64::MAX)];
+        let build = |addresses: [u32; 3]| {
+            let matches = spans
+                .iter()
+                .zip(addresses)
+                .map(|(&(id, from, to), address)| SpanMatch {
+                    address: DocAddress::new(0, address),
+                    span_id: id,
+                    ..span(0, 7, from, to, 1.0)
+                })
+                .collect();
+            let ids =
+                |a: DocAddress| spans[addresses.iter().position(|&x| x == a.doc_id).unwrap()].0;
+            group_adjacent(matches)
+                .iter()
+                .map(|g| {
+                    (
+                        ids(g.best),
+                        g.spans.iter().map(|&a| ids(a)).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let first = build([0, 1, 2]);
+        assert_eq!(first, build([2, 0, 1]));
+        assert_eq!(first, build([1, 2, 0]));
+        assert_eq!(first, [(12, vec![12]), (10, vec![10, 11])]);
     }
 
     #[test]
