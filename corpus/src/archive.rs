@@ -116,7 +116,40 @@ pub struct VersionRef {
     pub seq: u64,
     /// What the file holds.
     pub format: Format,
+    /// Dataset files: size and modification time when listed, which tell a file corrected
+    /// in place under the same name.
+    pub stamp: Option<FileStamp>,
     pub(crate) location: Location,
+}
+
+/// A file's size and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Modification time, in nanoseconds since 1970 (0 where the system does not say).
+    pub modified_nanos: i128,
+}
+
+impl FileStamp {
+    /// The stamp of the file at `path`, or `None` when it cannot be read.
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        let modified_nanos = metadata
+            .modified()
+            .ok()
+            .and_then(|t| match t.duration_since(std::time::UNIX_EPOCH) {
+                Ok(after) => i128::try_from(after.as_nanos()).ok(),
+                Err(before) => i128::try_from(before.duration().as_nanos())
+                    .ok()
+                    .map(|n| -n),
+            })
+            .unwrap_or(0);
+        Some(FileStamp {
+            bytes: metadata.len(),
+            modified_nanos,
+        })
+    }
 }
 
 /// Something in the archive that was skipped or read imperfectly.

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key};
+use crate::archive::{
+    FileStamp, Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key,
+};
 use crate::error::Result;
 use crate::folder::{Entry, entries, skip_reason};
 
@@ -136,6 +138,7 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                     kind,
                     seq,
                     format: Format::Markdown,
+                    stamp: FileStamp::of(&file.path),
                     location: Location::File(file.path),
                 });
                 seq += 1;

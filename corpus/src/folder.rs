@@ -213,6 +213,7 @@ pub(crate) fn list(root: &Path, options: &ReadOptions) -> Result<Listing> {
                 kind: VersionKind::FirstRecord,
                 seq,
                 format,
+                stamp: None,
                 location: Location::File(file.path),
             });
             seq += 1;

@@ -292,6 +292,7 @@ fn diff_history(
                 kind,
                 seq: seq as u64,
                 format,
+                stamp: None,
                 location,
             });
         }

@@ -42,8 +42,8 @@ mod html;
 mod text;
 
 pub use archive::{
-    Archive, ArchiveKind, Format, Listing, Parting, ReadOptions, ReadOutcome, VersionReader,
-    VersionRef, Warning,
+    Archive, ArchiveKind, FileStamp, Format, Listing, Parting, ReadOptions, ReadOutcome,
+    VersionReader, VersionRef, Warning,
 };
 pub use declarations::Declarations;
 pub use error::{CorpusError, Result};

@@ -135,14 +135,28 @@ fn ingest_archive(
         deletions,
         rewritten: plan.rewritten,
         snapshots: (snapshots.read > 0).then_some(snapshots),
+        replayed_changed_files: plan.corrected,
     };
-    record_state(indexer, source, plan.head, facts);
+    let cursor = Cursor {
+        head: plan.head,
+        files: plan.files,
+    };
+    record_state(indexer, source, cursor, facts);
     Ok((report, warnings))
+}
+
+/// Where the next run of a collection starts.
+struct Cursor {
+    /// Git: the commit read last.
+    head: Option<String>,
+    /// Dataset: each document's files as this run listed them.
+    files: crate::in_place::Seen,
 }
 
 /// Records where the next run starts, with the snapshot facts of this one added to those of
 /// the runs before.
-fn record_state(indexer: &mut Indexer, source: Source, head: Option<String>, facts: SnapshotFacts) {
+fn record_state(indexer: &mut Indexer, source: Source, cursor: Cursor, facts: SnapshotFacts) {
+    let Cursor { head, files } = cursor;
     let mut snapshots = source
         .previous
         .map(|previous| previous.snapshots)
@@ -153,6 +167,7 @@ fn record_state(indexer: &mut Indexer, source: Source, head: Option<String>, fac
         path: source.path,
         head,
         snapshots,
+        files,
     };
     indexer.set_collection(&source.collection, state);
 }

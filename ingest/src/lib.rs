@@ -29,6 +29,7 @@
 mod collapse;
 mod error;
 mod feed;
+mod in_place;
 mod ingest;
 mod plan;
 mod progress;

@@ -5,6 +5,7 @@ use palimpsest_indexer::{Indexer, KnownVersions};
 use palimpsest_schema::{DocKey, VersionKind};
 
 use crate::error::{IngestError, Result};
+use crate::in_place;
 use crate::report::RewriteReport;
 use crate::source::Source;
 
@@ -20,6 +21,10 @@ pub(crate) struct Plan {
     pub(crate) warnings: Vec<palimpsest_corpus::Warning>,
     /// Git: the branch HEAD names when it has no commit yet.
     unborn: Option<String>,
+    /// Dataset: the files of each document as this run lists them, for the next run.
+    pub(crate) files: in_place::Seen,
+    /// Dataset: documents replayed because a file the index held changed in place.
+    pub(crate) corrected: usize,
 }
 
 /// The largest share of a collection's versions a rewritten history may remove without
@@ -71,6 +76,8 @@ impl Plan {
             head: listing.head,
             warnings: listing.warnings,
             unborn: listing.unborn,
+            files: in_place::Seen::new(),
+            corrected: 0,
         };
         if since.is_some() && listing.since_found {
             return Ok(plan);
@@ -78,6 +85,9 @@ impl Plan {
         let known = indexer.known_versions(&source.collection)?;
         if let Some(cursor) = since {
             plan.rewritten(source, &known, cursor)?;
+        }
+        if source.archive.kind() == ArchiveKind::Dataset {
+            plan.files_changed_in_place(source);
         }
         plan.drop_known(&known);
         if source.archive.kind() == ArchiveKind::Folder {
@@ -113,6 +123,17 @@ impl Plan {
         });
         self.replay.extend(stale.into_keys());
         Ok(())
+    }
+
+    /// Dataset documents with a file changed in place since the last run are replayed whole.
+    fn files_changed_in_place(&mut self, source: &Source) {
+        let seen = in_place::seen(&self.versions);
+        if let Some(previous) = &source.previous {
+            let changed = in_place::changed(&previous.files, &self.versions);
+            self.corrected = changed.len();
+            self.replay.extend(changed);
+        }
+        self.files = seen;
     }
 
     /// Why the history no longer holds the indexed versions, as the refusal says it.

@@ -44,6 +44,14 @@ pub struct CollectionReport {
     /// Present when the archive held snapshots.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshots: Option<SnapshotReport>,
+    /// Dataset documents replayed because a file already indexed was changed in place (or
+    /// removed, or another slipped in among the files indexed); absent when none was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub replayed_changed_files: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A git history rewritten under an indexed collection (a reset, a rebase, a force push):

@@ -45,7 +45,7 @@ pub use printable::{is_invisible_format, needs_escape, printable};
 pub use spelling::{
     EnglishStems, EnglishStemsFilter, EnglishStemsStream, english_stem, fold_spelling,
 };
-pub use state::{CollectionState, FORMAT, Payload, SnapshotFacts, SourceKind};
+pub use state::{CollectionState, FORMAT, FilesSeen, Payload, SnapshotFacts, SourceKind};
 pub use substance::substance_hash;
 pub use text_store::{DocumentTexts, NewParagraph, RunRefs, TextReader, text_document, text_key};
 pub use time::Timestamp;

@@ -40,6 +40,22 @@ pub struct CollectionState {
     /// Snapshots: how they were turned into versions.
     #[serde(default, skip_serializing_if = "SnapshotFacts::is_empty")]
     pub snapshots: SnapshotFacts,
+    /// Dataset collections: per document (its key's term text), what its files looked like
+    /// when last read, so that a file corrected in place under the same name is noticed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, FilesSeen>,
+}
+
+/// The files of one dataset document as a run listed them: the last file name (dataset
+/// file names sort in time order) and a hash of every name up to it with its size and
+/// modification time. A later run hashes the same names again: a file changed, removed or
+/// slipped in among them gives another hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesSeen {
+    /// The greatest source id (file path within the archive) the hash covers.
+    pub through: String,
+    /// The hash, in hexadecimal.
+    pub hash: String,
 }
 
 /// Facts about a collection's snapshots that the index documents do not hold. Sets, not

@@ -89,6 +89,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 rewrite_line(&collection.collection, &collection.path, r)
             );
         }
+        if collection.replayed_changed_files > 0 {
+            outln!(
+                "{}: {} documents replayed: files indexed before were changed in place",
+                collection.collection,
+                collection.replayed_changed_files
+            );
+        }
         if let Some(s) = &collection.snapshots {
             outln!(
                 "{}: {} snapshots ({} commits) read → {} versions kept, {} unchanged, {} skipped; \

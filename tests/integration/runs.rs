@@ -517,3 +517,44 @@ fn index_rebuild_never_removes_a_folder_of_other_files() {
     json(&empty, &["index", "--rebuild", sample]);
     assert!(json(&empty, &["stats"])["versions"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn a_dataset_file_corrected_in_place_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let dataset = dir.path().join("dataset");
+    let terms = dataset.join("Svc/Terms of Service");
+    std::fs::create_dir_all(&terms).unwrap();
+    let first = terms.join("2024-01-01T00-00-00Z.md");
+    let second = terms.join("2024-02-01T00-00-00Z.md");
+    std::fs::write(&first, "# Terms\n\nWe keep your data.\n").unwrap();
+    std::fs::write(&second, "# Terms\n\nWe keep your data for a yaer.\n").unwrap();
+    let (index, clean) = (dir.path().join("index"), dir.path().join("clean"));
+    let path = dataset.to_str().unwrap();
+    json(&index, &["index", path]);
+
+    std::fs::write(
+        &second,
+        "# Terms\n\nWe keep your data for a year, corrected.\n",
+    )
+    .unwrap();
+    let report = json(&index, &["index", path]);
+    assert_eq!(
+        report["collections"][0]["replayed_changed_files"], 1,
+        "{report}"
+    );
+    json(&clean, &["index", path, "--rebuild"]);
+    assert_same(&observe(&index), &observe(&clean));
+    let shown = json(&index, &["show", "Svc", "Terms of Service"]);
+    assert!(
+        shown["content"].as_str().unwrap().contains("corrected"),
+        "{shown}"
+    );
+
+    // Nothing changed: nothing replayed.
+    let again = json(&index, &["index", path]);
+    assert!(
+        again["collections"][0]
+            .get("replayed_changed_files")
+            .is_none()
+    );
+}
