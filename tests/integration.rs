@@ -2307,3 +2307,6 @@ mod shared_texts;
 
 #[path = "integration/names.rs"]
 mod names;
+
+#[path = "integration/integrity.rs"]
+mod integrity;

@@ -6,9 +6,9 @@
 //! CSV flattens nested values into text, with these rules: a heading path is joined with
 //! ` > `, lists of words or collections with `; `, intervals as `from/to` pairs joined with
 //! `; ` (`to` empty while in force), a change's diff as its inserted and its deleted text
-//! (pieces joined with ` … `). A cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
-//! return gets a leading `'`, so that a spreadsheet reads it as text, not as a formula
-//! (OWASP's advice on CSV injection).
+//! (pieces joined with ` … `). A cell starting with `=`, `+`, `-`, `@` (or their fullwidth
+//! forms `＝`, `＋`, `－`, `＠`), a tab or a carriage return gets a leading `'`, so that a
+//! spreadsheet reads it as text, not as a formula (OWASP's advice on CSV injection).
 //!
 //! ```
 //! use palimpsest_export::{Format, write};
@@ -149,9 +149,13 @@ pub fn write<T: Listing>(
 }
 
 /// A cell a spreadsheet reads as text: one that would start a formula gets a leading `'`.
+/// The fullwidth forms count too: spreadsheets set up for East Asian input read `＝1+1` as
+/// `=1+1`.
 pub fn safe_cell(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠') => {
+            format!("'{cell}").into()
+        }
         _ => cell.into(),
     }
 }
@@ -167,6 +171,15 @@ mod tests {
         assert_eq!(safe_cell("-1+2"), "'-1+2");
         assert_eq!(safe_cell("Privacy Policy"), "Privacy Policy");
         assert_eq!(safe_cell(""), "");
+    }
+
+    #[test]
+    fn fullwidth_formula_starters_are_written_as_text() {
+        assert_eq!(safe_cell("＝HYPERLINK(\"x\")"), "'＝HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("＋1"), "'＋1");
+        assert_eq!(safe_cell("－1+2"), "'－1+2");
+        assert_eq!(safe_cell("＠SUM(A1)"), "'＠SUM(A1)");
+        assert_eq!(safe_cell("Ｐrivacy"), "Ｐrivacy");
     }
 
     #[test]

@@ -581,14 +581,17 @@ fn version_groups(list: &mut ChangeList, order: ChangeOrder) -> Vec<Vec<u32>> {
 impl Engine {
     /// Searches changes.
     pub fn changes(&self, request: &ChangesRequest) -> Result<ChangesResponse> {
+        self.read(|searcher| self.changes_in(searcher, request))
+    }
+
+    fn changes_in(&self, searcher: &Searcher, request: &ChangesRequest) -> Result<ChangesResponse> {
         request.validate(&self.limits)?;
-        let searcher = self.searcher();
-        let request = &self.resolve_changes(&searcher, request)?;
-        let versions = self.changed_versions(&searcher, request)?;
+        let request = &self.resolve_changes(searcher, request)?;
+        let versions = self.changed_versions(searcher, request)?;
         if steps::counted_by_steps(request) {
-            return self.changes_by_steps(&searcher, request, &versions);
+            return self.changes_by_steps(searcher, request, &versions);
         }
-        let mut list = self.change_list(&searcher, request, &versions)?;
+        let mut list = self.change_list(searcher, request, &versions)?;
         let page = request.offset..request.offset.saturating_add(request.limit);
         if request.group == ChangeGrouping::Version {
             let groups = version_groups(&mut list, request.order);
@@ -596,7 +599,7 @@ impl Engine {
                 .get(page.start.min(groups.len())..page.end.min(groups.len()))
                 .unwrap_or_default()
                 .iter()
-                .map(|group| self.version_changes(&searcher, &versions, &list.events, group))
+                .map(|group| self.version_changes(searcher, &versions, &list.events, group))
                 .filter_map(Result::transpose)
                 .collect::<Result<Vec<_>>>()?;
             return Ok(ChangesResponse {
@@ -621,7 +624,7 @@ impl Engine {
             .skip(request.offset)
             .take(request.limit)
             .map(|&(_, i)| {
-                self.listed_change(&searcher, &versions, request, &list.events[i as usize])
+                self.listed_change(searcher, &versions, request, &list.events[i as usize])
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ChangesResponse {
@@ -641,16 +644,25 @@ impl Engine {
         options: &ExportOptions,
         sink: &mut dyn ExportSink<ChangeEntry>,
     ) -> Result<()> {
+        self.read(|searcher| self.export_changes_in(searcher, request, options, sink))
+    }
+
+    fn export_changes_in(
+        &self,
+        searcher: &Searcher,
+        request: &ChangesRequest,
+        options: &ExportOptions,
+        sink: &mut dyn ExportSink<ChangeEntry>,
+    ) -> Result<()> {
         let request = &ChangesRequest {
             limit: 1,
             offset: 0,
             ..request.clone()
         };
         request.validate(&self.limits)?;
-        let searcher = self.searcher();
-        let request = &self.resolve_changes(&searcher, request)?;
-        let versions = self.changed_versions(&searcher, request)?;
-        let mut list = self.change_list(&searcher, request, &versions)?;
+        let request = &self.resolve_changes(searcher, request)?;
+        let versions = self.changed_versions(searcher, request)?;
+        let mut list = self.change_list(searcher, request, &versions)?;
         if request.group == ChangeGrouping::Version {
             let groups = version_groups(&mut list, request.order);
             let list = &list;
@@ -659,8 +671,7 @@ impl Engine {
                 options,
                 &groups,
                 |engine, group| {
-                    let entry =
-                        engine.version_changes(&searcher, &versions, &list.events, group)?;
+                    let entry = engine.version_changes(searcher, &versions, &list.events, group)?;
                     Ok(entry.map(ChangeEntry::Version))
                 },
                 sink,
@@ -675,7 +686,7 @@ impl Engine {
             &list.order,
             |engine, &(_, i)| {
                 let change =
-                    engine.listed_change(&searcher, &versions, request, &events[i as usize])?;
+                    engine.listed_change(searcher, &versions, request, &events[i as usize])?;
                 Ok(Some(ChangeEntry::Section(change)))
             },
             sink,

@@ -6,6 +6,7 @@ use palimpsest_schema::{
     SpanRecord, Timestamp, VersionKind, VersionRecord, content_hash, path_hash,
 };
 use serde::Serialize;
+use tantivy::Searcher;
 
 use crate::compare::{ChangeKind, DiffPart, SectionKey, pair_sections, word_diff};
 use crate::documents::VersionEntry;
@@ -91,6 +92,10 @@ fn section_key(span: &SpanRecord) -> SectionKey {
 impl Engine {
     /// Compares the versions of a document in force at two instants (or named by id).
     pub fn diff(&self, request: &DiffRequest) -> Result<DiffResponse> {
+        self.read(|searcher| self.diff_in(searcher, request))
+    }
+
+    fn diff_in(&self, searcher: &Searcher, request: &DiffRequest) -> Result<DiffResponse> {
         for at in [request.from, request.to].into_iter().flatten() {
             if at > Timestamp::now() {
                 return Err(SearchError::InFuture { at });
@@ -114,21 +119,20 @@ impl Engine {
                 "missing: the instant (or `from_version`) of the earlier version",
             ));
         }
-        let searcher = self.searcher();
         let key = self.resolve(
-            &searcher,
+            searcher,
             &request.service,
             &request.terms_type,
             request.collection.as_deref(),
         )?;
         let from = self.pick_record(
-            &searcher,
+            searcher,
             &key,
             request.from,
             request.from_version.as_deref(),
         )?;
         self.deadline.check()?;
-        let to = self.pick_record(&searcher, &key, request.to, request.to_version.as_deref())?;
+        let to = self.pick_record(searcher, &key, request.to, request.to_version.as_deref())?;
         self.deadline.check()?;
         for record in [&from, &to] {
             if record.kind == VersionKind::Deleted {
@@ -156,8 +160,8 @@ impl Engine {
                 .collect()
         };
         self.deadline.check()?;
-        let before = self.load_spans(&searcher, &key, &only(&from))?;
-        let after = self.load_spans(&searcher, &key, &only(&to))?;
+        let before = self.load_spans(searcher, &key, &only(&from))?;
+        let after = self.load_spans(searcher, &key, &only(&to))?;
         let before_keys: Vec<SectionKey> = before.iter().map(section_key).collect();
         let after_keys: Vec<SectionKey> = after.iter().map(section_key).collect();
         let pairings = pair_sections(&before_keys, &after_keys);

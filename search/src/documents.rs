@@ -219,9 +219,12 @@ impl Engine {
 
     /// Every service and its documents.
     pub fn services(&self) -> Result<ServicesResponse> {
-        let searcher = self.searcher();
+        self.read(|searcher| self.services_in(searcher))
+    }
+
+    fn services_in(&self, searcher: &Searcher) -> Result<ServicesResponse> {
         let mut services: BTreeMap<String, Vec<DocumentSummary>> = BTreeMap::new();
-        for (key, facts) in self.doc_facts(&searcher)? {
+        for (key, facts) in self.doc_facts(searcher)? {
             let mut parts = key.split('\u{1f}');
             let (Some(collection), Some(service), Some(terms_type)) =
                 (parts.next(), parts.next(), parts.next())
@@ -416,10 +419,19 @@ impl Engine {
         terms_type: &str,
         collection: Option<&str>,
     ) -> Result<VersionsResponse> {
-        let searcher = self.searcher();
-        let key = self.resolve(&searcher, service, terms_type, collection)?;
+        self.read(|searcher| self.versions_in(searcher, service, terms_type, collection))
+    }
+
+    fn versions_in(
+        &self,
+        searcher: &Searcher,
+        service: &str,
+        terms_type: &str,
+        collection: Option<&str>,
+    ) -> Result<VersionsResponse> {
+        let key = self.resolve(searcher, service, terms_type, collection)?;
         let versions = self
-            .version_records(&searcher, &key)?
+            .version_records(searcher, &key)?
             .into_iter()
             .map(|r| VersionEntry {
                 id: r.source_id,
@@ -437,31 +449,42 @@ impl Engine {
 
     /// The version in force at an instant (or the latest), rebuilt from its spans.
     pub fn show(&self, request: &ShowRequest) -> Result<VersionResponse> {
+        self.read(|searcher| self.show_in(searcher, request))
+    }
+
+    fn show_in(&self, searcher: &Searcher, request: &ShowRequest) -> Result<VersionResponse> {
         if let Some(at) = request.at
             && at > Timestamp::now()
         {
             return Err(SearchError::InFuture { at });
         }
-        let searcher = self.searcher();
         let key = self.resolve(
-            &searcher,
+            searcher,
             &request.service,
             &request.terms_type,
             request.collection.as_deref(),
         )?;
-        let record = self.pick_record(&searcher, &key, request.at, request.version.as_deref())?;
+        let record = self.pick_record(searcher, &key, request.at, request.version.as_deref())?;
         self.deadline.check()?;
-        self.version_response(&searcher, &key, &record)
+        self.version_response(searcher, &key, &record)
     }
 
     /// [`Engine::show`], with the words of `query` highlighted in each section as a search
     /// for it highlights them in its snippets (word forms and spellings included).
     pub fn show_matching(&self, request: &ShowRequest, query: &str) -> Result<VersionResponse> {
+        self.read(|searcher| self.show_matching_in(searcher, request, query))
+    }
+
+    fn show_matching_in(
+        &self,
+        searcher: &Searcher,
+        request: &ShowRequest,
+        query: &str,
+    ) -> Result<VersionResponse> {
         validate_query(query, &self.limits)?;
         let mut response = self.show(request)?;
-        let searcher = self.searcher();
         let text = text_query(
-            &searcher,
+            searcher,
             &self.columns,
             query,
             Fields::Ranked,
@@ -638,8 +661,11 @@ impl Engine {
 
     /// Index statistics.
     pub fn stats(&self) -> Result<StatsResponse> {
-        let searcher = self.searcher();
-        let facts = self.doc_facts(&searcher)?;
+        self.read(|searcher| self.stats_in(searcher))
+    }
+
+    fn stats_in(&self, searcher: &Searcher) -> Result<StatsResponse> {
+        let facts = self.doc_facts(searcher)?;
         let collections: HashSet<&str> = facts
             .keys()
             .filter_map(|k| k.split('\u{1f}').next())

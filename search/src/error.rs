@@ -13,6 +13,9 @@ pub enum ErrorKind {
     /// The operation ran past its deadline and gave up, or could not start in time: try
     /// again later.
     Timeout,
+    /// The index cannot answer at the moment: its files are being checked, or they are
+    /// damaged and the index must be rebuilt.
+    Unavailable,
     /// Something went wrong on our side.
     Internal,
 }
@@ -72,6 +75,24 @@ pub enum SearchError {
         /// The folder.
         path: std::path::PathBuf,
     },
+    /// Files of the index do not read right (their checksums differ from their contents, or
+    /// its metadata cannot be parsed): nothing is answered from them.
+    #[error("the index at {} is damaged ({}); rebuild it with `palimpsest index --rebuild`", path.display(), damage(files))]
+    IndexDamaged {
+        /// The folder.
+        path: std::path::PathBuf,
+        /// The damaged files, in the folder; empty when the metadata is.
+        files: Vec<std::path::PathBuf>,
+    },
+    /// The index's current generation is being checked and none checked before can answer.
+    #[error("the index is being checked after it was opened; try again in a few seconds")]
+    Verifying,
+    /// An operation panicked on data that reads right: a bug.
+    #[error("the operation failed unexpectedly: {message}")]
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
     /// Tantivy failed.
     #[error("{action}: {source}")]
     Tantivy {
@@ -96,8 +117,29 @@ impl SearchError {
             SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,
             SearchError::Timeout => ErrorKind::Timeout,
-            SearchError::Tantivy { .. } | SearchError::Schema(_) => ErrorKind::Internal,
+            SearchError::Verifying | SearchError::IndexDamaged { .. } => ErrorKind::Unavailable,
+            SearchError::Panicked { .. } | SearchError::Tantivy { .. } | SearchError::Schema(_) => {
+                ErrorKind::Internal
+            }
         }
+    }
+
+    /// Whether damaged files could explain this error: the failures of reading the index.
+    pub(crate) fn may_be_damage(&self) -> bool {
+        matches!(
+            self,
+            SearchError::Panicked { .. } | SearchError::Tantivy { .. } | SearchError::Schema(_)
+        )
+    }
+
+    /// The error for a caught panic, with its message when it has one.
+    pub(crate) fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        SearchError::Panicked { message }
     }
 
     pub(crate) fn tantivy(action: &'static str) -> impl FnOnce(tantivy::TantivyError) -> Self {
@@ -110,6 +152,30 @@ impl SearchError {
             message: message.into(),
         }
     }
+}
+
+/// The damaged files, the first few named.
+fn damage(files: &[std::path::PathBuf]) -> String {
+    const NAMED: usize = 5;
+    if files.is_empty() {
+        return "its metadata cannot be read".to_owned();
+    }
+    let mut names: Vec<String> = files
+        .iter()
+        .take(NAMED)
+        .map(|f| f.display().to_string())
+        .collect();
+    if files.len() > NAMED {
+        names.push(format!("and {} more", files.len() - NAMED));
+    }
+    format!(
+        "{} file{} fail{} {} checksum: {}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+        if files.len() == 1 { "s" } else { "" },
+        if files.len() == 1 { "its" } else { "their" },
+        names.join(", ")
+    )
 }
 
 /// "did you mean …?" with the suggestions, or where to find the names.

@@ -895,7 +895,7 @@ mod tests {
             writer.commit().unwrap();
         }
         let engine = Engine::open(dir.path()).unwrap();
-        let before = engine.searcher();
+        let before = engine.reader.searcher();
         assert_eq!(before.segment_readers().len(), 2);
         for reader in before.segment_readers() {
             engine.columns.get(reader).unwrap();
@@ -908,7 +908,7 @@ mod tests {
             .unwrap()
             .expect("the merge yields a segment");
         engine.reader.reload().unwrap();
-        let after = engine.searcher();
+        let after = engine.reader.searcher();
         assert_eq!(segment_ids(&after), HashSet::from([merged.id()]));
         engine.columns.get(&after.segment_readers()[0]).unwrap();
         // Both generations are alive: nothing is dropped.

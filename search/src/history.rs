@@ -317,7 +317,7 @@ impl Engine {
     /// When sections matching a query were in force, per document.
     pub fn history(&self, request: &HistoryRequest) -> Result<HistoryResponse> {
         validate_page(request.limit, request.offset, &self.limits)?;
-        let documents = self.history_documents(request)?;
+        let documents = self.read(|searcher| self.history_documents(searcher, request))?;
         Ok(HistoryResponse {
             total: documents.len() as u64,
             documents: documents
@@ -336,20 +336,25 @@ impl Engine {
         options: &ExportOptions,
         sink: &mut dyn ExportSink<DocumentHistory>,
     ) -> Result<()> {
-        let documents = self.history_documents(request)?;
-        stream(self, options, &documents, |_, d| Ok(Some(d.clone())), sink)
+        self.read(|searcher| {
+            let documents = self.history_documents(searcher, request)?;
+            stream(self, options, &documents, |_, d| Ok(Some(d.clone())), sink)
+        })
     }
 
     /// Every document with a match, by `first_seen`.
-    fn history_documents(&self, request: &HistoryRequest) -> Result<Vec<DocumentHistory>> {
+    fn history_documents(
+        &self,
+        searcher: &Searcher,
+        request: &HistoryRequest,
+    ) -> Result<Vec<DocumentHistory>> {
         request.filters.validate(&self.limits)?;
         validate_query(&request.query, &self.limits)?;
-        let searcher = self.searcher();
         let request = &HistoryRequest {
-            filters: self.resolve_filters(&searcher, &request.filters)?,
+            filters: self.resolve_filters(searcher, &request.filters)?,
             ..request.clone()
         };
-        let spans = self.matching_spans(&searcher, &request.query, &request.filters)?;
+        let spans = self.matching_spans(searcher, &request.query, &request.filters)?;
         let mut by_doc: HashMap<u64, Vec<SpanFact>> = HashMap::new();
         for span in spans {
             if span.valid_from < span.valid_to {
@@ -360,11 +365,11 @@ impl Engine {
         let versions = if by_doc.len() <= MAX_NAMED_DOCUMENTS {
             let keys = by_doc
                 .values()
-                .map(|spans| self.doc_key_at(&searcher, spans[0].address))
+                .map(|spans| self.doc_key_at(searcher, spans[0].address))
                 .collect::<Result<Vec<_>>>()?;
-            self.version_table_of(&searcher, &keys)?
+            self.version_table_of(searcher, &keys)?
         } else {
-            self.version_table(&searcher, &request.filters, Recorded::default())?
+            self.version_table(searcher, &request.filters, Recorded::default())?
         };
         let mut documents: Vec<(Option<&DocKey>, DocumentHistory)> = by_doc
             .into_iter()
@@ -411,17 +416,20 @@ impl Engine {
 
     /// Per month or year: documents in force that contained a match, out of those tracked.
     pub fn trend(&self, request: &TrendRequest) -> Result<TrendResponse> {
+        self.read(|searcher| self.trend_in(searcher, request))
+    }
+
+    fn trend_in(&self, searcher: &Searcher, request: &TrendRequest) -> Result<TrendResponse> {
         request.filters.validate(&self.limits)?;
         validate_query(&request.query, &self.limits)?;
         if let (Some(from), Some(to)) = (request.from, request.to) {
             validate_window(from, to)?;
         }
-        let searcher = self.searcher();
         let request = &TrendRequest {
-            filters: self.resolve_filters(&searcher, &request.filters)?,
+            filters: self.resolve_filters(searcher, &request.filters)?,
             ..request.clone()
         };
-        let versions = self.version_table(&searcher, &request.filters, Recorded::default())?;
+        let versions = self.version_table(searcher, &request.filters, Recorded::default())?;
         let tracked = tracked_intervals(&versions);
         let recorded = versions.by_doc.values().flatten().map(|v| v.recorded_at);
         let (Some(first), Some(last)) = (recorded.clone().min(), recorded.max()) else {
@@ -440,7 +448,7 @@ impl Engine {
         }
         let starts = bucket_starts(start, end - 1, request.by)?;
         let mut matching: HashMap<u64, Vec<(i64, i64)>> = HashMap::new();
-        for span in self.matching_spans(&searcher, &request.query, &request.filters)? {
+        for span in self.matching_spans(searcher, &request.query, &request.filters)? {
             matching
                 .entry(span.doc_hash)
                 .or_default()

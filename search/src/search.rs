@@ -211,12 +211,15 @@ struct PreparedSearch {
 impl Engine {
     /// Searches sections.
     pub fn search(&self, request: &SearchRequest) -> Result<SearchResponse> {
-        let searcher = self.searcher();
-        let prepared = self.prepare_search(&searcher, request)?;
+        self.read(|searcher| self.search_in(searcher, request))
+    }
+
+    fn search_in(&self, searcher: &Searcher, request: &SearchRequest) -> Result<SearchResponse> {
+        let prepared = self.prepare_search(searcher, request)?;
         let (request, clauses) = (&prepared.request, &prepared.clauses);
-        let build = |query: &str| self.ranked_query(&searcher, request, query);
+        let build = |query: &str| self.ranked_query(searcher, request, query);
         search_relaxing(&request.query, request.matching, &build, &mut |text| {
-            let response = self.search_with(&searcher, request, text, clauses)?;
+            let response = self.search_with(searcher, request, text, clauses)?;
             let found = response.total > 0;
             Ok((response, found))
         })
@@ -230,24 +233,33 @@ impl Engine {
         options: &ExportOptions,
         sink: &mut dyn ExportSink<Hit>,
     ) -> Result<()> {
-        let searcher = self.searcher();
+        self.read(|searcher| self.export_search_in(searcher, request, options, sink))
+    }
+
+    fn export_search_in(
+        &self,
+        searcher: &Searcher,
+        request: &SearchRequest,
+        options: &ExportOptions,
+        sink: &mut dyn ExportSink<Hit>,
+    ) -> Result<()> {
         let request = &SearchRequest {
             limit: 1,
             offset: 0,
             ..request.clone()
         };
-        let prepared = self.prepare_search(&searcher, request)?;
+        let prepared = self.prepare_search(searcher, request)?;
         let (request, clauses) = (&prepared.request, &prepared.clauses);
-        let build = |query: &str| self.ranked_query(&searcher, request, query);
+        let build = |query: &str| self.ranked_query(searcher, request, query);
         let mut streamed = false;
         search_relaxing(&request.query, request.matching, &build, &mut |text| {
-            let groups = self.every_group(&searcher, request, text, clauses)?;
+            let groups = self.every_group(searcher, request, text, clauses)?;
             if groups.is_empty() {
                 return Ok(((), false));
             }
             let snippets = self.snippet_generator(text);
             let mut maker = HitMaker {
-                searcher: &searcher,
+                searcher,
                 snippets: &snippets,
                 text,
             };

@@ -87,6 +87,10 @@ error_codes! {
         "the index folder holds no index";
     OtherSchema = "other_schema", BadRequest, BAD_REQUEST,
         "the index was written by another version of Palimpsest; index again with `--rebuild`";
+    IndexVerifying = "index_verifying", Unavailable, SERVICE_UNAVAILABLE,
+        "the server is checking the index it just opened and has no checked one to answer from; try again in a few seconds";
+    IndexDamaged = "index_damaged", Unavailable, SERVICE_UNAVAILABLE,
+        "files of the index fail their checksums, so nothing is answered from them; rebuild it with `palimpsest index --rebuild`";
     Internal = "internal", Internal, INTERNAL_SERVER_ERROR,
         "something failed that the request did not cause; the server's log has the details";
 }
@@ -99,7 +103,7 @@ impl Code {
         match self.kind() {
             ErrorKind::BadRequest | ErrorKind::InFuture => 2,
             ErrorKind::NotFound => 3,
-            ErrorKind::Timeout | ErrorKind::Internal => 1,
+            ErrorKind::Timeout | ErrorKind::Unavailable | ErrorKind::Internal => 1,
         }
     }
 
@@ -132,7 +136,11 @@ impl From<&SearchError> for Code {
             SearchError::Timeout => Code::TimeBudgetExceeded,
             SearchError::NoIndex { .. } => Code::NoIndex,
             SearchError::OtherSchema { .. } => Code::OtherSchema,
-            SearchError::Tantivy { .. } | SearchError::Schema(_) => Code::Internal,
+            SearchError::Verifying => Code::IndexVerifying,
+            SearchError::IndexDamaged { .. } => Code::IndexDamaged,
+            SearchError::Tantivy { .. } | SearchError::Schema(_) | SearchError::Panicked { .. } => {
+                Code::Internal
+            }
         }
     }
 }
@@ -341,6 +349,10 @@ impl From<SearchError> for ApiError {
         if code == Code::Internal {
             return ApiError::internal("the index could not be read", error);
         }
+        if code == Code::IndexDamaged {
+            // The operator has to act: every answer is refused until the index is rebuilt.
+            tracing::error!("{error}");
+        }
         let suggestions = match &error {
             SearchError::UnknownName {
                 parameter,
@@ -411,6 +423,14 @@ mod tests {
             SearchError::Timeout,
             SearchError::NoIndex { path: "x".into() },
             SearchError::OtherSchema { path: "x".into() },
+            SearchError::Verifying,
+            SearchError::IndexDamaged {
+                path: "x".into(),
+                files: vec!["a.fast".into()],
+            },
+            SearchError::Panicked {
+                message: "x".into(),
+            },
             internal_error(),
         ]
     }
@@ -438,7 +458,9 @@ mod tests {
                 ErrorKind::BadRequest => status.is_client_error(),
                 ErrorKind::NotFound => status == StatusCode::NOT_FOUND,
                 ErrorKind::InFuture => status == StatusCode::RANGE_NOT_SATISFIABLE,
-                ErrorKind::Timeout => status == StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Timeout | ErrorKind::Unavailable => {
+                    status == StatusCode::SERVICE_UNAVAILABLE
+                }
                 ErrorKind::Internal => status == StatusCode::INTERNAL_SERVER_ERROR,
             };
             assert!(expected, "{code}: {status} for {:?}", code.kind());

@@ -66,7 +66,10 @@ pub fn serve(
         on_ready(bound);
         let grace = options.shutdown_grace();
         let (header_timeout, write_timeout) = (options.header_timeout, options.write_timeout);
-        let app = crate::app(AppState::new(engine, options));
+        // Checking the index's files starts now, before the first request, in a thread of its
+        // own: a large index answers `index_verifying` for the seconds it takes rather than
+        // keeping the socket closed.
+        let app = crate::app(AppState::new(engine.verifying_in_background(), options));
         serve_on(
             listener,
             app,

@@ -1714,6 +1714,9 @@ mod hostile;
 #[path = "api/contract.rs"]
 mod contract;
 
+#[path = "api/integrity.rs"]
+mod integrity;
+
 /// The real server on a loopback port, spoken to over plain TCP.
 mod socket {
     use std::net::SocketAddr;

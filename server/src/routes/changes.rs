@@ -152,7 +152,7 @@ fn kinds(names: &[String]) -> Result<Vec<ChangeKind>, ApiError> {
             (String = "text/csv"),
         )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn changes(
@@ -183,7 +183,7 @@ pub async fn changes(
     responses(
         (status = 200, description = "Atom feed of the changes", body = String, content_type = "application/atom+xml"),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn changes_atom(

@@ -48,7 +48,7 @@ impl QueryParams for DiffParams {}
         (status = 400, description = "Invalid or missing parameter", body = ErrorBody),
         (status = 404, description = "Unknown document, or no version at an instant", body = ErrorBody),
         (status = 416, description = "`from` or `to` in the future (`date_in_future`)", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn diff(

@@ -68,7 +68,7 @@ pub struct ExportFormatParam {
             )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 416, description = "`as_of` is after the present", body = ErrorBody),
-        (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget, the concurrency limit or the export limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn search(
@@ -103,7 +103,7 @@ pub async fn search(
                 (Vec<palimpsest_search::ChangeEntry> = "application/json"),
             )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
-        (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget, the concurrency limit or the export limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn changes(
@@ -138,7 +138,7 @@ pub async fn changes(
                 (Vec<palimpsest_search::DocumentHistory> = "application/json"),
             )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
-        (status = 503, description = "Over the time budget, the concurrency limit or the export limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget, the concurrency limit or the export limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn history(

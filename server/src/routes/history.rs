@@ -66,7 +66,7 @@ impl QueryParams for HistoryParams {
             (String = "text/csv"),
         )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn history(
@@ -125,7 +125,7 @@ impl QueryParams for TrendParams {
             (String = "text/csv"),
         )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn trend(

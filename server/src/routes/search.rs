@@ -202,7 +202,7 @@ impl TryFrom<SearchParams> for SearchRequest {
         )),
         (status = 400, description = "Invalid or unknown parameter, invalid query, unknown name", body = ErrorBody),
         (status = 416, description = "`as_of` in the future (`date_in_future`)", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn search(

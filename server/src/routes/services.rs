@@ -21,7 +21,7 @@ use crate::state::AppState;
             (String = "text/csv"),
         )),
         (status = 400, description = "Unknown parameter", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn services(

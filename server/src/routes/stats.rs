@@ -15,7 +15,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Index statistics", body = StatsResponse),
         (status = 400, description = "Unknown parameter", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn stats(

@@ -58,7 +58,7 @@ impl QueryParams for VersionParams {}
         (status = 400, description = "Invalid date or unknown parameter", body = ErrorBody),
         (status = 404, description = "Unknown document, or an instant before its first version", body = ErrorBody),
         (status = 416, description = "An instant in the future", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn version(

@@ -46,7 +46,7 @@ impl QueryParams for CollectionParams {}
         )),
         (status = 400, description = "Invalid or unknown parameter, ambiguous collection", body = ErrorBody),
         (status = 404, description = "Unknown service or document", body = ErrorBody),
-        (status = 503, description = "Over the time budget or the concurrency limit", body = ErrorBody),
+        (status = 503, description = "Over the time budget or the concurrency limit, or the index is being checked or damaged", body = ErrorBody),
     )
 )]
 pub async fn versions(
