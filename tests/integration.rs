@@ -23,8 +23,24 @@ fn sample_versions() -> Vec<PolicyVersion> {
         .collect()
 }
 
+/// Opens `dir` for a run. Tests spawn the CLI beside each other: a child forked while this
+/// process holds Tantivy's writer lock shares that lock until it executes, so a run right
+/// after another one may find it held for a moment.
+fn open_for_run(dir: &Path) -> Indexer {
+    for _ in 0..100 {
+        match Indexer::open(dir, &IndexerOptions::default()) {
+            Err(palimpsest_indexer::IndexerError::Tantivy {
+                error: tantivy::TantivyError::LockFailure(..),
+                ..
+            }) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            opened => return opened.unwrap(),
+        }
+    }
+    panic!("the writer lock of {} stayed held", dir.display());
+}
+
 fn index(dir: &Path, versions: &[PolicyVersion]) {
-    let mut indexer = Indexer::open(dir, &IndexerOptions::default()).unwrap();
+    let mut indexer = open_for_run(dir);
     let mut replay: HashMap<_, Vec<PolicyVersion>> = HashMap::new();
     for v in versions {
         if indexer.add(v.clone()).unwrap() == Added::NeedsReplay {
