@@ -23,6 +23,38 @@ fn sample_versions() -> Vec<PolicyVersion> {
         .collect()
 }
 
+/// A generated document's versions: each a preamble and its (heading, text) picks from
+/// `headings` and `texts`, version `i` recorded `day(i)` days after a fixed instant.
+fn generated_versions(
+    history: &[Vec<(usize, usize)>],
+    headings: &[&str],
+    texts: &[&str],
+    day: impl Fn(usize) -> i64,
+) -> Vec<PolicyVersion> {
+    let key = palimpsest_schema::DocKey::new("p", "Prop", "Policy").unwrap();
+    history
+        .iter()
+        .enumerate()
+        .map(|(i, sections)| {
+            let mut content = String::from("Preamble.\n\n");
+            for (h, t) in sections {
+                content.push_str(&format!("## {}\n\n{}\n\n", headings[*h], texts[*t]));
+            }
+            PolicyVersion {
+                key: key.clone(),
+                recorded_at: Timestamp::from_unix(1_600_000_000 + day(i) * 86_400).unwrap(),
+                source_id: format!("v{i}"),
+                kind: if i == 0 {
+                    palimpsest_schema::VersionKind::FirstRecord
+                } else {
+                    palimpsest_schema::VersionKind::Change
+                },
+                content,
+            }
+        })
+        .collect()
+}
+
 /// Opens `dir` for a run. Tests spawn the CLI beside each other: a child forked while this
 /// process holds Tantivy's writer lock shares that lock until it executes, so a run right
 /// after another one may find it held for a moment.
@@ -337,30 +369,8 @@ mod incremental {
         ) {
             const HEADINGS: [&str; 3] = ["Data", "Cookies", "Data"];
             const TEXTS: [&str; 4] = ["We keep data.", "We keep data longer.", "Cookies.", ""];
-            let key = palimpsest_schema::DocKey::new("p", "Prop", "Policy").unwrap();
-            let versions: Vec<PolicyVersion> = history
-                .iter()
-                .enumerate()
-                .map(|(i, sections)| {
-                    let mut content = String::from("Preamble.\n\n");
-                    for (h, t) in sections {
-                        content.push_str(&format!("## {}\n\n{}\n\n", HEADINGS[*h], TEXTS[*t]));
-                    }
-                    PolicyVersion {
-                        key: key.clone(),
-                        // Versions two at an instant.
-                        recorded_at: Timestamp::from_unix(1_600_000_000 + (i / 2) as i64 * 86_400)
-                            .unwrap(),
-                        source_id: format!("v{i}"),
-                        kind: if i == 0 {
-                            palimpsest_schema::VersionKind::FirstRecord
-                        } else {
-                            palimpsest_schema::VersionKind::Change
-                        },
-                        content,
-                    }
-                })
-                .collect();
+            // Versions two at an instant.
+            let versions = generated_versions(&history, &HEADINGS, &TEXTS, |i| (i / 2) as i64);
             let cut = cut.min(versions.len() - 1);
             let (clean_dir, runs_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
             index(clean_dir.path(), &versions);
@@ -1892,24 +1902,7 @@ mod time_travel {
                 "",
                 "Write to us.",
             ];
-            let key = DocKey::new("p", "Prop", "Policy").unwrap();
-            let versions: Vec<PolicyVersion> = history
-                .iter()
-                .enumerate()
-                .map(|(i, sections)| {
-                    let mut content = String::from("Preamble.\n\n");
-                    for (h, t) in sections {
-                        content.push_str(&format!("## {}\n\n{}\n\n", HEADINGS[*h], TEXTS[*t]));
-                    }
-                    PolicyVersion {
-                        key: key.clone(),
-                        recorded_at: Timestamp::from_unix(1_600_000_000 + i as i64 * 86_400).unwrap(),
-                        source_id: format!("v{i}"),
-                        kind: if i == 0 { VersionKind::FirstRecord } else { VersionKind::Change },
-                        content,
-                    }
-                })
-                .collect();
+            let versions = generated_versions(&history, &HEADINGS, &TEXTS, |i| i as i64);
             let dir = tempfile::tempdir().unwrap();
             index(dir.path(), &versions);
             let engine = Engine::open(dir.path()).unwrap();

@@ -13,6 +13,12 @@ fn write(root: &Path, parts: &[&str], text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// `palimpsest index ARCHIVE --collection c`, with its text report.
+fn index_as_c(index: &Path, archive: &Path) -> std::process::Output {
+    let archive = archive.to_str().unwrap();
+    palimpsest(index, &["index", archive, "--collection", "c"])
+}
+
 #[test]
 fn a_newline_in_a_file_name_cannot_forge_the_indexers_report() {
     let archive = tempfile::tempdir().unwrap();
@@ -28,15 +34,7 @@ fn a_newline_in_a_file_name_cannot_forge_the_indexers_report() {
         "# Privacy\n\nText.\n",
     );
     let index = tempfile::tempdir().unwrap();
-    let out = palimpsest(
-        index.path(),
-        &[
-            "index",
-            archive.path().to_str().unwrap(),
-            "--collection",
-            "c",
-        ],
-    );
+    let out = index_as_c(index.path(), archive.path());
     assert!(out.status.success());
     let printed = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -70,15 +68,7 @@ fn service_names_differing_only_by_unicode_normalisation_are_one_service() {
         "# Terms\n\nHidden text.\n",
     );
     let index = tempfile::tempdir().unwrap();
-    let out = palimpsest(
-        index.path(),
-        &[
-            "index",
-            archive.path().to_str().unwrap(),
-            "--collection",
-            "c",
-        ],
-    );
+    let out = index_as_c(index.path(), archive.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
