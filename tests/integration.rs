@@ -2235,3 +2235,6 @@ mod exports;
 
 #[path = "integration/shared_texts.rs"]
 mod shared_texts;
+
+#[path = "integration/diff_budget.rs"]
+mod diff_budget;
