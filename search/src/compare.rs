@@ -49,6 +49,11 @@ pub const DIFF_LINES: usize = 4_000;
 /// whole.
 pub const DIFF_PARAGRAPHS: usize = 4_000;
 
+/// Most lines diffed line by line in one diff, in all (a middle diffed by paragraphs may hold
+/// many changed runs each under [`DIFF_LINES`]); the runs past it are shown as deleted and
+/// inserted whole.
+pub const DIFF_LINES_TOTAL: usize = 4 * DIFF_LINES;
+
 /// Most characters (before and after together) of a changed run of lines that is diffed word
 /// by word; a longer run is shown as deleted and inserted whole.
 pub const WORD_DIFF_CHARS: usize = 16_000;
@@ -60,8 +65,8 @@ pub const WORD_DIFF_TOTAL_CHARS: usize = 64_000;
 /// A word-level diff of two texts: runs of equal, deleted and inserted words. Lines are
 /// compared first; each run of changed lines is then compared word by word.
 ///
-/// Every step is capped ([`DIFF_LINES`], [`DIFF_PARAGRAPHS`], [`WORD_DIFF_CHARS`],
-/// [`WORD_DIFF_TOTAL_CHARS`]): past a cap the diff is coarser (paragraphs, or a run deleted
+/// Every step is capped ([`DIFF_LINES`], [`DIFF_LINES_TOTAL`], [`DIFF_PARAGRAPHS`],
+/// [`WORD_DIFF_CHARS`], [`WORD_DIFF_TOTAL_CHARS`]): past a cap the diff is coarser (paragraphs, or a run deleted
 /// and inserted whole) but still gives back both texts, so the same texts always give the
 /// same diff and its cost is bounded without a clock.
 pub fn word_diff(before: &str, after: &str) -> Vec<DiffPart> {
@@ -85,6 +90,7 @@ pub(crate) fn timed_word_diff(
 /// One diff's stages and what it has left of its caps.
 struct Differ {
     deadline: Option<Instant>,
+    lines_left: usize,
     word_chars_left: usize,
     parts: Vec<DiffPart>,
 }
@@ -93,6 +99,7 @@ impl Differ {
     fn new(deadline: Option<Instant>) -> Differ {
         Differ {
             deadline,
+            lines_left: DIFF_LINES_TOTAL,
             word_chars_left: WORD_DIFF_TOTAL_CHARS,
             parts: Vec::new(),
         }
@@ -113,7 +120,7 @@ impl Differ {
 
     /// A changed middle: by lines under the cap, else by paragraphs, else replaced whole.
     fn middle(&mut self, before: &str, after: &str) {
-        if line_count(before) + line_count(after) <= DIFF_LINES {
+        if self.lines_fit(before, after) {
             return self.by_lines(before, after);
         }
         let (old, new): (Vec<&str>, Vec<&str>) =
@@ -126,12 +133,20 @@ impl Differ {
             let (tag, removed, added) = runs(&op, &old, &new);
             match tag {
                 DiffTag::Equal => self.push(DiffOp::Equal, &removed),
-                _ if line_count(&removed) + line_count(&added) <= DIFF_LINES => {
-                    self.by_lines(&removed, &added)
-                }
+                _ if self.lines_fit(&removed, &added) => self.by_lines(&removed, &added),
                 _ => self.replaced(&removed, &added),
             }
         }
+    }
+
+    /// Whether a changed run is within the line caps; if so, its lines are counted as diffed.
+    fn lines_fit(&mut self, before: &str, after: &str) -> bool {
+        let lines = line_count(before) + line_count(after);
+        let fits = lines <= DIFF_LINES && lines <= self.lines_left;
+        if fits {
+            self.lines_left -= lines;
+        }
+        fits
     }
 
     /// A line diff, each changed run of lines then diffed word by word.
@@ -332,6 +347,39 @@ mod tests {
                 .iter()
                 .any(|p| p.op == DiffOp::Equal && p.text.contains(&kept))
         );
+    }
+
+    #[test]
+    fn changed_runs_past_the_total_line_cap_are_replaced_whole() {
+        // Twelve runs of 2,000 lines, each under the cap, would be diffed for 12 times the
+        // work of one: those past the total are replaced whole.
+        let run = |i: usize, edited: bool| -> String {
+            (0..1_000)
+                .map(|l| match edited && l % 2 == 0 {
+                    true => format!("changed {i} {l}\n"),
+                    false => format!("line {i} {l}\n"),
+                })
+                .collect::<String>()
+                + "\n"
+        };
+        let text = |edited: bool| -> String {
+            (0..12)
+                .map(|i| format!("{}kept {i}\n\n", run(i, edited)))
+                .collect()
+        };
+        let (before, after) = (text(false), text(true));
+        let parts = word_diff(&before, &after);
+        assert_eq!(side(&parts, DiffOp::Delete), before);
+        assert_eq!(side(&parts, DiffOp::Insert), after);
+        // A run replaced whole deletes its unchanged lines too.
+        let whole = |i: usize| {
+            let unchanged = format!("line {i} 1\n");
+            parts
+                .iter()
+                .any(|p| p.op == DiffOp::Delete && p.text.contains(&unchanged))
+        };
+        assert!(!whole(0));
+        assert!(whole(11));
     }
 
     #[test]

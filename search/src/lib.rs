@@ -49,7 +49,7 @@ pub use changes::{
     ChangesResponse,
 };
 pub use compare::{
-    ChangeKind, DIFF_LINES, DIFF_PARAGRAPHS, DiffOp, DiffPart, WORD_DIFF_CHARS,
+    ChangeKind, DIFF_LINES, DIFF_LINES_TOTAL, DIFF_PARAGRAPHS, DiffOp, DiffPart, WORD_DIFF_CHARS,
     WORD_DIFF_TOTAL_CHARS, word_diff,
 };
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
