@@ -2,9 +2,9 @@
 """Diffs within their budget: two crafted git archives served by `palimpsest serve`.
 
 1. Rewritten lines: one section of --lines `x` lines rewritten as `y` lines (two commits).
-   Cheap searches (`search?q=rewritten&limit=1`, --clients keep-alive connections) run for
-   --window seconds alone, then for --attack seconds while four clients loop on plain
-   `GET /api/v1/changes` (the line diff used to run unbounded, past the time budget, holding
+   A small second document is the target of cheap searches (`search?q=cookies&limit=1`,
+   --clients keep-alive connections), which run for --window seconds alone, then for
+   --attack seconds while four clients loop on plain `GET /api/v1/changes` (the line diff used to run unbounded, past the time budget, holding
    the slots), then for --window seconds after. Prints the throughput of each phase, its
    ratio to the first, the statuses of the attack's answers, and the server's peak RSS.
 2. A long section: one section of about --section-kib KiB in paragraphs, --versions versions
@@ -41,13 +41,17 @@ def git(repo, *args, date=None):
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
-def archive(repo, service, texts):
-    """A git archive of `service`'s terms, one commit per text, a day apart."""
-    os.makedirs(os.path.join(repo, service), exist_ok=True)
+def archive(repo, service, texts, others=None):
+    """A git archive of `service`'s terms, one commit per text, a day apart; the first commit
+    also records `others` (service: text)."""
+    os.makedirs(repo, exist_ok=True)
     git(repo, "init", "-q", "-b", "main")
     for day, text in enumerate(texts):
-        with open(os.path.join(repo, service, SERVICE_FILE), "w") as f:
-            f.write(text)
+        files = {service: text, **((others or {}) if day == 0 else {})}
+        for name, content in files.items():
+            os.makedirs(os.path.join(repo, name), exist_ok=True)
+            with open(os.path.join(repo, name, SERVICE_FILE), "w") as f:
+                f.write(content)
         git(repo, "add", "-A")
         subject = ("First record of" if day == 0 else "Record new changes of") + f" {service} Terms of Service"
         date = time.strftime("%Y-%m-%dT00:00:00Z", time.gmtime(1704067200 + day * 86400))
@@ -197,13 +201,14 @@ def phase(port, target, clients, seconds, timeout=5):
 
 def attack(args, work):
     repo = os.path.join(work, "lines")
-    archive(repo, "Lines", rewritten_lines(args.lines))
+    archive(repo, "Lines", rewritten_lines(args.lines),
+            {"Small": "# Small\n\n## Cookies\n\nWe use cookies to remember your language.\n"})
     idx = os.path.join(work, "lines-index")
     indexed = index(args.bin, idx, repo, "lines")
     server = Server(args.bin, idx, args.serve_args.split())
     peak = Peak(server.process.pid)
     peak.start()
-    cheap = "/api/v1/search?q=rewritten&limit=1"
+    cheap = "/api/v1/search?q=cookies&limit=1"
     try:
         before = phase(server.port, cheap, args.clients, args.window)
         attack_counts = [{} for _ in range(4)]
