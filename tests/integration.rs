@@ -2319,3 +2319,6 @@ mod names;
 
 #[path = "integration/integrity.rs"]
 mod integrity;
+
+#[path = "integration/diff_budget.rs"]
+mod diff_budget;

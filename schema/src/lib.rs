@@ -47,7 +47,9 @@ pub use spelling::{
 };
 pub use state::{CollectionState, FORMAT, FilesSeen, Payload, SnapshotFacts, SourceKind};
 pub use substance::substance_hash;
-pub use text_store::{DocumentTexts, NewParagraph, RunRefs, TextReader, text_document, text_key};
+pub use text_store::{
+    DocumentTexts, NewParagraph, RunRefs, TextReader, paragraphs, text_document, text_key,
+};
 pub use time::Timestamp;
 pub use version::{
     PolicyVersion, Section, SpanId, SpanRecord, VersionKind, VersionRecord, content_hash,

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::changes::Change;
 use crate::compare::{ChangeKind, DiffOp};
+use crate::error::Result;
 
 /// How a change list is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,11 +78,24 @@ pub struct VersionChanges {
 }
 
 impl VersionChanges {
-    /// The entry of one version from its changes, which are not empty and all of one version.
-    pub(crate) fn from_changes(changes: Vec<Change>) -> Option<VersionChanges> {
-        let first = changes.first()?.clone();
-        let sections: Vec<SectionTouched> = changes.into_iter().map(touched).collect();
-        Some(VersionChanges {
+    /// The entry of one version from its changes, all of one version, each made into its
+    /// section's entry as it comes (so no more than one change's texts are held); `None`
+    /// when there are none.
+    pub(crate) fn from_changes(
+        mut changes: impl Iterator<Item = Result<Change>>,
+    ) -> Result<Option<VersionChanges>> {
+        let Some(mut first) = changes.next().transpose()? else {
+            return Ok(None);
+        };
+        let texts = (first.before.take(), first.after.take(), first.diff.take());
+        let head = first.clone();
+        (first.before, first.after, first.diff) = texts;
+        let sections: Vec<SectionTouched> = std::iter::once(Ok(first))
+            .chain(changes)
+            .map(|change| change.map(touched))
+            .collect::<Result<_>>()?;
+        let first = head;
+        Ok(Some(VersionChanges {
             date: first.date,
             service: first.service,
             terms_type: first.terms_type,
@@ -94,7 +108,7 @@ impl VersionChanges {
             minor: sections.iter().all(|s| s.minor),
             score: sections.iter().map(|s| s.score).fold(0.0, f32::max),
             sections,
-        })
+        }))
     }
 }
 

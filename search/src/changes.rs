@@ -14,8 +14,8 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use palimpsest_schema::{
-    DocKey, DocType, OPEN_END, OPEN_ORDINAL, TextReader, Timestamp, VersionKind, is_minor,
-    pair_step,
+    DocKey, DocType, OPEN_END, OPEN_ORDINAL, RunRefs, SpanRecord, TextReader, Timestamp,
+    VersionKind, is_minor, pair_step, span_from_document,
 };
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
@@ -23,18 +23,20 @@ use tantivy::{DocAddress, Searcher};
 
 mod linked;
 mod steps;
+mod texts;
 
 use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
 use crate::change_score::{NetChange, ScoredStems};
-use crate::compare::{ChangeKind, DiffPart, Pairing, word_diff};
+use crate::compare::{ChangeKind, DiffPart, Pairing};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{Recorded, SpanFact, SpanFacts, VersionFact, VersionTable};
 use crate::matching::{QueryWord, search_relaxing};
 use crate::query::{Fields, document_clauses, i64_range, section_clause, text_query};
-use crate::request::{Filters, validate_page, validate_query, validate_window};
+use crate::request::{AnswerBytes, Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
+use texts::{ChangeReader, Shown};
 
 /// Order of a change list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -172,33 +174,8 @@ pub struct Change {
     pub score: f32,
 }
 
-impl Change {
-    /// Cuts `before` and `after` to `max` bytes and `diff` to twice that, at character
-    /// boundaries, and records whether anything was cut.
-    fn cut(&mut self, max: usize) {
-        let mut cut = false;
-        for text in [&mut self.before, &mut self.after].into_iter().flatten() {
-            cut |= cut_text(text, max);
-        }
-        if let Some(parts) = &mut self.diff {
-            let mut room = 2 * max;
-            if let Some(i) = parts.iter().position(|p| {
-                let over = p.text.len() > room;
-                room = room.saturating_sub(p.text.len());
-                over
-            }) {
-                let kept: usize = parts[..i].iter().map(|p| p.text.len()).sum();
-                cut_text(&mut parts[i].text, 2 * max - kept);
-                parts.truncate(i + 1);
-                cut = true;
-            }
-        }
-        self.truncated |= cut;
-    }
-}
-
 /// Cuts `text` to at most `max` bytes at a character boundary; whether it was longer.
-fn cut_text(text: &mut String, max: usize) -> bool {
+pub(crate) fn cut_text(text: &mut String, max: usize) -> bool {
     if text.len() <= max {
         return false;
     }
@@ -619,12 +596,19 @@ impl Engine {
             order.truncate(window);
         }
         order.sort_unstable_by(&compare);
+        let answer = AnswerBytes::new(&self.limits);
         let changes = order
             .iter()
             .skip(request.offset)
             .take(request.limit)
             .map(|&(_, i)| {
-                self.listed_change(searcher, &versions, request, &list.events[i as usize])
+                self.listed_change(
+                    searcher,
+                    &versions,
+                    request,
+                    &list.events[i as usize],
+                    &answer,
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ChangesResponse {
@@ -685,8 +669,13 @@ impl Engine {
             options,
             &list.order,
             |engine, &(_, i)| {
-                let change =
-                    engine.listed_change(searcher, &versions, request, &events[i as usize])?;
+                let change = engine.listed_change(
+                    searcher,
+                    &versions,
+                    request,
+                    &events[i as usize],
+                    &AnswerBytes::new(&engine.limits),
+                )?;
                 Ok(Some(ChangeEntry::Section(change)))
             },
             sink,
@@ -853,19 +842,21 @@ impl Engine {
         })
     }
 
-    /// One change of a list, its texts cut unless the request asks for them whole.
+    /// One change of a list, its texts cut unless the request asks for them whole, counted
+    /// against the answer's bytes.
     fn listed_change(
         &self,
         searcher: &Searcher,
         versions: &VersionTable,
         request: &ChangesRequest,
         event: &Event,
+        answer: &AnswerBytes,
     ) -> Result<Change> {
-        let mut change = self.change(searcher, versions, event)?;
-        if !request.full_text {
-            change.cut(CHANGE_TEXT_BYTES);
-        }
-        Ok(change)
+        let shown = match request.full_text {
+            true => Shown::Whole,
+            false => Shown::Cut(CHANGE_TEXT_BYTES),
+        };
+        self.change(searcher, versions, event, shown, answer)
     }
 
     /// One version's entry of a list grouped by version (`None` if it changed nothing shown).
@@ -876,18 +867,31 @@ impl Engine {
         events: &[Event],
         group: &[u32],
     ) -> Result<Option<VersionChanges>> {
-        let changes = group
-            .iter()
-            .map(|&i| self.change(searcher, versions, &events[i as usize]))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(VersionChanges::from_changes(changes))
+        // Word counts only: no text is kept, so the answer's bytes are not counted.
+        let answer = AnswerBytes::new(&crate::Limits {
+            max_answer_bytes: usize::MAX,
+            ..self.limits
+        });
+        let changes = group.iter().map(|&i| {
+            self.change(
+                searcher,
+                versions,
+                &events[i as usize],
+                Shown::Counts,
+                &answer,
+            )
+        });
+        VersionChanges::from_changes(changes)
     }
 
+    /// One change, its texts read as far as `shown` shows them.
     fn change(
         &self,
         searcher: &Searcher,
         versions: &VersionTable,
         event: &Event,
+        shown: Shown,
+        answer: &AnswerBytes,
     ) -> Result<Change> {
         let key = versions.keys.get(&event.version.doc_hash).ok_or_else(|| {
             SearchError::Schema(palimpsest_schema::SchemaError::Inconsistent(
@@ -895,17 +899,35 @@ impl Engine {
             ))
         })?;
         let mut texts = TextReader::new(searcher, &self.fields);
-        let mut load = |fact: Option<SpanFact>| -> Result<Option<palimpsest_schema::SpanRecord>> {
+        let load = |fact: Option<SpanFact>| -> Result<Option<(SpanRecord, RunRefs)>> {
             fact.map(|s| {
                 let doc = searcher
                     .doc(s.address)
                     .map_err(SearchError::tantivy("cannot read stored span"))?;
-                Ok(texts.span(event.version.doc_hash, &doc)?)
+                let record = span_from_document(&self.fields, &doc, String::new())?;
+                Ok((record, texts.span_refs(&doc)?))
             })
             .transpose()
         };
         let before = load(event.before)?;
         let after = load(event.after)?;
+        let diffed = matches!(event.kind, ChangeKind::Modified | ChangeKind::Moved)
+            && before.is_some()
+            && after.is_some();
+        let shown_texts = ChangeReader {
+            texts: &mut texts,
+            doc_hash: event.version.doc_hash,
+            deadline: self.deadline,
+        }
+        .texts(
+            before.as_ref().map(|(_, refs)| refs),
+            after.as_ref().map(|(_, refs)| refs),
+            diffed,
+            shown,
+        )?;
+        drop(texts);
+        answer.take(shown_texts.bytes())?;
+        let (before, after) = (before.map(|(s, _)| s), after.map(|(s, _)| s));
         let version = self.version_id_at(searcher, event.version.address)?;
         let section = after
             .as_ref()
@@ -923,12 +945,6 @@ impl Engine {
             }
             None => None,
         };
-        let diff = match (event.kind, &before, &after) {
-            (ChangeKind::Modified | ChangeKind::Moved, Some(b), Some(a)) => {
-                Some(word_diff(&b.section.text, &a.section.text))
-            }
-            _ => None,
-        };
         let date = Timestamp::from_unix(event.version.recorded_at).unwrap_or(Timestamp::MIN);
         Ok(Change {
             id: change_id(key, &version, date, event.kind, event.before, event.after),
@@ -942,11 +958,11 @@ impl Engine {
             version,
             version_kind: event.version.kind,
             previous_version,
-            before: before.map(|s| s.section.text),
-            after: after.map(|s| s.section.text),
-            diff,
+            before: shown_texts.before,
+            after: shown_texts.after,
+            diff: shown_texts.diff,
             minor: event.minor,
-            truncated: false,
+            truncated: shown_texts.truncated,
             score: event.score,
         })
     }

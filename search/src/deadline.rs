@@ -18,6 +18,11 @@ impl Deadline {
         Deadline(Some(instant))
     }
 
+    /// The instant itself, for a library that looks at the clock on its own (the diff's).
+    pub(crate) fn instant(self) -> Option<Instant> {
+        self.0
+    }
+
     pub(crate) fn passed(self) -> bool {
         self.0.is_some_and(|at| Instant::now() >= at)
     }

@@ -8,10 +8,11 @@ use palimpsest_schema::{
 use serde::Serialize;
 use tantivy::Searcher;
 
-use crate::compare::{ChangeKind, DiffPart, SectionKey, pair_sections, word_diff};
+use crate::compare::{ChangeKind, DiffPart, SectionKey, pair_sections, timed_word_diff};
 use crate::documents::VersionEntry;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
+use crate::request::AnswerBytes;
 
 /// Which two versions of which document to compare.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +49,19 @@ pub struct SectionChange {
     pub after: Option<String>,
     /// Word-level diff, for `modified` and `moved`.
     pub diff: Option<Vec<DiffPart>>,
+}
+
+impl SectionChange {
+    /// Bytes of text it holds, as an answer's budget counts them.
+    fn bytes(&self) -> usize {
+        let sides = [&self.before, &self.after]
+            .into_iter()
+            .flatten()
+            .map(String::len);
+        sides
+            .chain(self.diff.iter().flatten().map(|p| p.text.len()))
+            .sum()
+    }
 }
 
 /// The difference between two versions, section by section, in the later version's order
@@ -185,6 +199,7 @@ impl Engine {
         let mut ordered: Vec<((usize, usize), SectionChange)> = Vec::new();
         let mut unchanged = shared.len() as u64;
         let mut ticker = self.deadline.ticker();
+        let answer = AnswerBytes::new(&self.limits);
         for p in pairings {
             if !ticker.step() {
                 break;
@@ -200,24 +215,23 @@ impl Engine {
                 (None, Some(i)) => (anchors[i].map_or(0, |j| j * 2 + 2), i),
                 (None, None) => (0, 0),
             };
-            ordered.push((
-                order,
-                SectionChange {
-                    kind,
-                    section: a.or(b).map(|s| s.section.path.clone()).unwrap_or_default(),
-                    previous_section: (kind == ChangeKind::Moved)
-                        .then(|| b.map(|s| s.section.path.clone()))
-                        .flatten(),
-                    diff: match (kind, b, a) {
-                        (ChangeKind::Modified | ChangeKind::Moved, Some(b), Some(a)) => {
-                            Some(word_diff(&b.section.text, &a.section.text))
-                        }
-                        _ => None,
-                    },
-                    before: b.map(|s| s.section.text.clone()),
-                    after: a.map(|s| s.section.text.clone()),
+            let change = SectionChange {
+                kind,
+                section: a.or(b).map(|s| s.section.path.clone()).unwrap_or_default(),
+                previous_section: (kind == ChangeKind::Moved)
+                    .then(|| b.map(|s| s.section.path.clone()))
+                    .flatten(),
+                diff: match (kind, b, a) {
+                    (ChangeKind::Modified | ChangeKind::Moved, Some(b), Some(a)) => Some(
+                        timed_word_diff(&b.section.text, &a.section.text, self.deadline)?,
+                    ),
+                    _ => None,
                 },
-            ));
+                before: b.map(|s| s.section.text.clone()),
+                after: a.map(|s| s.section.text.clone()),
+            };
+            answer.take(change.bytes())?;
+            ordered.push((order, change));
         }
         ticker.check()?;
         ordered.sort_by_key(|(order, _)| *order);

@@ -63,6 +63,14 @@ pub enum SearchError {
     /// The operation ran past its deadline ([`crate::Engine::until`]) and stopped.
     #[error("the operation ran past its time budget and was stopped")]
     Timeout,
+    /// The answer would hold more section text than [`crate::Limits::max_answer_bytes`].
+    #[error(
+        "the answer would hold more than {limit} bytes of text; ask for less (a smaller limit, fewer versions apart, or without full texts)"
+    )]
+    AnswerTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The index folder holds no index.
     #[error("no index at {path}: run `palimpsest index PATH` first")]
     NoIndex {
@@ -112,7 +120,8 @@ impl SearchError {
         match self {
             SearchError::InvalidQuery { .. }
             | SearchError::InvalidParameter { .. }
-            | SearchError::UnknownName { .. } => ErrorKind::BadRequest,
+            | SearchError::UnknownName { .. }
+            | SearchError::AnswerTooLarge { .. } => ErrorKind::BadRequest,
             SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
             SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,

@@ -50,7 +50,10 @@ pub use changes::{
     CHANGE_TEXT_BYTES, Change, ChangeEntry, ChangeFacets, ChangeOrder, ChangesRequest,
     ChangesResponse,
 };
-pub use compare::{ChangeKind, DiffOp, DiffPart, word_diff};
+pub use compare::{
+    ChangeKind, DIFF_LINES, DIFF_LINES_TOTAL, DIFF_PARAGRAPHS, DiffOp, DiffPart, WORD_DIFF_CHARS,
+    WORD_DIFF_TOTAL_CHARS, word_diff,
+};
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{
     DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse,

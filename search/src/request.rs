@@ -53,6 +53,10 @@ pub struct Limits {
     pub max_limit: usize,
     /// Deepest result reachable: `offset + limit` at most this.
     pub max_window: usize,
+    /// Most bytes of section text (`before`, `after`, `diff`) one answer holds: a change
+    /// list or a diff that would hold more is refused as it is built
+    /// ([`crate::SearchError::AnswerTooLarge`]), not once it is whole.
+    pub max_answer_bytes: usize,
 }
 
 impl Default for Limits {
@@ -64,6 +68,34 @@ impl Default for Limits {
             max_expansions: 1024,
             max_limit: 100,
             max_window: 10_000,
+            max_answer_bytes: 128 << 20,
+        }
+    }
+}
+
+/// What is left of [`Limits::max_answer_bytes`] while an answer is built.
+#[derive(Debug)]
+pub(crate) struct AnswerBytes {
+    limit: usize,
+    left: std::cell::Cell<usize>,
+}
+
+impl AnswerBytes {
+    pub(crate) fn new(limits: &Limits) -> AnswerBytes {
+        AnswerBytes {
+            limit: limits.max_answer_bytes,
+            left: std::cell::Cell::new(limits.max_answer_bytes),
+        }
+    }
+
+    /// Counts `bytes` more; fails once the answer holds more than the limit.
+    pub(crate) fn take(&self, bytes: usize) -> Result<()> {
+        match self.left.get().checked_sub(bytes) {
+            Some(left) => {
+                self.left.set(left);
+                Ok(())
+            }
+            None => Err(SearchError::AnswerTooLarge { limit: self.limit }),
         }
     }
 }

@@ -83,6 +83,8 @@ error_codes! {
         "the request ran past its time budget and was stopped; narrow it or try again later";
     Overloaded = "overloaded", Timeout, SERVICE_UNAVAILABLE,
         "too many requests in progress, too many large answers unread, or every export slot streaming; try again shortly";
+    AnswerTooLarge = "answer_too_large", BadRequest, BAD_REQUEST,
+        "the answer would hold more text than the server builds for one request (`--max-unsent`); it is refused as it is built: ask for less (a smaller limit, or without `full_text`)";
     NoIndex = "no_index", NotFound, NOT_FOUND,
         "the index folder holds no index";
     OtherSchema = "other_schema", BadRequest, BAD_REQUEST,
@@ -134,6 +136,7 @@ impl From<&SearchError> for Code {
             SearchError::UnknownName { .. } => Code::UnknownName,
             SearchError::InFuture { .. } => Code::DateInFuture,
             SearchError::Timeout => Code::TimeBudgetExceeded,
+            SearchError::AnswerTooLarge { .. } => Code::AnswerTooLarge,
             SearchError::NoIndex { .. } => Code::NoIndex,
             SearchError::OtherSchema { .. } => Code::OtherSchema,
             SearchError::Verifying => Code::IndexVerifying,

@@ -31,9 +31,18 @@ pub struct Slot {
 }
 
 impl AppState {
-    /// Shares `engine` under `options`; the engine takes the options' search limits.
+    /// Shares `engine` under `options`; the engine takes the options' search limits, an
+    /// answer's text at most the budget of unsent bytes (a larger answer could never be sent,
+    /// so it is refused while it is built rather than once it is whole).
     pub fn new(engine: Engine, options: ServerOptions) -> AppState {
-        let engine = engine.with_limits(options.limits);
+        let limits = palimpsest_search::Limits {
+            max_answer_bytes: options
+                .limits
+                .max_answer_bytes
+                .min(options.max_unsent_bytes),
+            ..options.limits
+        };
+        let engine = engine.with_limits(limits);
         AppState {
             inner: Arc::new(Inner {
                 running: Arc::new(Semaphore::new(options.max_concurrency)),

@@ -162,6 +162,7 @@ impl Args {
                 max_expansions: self.max_expansions,
                 max_limit: self.max_limit,
                 max_window: self.max_window,
+                max_answer_bytes: self.max_unsent,
             },
             time_budget: self.time_budget,
             max_concurrency: self.max_concurrency.unwrap_or(defaults.max_concurrency),

@@ -25,6 +25,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFacts, VersionFact, VersionTable};
 use crate::query::{any_document, term};
+use crate::request::AnswerBytes;
 
 /// Whether the version records' counts answer this request: no query and no section filter
 /// (each looks into sections), ordered by date.
@@ -164,11 +165,14 @@ impl Engine {
             return Ok(response);
         }
         keys.sort_unstable_by(compare_changes(&events, request.order));
+        let answer = AnswerBytes::new(&self.limits);
         response.changes = keys
             .iter()
             .skip(page.skip)
             .take(request.limit)
-            .map(|&(_, i)| self.listed_change(searcher, versions, request, &events[i as usize]))
+            .map(|&(_, i)| {
+                self.listed_change(searcher, versions, request, &events[i as usize], &answer)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(response)
     }

@@ -70,7 +70,9 @@ pub struct ChangesParams {
     #[param(maximum = 9999)]
     pub offset: Option<usize>,
     /// Whole texts: without it, `before` and `after` longer than 16 KiB are cut there (the
-    /// `diff` at 32 KiB) and the change says `truncated`.
+    /// `diff` at 32 KiB) and the change says `truncated`. A page whose texts would hold more
+    /// than the server's `--max-unsent` bytes is refused as it is read (400
+    /// `answer_too_large`).
     #[serde(default, deserialize_with = "params::flag")]
     pub full_text: Option<bool>,
     /// `true`: each change also has `html`, its diff (or the text added or removed)
