@@ -2310,3 +2310,6 @@ mod names;
 
 #[path = "integration/integrity.rs"]
 mod integrity;
+
+#[path = "integration/default_index.rs"]
+mod default_index;

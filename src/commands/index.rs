@@ -54,6 +54,9 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    if context.default_index {
+        refuse_mixing_with_sample(context, &args.paths, args.rebuild)?;
+    }
     let settings = IngestSettings {
         collection: args.collection,
         rebuild: args.rebuild,
@@ -118,6 +121,47 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Without `--index`, a run that would leave the default index holding the built-in
+/// fictional sample beside a real archive is refused before anything is written: the sample
+/// is there when `serve` or `search` filled the folder on first use, and its made-up
+/// services would answer among real ones. A real archive may fill a default folder that
+/// holds no index yet, or replace the sample with `--rebuild`.
+fn refuse_mixing_with_sample(
+    context: &Context,
+    paths: &[PathBuf],
+    rebuild: bool,
+) -> anyhow::Result<()> {
+    let canonical = |path: &std::path::Path| path.canonicalize().unwrap_or(path.to_owned());
+    let sample = canonical(&palimpsest_corpus::sample_path());
+    let (samples, real): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|path| canonical(path) == sample);
+    let Some(first_real) = real.first() else {
+        return Ok(());
+    };
+    let indexed = !rebuild
+        && context.index.join("meta.json").exists()
+        && palimpsest_search::Engine::open(&context.index)
+            .is_ok_and(|engine| super::holds_sample(&engine));
+    if samples.is_empty() && !indexed {
+        return Ok(());
+    }
+    let archive = palimpsest_schema::printable(&first_real.display().to_string()).into_owned();
+    let index = super::index_shown(context);
+    if indexed {
+        anyhow::bail!(
+            "{index} holds the built-in fictional sample: indexing {archive} there would mix \
+             its made-up services with real ones, so nothing was indexed; give the archive an \
+             index of its own with --index DIR (or PALIMPSEST_INDEX=DIR), or replace the \
+             sample with it: index --rebuild"
+        );
+    }
+    anyhow::bail!(
+        "indexing the built-in fictional sample with {archive} into {index} would mix its \
+         made-up services with real ones, so nothing was indexed; index the sample alone, or \
+         choose an index with --index DIR (or PALIMPSEST_INDEX=DIR)"
+    )
 }
 
 fn rewrite_line(collection: &str, path: &str, r: &RewriteReport) -> String {

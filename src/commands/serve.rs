@@ -206,7 +206,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     init_logging(args.log_level.as_deref())?;
     // Two templates for one collection stop the start before the index is opened.
     SourceUrls::new(args.source_url_template.clone()).map_err(anyhow::Error::msg)?;
-    let engine = super::open_engine(context)?;
+    let engine = super::open_index(context)?;
     let options = args.options(&engine.git_archives()?)?;
     let index = context.index.display().to_string();
     let sample = context.default_index && super::holds_only_sample(&engine);
@@ -220,7 +220,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             // The page first: the address people open (and scripts read from this line).
             outln!("http://{addr}/ (the web page; Ctrl-C stops the server)");
             let what = if sample {
-                " (the built-in sample archive)"
+                " (the built-in fictional sample archive)"
             } else {
                 ""
             };
