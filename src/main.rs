@@ -176,7 +176,7 @@ fn main() -> ExitCode {
             // line that looks like the program's own.
             eprintln!(
                 "error: {}",
-                palimpsest_schema::printable(&format!("{error:#}"))
+                palimpsest_schema::printable(&commands::error_text(&error))
             );
             exit_code(&error)
         }

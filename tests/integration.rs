@@ -2313,3 +2313,6 @@ mod integrity;
 
 #[path = "integration/default_index.rs"]
 mod default_index;
+
+#[path = "integration/messages.rs"]
+mod messages;

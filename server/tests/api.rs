@@ -1901,3 +1901,6 @@ mod socket {
         assert_eq!(waiting.await.unwrap().0, 200);
     }
 }
+
+#[path = "api/collections.rs"]
+mod collections;

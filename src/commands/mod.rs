@@ -175,3 +175,27 @@ pub fn name_the_index(context: &Context, error: anyhow::Error) -> anyhow::Error 
     };
     error.context(format!("in the index {}{sample}", index_shown(context)))
 }
+
+/// An error's message and its causes, as `{:#}` writes them, in the CLI's words where the
+/// search crate leaves them to the transport: a document several collections hold says
+/// which `--collection` to give.
+pub fn error_text(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .map(
+            |cause| match cause.downcast_ref::<palimpsest_search::SearchError>() {
+                Some(palimpsest_search::SearchError::SeveralCollections {
+                    collections, ..
+                }) => {
+                    let options: Vec<String> = collections
+                        .iter()
+                        .map(|c| format!("--collection {c}"))
+                        .collect();
+                    format!("{cause} with {}", options.join(" or "))
+                }
+                _ => cause.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(": ")
+}
