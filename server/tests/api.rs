@@ -1904,3 +1904,6 @@ mod socket {
 
 #[path = "api/collections.rs"]
 mod collections;
+
+#[path = "api/instants.rs"]
+mod instants;

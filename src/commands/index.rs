@@ -76,11 +76,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         n => format!(" and {n} deletions"),
     };
     outln!(
-        "indexed {} new versions{deletions} of {} documents in {:.1} s: {} spans opened, {} closed; index {} ({})",
-        report.versions,
-        report.documents,
+        "indexed {}{deletions} of {} in {:.1} s: {} opened, {} closed; index {} ({})",
+        output::count(report.versions, "new version", "new versions"),
+        output::count(report.documents, "document", "documents"),
         report.seconds,
-        report.spans_opened,
+        output::count(report.spans_opened, "span", "spans"),
         report.spans_closed,
         output::bytes(report.index_bytes),
         palimpsest_schema::printable(&context.index.display().to_string())
@@ -94,30 +94,34 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         }
         if collection.replayed_changed_files > 0 {
             outln!(
-                "{}: {} documents replayed: files indexed before were changed in place",
+                "{}: {} replayed: files indexed before were changed in place",
                 collection.collection,
-                collection.replayed_changed_files
+                output::count(
+                    collection.replayed_changed_files as u64,
+                    "document",
+                    "documents"
+                )
             );
         }
         if let Some(s) = &collection.snapshots {
             outln!(
-                "{}: {} snapshots ({} commits) read → {} versions kept, {} unchanged, {} skipped; \
-                 {} versions extracted without declaration rules, {} PDF skipped",
+                "{}: {} ({}) read → {} kept, {} unchanged, {} skipped; \
+                 {} extracted without declaration rules, {} PDF skipped",
                 collection.collection,
-                s.read,
-                s.commits,
-                s.versions,
+                output::count(s.read, "snapshot", "snapshots"),
+                output::count(s.commits, "commit", "commits"),
+                output::count(s.versions, "version", "versions"),
                 s.unchanged,
                 s.skipped,
-                s.without_rules,
+                output::count(s.without_rules, "version", "versions"),
                 s.pdf_skipped
             );
         }
     }
     if report.warnings > 0 {
         outln!(
-            "{} files skipped or imperfect (see warnings above)",
-            report.warnings
+            "{} skipped or imperfect (see warnings above)",
+            output::count(report.warnings as u64, "file", "files")
         );
     }
     Ok(())
@@ -177,8 +181,10 @@ fn rewrite_line(collection: &str, path: &str, r: &RewriteReport) -> String {
     };
     format!(
         "{collection}: the history of {path} was rewritten: commit {} (indexed last) {cursor}, \
-         {from}; {} documents replayed, {} versions no longer in the history dropped",
-        r.cursor, r.documents_replayed, r.versions_dropped
+         {from}; {} replayed, {} no longer in the history dropped",
+        r.cursor,
+        output::count(r.documents_replayed as u64, "document", "documents"),
+        output::count(r.versions_dropped as u64, "version", "versions")
     )
 }
 

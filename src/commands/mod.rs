@@ -18,7 +18,8 @@ use palimpsest_search::{Engine, Filters};
 
 use crate::Context;
 
-/// Parses a date argument: RFC 3339 or `YYYY-MM-DD`.
+/// Parses a date argument: RFC 3339, `YYYY-MM-DD`, or a month `YYYY-MM` or year `YYYY`
+/// meaning its first day.
 pub fn parse_time(value: &str) -> Result<Timestamp, String> {
     Timestamp::parse(value).map_err(|e| e.to_string())
 }

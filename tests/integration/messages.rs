@@ -60,3 +60,96 @@ fn a_document_in_several_collections_did_not_say_how_to_choose_one() {
     assert!(chosen.status.success(), "{}", stderr(&chosen));
     assert!(!stdout(&chosen).is_empty());
 }
+
+#[test]
+fn a_month_or_a_year_given_as_an_instant_was_refused() {
+    let dir = sample_as(&["sample"]);
+    let json = |args: &[&str]| {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = palimpsest(dir.path(), &all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // A month or a year means 00:00:00Z on its first day.
+    assert_eq!(
+        json(&["changes", "--from", "2024-10", "--limit", "100"]),
+        json(&["changes", "--from", "2024-10-01", "--limit", "100"])
+    );
+    assert_eq!(
+        json(&["search", "data", "--from", "2024", "--to", "2025"]),
+        json(&[
+            "search",
+            "data",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2025-01-01"
+        ])
+    );
+    for impossible in ["2025-13", "2025-00", "0000"] {
+        let refused = palimpsest(dir.path(), &["changes", "--from", impossible]);
+        assert_eq!(refused.status.code(), Some(2), "{impossible}");
+        assert!(
+            stderr(&refused).contains("invalid date"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let help = palimpsest(dir.path(), &["changes", "--help"]);
+    let help = stdout(&help)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        help.contains("a month YYYY-MM or a year YYYY for its first day"),
+        "{help}"
+    );
+}
+
+#[test]
+fn an_address_in_use_gave_no_hint_to_choose_another() {
+    let dir = sample_as(&["sample"]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let refused = palimpsest(dir.path(), &["serve", "--addr", &addr]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(
+        err.contains(&format!(
+            "error: cannot listen on {addr}: the address is in use (another server runs \
+             there?); choose another address with --addr 127.0.0.1:PORT"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_version_was_counted_as_1_versions() {
+    let archive = tempfile::tempdir().unwrap();
+    let document = archive.path().join("Acme/Terms of Service.md");
+    std::fs::create_dir_all(document.parent().unwrap()).unwrap();
+    std::fs::write(&document, "# Terms\n\nAcme may end your account.\n").unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = palimpsest(index.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    let archive = archive.path().to_str().unwrap();
+    let indexed = run(&["index", archive, "--collection", "acme"]);
+    assert!(
+        indexed.contains("indexed 1 new version of 1 document in ")
+            && indexed.contains(": 1 span opened, 0 closed;"),
+        "{indexed}"
+    );
+    let listed = run(&["services"]);
+    assert!(listed.contains("    1 version   "), "{listed}");
+    let found = run(&["search", "account"]);
+    assert!(
+        found.starts_with("1 matching section in force now"),
+        "{found}"
+    );
+    let history = run(&["history", "account"]);
+    assert!(history.contains("1 document where"), "{history}");
+}

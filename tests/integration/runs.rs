@@ -272,7 +272,7 @@ fn a_rewritten_git_history_ends_equal_to_a_clean_build() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout.contains("was rewritten"), "{stdout}");
     assert!(
-        stdout.contains("1 versions no longer in the history dropped"),
+        stdout.contains("1 version no longer in the history dropped"),
         "{stdout}"
     );
 }
