@@ -37,7 +37,8 @@ mod export;
 #[derive(Debug, Parser)]
 #[command(name = "palimpsest", version, verbatim_doc_comment)]
 pub struct Cli {
-    /// Index folder. Without it, the built-in sample archive is indexed on first use.
+    /// Index folder. Without it, ./palimpsest-index, where the built-in (fictional) sample
+    /// archive is indexed on first use; a real archive is not indexed into the sample's index.
     #[arg(long, global = true, env = "PALIMPSEST_INDEX", value_name = "DIR")]
     index: Option<PathBuf>,
     /// Print JSON (the same shapes as the HTTP API) instead of text: `--format json`.
@@ -106,6 +107,10 @@ pub struct Context {
     pub list_format: Option<Format>,
     /// Show progress and notices.
     pub progress: bool,
+    /// `--quiet`: not even the notice that answers come from the sample.
+    pub quiet: bool,
+    /// Set when the index opened for answers is the default one and holds only the sample.
+    pub answers_from_sample: std::cell::Cell<bool>,
 }
 
 /// Index folder used when neither `--index` nor `PALIMPSEST_INDEX` is given.
@@ -146,6 +151,8 @@ fn main() -> ExitCode {
         json: list_format == Some(Format::Json),
         list_format,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
+        quiet: cli.quiet,
+        answers_from_sample: std::cell::Cell::new(false),
     };
     let result = match cli.command {
         Command::Index(args) => commands::index::run(&context, args),
@@ -164,11 +171,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
+            let error = commands::name_the_index(&context, error);
             // Errors name paths and files of archives: a newline in one must not print a
             // line that looks like the program's own.
             eprintln!(
                 "error: {}",
-                palimpsest_schema::printable(&format!("{error:#}"))
+                palimpsest_schema::printable(&commands::error_text(&error))
             );
             exit_code(&error)
         }

@@ -188,6 +188,16 @@ pub fn indent(text: &str, by: usize) -> String {
         .join("\n")
 }
 
+/// The noun for a count: the singular for one, else the plural.
+pub fn noun<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// A count with its noun: "1 version", "2 versions".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", noun(n, one, many))
+}
+
 /// A byte count for people.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

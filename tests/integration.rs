@@ -2322,3 +2322,9 @@ mod integrity;
 
 #[path = "integration/diff_budget.rs"]
 mod diff_budget;
+
+#[path = "integration/default_index.rs"]
+mod default_index;
+
+#[path = "integration/messages.rs"]
+mod messages;

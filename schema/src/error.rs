@@ -13,9 +13,10 @@ pub enum SchemaError {
         /// Why it was rejected.
         reason: &'static str,
     },
-    /// A date or instant that is not RFC 3339 or a plain `YYYY-MM-DD` date, or is impossible.
+    /// A date or instant that is not RFC 3339, a plain `YYYY-MM-DD` date, a month or a year,
+    /// or is impossible.
     #[error(
-        "invalid date {value:?}: expected an RFC 3339 instant (2024-03-01T12:00:00Z) or a date (2024-03-01), from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
+        "invalid date {value:?}: expected an RFC 3339 instant (2024-03-01T12:00:00Z), a date (2024-03-01), or a month (2024-03) or year (2024) meaning its first day, from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z"
     )]
     InvalidDate {
         /// The rejected value.

@@ -9,8 +9,9 @@ use crate::SchemaError;
 /// An instant in UTC with one-second resolution, the resolution of git author dates and of
 /// Open Terms Archive dataset file names.
 ///
-/// Parsed from an RFC 3339 instant (any offset) or a bare `YYYY-MM-DD` date, which means
-/// 00:00:00Z; displayed as RFC 3339 ending in `Z`.
+/// Parsed from an RFC 3339 instant (any offset), a bare `YYYY-MM-DD` date, which means
+/// 00:00:00Z, or a month `YYYY-MM` or year `YYYY`, which mean 00:00:00Z on their first day;
+/// displayed as RFC 3339 ending in `Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
 
@@ -37,13 +38,25 @@ impl Timestamp {
         Timestamp(jiff::Timestamp::now().as_second())
     }
 
-    /// Parses an RFC 3339 instant or a plain date; one outside [`Timestamp::MIN`] to
-    /// [`Timestamp::MAX`] (once converted to UTC) is refused.
+    /// Parses an RFC 3339 instant, a plain date, or a month (`YYYY-MM`) or year (`YYYY`)
+    /// meaning its first day; one outside [`Timestamp::MIN`] to [`Timestamp::MAX`] (once
+    /// converted to UTC) is refused.
     pub fn parse(value: &str) -> Result<Timestamp, SchemaError> {
         let invalid = || SchemaError::InvalidDate {
             value: value.to_owned(),
         };
         let trimmed = value.trim();
+        let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+        let first_day = match trimmed.split_once('-') {
+            None if trimmed.len() == 4 && digits(trimmed) => Some(format!("{trimmed}-01-01")),
+            Some((year, month))
+                if year.len() == 4 && month.len() == 2 && digits(year) && digits(month) =>
+            {
+                Some(format!("{trimmed}-01"))
+            }
+            _ => None,
+        };
+        let trimmed = first_day.as_deref().unwrap_or(trimmed);
         let local = if trimmed.len() == 10 {
             let date: jiff::civil::Date = trimmed.parse().map_err(|_| invalid())?;
             date.to_datetime(jiff::civil::Time::midnight())
@@ -119,6 +132,20 @@ mod tests {
         let t = Timestamp::parse("2024-03-01T12:00:00+02:00").unwrap();
         assert_eq!(t.to_string(), "2024-03-01T10:00:00Z");
         assert_eq!(t.year(), 2024);
+    }
+
+    #[test]
+    fn a_month_or_a_year_was_refused_instead_of_read_as_its_start() {
+        let start = |value| Timestamp::parse(value).unwrap().to_string();
+        assert_eq!(start("2025-10"), "2025-10-01T00:00:00Z");
+        assert_eq!(start("2025"), "2025-01-01T00:00:00Z");
+        assert_eq!(start("0001"), "0001-01-01T00:00:00Z");
+        assert_eq!(start("9999-12"), "9999-12-01T00:00:00Z");
+        for bad in [
+            "2025-13", "2025-00", "0000", "0000-01", "2025-1", "25", "20251", "+2025",
+        ] {
+            assert!(Timestamp::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

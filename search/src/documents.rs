@@ -352,16 +352,16 @@ impl Engine {
                 })
             }
             [one] => Ok(DocKey::new(&one.0, &one.1, &one.2)?),
-            many => Err(SearchError::InvalidParameter {
-                name: "collection",
-                message: format!(
-                    "`{service_name}` `{terms_type}` is in several collections ({}); choose one",
-                    many.iter()
-                        .map(|k| k.0.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }),
+            many => {
+                let mut collections: Vec<String> = many.iter().map(|k| k.0.clone()).collect();
+                collections.sort();
+                collections.dedup();
+                Err(SearchError::SeveralCollections {
+                    service: service_name,
+                    terms_type: shorten(terms_type, 100),
+                    collections,
+                })
+            }
         }
     }
 

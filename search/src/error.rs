@@ -54,6 +54,17 @@ pub enum SearchError {
         /// The names the index holds that are closest to it, closest first.
         suggestions: Vec<String>,
     },
+    /// A service and terms type name a document several collections hold, and the request
+    /// chose none: each transport says how to choose one (`--collection`, `collection=`).
+    #[error("`{service}` `{terms_type}` is in several collections ({}); choose one", collections.join(", "))]
+    SeveralCollections {
+        /// The service, as the index spells it.
+        service: String,
+        /// The terms type, as given.
+        terms_type: String,
+        /// The collections holding the document, sorted.
+        collections: Vec<String>,
+    },
     /// An instant after the present.
     #[error("{at} is in the future; the latest version is the one in force now")]
     InFuture {
@@ -121,7 +132,8 @@ impl SearchError {
             SearchError::InvalidQuery { .. }
             | SearchError::InvalidParameter { .. }
             | SearchError::UnknownName { .. }
-            | SearchError::AnswerTooLarge { .. } => ErrorKind::BadRequest,
+            | SearchError::AnswerTooLarge { .. }
+            | SearchError::SeveralCollections { .. } => ErrorKind::BadRequest,
             SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
             SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,

@@ -131,7 +131,9 @@ impl From<&SearchError> for Code {
     fn from(error: &SearchError) -> Code {
         match error {
             SearchError::InvalidQuery { .. } => Code::InvalidQuery,
-            SearchError::InvalidParameter { .. } => Code::InvalidParameter,
+            SearchError::InvalidParameter { .. } | SearchError::SeveralCollections { .. } => {
+                Code::InvalidParameter
+            }
             SearchError::NotFound { .. } => Code::NotFound,
             SearchError::UnknownName { .. } => Code::UnknownName,
             SearchError::InFuture { .. } => Code::DateInFuture,
@@ -215,7 +217,8 @@ pub struct ErrorDetail {
     pub message: String,
     /// With `unknown_name` (a service, terms type or collection filter naming nothing the
     /// index holds, in any case): the parameter and the closest names the index holds, to
-    /// offer instead.
+    /// offer instead. With `invalid_parameter` for a document several collections hold and
+    /// no `collection` chosen: `collection`, an empty name, and those collections.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestions: Option<Suggestions>,
 }
@@ -225,7 +228,7 @@ pub struct ErrorDetail {
 pub struct Suggestions {
     /// The parameter: `service`, `terms_type` or `collection`.
     pub parameter: String,
-    /// The name given.
+    /// The name given (empty when none was: a collection to choose).
     pub name: String,
     /// The closest names, closest first; may be empty.
     pub names: Vec<String>,
@@ -366,12 +369,29 @@ impl From<SearchError> for ApiError {
                 name: name.clone(),
                 names: suggestions.clone(),
             }),
+            // The page links each collection.
+            SearchError::SeveralCollections { collections, .. } => Some(Suggestions {
+                parameter: "collection".to_owned(),
+                name: String::new(),
+                names: collections.clone(),
+            }),
             _ => None,
+        };
+        let message = match &error {
+            SearchError::SeveralCollections { collections, .. } => format!(
+                "invalid parameter `collection`: {error} with {}",
+                collections
+                    .iter()
+                    .map(|c| format!("collection={c}"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            _ => error.to_string(),
         };
         ApiError {
             suggestions,
             code,
-            message: error.to_string(),
+            message,
         }
     }
 }
@@ -433,6 +453,11 @@ mod tests {
             },
             SearchError::Panicked {
                 message: "x".into(),
+            },
+            SearchError::SeveralCollections {
+                service: "x".into(),
+                terms_type: "y".into(),
+                collections: vec!["a".into(), "b".into()],
             },
             internal_error(),
         ]

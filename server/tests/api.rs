@@ -1901,3 +1901,9 @@ mod socket {
         assert_eq!(waiting.await.unwrap().0, 200);
     }
 }
+
+#[path = "api/collections.rs"]
+mod collections;
+
+#[path = "api/instants.rs"]
+mod instants;

@@ -399,14 +399,18 @@ function drawFacets(groups, note) {
 }
 
 /** For a filter naming nothing the index holds: links to the same view with each close name
- * the server offers instead. */
+ * the server offers instead. For a document several collections hold (no name given): links
+ * to it in each collection. */
 function suggestionLinks(state, suggestions) {
   if (!suggestions || !suggestions.names.length || !LIST_FILTERS.includes(suggestions.parameter)) return null;
   const name = suggestions.parameter;
+  const choosing = suggestions.name === "";
   const links = suggestions.names.map((value) =>
-    link(withState(state, { [name]: state[name].map((v) => (v === suggestions.name ? value : v)) }), value, { class: "suggestion" }),
+    link(withState(state, { [name]: choosing ? [value] : state[name].map((v) => (v === suggestions.name ? value : v)) }), value, { class: "suggestion" }),
   );
-  return h("p", { class: "did-you-mean" }, "Did you mean ", links.flatMap((a, i) => (i ? [" or ", a] : [a])), "?");
+  const joined = links.flatMap((a, i) => (i ? [" or ", a] : [a]));
+  if (choosing) return h("p", { class: "did-you-mean" }, "Choose the collection: ", joined, ".");
+  return h("p", { class: "did-you-mean" }, "Did you mean ", joined, "?");
 }
 
 function message(kind, title, ...text) {

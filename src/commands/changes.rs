@@ -27,10 +27,11 @@ pub struct Args {
     query: Option<String>,
     #[command(flatten)]
     filters: super::FilterArgs,
-    /// Changes recorded at or after this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
+    /// Changes recorded at or after this instant
+    /// (RFC 3339; YYYY-MM-DD for 00:00 UTC; a month YYYY-MM or a year YYYY for its first day).
     #[arg(long, value_name = "A", value_parser = super::parse_time)]
     from: Option<Timestamp>,
-    /// Changes recorded before this instant.
+    /// Changes recorded before this instant (--to 2025 stops at 2025-01-01T00:00:00Z).
     #[arg(long, value_name = "B", value_parser = super::parse_time)]
     to: Option<Timestamp>,
     /// Also list whole documents appearing (first records) or leaving the archive (deletions).
@@ -145,7 +146,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return crate::export::to_stdout(
             context.list_format,
             palimpsest_export::change_columns(request.group),
-            &|total| outln!("{} {}", style.bold(&total.to_string()), unit(&request)),
+            &|total| {
+                outln!(
+                    "{} {}",
+                    style.bold(&total.to_string()),
+                    unit(&request, total)
+                )
+            },
             &mut |number, entry| match entry {
                 ChangeEntry::Section(change) => print_listed_change(&style, number, change),
                 ChangeEntry::Version(version) => print_version(&style, number, version),
@@ -251,10 +258,14 @@ fn view(change: &Change) -> SectionView<'_> {
 }
 
 /// What a change list counts.
-fn unit(request: &ChangesRequest) -> &'static str {
+fn unit(request: &ChangesRequest, total: u64) -> &'static str {
     match request.group {
-        ChangeGrouping::Version => "versions that changed sections",
-        ChangeGrouping::Section => "changed sections",
+        ChangeGrouping::Version => output::noun(
+            total,
+            "version that changed sections",
+            "versions that changed sections",
+        ),
+        ChangeGrouping::Section => output::noun(total, "changed section", "changed sections"),
     }
 }
 
@@ -290,7 +301,7 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
     outln!(
         "{} {}{window}",
         style.bold(&response.total.to_string()),
-        unit(request)
+        unit(request, response.total)
     );
     output::did_you_mean(&style, response.did_you_mean.as_deref());
     for (i, version) in response.versions.iter().flatten().enumerate() {

@@ -22,7 +22,8 @@ pub struct Args {
     service: String,
     /// Terms type, e.g. "Privacy Policy".
     terms_type: String,
-    /// The earlier version: the one in force at this instant.
+    /// The earlier version: the one in force at this instant
+    /// (RFC 3339; YYYY-MM-DD for 00:00 UTC; a month YYYY-MM or a year YYYY for its first day).
     #[arg(long, value_name = "A", value_parser = super::parse_time, required_unless_present = "from_version")]
     from: Option<Timestamp>,
     /// The later version: the one in force at this instant (default: the latest).
@@ -74,9 +75,11 @@ fn print(response: &DiffResponse) {
             ))
         );
     }
+    let changed = response.changes.len() as u64;
     outln!(
-        "{} sections changed, {} unchanged",
-        style.bold(&response.changes.len().to_string()),
+        "{} {} changed, {} unchanged",
+        style.bold(&changed.to_string()),
+        output::noun(changed, "section", "sections"),
         response.unchanged
     );
     for change in &response.changes {

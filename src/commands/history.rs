@@ -64,8 +64,9 @@ fn day(t: palimpsest_schema::Timestamp) -> String {
 
 fn heading(style: &Style, total: u64, query: &str) {
     outln!(
-        "{} documents where {query} was in force",
-        style.bold(&total.to_string())
+        "{} {} where {query} was in force",
+        style.bold(&total.to_string()),
+        output::noun(total, "document", "documents")
     );
 }
 

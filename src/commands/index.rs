@@ -54,6 +54,9 @@ pub struct Args {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    if context.default_index {
+        refuse_mixing_with_sample(context, &args.paths, args.rebuild)?;
+    }
     let settings = IngestSettings {
         collection: args.collection,
         rebuild: args.rebuild,
@@ -73,11 +76,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         n => format!(" and {n} deletions"),
     };
     outln!(
-        "indexed {} new versions{deletions} of {} documents in {:.1} s: {} spans opened, {} closed; index {} ({})",
-        report.versions,
-        report.documents,
+        "indexed {}{deletions} of {} in {:.1} s: {} opened, {} closed; index {} ({})",
+        output::count(report.versions, "new version", "new versions"),
+        output::count(report.documents, "document", "documents"),
         report.seconds,
-        report.spans_opened,
+        output::count(report.spans_opened, "span", "spans"),
         report.spans_closed,
         output::bytes(report.index_bytes),
         palimpsest_schema::printable(&context.index.display().to_string())
@@ -91,33 +94,78 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         }
         if collection.replayed_changed_files > 0 {
             outln!(
-                "{}: {} documents replayed: files indexed before were changed in place",
+                "{}: {} replayed: files indexed before were changed in place",
                 collection.collection,
-                collection.replayed_changed_files
+                output::count(
+                    collection.replayed_changed_files as u64,
+                    "document",
+                    "documents"
+                )
             );
         }
         if let Some(s) = &collection.snapshots {
             outln!(
-                "{}: {} snapshots ({} commits) read → {} versions kept, {} unchanged, {} skipped; \
-                 {} versions extracted without declaration rules, {} PDF skipped",
+                "{}: {} ({}) read → {} kept, {} unchanged, {} skipped; \
+                 {} extracted without declaration rules, {} PDF skipped",
                 collection.collection,
-                s.read,
-                s.commits,
-                s.versions,
+                output::count(s.read, "snapshot", "snapshots"),
+                output::count(s.commits, "commit", "commits"),
+                output::count(s.versions, "version", "versions"),
                 s.unchanged,
                 s.skipped,
-                s.without_rules,
+                output::count(s.without_rules, "version", "versions"),
                 s.pdf_skipped
             );
         }
     }
     if report.warnings > 0 {
         outln!(
-            "{} files skipped or imperfect (see warnings above)",
-            report.warnings
+            "{} skipped or imperfect (see warnings above)",
+            output::count(report.warnings as u64, "file", "files")
         );
     }
     Ok(())
+}
+
+/// Without `--index`, a run that would leave the default index holding the built-in
+/// fictional sample beside a real archive is refused before anything is written: the sample
+/// is there when `serve` or `search` filled the folder on first use, and its made-up
+/// services would answer among real ones. A real archive may fill a default folder that
+/// holds no index yet, or replace the sample with `--rebuild`.
+fn refuse_mixing_with_sample(
+    context: &Context,
+    paths: &[PathBuf],
+    rebuild: bool,
+) -> anyhow::Result<()> {
+    let canonical = |path: &std::path::Path| path.canonicalize().unwrap_or(path.to_owned());
+    let sample = canonical(&palimpsest_corpus::sample_path());
+    let (samples, real): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        paths.iter().partition(|path| canonical(path) == sample);
+    let Some(first_real) = real.first() else {
+        return Ok(());
+    };
+    let indexed = !rebuild
+        && context.index.join("meta.json").exists()
+        && palimpsest_search::Engine::open(&context.index)
+            .is_ok_and(|engine| super::holds_sample(&engine));
+    if samples.is_empty() && !indexed {
+        return Ok(());
+    }
+    let archive = palimpsest_schema::printable(&first_real.display().to_string()).into_owned();
+    let index = super::index_shown(context);
+    if indexed {
+        anyhow::bail!(
+            "{index} holds the built-in fictional sample: indexing {archive} there would mix \
+             its made-up services with real ones, so nothing was indexed; give the archive an \
+             index of its own with --index DIR (or PALIMPSEST_INDEX=DIR), or replace the \
+             sample with it: index --rebuild"
+        );
+    }
+    anyhow::bail!(
+        "indexing the built-in fictional sample with {archive} into {index} would mix its \
+         made-up services with real ones, so nothing was indexed; index the sample alone, or \
+         choose an index with --index DIR (or PALIMPSEST_INDEX=DIR)"
+    )
 }
 
 fn rewrite_line(collection: &str, path: &str, r: &RewriteReport) -> String {
@@ -133,8 +181,10 @@ fn rewrite_line(collection: &str, path: &str, r: &RewriteReport) -> String {
     };
     format!(
         "{collection}: the history of {path} was rewritten: commit {} (indexed last) {cursor}, \
-         {from}; {} documents replayed, {} versions no longer in the history dropped",
-        r.cursor, r.documents_replayed, r.versions_dropped
+         {from}; {} replayed, {} no longer in the history dropped",
+        r.cursor,
+        output::count(r.documents_replayed as u64, "document", "documents"),
+        output::count(r.versions_dropped as u64, "version", "versions")
     )
 }
 

@@ -18,7 +18,8 @@ use palimpsest_search::{Engine, Filters};
 
 use crate::Context;
 
-/// Parses a date argument: RFC 3339 or `YYYY-MM-DD`.
+/// Parses a date argument: RFC 3339, `YYYY-MM-DD`, or a month `YYYY-MM` or year `YYYY`
+/// meaning its first day.
 pub fn parse_time(value: &str) -> Result<Timestamp, String> {
     Timestamp::parse(value).map_err(|e| e.to_string())
 }
@@ -84,8 +85,47 @@ pub fn holds_only_sample(engine: &Engine) -> bool {
     })
 }
 
-/// Opens the index for reading; the default index is built from the sample on first use.
+/// Whether the index holds documents of the collection the built-in sample is indexed as.
+pub fn holds_sample(engine: &Engine) -> bool {
+    engine.services().is_ok_and(|answer| {
+        answer
+            .services
+            .iter()
+            .flat_map(|s| &s.documents)
+            .any(|d| d.collection == palimpsest_ingest::SAMPLE_COLLECTION)
+    })
+}
+
+/// The index folder as messages name it: `./palimpsest-index` for the default one.
+pub fn index_shown(context: &Context) -> String {
+    let path = context.index.display().to_string();
+    let path = if context.default_index && context.index.is_relative() {
+        format!("./{path}")
+    } else {
+        path
+    };
+    palimpsest_schema::printable(&path).into_owned()
+}
+
+/// Opens the index for answers, saying once on stderr (unless `--quiet`) when they come
+/// from the built-in fictional sample: the default index holding nothing else.
 pub fn open_engine(context: &Context) -> anyhow::Result<Engine> {
+    let engine = open_index(context)?;
+    if context.default_index && holds_only_sample(&engine) {
+        context.answers_from_sample.set(true);
+        if !context.quiet {
+            eprintln!(
+                "note: answering from the built-in fictional sample in {} (made-up services, \
+                 not a real archive); choose an index with --index DIR or PALIMPSEST_INDEX",
+                index_shown(context)
+            );
+        }
+    }
+    Ok(engine)
+}
+
+/// Opens the index for reading; the default index is built from the sample on first use.
+pub fn open_index(context: &Context) -> anyhow::Result<Engine> {
     if context.default_index {
         let outdated = matches!(
             Engine::open(&context.index),
@@ -111,4 +151,52 @@ pub fn open_engine(context: &Context) -> anyhow::Result<Engine> {
     }
     Engine::open(&context.index)
         .with_context(|| format!("cannot open index {}", context.index.display()))
+}
+
+/// A failure to find what was asked (a name, a document, a version) names the index it
+/// looked in, and says when that is the built-in fictional sample. Only the CLI does: the
+/// API does not reveal the server's folders.
+pub fn name_the_index(context: &Context, error: anyhow::Error) -> anyhow::Error {
+    let looked_up = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<palimpsest_search::SearchError>(),
+            Some(
+                palimpsest_search::SearchError::UnknownName { .. }
+                    | palimpsest_search::SearchError::NotFound { .. }
+            )
+        )
+    });
+    if !looked_up {
+        return error;
+    }
+    let sample = if context.answers_from_sample.get() {
+        " (the built-in fictional sample)"
+    } else {
+        ""
+    };
+    error.context(format!("in the index {}{sample}", index_shown(context)))
+}
+
+/// An error's message and its causes, as `{:#}` writes them, in the CLI's words where the
+/// search crate leaves them to the transport: a document several collections hold says
+/// which `--collection` to give.
+pub fn error_text(error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .map(
+            |cause| match cause.downcast_ref::<palimpsest_search::SearchError>() {
+                Some(palimpsest_search::SearchError::SeveralCollections {
+                    collections, ..
+                }) => {
+                    let options: Vec<String> = collections
+                        .iter()
+                        .map(|c| format!("--collection {c}"))
+                        .collect();
+                    format!("{cause} with {}", options.join(" or "))
+                }
+                _ => cause.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(": ")
 }

@@ -31,7 +31,8 @@ pub struct Args {
     query: String,
     #[command(flatten)]
     filters: super::FilterArgs,
-    /// Sections in force at this instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
+    /// Sections in force at this instant
+    /// (RFC 3339; YYYY-MM-DD for 00:00 UTC; a month YYYY-MM or a year YYYY for its first day).
     #[arg(long, value_name = "T", value_parser = super::parse_time, conflicts_with_all = ["from", "to", "history"])]
     as_of: Option<Timestamp>,
     /// Sections in force at some point from this instant on.
@@ -95,7 +96,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 outln!(
                     "{} matching {}",
                     style.bold(&total.to_string()),
-                    mode(&request)
+                    mode(&request, total)
                 )
             },
             &mut |number, hit| print_hit(&style, number, hit),
@@ -111,7 +112,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 }
 
 /// What a search counted, and when: "sections in force now".
-fn mode(request: &SearchRequest) -> String {
+fn mode(request: &SearchRequest, total: u64) -> String {
     let when = match request.time {
         TimeMode::Current => "in force now".to_owned(),
         TimeMode::AsOf(at) => format!("in force at {at}"),
@@ -123,9 +124,9 @@ fn mode(request: &SearchRequest) -> String {
         TimeMode::History => "over all history".to_owned(),
     };
     let unit = if request.time == TimeMode::History {
-        "runs of unchanged text"
+        output::noun(total, "run of unchanged text", "runs of unchanged text")
     } else {
-        "sections"
+        output::noun(total, "section", "sections")
     };
     format!("{unit} {when}")
 }
@@ -135,7 +136,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     outln!(
         "{} matching {}{}",
         style.bold(&response.total.to_string()),
-        mode(request),
+        mode(request, response.total),
         match response.all_words {
             all if all < response.total => format!(" ({all} with every word)"),
             _ => String::new(),

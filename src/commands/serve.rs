@@ -207,10 +207,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     init_logging(args.log_level.as_deref())?;
     // Two templates for one collection stop the start before the index is opened.
     SourceUrls::new(args.source_url_template.clone()).map_err(anyhow::Error::msg)?;
-    let engine = super::open_engine(context)?;
+    let engine = super::open_index(context)?;
     let options = args.options(&engine.git_archives()?)?;
     let index = context.index.display().to_string();
     let sample = context.default_index && super::holds_only_sample(&engine);
+    let addr = args.addr;
     palimpsest_server::serve(
         engine,
         ServeConfig {
@@ -221,7 +222,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             // The page first: the address people open (and scripts read from this line).
             outln!("http://{addr}/ (the web page; Ctrl-C stops the server)");
             let what = if sample {
-                " (the built-in sample archive)"
+                " (the built-in fictional sample archive)"
             } else {
                 ""
             };
@@ -229,6 +230,27 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 "  serving {index}{what}; the JSON API is under http://{addr}/api/v1/ (/api/v1/openapi.json lists its endpoints)"
             );
         },
+    )
+    .map_err(|error| address_in_use(error, addr))
+}
+
+/// A failure to listen because the address is taken says what to do about it.
+fn address_in_use(error: anyhow::Error, addr: SocketAddr) -> anyhow::Error {
+    let in_use = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
+    });
+    if !in_use {
+        return error;
+    }
+    let host = match addr {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    };
+    anyhow::anyhow!(
+        "cannot listen on {addr}: the address is in use (another server runs there?); choose \
+         another address with --addr {host}:PORT"
     )
 }
 

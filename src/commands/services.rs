@@ -18,9 +18,10 @@ pub fn run(context: &Context, _args: Args) -> anyhow::Result<()> {
         outln!("{}", style.bold(&service.service));
         for doc in &service.documents {
             outln!(
-                "  {:<40} {:>5} versions  {} → {}  {}",
+                "  {:<40} {:>5} {:<8}  {} → {}  {}",
                 doc.terms_type,
                 doc.versions,
+                output::noun(doc.versions, "version", "versions"),
                 &doc.first_recorded.to_string()[..10],
                 &doc.last_recorded.to_string()[..10],
                 style.dim(&doc.collection)

@@ -14,7 +14,7 @@ pub struct Args {
     service: String,
     /// Terms type, e.g. "Privacy Policy".
     terms_type: String,
-    /// The instant (RFC 3339, or YYYY-MM-DD for 00:00 UTC).
+    /// The instant (RFC 3339; YYYY-MM-DD for 00:00 UTC; a month YYYY-MM or a year YYYY for its first day).
     #[arg(long, value_name = "T", value_parser = super::parse_time)]
     at: Option<Timestamp>,
     /// A version id as `versions` lists it (a commit id for git archives), or a unique

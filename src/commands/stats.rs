@@ -35,9 +35,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     outln!("versions     {}", stats.versions);
     outln!("spans        {}", stats.spans);
     outln!(
-        "index size   {} ({} segments)",
+        "index size   {} ({})",
         output::bytes(stats.index_bytes),
-        stats.segments
+        output::count(stats.segments, "segment", "segments")
     );
     if stats.skipped_pdfs > 0 {
         outln!("PDF skipped  {}", stats.skipped_pdfs);

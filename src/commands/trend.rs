@@ -26,7 +26,8 @@ pub struct Args {
     /// Period: month or year.
     #[arg(long, value_enum, default_value_t = By::Month)]
     by: By,
-    /// First instant charted (default: the first version recorded).
+    /// First instant charted (default: the first version recorded)
+    /// (RFC 3339; YYYY-MM-DD for 00:00 UTC; a month YYYY-MM or a year YYYY for its first day).
     #[arg(long, value_name = "A", value_parser = super::parse_time)]
     from: Option<Timestamp>,
     /// Instant the chart stops before (default: just after the last version recorded).

@@ -122,7 +122,8 @@ impl utoipa::PartialSchema for Instant {
             .item(string(KnownFormat::DateTime))
             .item(string(KnownFormat::Date))
             .description(Some(
-                "An RFC 3339 instant, or a date (YYYY-MM-DD) meaning 00:00 UTC, from \
+                "An RFC 3339 instant, a date (YYYY-MM-DD) meaning 00:00 UTC, or a month \
+                 (YYYY-MM) or year (YYYY) meaning 00:00 UTC on its first day, from \
                  0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
             ))
             .build();

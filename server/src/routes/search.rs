@@ -129,8 +129,8 @@ pub(crate) fn instant(name: &str, value: Option<&str>) -> Result<Option<Timestam
                 ApiError::parameter(
                     name,
                     format!(
-                        "`{}` is not an RFC 3339 instant or a YYYY-MM-DD date from \
-                         0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
+                        "`{}` is not an RFC 3339 instant, a YYYY-MM-DD date, or a YYYY-MM \
+                         month or YYYY year from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z",
                         crate::error::shorten(v, 40)
                     ),
                 )
