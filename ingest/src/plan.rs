@@ -169,3 +169,18 @@ impl Plan {
         (self.versions.len() - deletions, deletions)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Loss;
+
+    #[test]
+    fn a_rewrite_may_remove_up_to_half_of_a_collection_and_never_all() {
+        let loss = |held, kept| Loss { held, kept }.too_large();
+        assert!(!loss(10, 5), "half removed");
+        assert!(loss(10, 4), "more than half removed");
+        assert!(loss(1, 0), "the only version removed");
+        assert!(!loss(10, 12), "a rewrite that adds versions");
+        assert!(!loss(0, 0), "an empty collection");
+    }
+}
