@@ -1,17 +1,9 @@
 //! What the CLI says to a user: how to choose among collections, the instants it reads,
 //! counts in words.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn palimpsest(index: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palimpsest"))
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use super::robustness::palimpsest;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

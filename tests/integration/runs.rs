@@ -8,16 +8,8 @@ use std::process::{Command, Output};
 use palimpsest_indexer::{Indexer, IndexerOptions};
 
 use super::git::{git, sample_repository};
+use super::robustness::palimpsest;
 use super::sample_versions;
-
-fn palimpsest(index: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palimpsest"))
-        .arg("--index")
-        .arg(index)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
