@@ -223,6 +223,18 @@ fn line_count(text: &str) -> usize {
     text.split_inclusive('\n').count()
 }
 
+/// How many items `a` and `b` share at their end, leaving their first `prefix` items (a
+/// common start already counted) out, so the two runs never overlap.
+pub(crate) fn common_suffix<T: PartialEq>(a: &[T], b: &[T], prefix: usize) -> usize {
+    let room = a.len().min(b.len()) - prefix;
+    a.iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
 /// The bytes of two texts' longest common runs of whole lines at their start and end (not
 /// overlapping): what a line diff would find equal at both ends before doing any work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,14 +255,7 @@ impl CommonLines {
                 .rposition(|&c| c == b'\n')
                 .map_or(0, |at| at + 1)
         };
-        let room = a.len().min(b.len()) - prefix;
-        let same_end = a
-            .iter()
-            .rev()
-            .zip(b.iter().rev())
-            .take(room)
-            .take_while(|(x, y)| x == y)
-            .count();
+        let same_end = common_suffix(a, b, prefix);
         // Back to the nearest point where both texts start a line.
         let starts_line = |text: &[u8], at: usize| at == prefix || text[at - 1] == b'\n';
         let suffix = (0..=same_end)

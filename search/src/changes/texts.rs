@@ -11,7 +11,7 @@
 use palimpsest_schema::{RunRefs, TextReader};
 
 use super::cut_text;
-use crate::compare::{DiffOp, DiffPart, timed_word_diff};
+use crate::compare::{DiffOp, DiffPart, common_suffix, timed_word_diff};
 use crate::deadline::Deadline;
 use crate::error::Result;
 
@@ -164,14 +164,7 @@ struct SharedParagraphs {
 impl SharedParagraphs {
     fn of(before: &[u32], after: &[u32]) -> SharedParagraphs {
         let prefix = before.iter().zip(after).take_while(|(a, b)| a == b).count();
-        let room = before.len().min(after.len()) - prefix;
-        let suffix = before
-            .iter()
-            .rev()
-            .zip(after.iter().rev())
-            .take(room)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let suffix = common_suffix(before, after, prefix);
         SharedParagraphs { prefix, suffix }
     }
 }
