@@ -309,6 +309,65 @@ mod incremental {
         assert_eq!(observe(&incremental), observe(&full));
     }
 
+    /// The indexer holds a long text in force once, however many documents' spans stand for
+    /// it: each document still reads, searches and closes it as its own, and two runs equal
+    /// one.
+    #[test]
+    fn documents_sharing_one_long_text_keep_it_as_their_own() {
+        let long: String = (0..300)
+            .map(|n| format!("Clause {n} binds the parties.\n\n"))
+            .collect();
+        let version = |service: &str, day: i64, content: String| PolicyVersion {
+            key: palimpsest_schema::DocKey::new("shared", service, "Terms").unwrap(),
+            recorded_at: Timestamp::from_unix(1_600_000_000 + day * 86_400).unwrap(),
+            source_id: format!("{service}-{day}"),
+            kind: if day == 0 {
+                palimpsest_schema::VersionKind::FirstRecord
+            } else {
+                palimpsest_schema::VersionKind::Change
+            },
+            content,
+        };
+        let first: Vec<_> = ["Alpha", "Beta", "Gamma"]
+            .iter()
+            .map(|s| version(s, 0, long.clone()))
+            .collect();
+        let second = vec![
+            version("Beta", 1, format!("{long}Owls may nest.\n")),
+            version("Delta", 1, long.clone()),
+        ];
+        let every: Vec<_> = first.iter().chain(&second).cloned().collect();
+        let (full, runs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        index(full.path(), &every);
+        index(runs.path(), &first);
+        index(runs.path(), &second);
+        let answers = |dir: &Path| {
+            let engine = Engine::open(dir).unwrap();
+            for v in &every {
+                assert_eq!(show_at(&engine, v).content, v.content, "{}", v.source_id);
+            }
+            let clause = engine.search(&request("\"clause 299\"", TimeMode::Current));
+            assert_eq!(
+                clause.unwrap().total,
+                4,
+                "every document holds the long text"
+            );
+            let mut all = request("*", EVER);
+            all.limit = 100;
+            let mut spans: Vec<String> = (engine.search(&all).unwrap().hits.iter())
+                .map(|h| {
+                    format!(
+                        "{} {} {:?} {} {}",
+                        h.span, h.valid_from, h.valid_to, h.service, h.snippet.text
+                    )
+                })
+                .collect();
+            spans.sort();
+            spans
+        };
+        assert_eq!(answers(runs.path()), answers(full.path()));
+    }
+
     /// A server's engine reads version records and latest version ids once per searcher
     /// generation: after another process's update it answers from the new commit, not from
     /// what it read before.

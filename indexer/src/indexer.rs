@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use palimpsest_schema::{
     CollectionName, DocKey, DocType, DocumentTexts, IndexFields, OPEN_ORDINAL, PolicyVersion,
@@ -18,8 +19,10 @@ use tantivy::{
 use crate::error::{IndexerError, Result};
 use crate::folder::{self, FolderState};
 use crate::lock::RunLock;
+use crate::metered::{Meter, MeteredDocument, QUEUE_BYTES};
 use crate::split::MAX_SECTIONS;
 use crate::state::{CollectionState, FORMAT, Payload};
+use crate::text_pool::TextPool;
 use crate::timeline::{AppendError, IndexedTexts, OpenSpan, Timeline};
 
 /// Resources an indexing run may use.
@@ -155,10 +158,14 @@ impl KnownVersions {
 /// [`Indexer::commit`], which publishes the whole run at once.
 pub struct Indexer {
     fields: IndexFields,
-    writer: IndexWriter,
+    writer: IndexWriter<MeteredDocument>,
+    /// Bounds the text queued for the writer's threads.
+    meter: Arc<Meter>,
     /// The committed state when the run started, for resuming documents.
     searcher: Searcher,
     timelines: HashMap<DocKey, Timeline>,
+    /// The texts of the spans of `timelines` in force, each held once.
+    pool: TextPool,
     /// The paragraphs each document of `timelines` has written, committed or in this run.
     texts: HashMap<DocKey, DocumentTexts>,
     payload: Payload,
@@ -239,8 +246,10 @@ impl Indexer {
             Ok((writer, searcher, payload)) => Ok(Indexer {
                 fields: IndexFields::new(),
                 writer,
+                meter: Meter::new(QUEUE_BYTES),
                 searcher,
                 timelines: HashMap::new(),
+                pool: TextPool::default(),
                 texts: HashMap::new(),
                 payload,
                 summary: IndexSummary::default(),
@@ -264,7 +273,7 @@ impl Indexer {
         index: &Index,
         dir: &Path,
         options: &IndexerOptions,
-    ) -> Result<(IndexWriter, Searcher, Payload)> {
+    ) -> Result<(IndexWriter<MeteredDocument>, Searcher, Payload)> {
         let payload = match index
             .load_metas()
             .map_err(IndexerError::tantivy("cannot read index metadata"))?
@@ -289,12 +298,11 @@ impl Indexer {
             .map_err(IndexerError::tantivy("cannot open index reader"))?;
         let threads = options.threads.clamp(1, 8);
         let budget = options.memory_budget.max((threads * 16) << 20);
-        let writer: IndexWriter =
-            index
-                .writer_with_num_threads(threads, budget)
-                .map_err(IndexerError::tantivy(
-                    "cannot open index writer (is another `index` running?)",
-                ))?;
+        let writer: IndexWriter<MeteredDocument> = index
+            .writer_with_num_threads(threads, budget)
+            .map_err(IndexerError::tantivy(
+            "cannot open index writer (is another `index` running?)",
+        ))?;
         // Files an interrupted or failed run left (a killed process, a full disk) are not part
         // of any commit: remove them before writing more.
         writer
@@ -381,7 +389,8 @@ impl Indexer {
     /// [`Added::NeedsReplay`] and changes nothing.
     pub fn add(&mut self, version: PolicyVersion) -> Result<Added> {
         if !self.timelines.contains_key(&version.key) {
-            let timeline = self.resume(&version.key)?;
+            let mut timeline = self.resume(&version.key)?;
+            timeline.share_texts(&mut self.pool);
             let texts = DocumentTexts::committed(&self.searcher, &self.fields, &version.key)?;
             self.timelines.insert(version.key.clone(), timeline);
             self.texts.insert(version.key.clone(), texts);
@@ -391,7 +400,7 @@ impl Indexer {
             .timelines
             .get_mut(&version.key)
             .expect("inserted above");
-        let outcome = match timeline.append(&version) {
+        let outcome = match timeline.append(&version, &mut self.pool) {
             Ok(outcome) => outcome,
             Err(AppendError::OutOfOrder { .. }) => return Ok(Added::NeedsReplay),
         };
@@ -516,7 +525,7 @@ impl Indexer {
             timeline
                 .open_spans()
                 .iter()
-                .map(|s| s.record.section.text.as_str())
+                .map(|s| s.record.section.text.as_ref())
                 .collect(),
         ))
     }
@@ -540,22 +549,22 @@ impl Indexer {
             self.writer
                 .delete_term(Term::from_field_u64(self.fields.span_id, span.record.id.0));
         }
-        let (writer, fields) = (&self.writer, &self.fields);
+        let (writer, fields, meter) = (&self.writer, &self.fields, &self.meter);
         let texts = self.texts.entry(key.clone()).or_default();
         let runs = texts.refs(&span.record.section.text, |paragraph| {
             writer
-                .add_document(text_document(fields, key, &paragraph))
+                .add_document(meter.admit(text_document(fields, key, &paragraph)))
                 .map(drop)
         });
         let added = runs.and_then(|runs| {
-            writer.add_document(span_document(
+            writer.add_document(meter.admit(span_document(
                 fields,
                 key,
                 &span.record,
                 &span.step,
                 &runs,
                 span.indexed_as.filter(|_| span.record.valid_to.is_some()),
-            ))
+            )))
         });
         if let Err(error) = added {
             return Err(self.write_error("cannot add span", error));
@@ -581,9 +590,10 @@ impl Indexer {
     }
 
     fn write_version(&mut self, key: &DocKey, record: &VersionRecord) -> Result<()> {
-        let added = self
-            .writer
-            .add_document(version_document(&self.fields, key, record));
+        let document = self
+            .meter
+            .admit(version_document(&self.fields, key, record));
+        let added = self.writer.add_document(document);
         if let Err(error) = added {
             return Err(self.write_error("cannot add version record", error));
         }

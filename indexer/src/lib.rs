@@ -31,8 +31,10 @@ mod error;
 mod folder;
 mod indexer;
 mod lock;
+mod metered;
 pub mod split;
 mod state;
+pub mod text_pool;
 pub mod timeline;
 
 pub use error::{IndexerError, Result};

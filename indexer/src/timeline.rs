@@ -6,6 +6,7 @@
 //! Matching is a multiset match, so two identical sections in one version are two spans.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use palimpsest_schema::{
     DocKey, PairedStep, PolicyVersion, Section, SpanId, SpanRecord, StepCounts, StepSpan,
@@ -14,6 +15,7 @@ use palimpsest_schema::{
 use rustc_hash::FxHashMap;
 
 use crate::split::{MAX_SECTIONS, SectionRange, split_sections_capped};
+use crate::text_pool::TextPool;
 
 /// A span of the latest version, kept in memory while the timeline grows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +140,7 @@ impl Timeline {
         open: Vec<SpanRecord>,
         mut indexed: IndexedTexts,
     ) -> Timeline {
-        let content: String = open.iter().map(|s| s.section.text.as_str()).collect();
+        let content: String = open.iter().map(|s| s.section.text.as_ref()).collect();
         let mut hashes = TextHashes::default();
         let open = open
             .into_iter()
@@ -199,8 +201,21 @@ impl Timeline {
         taken
     }
 
-    /// Appends the next version. `version.key` must be this timeline's key.
-    pub fn append(&mut self, version: &PolicyVersion) -> Result<AppendOutcome, AppendError> {
+    /// Holds the texts of the open spans through `pool`, as spans opened in this run do.
+    pub fn share_texts(&mut self, pool: &mut TextPool) {
+        for span in &mut self.open {
+            let text = std::mem::replace(&mut span.record.section.text, Arc::from(""));
+            span.record.section.text = pool.adopt(text);
+        }
+    }
+
+    /// Appends the next version, sharing the texts of the spans it opens through `pool`.
+    /// `version.key` must be this timeline's key.
+    pub fn append(
+        &mut self,
+        version: &PolicyVersion,
+        pool: &mut TextPool,
+    ) -> Result<AppendOutcome, AppendError> {
         debug_assert_eq!(version.key, self.key);
         if let Some((latest, _)) = &self.latest
             && version.recorded_at < *latest
@@ -228,7 +243,7 @@ impl Timeline {
             let mut unclaimed: FxHashMap<(&[String], &str), Vec<usize>> = FxHashMap::default();
             for (i, span) in self.open.iter().enumerate().rev() {
                 unclaimed
-                    .entry((&span.record.section.path, &span.record.section.text))
+                    .entry((&span.record.section.path, &*span.record.section.text))
                     .or_default()
                     .push(i);
             }
@@ -267,7 +282,7 @@ impl Timeline {
                         let record = SpanRecord {
                             id: self.span_id(ordinal, position),
                             section: Section {
-                                text: version.content[section.range].to_owned(),
+                                text: pool.share(&version.content[section.range]),
                                 path: section.path,
                             },
                             valid_from: version.recorded_at,
@@ -379,7 +394,7 @@ mod tests {
         let mut spans = Vec::new();
         let mut records = Vec::new();
         for v in versions {
-            let out = timeline.append(v).unwrap();
+            let out = timeline.append(v, &mut TextPool::default()).unwrap();
             spans.extend(out.closed.into_iter().map(|s| s.record));
             records.extend(out.version);
         }
@@ -392,7 +407,7 @@ mod tests {
         record
             .spans
             .iter()
-            .map(|id| by_id[id].section.text.as_str())
+            .map(|id| by_id[id].section.text.as_ref())
             .collect()
     }
 
@@ -410,7 +425,7 @@ mod tests {
         assert_eq!(a.valid_to, None);
         let old_b = spans
             .iter()
-            .find(|s| s.section.text == "# B\n\nb\n")
+            .find(|s| &*s.section.text == "# B\n\nb\n")
             .unwrap();
         assert_eq!(old_b.valid_to.unwrap().as_unix(), 20);
         assert_eq!(old_b.last_version.as_deref(), Some("v1"));
@@ -461,7 +476,7 @@ mod tests {
         let mut timeline = Timeline::new(key());
         let mut opened = Vec::new();
         for v in &versions {
-            let out = timeline.append(v).unwrap();
+            let out = timeline.append(v, &mut TextPool::default()).unwrap();
             opened.extend(out.closed.into_iter().map(|s| (s.record.id, s.indexed_as)));
         }
         opened.extend(
@@ -483,12 +498,14 @@ mod tests {
         let mut first = Timeline::new(key());
         let mut record = None;
         for v in &versions[..2] {
-            record = first.append(v).unwrap().version;
+            record = first.append(v, &mut TextPool::default()).unwrap().version;
         }
         let record = record.unwrap();
         let open: Vec<SpanRecord> = first.take_open().into_iter().map(|s| s.record).collect();
         let mut resumed = Timeline::resume(key(), &record, open, first.indexed_texts().clone());
-        let out = resumed.append(&versions[2]).unwrap();
+        let out = resumed
+            .append(&versions[2], &mut TextPool::default())
+            .unwrap();
         let back = resumed
             .open_spans()
             .iter()
@@ -501,9 +518,11 @@ mod tests {
     #[test]
     fn earlier_version_is_refused() {
         let mut timeline = Timeline::new(key());
-        timeline.append(&version(10, "v1", "a")).unwrap();
+        timeline
+            .append(&version(10, "v1", "a"), &mut TextPool::default())
+            .unwrap();
         assert!(matches!(
-            timeline.append(&version(5, "v0", "b")),
+            timeline.append(&version(5, "v0", "b"), &mut TextPool::default()),
             Err(AppendError::OutOfOrder { .. })
         ));
     }
@@ -521,7 +540,7 @@ mod tests {
         let mut spans = Vec::new();
         let mut records = Vec::new();
         for v in &versions[..2] {
-            let out = first.append(v).unwrap();
+            let out = first.append(v, &mut TextPool::default()).unwrap();
             spans.extend(out.closed.into_iter().map(|s| s.record));
             records.extend(out.version);
         }
@@ -529,7 +548,9 @@ mod tests {
         spans.extend(open.iter().cloned());
         let indexed = first.indexed_texts().clone();
         let mut resumed = Timeline::resume(key(), records.last().unwrap(), open, indexed);
-        let out = resumed.append(&versions[2]).unwrap();
+        let out = resumed
+            .append(&versions[2], &mut TextPool::default())
+            .unwrap();
         for closed in out.closed {
             assert!(closed.persisted);
             spans.retain(|s| s.id != closed.record.id);

@@ -166,7 +166,10 @@ pub fn span_from_document(
                 .and_then(|v| v.as_u64())
                 .ok_or_else(|| missing("span_id"))?,
         ),
-        section: Section { path, text: body },
+        section: Section {
+            path,
+            text: body.into(),
+        },
         valid_from: timestamp(instant(doc, fields.valid_from, "valid_from")?)?,
         valid_to: if valid_to == OPEN_END {
             None

@@ -1,5 +1,6 @@
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -76,8 +77,9 @@ pub struct PolicyVersion {
 pub struct Section {
     /// Headings from the outermost to this section's own; empty before the first heading.
     pub path: Vec<String>,
-    /// The exact text of the section, heading line(s) included.
-    pub text: String,
+    /// The exact text of the section, heading line(s) included; shared, as the same text
+    /// often stands in many spans (see `indexer::timeline::TextPool`).
+    pub text: Arc<str>,
 }
 
 /// A span as it is written to the index.
@@ -238,7 +240,7 @@ mod tests {
         ) {
             let section = Section {
                 path: if titled { vec!["A".into()] } else { Vec::new() },
-                text,
+                text: text.into(),
             };
             proptest::prop_assert_eq!(content_hash(&section), reference_content_hash(&section));
         }

@@ -227,8 +227,8 @@ impl Engine {
                     ),
                     _ => None,
                 },
-                before: b.map(|s| s.section.text.clone()),
-                after: a.map(|s| s.section.text.clone()),
+                before: b.map(|s| s.section.text.to_string()),
+                after: a.map(|s| s.section.text.to_string()),
             };
             answer.take(change.bytes())?;
             ordered.push((order, change));

@@ -556,7 +556,7 @@ impl Engine {
             .into_iter()
             .map(|s| VersionSection {
                 section: s.section.path,
-                text: s.section.text,
+                text: s.section.text.to_string(),
                 span: s.id.to_string(),
                 highlights: Vec::new(),
             })
