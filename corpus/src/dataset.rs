@@ -8,11 +8,10 @@ use std::path::Path;
 
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{
-    FileStamp, Format, Listing, Location, ReadOptions, VersionRef, Warning, doc_key,
-};
 use crate::error::Result;
-use crate::folder::{Entry, entries, skip_reason};
+use crate::listing::{FileStamp, Format, Listing, Location, ReadOptions, VersionRef, doc_key};
+use crate::walk::{Entry, entries, relative, skip_reason};
+use crate::warning::Warning;
 
 const UPGRADE_SUFFIX: &str = ".technical-upgrade";
 
@@ -160,13 +159,6 @@ fn skip_non_dir(listing: &mut Listing, entry: &Entry, root: &Path) {
             .unwrap_or("skipped: not a folder of the dataset layout")
             .into(),
     });
-}
-
-pub(crate) fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned()
 }
 
 #[cfg(test)]

@@ -19,9 +19,9 @@ use palimpsest_schema::Timestamp;
 use scraper::Selector;
 use serde_json::Value;
 
-use crate::archive::Warning;
 use crate::error::Result;
-use crate::folder::entries;
+use crate::walk::entries;
+use crate::warning::Warning;
 
 /// What selects (or removes) part of a page.
 #[derive(Debug, Clone)]

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::archive::Format;
 use crate::declarations::{Lookup, Rule, targets};
 use crate::html;
+use crate::listing::Format;
 
 pub use crate::dataset::parse_file_name;
 

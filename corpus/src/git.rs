@@ -15,11 +15,10 @@ use gix::objs::TreeRefIter;
 use gix::objs::tree::EntryRef;
 use palimpsest_schema::{Timestamp, VersionKind};
 
-use crate::archive::{
-    Format, Listing, Location, Parting, ReadOptions, VersionRef, Warning, doc_key,
-};
 use crate::error::{CorpusError, Result};
+use crate::listing::{Format, Listing, Location, Parting, ReadOptions, VersionRef, doc_key};
 use crate::text;
+use crate::warning::Warning;
 
 fn git_error(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> CorpusError + '_ {
     move |e| CorpusError::Git {

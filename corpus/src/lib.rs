@@ -39,16 +39,18 @@ mod folder;
 pub mod fuzzing;
 mod git;
 mod html;
+mod listing;
 mod text;
+mod walk;
+mod warning;
 
-pub use archive::{
-    Archive, ArchiveKind, FileStamp, Format, Listing, Parting, ReadOptions, ReadOutcome,
-    VersionReader, VersionRef, Warning,
-};
+pub use archive::{Archive, ArchiveKind, ReadOutcome, VersionReader};
 pub use declarations::Declarations;
 pub use error::{CorpusError, Result};
 pub use git::version_url_template;
+pub use listing::{FileStamp, Format, Listing, Parting, ReadOptions, VersionRef};
 pub use palimpsest_schema::PolicyVersion;
+pub use warning::Warning;
 
 /// The built-in sample archive (OTA dataset layout), written by the project.
 pub fn sample_path() -> std::path::PathBuf {
