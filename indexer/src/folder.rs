@@ -2,7 +2,7 @@
 //! folder, or none. `--index` names a folder a person typed; one holding anything else (a
 //! mistyped path, a project folder) is refused before the run creates, locks or moves anything.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use palimpsest_schema::IndexFields;
 
@@ -129,6 +129,14 @@ fn written_by_us(dir: &Path) -> bool {
     meta["schema"]
         .as_array()
         .is_some_and(|schema| schema.iter().any(|f| f["name"] == doc_type))
+}
+
+/// The folder beside `dir` named `dir.suffix`: the lock file, the rebuild's staging folder
+/// and the replaced index's.
+pub(crate) fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    dir.with_file_name(name)
 }
 
 #[cfg(test)]

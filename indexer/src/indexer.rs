@@ -17,7 +17,7 @@ use tantivy::{
 };
 
 use crate::error::{IndexerError, Result};
-use crate::folder::{self, FolderState};
+use crate::folder::{self, FolderState, sibling};
 use crate::lock::RunLock;
 use crate::metered::{Meter, MeteredDocument, QUEUE_BYTES};
 use crate::split::MAX_SECTIONS;
@@ -822,12 +822,6 @@ fn finish_swap(dir: &Path) -> Result<()> {
         std::fs::remove_dir_all(&old).map_err(IndexerError::io("cannot remove", &old))?;
     }
     Ok(())
-}
-
-pub(crate) fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let mut name = dir.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".{suffix}"));
-    dir.with_file_name(name)
 }
 
 /// Moves a finished index from `staging` to `target`, replacing what was there.

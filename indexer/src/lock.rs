@@ -69,7 +69,7 @@ impl Drop for RunLock {
 
 /// The lock file of the index in `dir`.
 pub(crate) fn lock_path(dir: &Path) -> PathBuf {
-    crate::indexer::sibling(dir, "lock")
+    crate::folder::sibling(dir, "lock")
 }
 
 #[cfg(unix)]

@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod app;
 mod error;
 mod export;
 mod layers;
@@ -32,47 +33,13 @@ mod source_url;
 mod state;
 mod web;
 
-use axum::Router;
-use axum::http::{Method, Uri};
-use axum::middleware::{from_fn, from_fn_with_state};
-use tower_http::cors::{Any, CorsLayer};
-
+pub use app::app;
 pub use error::{ApiError, Code, ErrorBody, ErrorDetail, Suggestions};
-pub use options::{MAX_QUERY_DEPTH, ServerOptions};
+pub use options::{MAX_QUERY_DEPTH, ServerOptions, THREAD_STACK_BYTES};
 pub use params::{FormatParam, ListParams, NoParams, Params, PathParams, QueryParams, from_query};
-pub use serve::{ServeConfig, THREAD_STACK_BYTES, serve, serve_on, shutdown_signal};
+pub use serve::{ServeConfig, serve, serve_on, shutdown_signal};
 pub use source_url::{PLACEHOLDERS, SourceUrlTemplate, SourceUrls, VersionName};
 pub use state::{AppState, Slot};
 
 #[doc(no_inline)]
 pub use palimpsest_search::Engine;
-
-/// The whole API as a router: every route of [`routes::routes`], the web page at `/`, JSON
-/// errors for unknown paths and methods, the body limit, CORS when enabled, and one log line per request.
-pub fn app(state: AppState) -> Router {
-    let options = state.options().clone();
-    let mut router = Router::new();
-    for (path, route) in routes::routes().into_iter().chain(web::routes()) {
-        router = router.route(path, route);
-    }
-    let mut router = router
-        .fallback(|uri: Uri| async move { ApiError::no_route(uri.path()) })
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .with_state(state)
-        .layer(from_fn_with_state(
-            layers::UnsentBudget::new(options.max_unsent_bytes),
-            layers::limit_unsent,
-        ))
-        .layer(from_fn_with_state(
-            options.max_body_bytes,
-            layers::limit_body,
-        ));
-    if options.cors {
-        router = router.layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::HEAD]),
-        );
-    }
-    router.layer(from_fn(layers::log_request))
-}

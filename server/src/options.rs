@@ -63,10 +63,15 @@ impl Default for ServerOptions {
     }
 }
 
+/// Stack of the runtime's threads, blocking ones (where searches run) included: query
+/// parsing recurses, and the 2 MiB default is too little for what limits let through if
+/// they are raised.
+pub const THREAD_STACK_BYTES: usize = 16 << 20;
+
 /// Highest `--max-nesting` and `--max-terms` the server accepts. Parsing and building a
 /// query recurse once per level of parentheses and once per prefix operator (`NOT`, `-`,
 /// `+`), so these bound the depth of the recursion: on the server's 16 MiB stacks
-/// ([`crate::THREAD_STACK_BYTES`]) a debug build overflowed at about 4,000 nested `NOT`s or
+/// ([`THREAD_STACK_BYTES`]) a debug build overflowed at about 4,000 nested `NOT`s or
 /// `-(` and 17,000 plain parentheses, so 1,000 keeps a safety factor of 4
 /// (`scripts/nesting_depth.py` measures it).
 pub const MAX_QUERY_DEPTH: usize = 1_000;
@@ -93,7 +98,7 @@ impl ServerOptions {
                     "{flag} {value} is more than the server's stacks hold safely: at most \
                      {MAX_QUERY_DEPTH} (queries nested deeper could overflow a thread's \
                      {} MiB stack and abort the server)",
-                    crate::THREAD_STACK_BYTES >> 20
+                    THREAD_STACK_BYTES >> 20
                 ));
             }
         }

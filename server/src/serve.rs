@@ -21,13 +21,8 @@ use tokio::sync::watch;
 use tokio::time::Sleep;
 use tower::ServiceExt as _;
 
-use crate::options::ServerOptions;
+use crate::options::{ServerOptions, THREAD_STACK_BYTES};
 use crate::state::AppState;
-
-/// Stack of the runtime's threads, blocking ones (where searches run) included: query
-/// parsing recurses, and the 2 MiB default is too little for what limits let through if
-/// they are raised.
-pub const THREAD_STACK_BYTES: usize = 16 << 20;
 
 /// Where and how to serve.
 #[derive(Debug, Clone)]
@@ -69,7 +64,7 @@ pub fn serve(
         // Checking the index's files starts now, before the first request, in a thread of its
         // own: a large index answers `index_verifying` for the seconds it takes rather than
         // keeping the socket closed.
-        let app = crate::app(AppState::new(engine.verifying_in_background(), options));
+        let app = crate::app::app(AppState::new(engine.verifying_in_background(), options));
         serve_on(
             listener,
             app,
