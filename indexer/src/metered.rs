@@ -17,9 +17,10 @@ use tantivy::schema::document::{Document, Value};
 pub const QUEUE_BYTES: usize = 64 << 20;
 
 /// How long adding waits for the queue to move before letting one document through anyway:
-/// an indexing thread that failed releases nothing, and the next add must reach the writer to
-/// return its error.
-const STALL: Duration = Duration::from_secs(30);
+/// an indexing thread that failed (a full disk) releases nothing, and the next add must reach
+/// the writer to return its error. A writer alive but slower than that lets the queue grow
+/// by one document each time, which keeps memory bounded by the pace of the writer.
+const STALL: Duration = Duration::from_secs(2);
 
 /// The bytes out, shared by the writer's side and the tickets.
 #[derive(Debug)]
