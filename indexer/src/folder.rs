@@ -95,13 +95,15 @@ fn foreign_names(names: &[String]) -> Vec<&str> {
         .collect()
 }
 
-/// Tantivy's files: `meta.json`, `.managed.json`, its lock files, and segment files named by
-/// a 32-digit hexadecimal segment id (`<id>.idx`, `<id>.<opstamp>.del`, …).
+/// Tantivy's files: `meta.json`, `.managed.json`, its lock files, segment files named by a
+/// 32-digit hexadecimal segment id (`<id>.idx`, `<id>.<opstamp>.del`, …), and the temporary
+/// file of an atomic write that a run killed at that moment leaves.
 fn is_index_file(name: &str) -> bool {
     if matches!(
         name,
         "meta.json" | ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock"
-    ) {
+    ) || is_atomic_write_leftover(name)
+    {
         return true;
     }
     let Some((id, rest)) = name.split_once('.') else {
@@ -111,6 +113,34 @@ fn is_index_file(name: &str) -> bool {
         && id.bytes().all(|b| b.is_ascii_hexdigit())
         && !rest.is_empty()
         && !rest.ends_with('/')
+}
+
+/// Tantivy writes `meta.json` and `.managed.json` through a temporary file in the index
+/// folder (`tempfile`'s default name: `.tmp` and six letters or digits), renamed into place; a
+/// run killed in between leaves it behind.
+fn is_atomic_write_leftover(name: &str) -> bool {
+    name.strip_prefix(".tmp").is_some_and(|random| {
+        (3..=16).contains(&random.len()) && random.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// Removes what atomic writes of killed runs left in the index folder `dir`. Only a run that
+/// holds the index's lock calls it: no other writer is writing there.
+pub(crate) fn remove_atomic_write_leftovers(dir: &Path) -> Result<()> {
+    let entries =
+        std::fs::read_dir(dir).map_err(IndexerError::io("cannot read index folder", dir))?;
+    for entry in entries {
+        let entry = entry.map_err(IndexerError::io("cannot read index folder", dir))?;
+        let name = entry.file_name();
+        if name.to_str().is_some_and(is_atomic_write_leftover) {
+            let path = entry.path();
+            std::fs::remove_file(&path).map_err(IndexerError::io(
+                "cannot remove the leftover of a killed run",
+                &path,
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether the folder's `meta.json` describes an index with this program's document kinds
@@ -151,6 +181,7 @@ mod tests {
             ".tantivy-writer.lock",
             "0123456789abcdef0123456789abcdef.idx",
             "0123456789abcdef0123456789abcdef.12.del",
+            ".tmpH5z5uU",
         ] {
             assert!(is_index_file(name), "{name}");
         }
@@ -160,6 +191,9 @@ mod tests {
             "0123456789abcdef0123456789abcdef/",
             "0123456789abcdef.idx",
             "meta.json.bak",
+            ".tmp",
+            ".tmpnotes.txt",
+            ".tmpH5z5uU/",
         ] {
             assert!(!is_index_file(name), "{name}");
         }

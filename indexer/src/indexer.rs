@@ -311,6 +311,7 @@ impl Indexer {
             .map_err(IndexerError::tantivy(
                 "cannot remove files of an unfinished run",
             ))?;
+        folder::remove_atomic_write_leftovers(dir)?;
         Ok((writer, reader.searcher(), payload))
     }
 

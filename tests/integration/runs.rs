@@ -512,6 +512,26 @@ fn index_rebuild_never_removes_a_folder_of_other_files() {
     assert!(json(&empty, &["stats"])["versions"].as_u64().unwrap() > 0);
 }
 
+/// A run killed while Tantivy renamed a new `meta.json` into place leaves the temporary file
+/// of that write (`.tmp` and six letters) in the index folder: the index is still one, the
+/// next run updates it and removes the file, and a rebuild replaces it.
+#[test]
+fn a_run_killed_during_an_atomic_write_leaves_an_index_the_next_run_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = dir.path().join("index");
+    let sample = palimpsest_corpus::sample_path();
+    let sample = sample.to_str().unwrap();
+    json(&index, &["index", sample]);
+    let leftover = index.join(".tmpH5z5uU");
+    std::fs::write(&leftover, "{\"half\": ").unwrap();
+    assert!(json(&index, &["stats"])["versions"].as_u64().unwrap() > 0);
+    json(&index, &["index", sample]);
+    assert!(!leftover.exists(), "the next run removes the leftover");
+    std::fs::write(&leftover, "").unwrap();
+    json(&index, &["index", "--rebuild", sample]);
+    assert!(json(&index, &["stats"])["versions"].as_u64().unwrap() > 0);
+}
+
 #[test]
 fn a_dataset_file_corrected_in_place_is_read_again() {
     let dir = tempfile::tempdir().unwrap();
