@@ -2328,3 +2328,6 @@ mod default_index;
 
 #[path = "integration/messages.rs"]
 mod messages;
+
+#[path = "integration/left_out.rs"]
+mod left_out;

@@ -62,8 +62,9 @@ pub enum SearchError {
         parameter: &'static str,
         /// The name given.
         name: String,
-        /// What was looked in: the service (for a terms type), the service and terms type
-        /// (for a collection); none for a service.
+        /// What was looked in, as the message names it: the service (for a terms type), the
+        /// service and terms type (for a collection), each between backticks; none for a
+        /// service.
         within: Option<String>,
         /// The names to offer: the close ones, or when none is close every one there is
         /// (every terms type of the service, every collection of the document).
@@ -248,7 +249,7 @@ fn unknown_document(
 ) -> String {
     let name = shorten(name, 100);
     let missing = match (parameter, within) {
-        ("terms_type", Some(service)) => format!("`{service}` has no document `{name}`"),
+        ("terms_type", Some(service)) => format!("{service} has no document `{name}`"),
         ("collection", Some(document)) => format!("{document} is not in collection `{name}`"),
         _ => format!("unknown {} `{name}`", parameter.replace('_', " ")),
     };
