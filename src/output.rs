@@ -255,7 +255,10 @@ mod tests {
             })
             .collect();
         let line = facet_line("months", values.iter().rev());
-        assert!(line.starts_with("months: 2025-10 (10), 2025-09 (9)"), "{line}");
+        assert!(
+            line.starts_with("months: 2025-10 (10), 2025-09 (9)"),
+            "{line}"
+        );
         assert!(line.ends_with("2025-03 (3), … and 2 more"), "{line}");
         assert_eq!(
             facet_line("kinds", values[..2].iter()),

@@ -405,8 +405,7 @@ impl From<SearchError> for ApiError {
                 Palimpsest; the server's operator must index again"
                 .to_owned(),
             SearchError::NoIndex { .. } => {
-                "the server's index folder holds no index; its operator must index first"
-                    .to_owned()
+                "the server's index folder holds no index; its operator must index first".to_owned()
             }
             _ => error.to_string(),
         };

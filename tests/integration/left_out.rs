@@ -31,7 +31,11 @@ fn archive_with_every_kind(root: &Path) {
         "2024-03-01T00-00-00Z",
         &text.replace("We keep data", "We keep data, and sell it."),
     );
-    version("Vellum", "2024-01-05T00-00-00Z", "# Terms\n\nArbitration.\n");
+    version(
+        "Vellum",
+        "2024-01-05T00-00-00Z",
+        "# Terms\n\nArbitration.\n",
+    );
 }
 
 fn indexed() -> (tempfile::TempDir, Engine) {
@@ -40,7 +44,11 @@ fn indexed() -> (tempfile::TempDir, Engine) {
     let index = tempfile::tempdir().unwrap();
     let archive = archive.path().to_str().unwrap();
     let out = palimpsest(index.path(), &["index", archive, "--collection", "c"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let engine = Engine::open(index.path()).unwrap();
     (index, engine)
 }
@@ -146,7 +154,10 @@ fn changes_say_what_they_leave_out_in_text_json_and_on_standard_error() {
     assert_eq!(answer["hidden"]["first_records"], 3);
     assert_eq!(answer["hidden"]["minor"], 1);
     let (text, _) = run(&["changes", "--minor", "false", "--first-records"]);
-    assert!(text.contains("not shown: 1 minor change (--minor true)"), "{text}");
+    assert!(
+        text.contains("not shown: 1 minor change (--minor true)"),
+        "{text}"
+    );
     let (nothing, notice) = run(&["--format", "csv", "changes", "--first-records"]);
     assert!(!notice.contains("not shown"), "{notice}");
     assert!(!nothing.is_empty());
@@ -157,7 +168,10 @@ fn show_versions_and_diff_resolve_and_suggest_names_as_filters_do() {
     let (dir, _engine) = indexed();
     let run = |args: &[&str]| {
         let out = palimpsest(dir.path(), args);
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     for command in [
         &["show", "Quil", "Terms of Service"][..],
@@ -184,9 +198,14 @@ fn show_versions_and_diff_resolve_and_suggest_names_as_filters_do() {
     }
     let (_, stderr) = run(&["show", "Quill", "Terms of Sevrice"]);
     assert!(
-        stderr.contains("`Quill` has no document `Terms of Sevrice`; did you mean `Terms of Service`?"),
+        stderr.contains(
+            "`Quill` has no document `Terms of Sevrice`; did you mean `Terms of Service`?"
+        ),
         "{stderr}"
     );
     let (_, stderr) = run(&["show", "Nothing like it", "ToS"]);
-    assert!(stderr.contains("`palimpsest services` lists them"), "{stderr}");
+    assert!(
+        stderr.contains("`palimpsest services` lists them"),
+        "{stderr}"
+    );
 }

@@ -80,8 +80,7 @@ pub(super) fn hiding(version: &VersionFact, request: &ChangesRequest) -> Hiding 
         VersionKind::Deleted => Reason::Deletion,
         _ => Reason::FirstRecord,
     });
-    let by_upgrade = (version.kind == VersionKind::TechnicalUpgrade
-        && !request.technical_upgrades)
+    let by_upgrade = (version.kind == VersionKind::TechnicalUpgrade && !request.technical_upgrades)
         .then_some(Reason::TechnicalUpgrade);
     match (by_document, by_upgrade) {
         (None, None) => Hiding::Shown,

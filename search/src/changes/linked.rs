@@ -8,7 +8,7 @@ use tantivy::{DocAddress, Searcher, SegmentOrdinal};
 
 use palimpsest_schema::{OPEN_ORDINAL, SchemaError, StepLink};
 
-use super::hidden::{Hiding, HiddenTally, Reason, hiding};
+use super::hidden::{HiddenTally, Hiding, Reason, hiding};
 use super::{ChangesRequest, PairedEvents, SelectedSpans, passing_event};
 use crate::compare::ChangeKind;
 use crate::engine::Engine;

@@ -889,11 +889,15 @@ async fn hidden_note_steps(page: &Page, changes: &palimpsest_search::ChangesResp
         )),
         "{note}"
     );
-    page.click("ul.hidden-note li:first-child a.show-hidden").await;
+    page.click("ul.hidden-note li:first-child a.show-hidden")
+        .await;
     assert!(query_has(&page.query_string().await, "first_records=true"));
     let shown = changes.total + hidden.first_records + hidden.deletions;
     let heading = page.text("h1.summary").await;
-    assert!(heading.starts_with(&format!("{shown} changes")), "{heading}");
+    assert!(
+        heading.starts_with(&format!("{shown} changes")),
+        "{heading}"
+    );
     assert!(!page.text("ul.hidden-note").await.contains("first records"));
     page.shot("changes-hidden-shown", "desktop").await;
     page.open(VIEWS[5].1).await;
@@ -1041,11 +1045,13 @@ fn flickering_versions() -> Vec<PolicyVersion> {
                 0 => "# Terms
 
 A recurring clause.
-".into(),
+"
+                .into(),
                 _ => "# Terms
 
 Something else.
-".into(),
+"
+                .into(),
             },
         })
         .collect()
@@ -1073,7 +1079,10 @@ async fn long_diffs_fold_and_a_deleted_document_says_so() {
         return;
     };
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    index(dir.path(), &[tiny_versions(), flickering_versions()].concat());
+    index(
+        dir.path(),
+        &[tiny_versions(), flickering_versions()].concat(),
+    );
     let template = "tiny=https://archive.example/%VERSION/%SERVICE/%TERMS_TYPE.md";
     let options = ServerOptions {
         source_urls: palimpsest_server::SourceUrls::new(vec![

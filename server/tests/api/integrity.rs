@@ -66,7 +66,10 @@ async fn a_damaged_fast_field_file_is_answered_index_damaged_not_200() {
         // The operator acts, not the client: no folder, no command.
         let message = answer.json["error"]["message"].as_str().unwrap();
         assert!(message.contains("must rebuild the index"), "{message}");
-        assert!(!message.contains("--") && !message.contains("/tmp"), "{message}");
+        assert!(
+            !message.contains("--") && !message.contains("/tmp"),
+            "{message}"
+        );
     }
 }
 

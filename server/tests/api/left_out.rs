@@ -96,8 +96,7 @@ async fn a_misspelt_name_in_a_path_suggested_nothing() {
         assert_eq!(error_code(&answer), "not_found", "{uri}");
         let error = &answer.json["error"];
         assert_eq!(
-            error["message"],
-            "unknown service `Birdsonk`; did you mean `Birdsong`?",
+            error["message"], "unknown service `Birdsonk`; did you mean `Birdsong`?",
             "{uri}"
         );
         assert_eq!(
@@ -120,7 +119,11 @@ async fn terms_type_abbreviations_resolve_in_paths_and_parameters() {
     let short = get(&app, "/api/v1/versions/birdsong/PP").await;
     assert_eq!(short.status, StatusCode::OK, "{}", short.json);
     assert_eq!(short.json, full.json);
-    let full = get(&app, &search_uri("data", "&terms_type=Terms%20of%20Service")).await;
+    let full = get(
+        &app,
+        &search_uri("data", "&terms_type=Terms%20of%20Service"),
+    )
+    .await;
     let short = get(&app, &search_uri("data", "&terms_type=ToS")).await;
     assert_eq!(short.status, StatusCode::OK, "{}", short.json);
     assert_eq!(short.json["total"], full.json["total"]);
