@@ -76,7 +76,7 @@ pub(super) fn hiding(version: &VersionFact, request: &ChangesRequest) -> Hiding 
             version.kind,
             VersionKind::FirstRecord | VersionKind::Deleted
         );
-    let by_document = (whole_document && !request.first_records).then(|| match version.kind {
+    let by_document = (whole_document && !request.first_records).then_some(match version.kind {
         VersionKind::Deleted => Reason::Deletion,
         _ => Reason::FirstRecord,
     });

@@ -1180,7 +1180,7 @@ async fn tiny_steps(page: &Page) {
         "in force 2024-05-01 09:00 → 15:30 UTC; no longer in force"
     );
 
-    more_times_steps(&page).await;
+    more_times_steps(page).await;
 
     page.resize(PHONE).await;
     page.open(&format!("{diff}&layout=split")).await;
