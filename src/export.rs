@@ -5,17 +5,23 @@ use std::io::Write;
 use std::ops::ControlFlow;
 
 use palimpsest_export::{Format, ItemStream, Record};
-use palimpsest_search::{ExportOptions, ExportSink, SearchError};
+use palimpsest_search::{ExportOptions, ExportSink, HiddenChanges, SearchError};
 
 /// Prints an item as text: its number in the list (from 1) and the item.
 pub type TextItem<'a, T> = &'a mut dyn FnMut(usize, &T);
 
+/// The line that says what a list left out, if it left anything out.
+pub type HiddenLine<'a> = &'a dyn Fn(&HiddenChanges) -> Option<String>;
+
 /// Runs an export into stdout: `format` with `columns` for CSV, or text (`heading` with the
-/// total, then `text` per item).
+/// total, then `text` per item). What a change list leaves out (`hidden`) is said after the
+/// heading in text, and on standard error after the items in a format, so that the data
+/// stays as it is.
 pub fn to_stdout<T: Record>(
     format: Option<Format>,
     columns: &'static [&'static str],
     heading: &dyn Fn(u64),
+    hidden: HiddenLine,
     text: TextItem<T>,
     export: impl FnOnce(&ExportOptions, &mut dyn ExportSink<T>) -> Result<(), SearchError>,
 ) -> anyhow::Result<()> {
@@ -23,6 +29,8 @@ pub fn to_stdout<T: Record>(
         stream: format.map(|f| ItemStream::new(f, columns)),
         out: std::io::BufWriter::new(std::io::stdout().lock()),
         heading,
+        hidden_line: hidden,
+        hidden: None,
         text,
         printed: 0,
         error: None,
@@ -34,6 +42,10 @@ pub fn to_stdout<T: Record>(
     if let Some(stream) = &sink.stream {
         let end = stream.end();
         sink.out.write_all(&end)?;
+        if let Some(line) = sink.hidden.as_ref().and_then(sink.hidden_line) {
+            sink.out.flush()?;
+            eprintln!("{line}");
+        }
     }
     sink.out.flush()?;
     Ok(())
@@ -43,6 +55,8 @@ struct StdoutSink<'a, T, W: Write> {
     stream: Option<ItemStream>,
     out: W,
     heading: &'a dyn Fn(u64),
+    hidden_line: HiddenLine<'a>,
+    hidden: Option<HiddenChanges>,
     text: TextItem<'a, T>,
     printed: usize,
     /// Why writing stopped (a closed stdout is reported as such and ends quietly).
@@ -73,6 +87,9 @@ impl<T: Record, W: Write> ExportSink<T> for StdoutSink<'_, T, W> {
             }
             None => {
                 (self.heading)(total);
+                if let Some(line) = self.hidden.as_ref().and_then(self.hidden_line) {
+                    outln!("{line}");
+                }
                 ControlFlow::Continue(())
             }
         }
@@ -92,5 +109,9 @@ impl<T: Record, W: Write> ExportSink<T> for StdoutSink<'_, T, W> {
                 ControlFlow::Continue(())
             }
         }
+    }
+
+    fn hidden(&mut self, hidden: &HiddenChanges) {
+        self.hidden = Some(*hidden);
     }
 }

@@ -150,23 +150,43 @@ impl Style {
         }
     }
 
-    /// One facet as a dimmed line (`services: A (3), B (1)`), when it has several values.
+    /// One facet as a dimmed line (`services: A (3), B (1)`), when it has several values:
+    /// the first [`FACET_VALUES`], and how many more the line leaves out.
     pub fn facet(&self, name: &str, values: &[FacetCount]) {
         if values.len() > 1 {
-            let list: Vec<String> = values
-                .iter()
-                .take(8)
-                .map(|f| {
-                    format!(
-                        "{} ({})",
-                        if f.value.is_empty() { "—" } else { &f.value },
-                        f.count
-                    )
-                })
-                .collect();
-            outln!("{}", self.dim(&format!("{name}: {}", list.join(", "))));
+            outln!("{}", self.dim(&facet_line(name, values.iter())));
         }
     }
+
+    /// A facet of periods (months, years), given oldest first, as a dimmed line of the
+    /// newest first: a line that stops keeps the latest periods.
+    pub fn facet_by_time(&self, name: &str, values: &[FacetCount]) {
+        if values.len() > 1 {
+            outln!("{}", self.dim(&facet_line(name, values.iter().rev())));
+        }
+    }
+}
+
+/// Most values a facet line shows.
+pub const FACET_VALUES: usize = 8;
+
+/// `name: A (3), B (1), … and K more`.
+fn facet_line<'a>(name: &str, values: impl ExactSizeIterator<Item = &'a FacetCount>) -> String {
+    let total = values.len();
+    let mut list: Vec<String> = values
+        .take(FACET_VALUES)
+        .map(|f| {
+            format!(
+                "{} ({})",
+                if f.value.is_empty() { "—" } else { &f.value },
+                f.count
+            )
+        })
+        .collect();
+    if total > list.len() {
+        list.push(format!("… and {} more", total - list.len()));
+    }
+    format!("{name}: {}", list.join(", "))
 }
 
 /// A heading path for people.
@@ -225,6 +245,26 @@ pub fn did_you_mean(style: &Style, suggestion: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_facet_line_that_stops_says_how_many_more_and_keeps_the_newest_periods() {
+        let values: Vec<FacetCount> = (1..=10)
+            .map(|m| FacetCount {
+                value: format!("2025-{m:02}"),
+                count: m,
+            })
+            .collect();
+        let line = facet_line("months", values.iter().rev());
+        assert!(
+            line.starts_with("months: 2025-10 (10), 2025-09 (9)"),
+            "{line}"
+        );
+        assert!(line.ends_with("2025-03 (3), … and 2 more"), "{line}");
+        assert_eq!(
+            facet_line("kinds", values[..2].iter()),
+            "kinds: 2025-01 (1), 2025-02 (2)"
+        );
+    }
 
     #[test]
     fn snippets_print_apostrophes_as_typed_with_matches_between_stars() {

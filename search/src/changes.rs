@@ -21,9 +21,12 @@ use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
+mod hidden;
 mod linked;
 mod steps;
 mod texts;
+
+pub use hidden::HiddenChanges;
 
 use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
 use crate::change_score::{NetChange, ScoredStems};
@@ -218,6 +221,9 @@ pub struct ChangesResponse {
     pub versions: Option<Vec<VersionChanges>>,
     /// Counts of all matching changes.
     pub facets: ChangeFacets,
+    /// How many more entries each switch that shows what the list leaves out by default
+    /// would list (first records and deletions, technical upgrades, minor changes).
+    pub hidden: HiddenChanges,
 }
 
 /// One entry of an exported change list: a change, or with `group` by version a version
@@ -245,13 +251,7 @@ struct Event<'a> {
 
 /// Whether a change list shows this version's changes.
 fn shown(version: &VersionFact, request: &ChangesRequest) -> bool {
-    let whole_document = version.ordinal == 0
-        || matches!(
-            version.kind,
-            VersionKind::FirstRecord | VersionKind::Deleted
-        );
-    (request.first_records || !whole_document)
-        && (request.technical_upgrades || version.kind != VersionKind::TechnicalUpgrade)
+    hidden::hiding(version, request) == hidden::Hiding::Shown
 }
 
 /// `[from, to)` on an i64 field; with `open_end`, `OPEN_END` is left out when `to` is open.
@@ -386,13 +386,20 @@ impl Side {
     }
 }
 
+/// The changes of a list without a section or text filter, and what it leaves out.
+struct PairedEvents<'v> {
+    events: Vec<Event<'v>>,
+    hidden: HiddenChanges,
+}
+
 /// The steps of the selected spans (per version, what it closed and what it opened) paired
-/// into the changes the request lists: a list without a section or text filter.
+/// into the changes the request lists: a list without a section or text filter. What it
+/// leaves out is counted from the records of the versions it goes over.
 fn pair_events<'v>(
     request: &ChangesRequest,
     versions: &'v VersionTable,
     selected: &SelectedSpans,
-) -> Vec<Event<'v>> {
+) -> PairedEvents<'v> {
     let spans = &selected.spans;
     let mut sides: Vec<Side> = Vec::new();
     for (i, span) in spans.iter().enumerate() {
@@ -421,15 +428,17 @@ fn pair_events<'v>(
     }
 
     let mut events: Vec<Event> = Vec::new();
+    let mut hidden = HiddenChanges::default();
     let mut closed: Vec<SpanFact> = Vec::new();
     let mut opened: Vec<SpanFact> = Vec::new();
     for step in sides.chunk_by(|a, b| (a.doc_hash, a.ordinal) == (b.doc_hash, b.ordinal)) {
-        let Some(version) = versions
-            .get(step[0].doc_hash, step[0].ordinal)
-            .filter(|v| shown(v, request))
-        else {
+        let Some(version) = versions.get(step[0].doc_hash, step[0].ordinal) else {
             continue;
         };
+        hidden::count_version(&mut hidden, version, request);
+        if !shown(version, request) {
+            continue;
+        }
         // Sorted above by path and content: repeated headings pair first with first.
         closed.clear();
         opened.clear();
@@ -447,18 +456,19 @@ fn pair_events<'v>(
             };
             let before = pairing.before.map(|i| closed[i]);
             let after = pairing.after.map(|j| opened[j]);
-            if let Some(event) = passing_event(request, selected, version, kind, before, after) {
+            if let Some(event) = passing_event(selected, version, kind, before, after)
+                && (request.minor || !event.minor)
+            {
                 events.push(event);
             }
         }
     }
-    events
+    PairedEvents { events, hidden }
 }
 
-/// A paired change, if the request's section and text filters and its `minor` switch let it
-/// through.
+/// A paired change, if the request's section and text filters let it through (its `minor`
+/// switch is left to the caller).
 fn passing_event<'v>(
-    request: &ChangesRequest,
     selected: &SelectedSpans,
     version: &'v VersionFact,
     kind: ChangeKind,
@@ -483,9 +493,6 @@ fn passing_event<'v>(
         before.map(|s| s.step()).as_ref(),
         after.map(|s| s.step()).as_ref(),
     );
-    if minor && !request.minor {
-        return None;
-    }
     Some(Event {
         kind,
         minor,
@@ -520,6 +527,7 @@ struct ChangeList<'v> {
     /// Sort key and index into `events`, not yet sorted.
     order: Vec<(SortKey, u32)>,
     facets: ChangeFacets,
+    hidden: HiddenChanges,
     did_you_mean: Option<String>,
 }
 
@@ -585,6 +593,7 @@ impl Engine {
                 changes: Vec::new(),
                 versions: Some(versions_page),
                 facets: list.facets,
+                hidden: list.hidden,
             });
         }
         // Only the page needs an order: select it, then sort it.
@@ -617,6 +626,7 @@ impl Engine {
             changes,
             versions: None,
             facets: list.facets,
+            hidden: list.hidden,
         })
     }
 
@@ -647,6 +657,7 @@ impl Engine {
         let request = &self.resolve_changes(searcher, request)?;
         let versions = self.changed_versions(searcher, request)?;
         let mut list = self.change_list(searcher, request, &versions)?;
+        sink.hidden(&list.hidden);
         if request.group == ChangeGrouping::Version {
             let groups = version_groups(&mut list, request.order);
             let list = &list;
@@ -716,7 +727,7 @@ impl Engine {
         versions: &'v VersionTable,
     ) -> Result<ChangeList<'v>> {
         let selected = self.select_spans(searcher, request)?;
-        let mut events = match &selected.passing {
+        let PairedEvents { mut events, hidden } = match &selected.passing {
             Some(passing) => self.linked_events(searcher, request, versions, &selected, passing)?,
             None => pair_events(request, versions, &selected),
         };
@@ -729,6 +740,7 @@ impl Engine {
             events,
             order,
             facets,
+            hidden,
             did_you_mean: selected.text.and_then(|(_, suggestion)| suggestion),
         })
     }

@@ -1,7 +1,7 @@
 //! Services, version lists, versions rebuilt at an instant, and index statistics.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use palimpsest_schema::{
     DocKey, DocType, SpanId, SpanRecord, TextReader, Timestamp, VersionKind, VersionRecord,
@@ -16,7 +16,7 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError, shorten};
 use crate::facts::VersionFact;
 use crate::matching::MatchMode;
-use crate::names::folded;
+use crate::names::{NameKind, resolve_name};
 use crate::query::{Fields, term, text_query};
 use crate::request::validate_query;
 use crate::snippet::highlight_ranges;
@@ -255,7 +255,9 @@ impl Engine {
         })
     }
 
-    /// Finds the document a user means: exact names first, then case-insensitive ones.
+    /// Finds the document a user means, each name resolved as every operation resolves
+    /// names ([`crate::names::resolve_name`]): the service among every service, the terms
+    /// type among the service's, the collection among the document's.
     pub(crate) fn resolve(
         &self,
         searcher: &Searcher,
@@ -263,106 +265,46 @@ impl Engine {
         terms_type: &str,
         collection: Option<&str>,
     ) -> Result<DocKey> {
-        let keys: Vec<(String, String, String)> = self
+        let keys: Vec<DocKey> = self
             .doc_facts(searcher)?
             .into_keys()
-            .filter_map(|k| {
-                let mut p = k.split('\u{1f}').map(str::to_owned);
-                Some((p.next()?, p.next()?, p.next()?))
-            })
+            .filter_map(|k| DocKey::from_term_text(&k).ok())
             .collect();
-        let pick = |exact: bool, wanted: &str, have: &str| {
-            if exact {
-                wanted == have
-            } else {
-                folded(wanted) == folded(have)
-            }
+        let names = |pick: &dyn Fn(&DocKey) -> Option<&str>| -> BTreeSet<&str> {
+            keys.iter().filter_map(pick).collect()
         };
-        let services: HashSet<&str> = keys.iter().map(|k| k.1.as_str()).collect();
-        let service_name = if services.contains(service) {
-            service.to_owned()
-        } else {
-            let close: Vec<&str> = services
-                .iter()
-                .copied()
-                .filter(|s| pick(false, service, s))
-                .collect();
-            match close.as_slice() {
-                [one] => (*one).to_owned(),
+        let services = names(&|k| Some(k.service.as_str()));
+        let service = resolve_part(&services, NameKind::Service, service, None)?;
+        let types = names(&|k| (k.service.as_str() == service).then_some(k.terms_type.as_str()));
+        let terms_type = resolve_part(
+            &types,
+            NameKind::TermsType,
+            terms_type,
+            Some(format!("`{service}`")),
+        )?;
+        let collections = names(&|k| {
+            (k.service.as_str() == service && k.terms_type.as_str() == terms_type)
+                .then_some(k.collection.as_str())
+        });
+        let collection = match collection {
+            Some(typed) => resolve_part(
+                &collections,
+                NameKind::Collection,
+                typed,
+                Some(format!("`{service}` `{terms_type}`")),
+            )?,
+            None => match collections.iter().next() {
+                Some(only) if collections.len() == 1 => only,
                 _ => {
-                    let mut similar: Vec<&str> = services
-                        .iter()
-                        .copied()
-                        .filter(|s| {
-                            let (a, b) = (folded(s), folded(service));
-                            !b.is_empty() && (a.contains(&b) || b.contains(&a))
-                        })
-                        .collect();
-                    similar.sort();
-                    let hint = if similar.is_empty() {
-                        "; `palimpsest services` lists them".to_owned()
-                    } else {
-                        format!(
-                            "; did you mean {}?",
-                            similar
-                                .iter()
-                                .take(5)
-                                .map(|s| format!("`{s}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    return Err(SearchError::NotFound {
-                        message: format!("unknown service `{}`{hint}", shorten(service, 100)),
+                    return Err(SearchError::SeveralCollections {
+                        service: service.to_owned(),
+                        terms_type: terms_type.to_owned(),
+                        collections: collections.iter().map(|c| (*c).to_owned()).collect(),
                     });
                 }
-            }
+            },
         };
-        let docs: Vec<&(String, String, String)> =
-            keys.iter().filter(|k| k.1 == service_name).collect();
-        let exact: Vec<_> = docs
-            .iter()
-            .filter(|k| pick(true, terms_type, &k.2))
-            .collect();
-        let matching: Vec<_> = if exact.is_empty() {
-            docs.iter()
-                .filter(|k| pick(false, terms_type, &k.2))
-                .collect()
-        } else {
-            exact
-        };
-        let matching: Vec<_> = matching
-            .into_iter()
-            .filter(|k| collection.is_none_or(|c| c == k.0))
-            .collect();
-        match matching.as_slice() {
-            [] => {
-                let mut types: Vec<&str> = docs.iter().map(|k| k.2.as_str()).collect();
-                types.sort();
-                types.dedup();
-                Err(SearchError::NotFound {
-                    message: format!(
-                        "`{service_name}` has no document `{}`{}; it has: {}",
-                        shorten(terms_type, 100),
-                        collection
-                            .map(|c| format!(" in collection `{}`", shorten(c, 100)))
-                            .unwrap_or_default(),
-                        types.join(", ")
-                    ),
-                })
-            }
-            [one] => Ok(DocKey::new(&one.0, &one.1, &one.2)?),
-            many => {
-                let mut collections: Vec<String> = many.iter().map(|k| k.0.clone()).collect();
-                collections.sort();
-                collections.dedup();
-                Err(SearchError::SeveralCollections {
-                    service: service_name,
-                    terms_type: shorten(terms_type, 100),
-                    collections,
-                })
-            }
-        }
+        Ok(DocKey::new(collection, service, terms_type)?)
     }
 
     /// Every version record of a document, in recorded order.
@@ -756,4 +698,27 @@ fn find_version<'a>(
             many.len()
         ))),
     }
+}
+
+/// One name of a document resolved among `known`, or the error that offers the close names
+/// (or, when none is close, every name there is for a terms type or a collection).
+fn resolve_part<'k>(
+    known: &BTreeSet<&'k str>,
+    kind: NameKind,
+    typed: &str,
+    within: Option<String>,
+) -> Result<&'k str> {
+    resolve_name(known, kind, typed).map_err(|close| {
+        let all = kind != NameKind::Service && close.is_empty();
+        SearchError::UnknownDocument {
+            parameter: kind.parameter(),
+            name: typed.to_owned(),
+            within,
+            suggestions: match all {
+                true => known.iter().map(|k| (*k).to_owned()).collect(),
+                false => close,
+            },
+            close: !all,
+        }
+    })
 }

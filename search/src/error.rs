@@ -45,7 +45,7 @@ pub enum SearchError {
     },
     /// A service, terms type or collection filter names nothing the index holds, not even
     /// in another case (or several names in other cases).
-    #[error("unknown {} `{}`; {}", parameter.replace('_', " "), shorten(name, 100), hint(suggestions))]
+    #[error("unknown {} `{}`{}", parameter.replace('_', " "), shorten(name, 100), hint(suggestions))]
     UnknownName {
         /// The parameter: `service`, `terms_type` or `collection`.
         parameter: &'static str,
@@ -53,6 +53,24 @@ pub enum SearchError {
         name: String,
         /// The names the index holds that are closest to it, closest first.
         suggestions: Vec<String>,
+    },
+    /// The service, terms type or collection of a document (`show`, `versions`, `diff`)
+    /// names nothing the index holds for it, not even in another case or abbreviated.
+    #[error("{}", unknown_document(parameter, name, within.as_deref(), suggestions, *close))]
+    UnknownDocument {
+        /// The parameter: `service`, `terms_type` or `collection`.
+        parameter: &'static str,
+        /// The name given.
+        name: String,
+        /// What was looked in, as the message names it: the service (for a terms type), the
+        /// service and terms type (for a collection), each between backticks; none for a
+        /// service.
+        within: Option<String>,
+        /// The names to offer: the close ones, or when none is close every one there is
+        /// (every terms type of the service, every collection of the document).
+        suggestions: Vec<String>,
+        /// Whether `suggestions` are close to the name given.
+        close: bool,
     },
     /// A service and terms type name a document several collections hold, and the request
     /// chose none: each transport says how to choose one (`--collection`, `collection=`).
@@ -134,7 +152,9 @@ impl SearchError {
             | SearchError::UnknownName { .. }
             | SearchError::AnswerTooLarge { .. }
             | SearchError::SeveralCollections { .. } => ErrorKind::BadRequest,
-            SearchError::NotFound { .. } | SearchError::NoIndex { .. } => ErrorKind::NotFound,
+            SearchError::NotFound { .. }
+            | SearchError::UnknownDocument { .. }
+            | SearchError::NoIndex { .. } => ErrorKind::NotFound,
             SearchError::OtherSchema { .. } => ErrorKind::BadRequest,
             SearchError::InFuture { .. } => ErrorKind::InFuture,
             SearchError::Timeout => ErrorKind::Timeout,
@@ -142,6 +162,16 @@ impl SearchError {
             SearchError::Panicked { .. } | SearchError::Tantivy { .. } | SearchError::Schema(_) => {
                 ErrorKind::Internal
             }
+        }
+    }
+
+    /// Whether this is an unknown name with no name to offer instead: each transport then
+    /// says where the names are listed (`palimpsest services`, `GET /api/v1/services`).
+    pub fn lists_no_names(&self) -> bool {
+        match self {
+            SearchError::UnknownName { suggestions, .. }
+            | SearchError::UnknownDocument { suggestions, .. } => suggestions.is_empty(),
+            _ => false,
         }
     }
 
@@ -199,13 +229,35 @@ fn damage(files: &[std::path::PathBuf]) -> String {
     )
 }
 
-/// "did you mean …?" with the suggestions, or where to find the names.
+/// "; did you mean …?" with the suggestions; nothing without (each transport says where
+/// the names are listed: [`SearchError::lists_no_names`]).
 fn hint(suggestions: &[String]) -> String {
     if suggestions.is_empty() {
-        return "`palimpsest services` lists them".to_owned();
+        return String::new();
     }
     let names: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
-    format!("did you mean {}?", names.join(" or "))
+    format!("; did you mean {}?", names.join(" or "))
+}
+
+/// The message of [`SearchError::UnknownDocument`].
+fn unknown_document(
+    parameter: &str,
+    name: &str,
+    within: Option<&str>,
+    suggestions: &[String],
+    close: bool,
+) -> String {
+    let name = shorten(name, 100);
+    let missing = match (parameter, within) {
+        ("terms_type", Some(service)) => format!("{service} has no document `{name}`"),
+        ("collection", Some(document)) => format!("{document} is not in collection `{name}`"),
+        _ => format!("unknown {} `{name}`", parameter.replace('_', " ")),
+    };
+    match (close, parameter) {
+        (true, _) | (_, "service") => format!("{missing}{}", hint(suggestions)),
+        (false, "collection") => format!("{missing}; it is in: {}", suggestions.join(", ")),
+        (false, _) => format!("{missing}; it has: {}", suggestions.join(", ")),
+    }
 }
 
 /// At most `max` characters of user input, for messages: a name or id echoed whole could

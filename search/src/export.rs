@@ -16,6 +16,11 @@ pub trait ExportSink<T> {
     fn begin(&mut self, total: u64) -> ControlFlow<()>;
     /// Takes the next chunk, in order; `Break` ends the export (its reader went away).
     fn chunk(&mut self, items: Vec<T>) -> ControlFlow<()>;
+    /// Told, before [`ExportSink::begin`], what a change list leaves out by default (only
+    /// change lists tell it).
+    fn hidden(&mut self, hidden: &crate::HiddenChanges) {
+        let _ = hidden;
+    }
 }
 
 /// How an export is cut into chunks.
@@ -78,6 +83,8 @@ pub(crate) fn stream<E, T>(
 pub struct Collected<T> {
     /// The total announced.
     pub total: u64,
+    /// What a change list said it left out.
+    pub hidden: Option<crate::HiddenChanges>,
     /// The items received, in order.
     pub items: Vec<T>,
     /// How many chunks they came in.
@@ -88,6 +95,7 @@ impl<T> Default for Collected<T> {
     fn default() -> Self {
         Collected {
             total: 0,
+            hidden: None,
             items: Vec::new(),
             chunks: 0,
         }
@@ -104,5 +112,9 @@ impl<T> ExportSink<T> for Collected<T> {
         self.items.extend(items);
         self.chunks += 1;
         ControlFlow::Continue(())
+    }
+
+    fn hidden(&mut self, hidden: &crate::HiddenChanges) {
+        self.hidden = Some(*hidden);
     }
 }

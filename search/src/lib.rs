@@ -48,7 +48,7 @@ mod typos;
 pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};
 pub use changes::{
     CHANGE_TEXT_BYTES, Change, ChangeEntry, ChangeFacets, ChangeOrder, ChangesRequest,
-    ChangesResponse,
+    ChangesResponse, HiddenChanges,
 };
 pub use compare::{
     ChangeKind, DIFF_LINES, DIFF_LINES_TOTAL, DIFF_PARAGRAPHS, DiffOp, DiffPart, WORD_DIFF_CHARS,

@@ -33,7 +33,18 @@ pub fn app(state: AppState) -> Router {
         router = router.layer(
             CorsLayer::new()
                 .allow_origin(Any)
-                .allow_methods([Method::GET, Method::HEAD]),
+                .allow_methods([Method::GET, Method::HEAD])
+                // What exports and change lists say in headers, readable by other origins.
+                .expose_headers(
+                    [
+                        "x-total-count",
+                        "x-hidden-first-records",
+                        "x-hidden-deletions",
+                        "x-hidden-technical-upgrades",
+                        "x-hidden-minor",
+                    ]
+                    .map(axum::http::HeaderName::from_static),
+                ),
         );
     }
     router.layer(from_fn(layers::log_request))

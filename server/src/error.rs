@@ -134,7 +134,7 @@ impl From<&SearchError> for Code {
             SearchError::InvalidParameter { .. } | SearchError::SeveralCollections { .. } => {
                 Code::InvalidParameter
             }
-            SearchError::NotFound { .. } => Code::NotFound,
+            SearchError::NotFound { .. } | SearchError::UnknownDocument { .. } => Code::NotFound,
             SearchError::UnknownName { .. } => Code::UnknownName,
             SearchError::InFuture { .. } => Code::DateInFuture,
             SearchError::Timeout => Code::TimeBudgetExceeded,
@@ -217,7 +217,9 @@ pub struct ErrorDetail {
     pub message: String,
     /// With `unknown_name` (a service, terms type or collection filter naming nothing the
     /// index holds, in any case): the parameter and the closest names the index holds, to
-    /// offer instead. With `invalid_parameter` for a document several collections hold and
+    /// offer instead. With `not_found` for a document's service, terms type or collection
+    /// in a path: the same, or when no name is close, every terms type of the service (every
+    /// collection of the document). With `invalid_parameter` for a document several collections hold and
     /// no `collection` chosen: `collection`, an empty name, and those collections.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestions: Option<Suggestions>,
@@ -364,6 +366,12 @@ impl From<SearchError> for ApiError {
                 parameter,
                 name,
                 suggestions,
+            }
+            | SearchError::UnknownDocument {
+                parameter,
+                name,
+                suggestions,
+                ..
             } => Some(Suggestions {
                 parameter: (*parameter).to_owned(),
                 name: name.clone(),
@@ -386,6 +394,19 @@ impl From<SearchError> for ApiError {
                     .collect::<Vec<_>>()
                     .join(" or ")
             ),
+            _ if error.lists_no_names() => format!("{error}; GET /api/v1/services lists them"),
+            // The server's own state: its operator acts (the log has the details), not
+            // the client, and the API names no folder and no command.
+            SearchError::IndexDamaged { .. } => "files of the index fail their checksums, so \
+                nothing is answered from them; the server's operator must rebuild the index \
+                (the server log names the files)"
+                .to_owned(),
+            SearchError::OtherSchema { .. } => "the index was written by another version of \
+                Palimpsest; the server's operator must index again"
+                .to_owned(),
+            SearchError::NoIndex { .. } => {
+                "the server's index folder holds no index; its operator must index first".to_owned()
+            }
             _ => error.to_string(),
         };
         ApiError {
@@ -458,6 +479,13 @@ mod tests {
                 service: "x".into(),
                 terms_type: "y".into(),
                 collections: vec!["a".into(), "b".into()],
+            },
+            SearchError::UnknownDocument {
+                parameter: "service",
+                name: "x".into(),
+                within: None,
+                suggestions: vec!["y".into()],
+                close: true,
             },
             internal_error(),
         ]

@@ -12,7 +12,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use http_body::Frame;
 use palimpsest_export::{Format, ItemStream, Record};
-use palimpsest_search::{Engine, ExportOptions, ExportSink, SearchError};
+use palimpsest_search::{Engine, ExportOptions, ExportSink, HiddenChanges, SearchError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
@@ -53,7 +53,7 @@ where
     let budget = state.options().time_budget;
     let (slot, export_slot, engine) = state.admit_export().await?;
     let (pieces, body) = mpsc::channel::<Piece>(CHUNKS_IN_FLIGHT);
-    let (started, begun) = oneshot::channel::<u64>();
+    let (started, begun) = oneshot::channel::<Begun>();
     let stream = ItemStream::new(kind.format, kind.columns);
     let task = tokio::task::spawn_blocking(move || {
         let options = ExportOptions {
@@ -65,12 +65,13 @@ where
             pieces,
             started: Some((started, slot)),
             export_slot: Some(export_slot),
+            hidden: None,
         };
         let result = work(&engine, &options, &mut sink);
         sink.finish(result)
     });
-    let total = match tokio::time::timeout(budget, begun).await {
-        Ok(Ok(total)) => total,
+    let Begun { total, hidden } = match tokio::time::timeout(budget, begun).await {
+        Ok(Ok(begun)) => begun,
         // The work ended before it began to list: its error is the answer.
         Ok(Err(_)) => {
             return match task.await {
@@ -101,7 +102,15 @@ where
             HeaderValue::from(total),
         ),
     ];
-    Ok((headers, Body::new(ChannelBody(body))).into_response())
+    let hidden = hidden.as_ref().map(crate::routes::changes::hidden_headers);
+    Ok((headers, hidden, Body::new(ChannelBody(body))).into_response())
+}
+
+/// What the headers of an export say, known once its order is found.
+struct Begun {
+    total: u64,
+    /// For a change list: what it leaves out.
+    hidden: Option<HiddenChanges>,
 }
 
 /// Formats chunks and sends them to the connection; the slot taken to find the order is
@@ -110,8 +119,9 @@ where
 struct ChannelSink {
     stream: ItemStream,
     pieces: mpsc::Sender<Piece>,
-    started: Option<(oneshot::Sender<u64>, Slot)>,
+    started: Option<(oneshot::Sender<Begun>, Slot)>,
     export_slot: Option<Slot>,
+    hidden: Option<HiddenChanges>,
 }
 
 impl ChannelSink {
@@ -160,7 +170,11 @@ impl<T: Record> ExportSink<T> for ChannelSink {
     fn begin(&mut self, total: u64) -> ControlFlow<()> {
         if let Some((started, slot)) = self.started.take() {
             drop(slot);
-            if started.send(total).is_err() {
+            let begun = Begun {
+                total,
+                hidden: self.hidden,
+            };
+            if started.send(begun).is_err() {
                 return ControlFlow::Break(());
             }
         }
@@ -170,6 +184,10 @@ impl<T: Record> ExportSink<T> for ChannelSink {
     fn chunk(&mut self, items: Vec<T>) -> ControlFlow<()> {
         let bytes = self.stream.chunk(&items);
         self.send(bytes)
+    }
+
+    fn hidden(&mut self, hidden: &HiddenChanges) {
+        self.hidden = Some(*hidden);
     }
 }
 

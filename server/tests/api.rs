@@ -1717,6 +1717,9 @@ mod contract;
 #[path = "api/integrity.rs"]
 mod integrity;
 
+#[path = "api/left_out.rs"]
+mod left_out;
+
 /// The real server on a loopback port, spoken to over plain TCP.
 mod socket {
     use std::net::SocketAddr;

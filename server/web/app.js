@@ -405,9 +405,15 @@ function suggestionLinks(state, suggestions) {
   if (!suggestions || !suggestions.names.length || !LIST_FILTERS.includes(suggestions.parameter)) return null;
   const name = suggestions.parameter;
   const choosing = suggestions.name === "";
-  const links = suggestions.names.map((value) =>
-    link(withState(state, { [name]: choosing ? [value] : state[name].map((v) => (v === suggestions.name ? value : v)) }), value, { class: "suggestion" }),
-  );
+  const inDocument = state.view === "document" && name !== "collection" && !choosing;
+  const next = (value) => {
+    if (inDocument) {
+      const { service, termsType } = documentParts(state) || { service: "", termsType: "" };
+      return withState(state, { document: name === "service" ? `${value}/${termsType}` : `${service}/${value}` });
+    }
+    return withState(state, { [name]: choosing ? [value] : state[name].map((v) => (v === suggestions.name ? value : v)) });
+  };
+  const links = suggestions.names.map((value) => link(next(value), value, { class: "suggestion" }));
   const joined = links.flatMap((a, i) => (i ? [" or ", a] : [a]));
   if (choosing) return h("p", { class: "did-you-mean" }, "Choose the collection: ", joined, ".");
   return h("p", { class: "did-you-mean" }, "Did you mean ", joined, "?");
@@ -745,6 +751,16 @@ function inForceText(d) {
   return `in force ${shown.join(", and again ")}${more > 0 ? `, and ${plural(more, "more time")}` : ""}`;
 }
 
+/** When matching text was in force, as the page shows it: the first intervals, and the
+ * others behind "and N more times", which expands to list them. */
+function inForceLine(d) {
+  const shown = 3;
+  if (d.intervals.length <= shown) return inForceText(d);
+  const first = d.intervals.slice(0, shown).map((iv) => spanText(iv.from, iv.to));
+  const rest = d.intervals.slice(shown).map((iv) => spanText(iv.from, iv.to));
+  return h("span", {}, `in force ${first.join(", and again ")}, `, h("details", { class: "more-times" }, h("summary", {}, `and ${plural(rest.length, "more time")}`), ` ${rest.join(", ")}`));
+}
+
 function drawTimeline(documents, axis) {
   const rows = documents.map((d) => {
     const target = documentState(d.service, d.terms_type, d.collection, { at: d.intervals.length ? d.intervals[d.intervals.length - 1].from : "" });
@@ -759,7 +775,7 @@ function drawTimeline(documents, axis) {
       { class: "row" },
       h("div", { class: "name" }, link(target, [h("strong", {}, d.service), " · ", d.terms_type]), h("span", { class: "muted small" }, ` ${d.collection}`)),
       h("div", { class: "track", role: "img", "aria-label": summary, title: summary }, bars),
-      h("div", { class: "small muted" }, summary),
+      h("div", { class: "small muted" }, inForceLine(d), d.present ? "" : "; no longer in force"),
     );
   });
   const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), axisRow(axis), h("ol", {}, rows));
@@ -827,13 +843,31 @@ async function drawChanges(state, main, signal) {
   );
   const unit = state.group ? "version with changes" : "change";
   const heading = h("h1", { class: "summary" }, `${plural(answer.total, unit, state.group ? "versions with changes" : "changes")}`, state.q ? ` to text matching ${state.q}` : "", modeOf(state) === "between" ? ` between ${state.from || "the first record"} and ${state.to || "now"}` : "");
+  const hidden = hiddenNote(state, answer.hidden);
   if (answer.total === 0) {
-    fill(main, heading, options, message("empty", "No changes", "Nothing changed that matches these filters. Widen the dates or include first records and technical upgrades."));
+    fill(main, heading, hidden, options, message("empty", "No changes", "Nothing changed that matches these filters. Widen the dates or include first records and technical upgrades."));
     return;
   }
   const entries = state.group ? answer.versions.map(drawVersionChanges) : answer.changes.map((c) => drawChange(c, state.layout));
   const list = h("ol", { class: "changes" }, entries.map((entry) => h("li", {}, entry)));
-  fill(main, heading, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length), exportLinks("changes", params, answer.total));
+  fill(main, heading, hidden, didYouMean(state, answer), options, list, pager(state, answer.total, entries.length), exportLinks("changes", params, answer.total));
+}
+
+/** What the list leaves out by default, one line per switch, each with the link that shows
+ * it: "13 changes from first records not shown — show them". */
+function hiddenNote(state, hidden) {
+  if (!hidden) return null;
+  const versions = Boolean(state.group);
+  const count = (n, change, version) => (n > 0 ? plural(n, ...(versions ? version : change)) : null);
+  const lines = [
+    [[count(hidden.first_records, ["change from first records", "changes from first records"], ["first record", "first records"]), count(hidden.deletions, ["change from deletions", "changes from deletions"], ["deletion", "deletions"])], { first_records: true }],
+    [[count(hidden.technical_upgrades, ["change from technical upgrades", "changes from technical upgrades"], ["technical upgrade", "technical upgrades"])], { technical_upgrades: true }],
+    [[count(hidden.minor, ["minor change", "minor changes"], ["version with only minor changes", "versions with only minor changes"])], { hide_minor: false }],
+  ]
+    .map(([parts, change]) => [parts.filter(Boolean), change])
+    .filter(([parts]) => parts.length)
+    .map(([parts, change]) => h("li", {}, `${parts.join(" and ")} not shown — `, link(withState(state, change), "show them", { class: "show-hidden" })));
+  return lines.length ? h("ul", { class: "hidden-note small muted" }, lines) : null;
 }
 
 function checkbox(label, checked, next, option) {

@@ -3,7 +3,7 @@
 use palimpsest_schema::Timestamp;
 use palimpsest_search::{
     Change, ChangeEntry, ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse,
-    FeedInfo, VersionChanges,
+    FeedInfo, HiddenChanges, VersionChanges,
 };
 
 use crate::Context;
@@ -153,6 +153,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                     unit(&request, total)
                 )
             },
+            &|hidden| hidden_line(&request, hidden),
             &mut |number, entry| match entry {
                 ChangeEntry::Section(change) => print_listed_change(&style, number, change),
                 ChangeEntry::Version(version) => print_version(&style, number, version),
@@ -176,7 +177,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(format) = context.list_format {
-        return output::listing(&response, format);
+        output::listing(&response, format)?;
+        // JSON holds `hidden`; the other formats hold only the list.
+        if format != palimpsest_export::Format::Json
+            && let Some(line) = hidden_line(&request, &response.hidden)
+        {
+            eprintln!("{line}");
+        }
+        return Ok(());
     }
     print(&request, &response);
     Ok(())
@@ -269,6 +277,56 @@ fn unit(request: &ChangesRequest, total: u64) -> &'static str {
     }
 }
 
+/// What the list left out and the flags that show it: "not shown: 13 changes of first
+/// records (--first-records), …".
+fn hidden_line(request: &ChangesRequest, hidden: &HiddenChanges) -> Option<String> {
+    let versions = request.group == ChangeGrouping::Version;
+    let part = |n: u64, changes: (&str, &str), version: (&str, &str)| {
+        let (one, many) = if versions { version } else { changes };
+        (n > 0).then(|| output::count(n, one, many))
+    };
+    let first_records = [
+        part(
+            hidden.first_records,
+            ("change of a first record", "changes of first records"),
+            ("first record", "first records"),
+        ),
+        part(
+            hidden.deletions,
+            ("change of a deletion", "changes of deletions"),
+            ("deletion", "deletions"),
+        ),
+    ];
+    let first_records: Vec<String> = first_records.into_iter().flatten().collect();
+    let groups = [
+        (!first_records.is_empty()).then(|| (first_records.join(" and "), "--first-records")),
+        part(
+            hidden.technical_upgrades,
+            (
+                "change of a technical upgrade",
+                "changes of technical upgrades",
+            ),
+            ("technical upgrade", "technical upgrades"),
+        )
+        .map(|text| (text, "--technical-upgrades")),
+        part(
+            hidden.minor,
+            ("minor change", "minor changes"),
+            (
+                "version with only minor changes",
+                "versions with only minor changes",
+            ),
+        )
+        .map(|text| (text, "--minor true")),
+    ];
+    let said: Vec<String> = groups
+        .into_iter()
+        .flatten()
+        .map(|(text, flag)| format!("{text} ({flag})"))
+        .collect();
+    (!said.is_empty()).then(|| format!("not shown: {}", said.join(", ")))
+}
+
 /// One change of a list: its number, where, what, and the diff.
 fn print_listed_change(style: &Style, number: usize, change: &Change) {
     outln!();
@@ -303,6 +361,9 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
         style.bold(&response.total.to_string()),
         unit(request, response.total)
     );
+    if let Some(line) = hidden_line(request, &response.hidden) {
+        outln!("{}", style.dim(&line));
+    }
     output::did_you_mean(&style, response.did_you_mean.as_deref());
     for (i, version) in response.versions.iter().flatten().enumerate() {
         print_version(&style, request.offset + i + 1, version);
@@ -317,6 +378,6 @@ fn print(request: &ChangesRequest, response: &ChangesResponse) {
         style.facet("services", &response.facets.service);
         style.facet("terms types", &response.facets.terms_type);
         style.facet("kinds", &response.facets.kind);
-        style.facet("months", &response.facets.month);
+        style.facet_by_time("months", &response.facets.month);
     }
 }

@@ -46,6 +46,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             context.list_format,
             palimpsest_export::DOCUMENT_COLUMNS,
             &|total| heading(&style, total, &request.query),
+            &|_| None,
             &mut |_, doc| print_document(&style, doc),
             |options, sink| engine.export_history(&request, options, sink),
         );

@@ -162,6 +162,7 @@ pub fn name_the_index(context: &Context, error: anyhow::Error) -> anyhow::Error 
             cause.downcast_ref::<palimpsest_search::SearchError>(),
             Some(
                 palimpsest_search::SearchError::UnknownName { .. }
+                    | palimpsest_search::SearchError::UnknownDocument { .. }
                     | palimpsest_search::SearchError::NotFound { .. }
             )
         )
@@ -179,7 +180,7 @@ pub fn name_the_index(context: &Context, error: anyhow::Error) -> anyhow::Error 
 
 /// An error's message and its causes, as `{:#}` writes them, in the CLI's words where the
 /// search crate leaves them to the transport: a document several collections hold says
-/// which `--collection` to give.
+/// which `--collection` to give, an unknown name with none close where names are listed.
 pub fn error_text(error: &anyhow::Error) -> String {
     error
         .chain()
@@ -193,6 +194,9 @@ pub fn error_text(error: &anyhow::Error) -> String {
                         .map(|c| format!("--collection {c}"))
                         .collect();
                     format!("{cause} with {}", options.join(" or "))
+                }
+                Some(error) if error.lists_no_names() => {
+                    format!("{cause}; `palimpsest services` lists them")
                 }
                 _ => cause.to_string(),
             },

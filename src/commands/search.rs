@@ -99,6 +99,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                     mode(&request, total)
                 )
             },
+            &|_| None,
             &mut |number, hit| print_hit(&style, number, hit),
             |options, sink| engine.export_search(&request, options, sink),
         );
@@ -153,7 +154,7 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         style.facet("terms types", &response.facets.terms_type);
         style.facet("collections", &response.facets.collection);
         style.facet("sections", &response.facets.section);
-        style.facet("years", &response.facets.year);
+        style.facet_by_time("years", &response.facets.year);
     }
 }
 

@@ -12,6 +12,7 @@ mod git_objects;
 mod incremental;
 mod instant_range;
 mod integrity;
+mod left_out;
 mod matching;
 mod messages;
 mod names;

@@ -8,7 +8,8 @@ use tantivy::{DocAddress, Searcher, SegmentOrdinal};
 
 use palimpsest_schema::{OPEN_ORDINAL, SchemaError, StepLink};
 
-use super::{ChangesRequest, Event, SelectedSpans, passing_event};
+use super::hidden::{HiddenTally, Hiding, Reason, hiding};
+use super::{ChangesRequest, PairedEvents, SelectedSpans, passing_event};
 use crate::compare::ChangeKind;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
@@ -28,7 +29,7 @@ struct Linked {
 impl Engine {
     /// The changes at least one passing span takes part in, each once, in the order pairing
     /// their steps lists them (by document, version, then place in the step), as the list
-    /// without a filter has them.
+    /// without a filter has them; those the request leaves out are counted.
     pub(super) fn linked_events<'v>(
         &self,
         searcher: &Searcher,
@@ -36,7 +37,7 @@ impl Engine {
         versions: &'v VersionTable,
         selected: &SelectedSpans,
         passing: &[SpanFact],
-    ) -> Result<Vec<Event<'v>>> {
+    ) -> Result<PairedEvents<'v>> {
         let mut sides = Sides::new(self, searcher)?;
         let passing_ids: FxHashSet<u64> = passing.iter().map(|s| s.span_id).collect();
         let mut linked = Vec::new();
@@ -74,17 +75,32 @@ impl Engine {
         }
         ticker.check()?;
         linked.sort_unstable_by_key(|l| (l.doc_hash, l.ordinal, l.position));
-        let events = linked
-            .into_iter()
-            .filter(|l| request.wants(l.kind))
-            .filter_map(|l| {
-                let version = versions
-                    .get(l.doc_hash, l.ordinal)
-                    .filter(|v| super::shown(v, request))?;
-                passing_event(request, selected, version, l.kind, l.before, l.after)
-            })
-            .collect();
-        Ok(events)
+        let mut tally = HiddenTally::new(request);
+        let mut events = Vec::new();
+        for l in linked.into_iter().filter(|l| request.wants(l.kind)) {
+            let Some(version) = versions.get(l.doc_hash, l.ordinal) else {
+                continue;
+            };
+            let Some(event) = passing_event(selected, version, l.kind, l.before, l.after) else {
+                continue;
+            };
+            let minor_hidden = event.minor && !request.minor;
+            match hiding(version, request) {
+                // Not counted when hidden twice over: no one switch shows it.
+                Hiding::Twice => {}
+                Hiding::By(_) if minor_hidden => {}
+                Hiding::By(reason) => tally.hidden(version, reason),
+                Hiding::Shown if minor_hidden => tally.hidden(version, Reason::Minor),
+                Hiding::Shown => {
+                    tally.listed(version);
+                    events.push(event);
+                }
+            }
+        }
+        Ok(PairedEvents {
+            events,
+            hidden: tally.finish(),
+        })
     }
 }
 

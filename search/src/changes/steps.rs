@@ -15,6 +15,7 @@ use palimpsest_schema::{DocKey, DocType};
 use tantivy::Searcher;
 use tantivy::query::{BooleanQuery, Occur};
 
+use super::hidden::{self, HiddenChanges};
 use super::{
     ChangeOrder, ChangesRequest, ChangesResponse, SelectedSpans, change_facets, compare_changes,
     document_ranks, pair_events, shown, sort_keys,
@@ -116,8 +117,10 @@ impl Engine {
             versions,
         );
         let rank = document_ranks(versions);
+        let mut hidden = HiddenChanges::default();
         let mut order: Vec<ListedVersion> = all()
             .filter_map(|version| {
+                hidden::count_version(&mut hidden, version, request);
                 let changes: u64 = listed(version, request).map(|(_, n)| n).sum();
                 let doc = rank.get(&version.doc_hash).copied().unwrap_or(u32::MAX);
                 (changes > 0).then_some(ListedVersion {
@@ -142,7 +145,7 @@ impl Engine {
             ),
         };
         let selected = self.spans_of_versions(searcher, versions, &page.versions)?;
-        let events = pair_events(request, versions, &selected);
+        let events = pair_events(request, versions, &selected).events;
         let mut keys = sort_keys(&events, &rank);
         let mut response = ChangesResponse {
             total,
@@ -150,6 +153,7 @@ impl Engine {
             changes: Vec::new(),
             versions: None,
             facets,
+            hidden,
         };
         if request.group == ChangeGrouping::Version {
             let groups = by_version(&mut keys, compare_changes(&events, request.order), |k| {

@@ -3,10 +3,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use palimpsest_search::{
     ChangeGrouping, ChangeKind, ChangeOrder, ChangesRequest, ChangesResponse, FeedInfo,
+    HiddenChanges,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -148,7 +149,14 @@ fn kinds(names: &[String]) -> Result<Vec<ChangeKind>, ApiError> {
     path = "/api/v1/changes",
     params(ChangesParams, FilterParams, FormatParam),
     responses(
-        (status = 200, description = "Changes and facets (with `html=true`, each change also has `html`); with `format=jsonl` or `csv`, the changes (or versions)", content(
+        (status = 200, description = "Changes and facets (with `html=true`, each change also has `html`); with `format=jsonl` or `csv`, the changes (or versions). What the list leaves out by default is in `hidden` and, in every format, in the `x-hidden-*` headers",
+            headers(
+                ("x-hidden-first-records" = u64, description = "Entries of first records not listed (`first_records=true` lists them)"),
+                ("x-hidden-deletions" = u64, description = "Entries of deletions not listed (`first_records=true` lists them)"),
+                ("x-hidden-technical-upgrades" = u64, description = "Entries of technical upgrades not listed (`technical_upgrades=true` lists them)"),
+                ("x-hidden-minor" = u64, description = "Minor changes (or versions with only minor changes) not listed (`minor=true` lists them)"),
+            ),
+            content(
             (ChangesResponse = "application/json"),
             (String = "application/x-ndjson"),
             (String = "text/csv"),
@@ -171,10 +179,24 @@ pub async fn changes(
             Ok((response, html))
         })
         .await?;
-    match rendered {
-        Some(value) => Ok(Json(value).into_response()),
-        None => listed(response, format),
-    }
+    let hidden = hidden_headers(&response.hidden);
+    let answer = match rendered {
+        Some(value) => Json(value).into_response(),
+        None => listed(response, format)?,
+    };
+    Ok((hidden, answer).into_response())
+}
+
+/// The headers that say what a change list leaves out, for the formats that hold only the
+/// list (the same numbers as `hidden` in JSON).
+pub(crate) fn hidden_headers(hidden: &HiddenChanges) -> [(HeaderName, HeaderValue); 4] {
+    let header = |name: &'static str, n: u64| (HeaderName::from_static(name), HeaderValue::from(n));
+    [
+        header("x-hidden-first-records", hidden.first_records),
+        header("x-hidden-deletions", hidden.deletions),
+        header("x-hidden-technical-upgrades", hidden.technical_upgrades),
+        header("x-hidden-minor", hidden.minor),
+    ]
 }
 
 /// The same change search as an Atom feed: one entry per change, with a stable id.

@@ -96,7 +96,13 @@ pub async fn search(
     params(ChangesParams, FilterParams, ExportFormatParam),
     responses(
         (status = 200, description = "Every change, one per line (or CSV rows, or a JSON array)",
-            headers(("x-total-count" = u64, description = "Number of changes (or versions) listed")),
+            headers(
+                ("x-total-count" = u64, description = "Number of changes (or versions) listed"),
+                ("x-hidden-first-records" = u64, description = "Entries of first records not listed (`first_records=true` lists them)"),
+                ("x-hidden-deletions" = u64, description = "Entries of deletions not listed (`first_records=true` lists them)"),
+                ("x-hidden-technical-upgrades" = u64, description = "Entries of technical upgrades not listed (`technical_upgrades=true` lists them)"),
+                ("x-hidden-minor" = u64, description = "Minor changes (or versions with only minor changes) not listed (`minor=true` lists them)"),
+            ),
             content(
                 (String = "application/x-ndjson"),
                 (String = "text/csv"),

@@ -745,6 +745,7 @@ async fn journey(page: &Page, engine: &Engine) {
         .unwrap();
     assert!(feed.starts_with("/api/v1/changes.atom"), "{feed}");
     assert!(!page.all("ol.changes ins").await.is_empty());
+    hidden_note_steps(page, &changes).await;
     page.click("a.facet[href*='service=Birdsong']").await;
     assert!(
         page.find("a.feed")
@@ -863,6 +864,44 @@ async fn journey(page: &Page, engine: &Engine) {
         );
         page.shot(name, "phone").await;
     }
+}
+
+/// What the change list leaves out, said with a link that shows it: first records were left
+/// out without a word.
+async fn hidden_note_steps(page: &Page, changes: &palimpsest_search::ChangesResponse) {
+    let hidden = changes.hidden;
+    assert!(hidden.first_records > 0 && hidden.technical_upgrades > 0);
+    let note = page.text("ul.hidden-note").await;
+    assert!(
+        note.contains(&format!(
+            "{} changes from first records not shown — show them",
+            hidden.first_records
+        )),
+        "{note}"
+    );
+    assert!(
+        note.contains(&format!(
+            "{} change from technical upgrades not shown — show them",
+            hidden.technical_upgrades
+        )) || note.contains(&format!(
+            "{} changes from technical upgrades not shown — show them",
+            hidden.technical_upgrades
+        )),
+        "{note}"
+    );
+    page.click("ul.hidden-note li:first-child a.show-hidden")
+        .await;
+    assert!(query_has(&page.query_string().await, "first_records=true"));
+    let shown = changes.total + hidden.first_records + hidden.deletions;
+    let heading = page.text("h1.summary").await;
+    assert!(
+        heading.starts_with(&format!("{shown} changes")),
+        "{heading}"
+    );
+    assert!(!page.text("ul.hidden-note").await.contains("first records"));
+    page.shot("changes-hidden-shown", "desktop").await;
+    page.open(VIEWS[5].1).await;
+    page.find("ol.changes").await;
 }
 
 /// What the page relies on beyond the other endpoints: the `year` filter of search (the
@@ -990,13 +1029,60 @@ fn tiny_versions() -> Vec<PolicyVersion> {
     ]
 }
 
+/// A clause in force five times, a month apart each time.
+fn flickering_versions() -> Vec<PolicyVersion> {
+    use palimpsest_schema::{DocKey, VersionKind};
+    (0..10)
+        .map(|i| PolicyVersion {
+            key: DocKey::new("tiny", "Flicker", "Terms of Service").unwrap(),
+            recorded_at: Timestamp::parse(&format!("2023-{:02}-01", i + 1)).unwrap(),
+            source_id: format!("flicker-{i}"),
+            kind: match i {
+                0 => VersionKind::FirstRecord,
+                _ => VersionKind::Change,
+            },
+            content: match i % 2 {
+                0 => "# Terms
+
+A recurring clause.
+"
+                .into(),
+                _ => "# Terms
+
+Something else.
+"
+                .into(),
+            },
+        })
+        .collect()
+}
+
+/// "and 2 more times" in a phrase's history expands to list those times.
+async fn more_times_steps(page: &Page) {
+    page.open("/?view=history&q=recurring").await;
+    let more = page.find(".timeline details.more-times").await;
+    assert_eq!(more.attr("open").await.unwrap(), None);
+    let summary = page.text(".timeline details.more-times summary").await;
+    assert_eq!(summary, "and 2 more times");
+    page.click(".timeline details.more-times summary").await;
+    assert!(more.attr("open").await.unwrap().is_some());
+    let line = page.text(".timeline li.row > div.small").await;
+    assert!(
+        line.contains("2023-07-01 → 2023-08-01, 2023-09-01 → 2023-10-01"),
+        "{line}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_diffs_fold_and_a_deleted_document_says_so() {
     let Some(driver) = start_driver() else {
         return;
     };
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    index(dir.path(), &tiny_versions());
+    index(
+        dir.path(),
+        &[tiny_versions(), flickering_versions()].concat(),
+    );
     let template = "tiny=https://archive.example/%VERSION/%SERVICE/%TERMS_TYPE.md";
     let options = ServerOptions {
         source_urls: palimpsest_server::SourceUrls::new(vec![
@@ -1093,6 +1179,8 @@ async fn tiny_steps(page: &Page) {
         summary,
         "in force 2024-05-01 09:00 → 15:30 UTC; no longer in force"
     );
+
+    more_times_steps(page).await;
 
     page.resize(PHONE).await;
     page.open(&format!("{diff}&layout=split")).await;
