@@ -82,9 +82,9 @@ pub struct DocumentHistory {
     /// in force from this instant (`first_seen` equal to it) may be older.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub tracked_since: Timestamp,
-    /// `intervals` with their brief absences bridged (gaps shorter than
-    /// `BRIEF_ABSENCE_HOURS`, 72: extraction glitches undone within a few recording runs),
-    /// each with the absences it bridges.
+    /// `intervals` with their brief absences bridged (gaps shorter than 72 hours,
+    /// `BRIEF_ABSENCE_HOURS`: extraction glitches undone within a few recording runs), each
+    /// with the absences it bridges.
     pub runs: Vec<Run>,
 }
 
@@ -103,8 +103,8 @@ pub struct Run {
     /// End, excluded; null while still in force.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub to: Option<Timestamp>,
-    /// The brief absences within it, oldest first: gaps between intervals shorter than
-    /// `BRIEF_ABSENCE_HOURS`.
+    /// The brief absences within it, oldest first: gaps between intervals shorter than 72
+    /// hours (`BRIEF_ABSENCE_HOURS`).
     pub brief_absences: Vec<Interval>,
 }
 

@@ -185,7 +185,7 @@ fn coverage_line(time: TimeMode, coverage: &Coverage) -> String {
         );
     }
     format!(
-        "tracked from {first} to {} (its last record)",
+        "tracked from {first} to {} (the last record)",
         output::day(coverage.last_recorded)
     )
 }

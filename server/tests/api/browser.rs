@@ -678,7 +678,11 @@ async fn journey(page: &Page, engine: &Engine) {
         trend.points.len()
     );
     // The axis scales to the data: the tallest bar fills most of the chart.
-    let max = trend.points.iter().map(|p| p.share).fold(0.0, f64::max);
+    let max = trend
+        .points
+        .iter()
+        .map(|p| p.share.unwrap_or(0.0))
+        .fold(0.0, f64::max);
     let top: f64 = page
         .find("svg.chart")
         .await
