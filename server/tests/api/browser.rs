@@ -1109,3 +1109,6 @@ async fn tiny_steps(page: &Page) {
     );
     page.shot("diff-split", "phone").await;
 }
+
+#[path = "browser/coverage.rs"]
+mod coverage;
