@@ -559,8 +559,8 @@ function inForce(intervals, trackedSince) {
   const first = intervals[0];
   const tracked = trackedSince && first && first.from === trackedSince;
   if (intervals.length === 1 && !first.to) return h("span", {}, tracked ? "tracked since " : "in force since ", time(first.from));
-  const parts = intervals.map((iv, i) => [i === 0 ? "" : i === intervals.length - 1 ? ", and again " : ", again ", ...ivTimes(iv)]);
-  return h("span", {}, tracked ? "in force since tracking began: " : "in force ", parts);
+  const parts = intervals.map((iv, i) => [i === 0 ? "" : i === intervals.length - 1 ? ", and again " : ", again ", ...ivTimes(iv), i === 0 && tracked ? " (there when tracking began)" : ""]);
+  return h("span", {}, "in force ", parts);
 }
 
 /** An interval as <time> elements: days, to the minute when it starts and ends on one day. */
@@ -815,9 +815,9 @@ function inForceText(d) {
     return `${spanText(r.from, r.to)}${n ? `, briefly absent ${n === 1 ? "once" : `${n} times`}` : ""}`;
   };
   const shown = runs.slice(0, 3).map(runText);
+  if (shown.length && d.tracked_since && runs[0].from === d.tracked_since) shown[0] += " (there when tracking began)";
   const more = runs.length - shown.length;
-  const since = runs.length && d.tracked_since && runs[0].from === d.tracked_since ? "in force since tracking began: " : "in force ";
-  return `${since}${shown.join("; and again ")}${more > 0 ? `; and ${plural(more, "more time")}` : ""}`;
+  return `in force ${shown.join("; and again ")}${more > 0 ? `; and ${plural(more, "more time")}` : ""}`;
 }
 
 /** The brief absences of a history, each to the minute, on demand. */
@@ -857,7 +857,7 @@ function drawTimeline(documents, axis) {
       absencesList(d),
     );
   });
-  const legend = h("p", { class: "small muted legend" }, h("span", { class: "key interval" }), " matching text in force ", h("span", { class: "key tracked" }), " tracked, no match ", h("span", { class: "key untracked" }), " not tracked yet");
+  const legend = h("p", { class: "small muted legend" }, h("span", { class: "key key-match" }), " matching text in force ", h("span", { class: "key key-tracked" }), " tracked, no match ", h("span", { class: "key key-untracked" }), " not tracked yet");
   const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), legend, axisRow(axis), h("ol", {}, rows));
   return placeAll(list);
 }

@@ -1090,12 +1090,13 @@ async fn tiny_steps(page: &Page) {
     );
     page.shot("document-deleted", "desktop").await;
 
-    // Text in force for a few hours: its interval says when, to the minute.
+    // Text in force for a few hours: its interval says when, to the minute, and that it was
+    // there at the document's first record (it may be older).
     page.open("/?view=history&q=fleeting").await;
     let summary = page.text(".timeline li.row > div.small").await;
     assert_eq!(
         summary,
-        "in force 2024-05-01 09:00 → 15:30 UTC; no longer in force"
+        "in force 2024-05-01 09:00 → 15:30 UTC (there when tracking began); no longer in force"
     );
 
     page.resize(PHONE).await;
