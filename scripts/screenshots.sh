@@ -9,11 +9,12 @@
 #
 # PALIMPSEST_BIN chooses the binary (default target/release/palimpsest), PALIMPSEST_CHROMIUM
 # the browser (default /usr/bin/chromium), PALIMPSEST_CHROMEDRIVER its driver (default
-# /usr/bin/chromedriver). Nothing is written but the pictures.
+# /usr/bin/chromedriver). PALIMPSEST_EXTRA_VIEWS adds views, one "NAME /?…" a line.
+# Nothing is written but the pictures.
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
-  sed -n '2,13p' "$0" >&2
+  sed -n '2,14p' "$0" >&2
   exit 2
 fi
 index=$1
@@ -74,6 +75,8 @@ for name, target in views:
 EOF
 )
 
+views="$views"$'\n'"${PALIMPSEST_EXTRA_VIEWS:-}"
+
 # Through chromedriver (WebDriver), as the browser test does: headless `--screenshot`
 # paints nothing once the page has scrolled to a match.
 driver=${PALIMPSEST_CHROMEDRIVER:-/usr/bin/chromedriver}
@@ -106,7 +109,7 @@ session = call("POST", "/session", {"capabilities": {"alwaysMatch": {"browserNam
 s = f"/session/{session}"
 busy = "return !!document.querySelector('main[aria-busy], main > .loading')"
 try:
-    for line in os.environ["VIEWS"].splitlines():
+    for line in filter(str.strip, os.environ["VIEWS"].splitlines()):
         name, target = line.split(" ", 1)
         for width, (w, h) in {"desktop": (1280, 900), "phone": (390, 844)}.items():
             call("POST", s + "/window/rect", {"width": w, "height": h})
@@ -115,6 +118,12 @@ try:
                 if not call("POST", s + "/execute/sync", {"script": busy, "args": []}):
                     break
                 time.sleep(0.1)
+            # The whole page, as the browser test takes it: the window grows to the page's
+            # height (up to 3,000 px) for the picture.
+            page, inner = call("POST", s + "/execute/sync", {"script": "return [document.documentElement.scrollHeight, window.innerHeight]", "args": []})
+            tall = min(max(h, page + h - inner), 3000)
+            if tall > h:
+                call("POST", s + "/window/rect", {"width": w, "height": tall})
             path = os.path.join(out, f"{name}-{width}.png")
             with open(path, "wb") as f:
                 f.write(base64.b64decode(call("GET", s + "/screenshot")))

@@ -234,6 +234,27 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// A day, `YYYY-MM-DD`.
+pub fn day(t: palimpsest_schema::Timestamp) -> String {
+    t.to_string()[..10].to_owned()
+}
+
+/// An interval for people: its days, and its times too when it starts and ends on one day
+/// (`2025-05-26 00:31 → 12:31 UTC`), so that two equal dates never stand for two instants.
+pub fn interval(
+    from: palimpsest_schema::Timestamp,
+    to: Option<palimpsest_schema::Timestamp>,
+) -> String {
+    let minute = |t: palimpsest_schema::Timestamp| t.to_string()[11..16].to_owned();
+    match to {
+        None => format!("{} → now", day(from)),
+        Some(to) if day(from) == day(to) => {
+            format!("{} {} → {} UTC", day(from), minute(from), minute(to))
+        }
+        Some(to) => format!("{} → {}", day(from), day(to)),
+    }
+}
+
 /// The "did you mean" line of a search whose misspelt words were matched by their nearest
 /// indexed words.
 pub fn did_you_mean(style: &Style, suggestion: Option<&str>) {
@@ -263,6 +284,23 @@ mod tests {
         assert_eq!(
             facet_line("kinds", values[..2].iter()),
             "kinds: 2025-01 (1), 2025-02 (2)"
+        );
+    }
+
+    #[test]
+    fn equal_dates_showed_no_times() {
+        let at = |s: &str| palimpsest_schema::Timestamp::parse(s).unwrap();
+        assert_eq!(
+            interval(at("2025-05-26T00:31:32Z"), Some(at("2025-05-26T12:31:30Z"))),
+            "2025-05-26 00:31 → 12:31 UTC"
+        );
+        assert_eq!(
+            interval(at("2025-05-21T12:31:31Z"), Some(at("2025-05-25T12:31:32Z"))),
+            "2025-05-21 → 2025-05-25"
+        );
+        assert_eq!(
+            interval(at("2025-05-21T12:31:31Z"), None),
+            "2025-05-21 → now"
         );
     }
 

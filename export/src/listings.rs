@@ -54,6 +54,7 @@ pub const HIT_COLUMNS: &[&str] = &[
     "matched_terms",
     "spans",
     "score",
+    "valid_from_by_collection",
 ];
 
 impl Listing for SearchResponse {
@@ -88,6 +89,11 @@ impl Record for Hit {
             list(&hit.matched_terms),
             hit.spans.to_string(),
             hit.score.to_string(),
+            hit.by_collection
+                .iter()
+                .map(|r| format!("{}={}", r.collection, r.valid_from))
+                .collect::<Vec<_>>()
+                .join("; "),
         ]
     }
 }
@@ -237,6 +243,8 @@ pub const DOCUMENT_COLUMNS: &[&str] = &[
     "intervals",
     "gaps",
     "spans",
+    "tracked_since",
+    "brief_absences",
 ];
 
 impl Listing for HistoryResponse {
@@ -266,6 +274,12 @@ impl Record for DocumentHistory {
             intervals(&doc.intervals),
             intervals(&doc.gaps),
             doc.spans.to_string(),
+            doc.tracked_since.to_string(),
+            doc.runs
+                .iter()
+                .map(|r| r.brief_absences.len())
+                .sum::<usize>()
+                .to_string(),
         ]
     }
 }
@@ -282,7 +296,7 @@ impl Listing for TrendResponse {
                 p.start.to_string(),
                 p.documents.to_string(),
                 p.tracked.to_string(),
-                p.share.to_string(),
+                p.share.map(|s| s.to_string()).unwrap_or_default(),
             ]
         };
         self.points.iter().map(row).collect()

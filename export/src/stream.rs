@@ -104,6 +104,8 @@ mod tests {
             intervals: Vec::new(),
             gaps: Vec::new(),
             spans: 1,
+            tracked_since: Timestamp::MIN,
+            runs: Vec::new(),
         }
     }
 

@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 
-use palimpsest_schema::{DocKey, OPEN_END, OPEN_ORDINAL, Timestamp, VersionKind};
+use palimpsest_schema::{DocKey, OPEN_END, OPEN_ORDINAL, Timestamp};
 use serde::Serialize;
 use tantivy::Searcher;
 
+use crate::coverage::tracked_intervals;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
-use crate::facts::{Recorded, SpanFact, SpanFacts, VersionTable};
+use crate::facts::{Recorded, SpanFact, SpanFacts};
 use crate::matching::MatchMode;
 use crate::query::{Fields, span_clauses, text_query};
 use crate::request::{Filters, TimeMode, validate_page, validate_query, validate_window};
@@ -77,6 +78,57 @@ pub struct DocumentHistory {
     pub gaps: Vec<Interval>,
     /// Matching spans (section texts) over the document's history.
     pub spans: u64,
+    /// When the archive first recorded the document: before it nothing is known, so text
+    /// in force from this instant (`first_seen` equal to it) may be older.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub tracked_since: Timestamp,
+    /// `intervals` with their brief absences bridged (gaps shorter than 72 hours,
+    /// `BRIEF_ABSENCE_HOURS`: extraction glitches undone within a few recording runs), each
+    /// with the absences it bridges.
+    pub runs: Vec<Run>,
+}
+
+/// How long an absence may last and still be shown as a brief one, within a run: Open Terms
+/// Archive records twice a day, and text that a glitch took away comes back within one to
+/// four runs (12 to 48 hours and a few minutes); `scripts/brief_absences.py` measures it.
+pub const BRIEF_ABSENCE_HOURS: i64 = 72;
+
+/// Intervals of a history with their brief absences bridged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Run {
+    /// Start, included.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub from: Timestamp,
+    /// End, excluded; null while still in force.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub to: Option<Timestamp>,
+    /// The brief absences within it, oldest first: gaps between intervals shorter than 72
+    /// hours (`BRIEF_ABSENCE_HOURS`).
+    pub brief_absences: Vec<Interval>,
+}
+
+/// Bridges the gaps shorter than [`BRIEF_ABSENCE_HOURS`] between merged, ordered `[from,
+/// to)` intervals.
+fn runs(merged: &[(i64, i64)]) -> Vec<Run> {
+    let brief = BRIEF_ABSENCE_HOURS * 3_600;
+    let mut runs: Vec<Run> = Vec::new();
+    let mut previous_end: Option<i64> = None;
+    for &(from, to) in merged {
+        match (runs.last_mut(), previous_end) {
+            (Some(run), Some(end)) if from - end < brief => {
+                run.brief_absences.push(interval(end, from));
+                run.to = interval(from, to).to;
+            }
+            _ => runs.push(Run {
+                from: interval(from, to).from,
+                to: interval(from, to).to,
+                brief_absences: Vec::new(),
+            }),
+        }
+        previous_end = Some(to);
+    }
+    runs
 }
 
 /// The answer to a phrase history request.
@@ -143,8 +195,9 @@ pub struct TrendPoint {
     pub documents: u64,
     /// Documents tracked (some version in force) at some time in the bucket.
     pub tracked: u64,
-    /// `documents / tracked`, 0 when nothing was tracked.
-    pub share: f64,
+    /// `documents / tracked`; null when no document was tracked in the period (not yet
+    /// recorded, or deleted): nothing is known of it, which is not a share of 0.
+    pub share: Option<f64>,
 }
 
 /// The answer to a trend request.
@@ -164,7 +217,7 @@ const MAX_NAMED_DOCUMENTS: usize = 64;
 const MAX_BUCKETS: usize = 1_200;
 
 /// Unions `[from, to)` intervals, merging those that overlap or touch; empty ones are dropped.
-fn union(mut intervals: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+pub(crate) fn union(mut intervals: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     intervals.retain(|(from, to)| from < to);
     intervals.sort_unstable();
     let mut merged: Vec<(i64, i64)> = Vec::with_capacity(intervals.len());
@@ -186,32 +239,6 @@ fn interval(from: i64, to: i64) -> Interval {
             Timestamp::from_unix(to)
         },
     }
-}
-
-/// When each document was tracked: from a version with content until a deletion.
-fn tracked_intervals(versions: &VersionTable) -> HashMap<u64, Vec<(i64, i64)>> {
-    versions
-        .by_doc
-        .iter()
-        .map(|(&doc, list)| {
-            let mut spans = Vec::new();
-            let mut since: Option<i64> = None;
-            for v in list {
-                match (v.kind == VersionKind::Deleted, since) {
-                    (false, None) => since = Some(v.recorded_at),
-                    (true, Some(from)) => {
-                        spans.push((from, v.recorded_at));
-                        since = None;
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(from) = since {
-                spans.push((from, OPEN_END));
-            }
-            (doc, spans)
-        })
-        .collect()
 }
 
 /// Start instants of the calendar buckets from the one holding `first` to the one holding
@@ -394,6 +421,7 @@ impl Engine {
                     .windows(2)
                     .map(|pair| interval(pair[0].1, pair[1].0))
                     .collect();
+                let tracked_since = versions.by_doc.get(&doc)?.first()?.recorded_at;
                 Some((
                     Some(key),
                     DocumentHistory {
@@ -406,6 +434,9 @@ impl Engine {
                         intervals,
                         gaps,
                         spans: spans.len() as u64,
+                        tracked_since: Timestamp::from_unix(tracked_since)
+                            .unwrap_or(Timestamp::MIN),
+                        runs: runs(&merged),
                     },
                 ))
             })
@@ -482,11 +513,7 @@ impl Engine {
                     start,
                     documents,
                     tracked,
-                    share: if tracked == 0 {
-                        0.0
-                    } else {
-                        documents as f64 / tracked as f64
-                    },
+                    share: (tracked > 0).then(|| documents as f64 / tracked as f64),
                 }
             })
             .collect();
@@ -514,6 +541,33 @@ mod tests {
             ]),
             vec![(1, 4), (5, 9), (12, OPEN_END)]
         );
+    }
+
+    #[test]
+    fn gaps_shorter_than_a_brief_absence_are_bridged_and_listed() {
+        let hour = 3_600;
+        let brief = BRIEF_ABSENCE_HOURS * hour;
+        let merged = [
+            (0, 10 * hour),
+            (22 * hour, 30 * hour),
+            (30 * hour + brief - 1, 40 * hour + brief),
+            (40 * hour + 2 * brief, OPEN_END),
+        ];
+        let runs = runs(&merged);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0].from.as_unix(), 0);
+        assert_eq!(runs[0].to.map(Timestamp::as_unix), Some(40 * hour + brief));
+        let absences: Vec<(i64, i64)> = runs[0]
+            .brief_absences
+            .iter()
+            .map(|a| (a.from.as_unix(), a.to.map_or(0, Timestamp::as_unix)))
+            .collect();
+        assert_eq!(
+            absences,
+            [(10 * hour, 22 * hour), (30 * hour, 30 * hour + brief - 1)]
+        );
+        assert_eq!(runs[1].to, None);
+        assert!(runs[1].brief_absences.is_empty());
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod change_score;
 mod changes;
 mod collectors;
 mod compare;
+mod coverage;
 mod deadline;
 mod diff;
 mod documents;
@@ -54,6 +55,7 @@ pub use compare::{
     ChangeKind, DIFF_LINES, DIFF_LINES_TOTAL, DIFF_PARAGRAPHS, DiffOp, DiffPart, WORD_DIFF_CHARS,
     WORD_DIFF_TOTAL_CHARS, word_diff,
 };
+pub use coverage::Coverage;
 pub use diff::{DiffRequest, DiffResponse, SectionChange};
 pub use documents::{
     DocumentName, DocumentSummary, ServiceSummary, ServicesResponse, ShowRequest, StatsResponse,
@@ -64,10 +66,10 @@ pub use error::{ErrorKind, SearchError};
 pub use export::{Collected, ExportOptions, ExportSink};
 pub use feed::{FeedInfo, encode_component};
 pub use history::{
-    DocumentHistory, HistoryRequest, HistoryResponse, Interval, TrendBucket, TrendPoint,
-    TrendRequest, TrendResponse,
+    BRIEF_ABSENCE_HOURS, DocumentHistory, HistoryRequest, HistoryResponse, Interval, Run,
+    TrendBucket, TrendPoint, TrendRequest, TrendResponse,
 };
 pub use matching::{MatchMode, is_stop_word, min_should_match};
 pub use request::{Filters, Limits, SearchRequest, TimeMode};
-pub use search::{FacetCount, Facets, Hit, SearchResponse};
+pub use search::{CollectionRecord, FacetCount, Facets, Hit, SearchResponse};
 pub use snippet::Snippet;

@@ -12,9 +12,11 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument};
 
 use crate::collectors::{FacetCollector, FacetTally, MatchCollector, SpanMatch};
+use crate::coverage::Coverage;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
+use crate::facts::VersionTable;
 use crate::history::Interval;
 use crate::matching::TextQuery;
 use crate::matching::search_relaxing;
@@ -40,11 +42,14 @@ pub struct Hit {
     pub service: String,
     /// Terms type.
     pub terms_type: String,
-    /// Collection.
+    /// The collection that recorded the text first (the others are in `collections`).
     pub collection: String,
     /// Every collection holding this text of this document, `collection` first: an archive
     /// tracked by several collections gives one hit, not one per collection.
     pub collections: Vec<String>,
+    /// What each of those collections recorded of the text, in `collections` order: each
+    /// tracked the document from its own first record, so each has its own dates.
+    pub by_collection: Vec<CollectionRecord>,
     /// Heading path, outermost first; empty before the first heading.
     pub section: Vec<String>,
     /// The section's own heading (last of the path), empty before the first heading.
@@ -54,25 +59,53 @@ pub struct Hit {
     /// Id of the span the hit opens on (the first of a history hit's spans), as the
     /// sections of `version/…` list it: 16 hex digits.
     pub span: String,
-    /// When the text came into force.
+    /// When the text came into force: the earliest a collection recorded it.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub valid_from: Timestamp,
-    /// When it stopped being in force; `null` while in force.
+    /// When it stopped being in force, in the collection that recorded it last; `null`
+    /// while in force in any.
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub valid_to: Option<Timestamp>,
-    /// Source id of the first version with this text.
+    /// Source id of the first version with this text (in `collection`).
     pub first_version: String,
-    /// Source id of the last version with this text (the latest version while in force).
+    /// Source id of the last version with this text (in `collection`; the latest version
+    /// while in force).
     pub last_version: String,
     /// Relevance.
     pub score: f32,
     /// How many spans the hit covers (more than one only in history mode).
     pub spans: usize,
-    /// When the text was in force: one interval, or in history mode one per run of the
-    /// hit's spans (runs less than 7 days apart are one hit).
+    /// When the text was in force in any of its collections: one interval, or in history
+    /// mode one per run of the hit's spans (runs less than 7 days apart are one hit).
     pub intervals: Vec<Interval>,
     /// The query's words and phrases this section holds (word forms and spellings count).
     pub matched_terms: Vec<String>,
+}
+
+/// What one collection recorded of a hit's text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CollectionRecord {
+    /// The collection.
+    pub collection: String,
+    /// When the text came into force there: its first version there holding it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub valid_from: Timestamp,
+    /// When it stopped being in force there; `null` while in force.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub valid_to: Option<Timestamp>,
+    /// When it was in force there: one interval, or in history mode one per run of spans.
+    pub intervals: Vec<Interval>,
+    /// Source id of the first version there with this text.
+    pub first_version: String,
+    /// Source id of the last version there with this text.
+    pub last_version: String,
+    /// Id of the span the text opens on there.
+    pub span: String,
+    /// When this collection first recorded the document. A text whose `valid_from` is this
+    /// instant was there when tracking began: it may be older than the collection knows.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub tracked_since: Timestamp,
 }
 
 /// One facet value and its count of matching spans.
@@ -117,6 +150,11 @@ pub struct SearchResponse {
     pub hits: Vec<Hit>,
     /// Counts of all matching spans.
     pub facets: Facets,
+    /// When the documents searched were tracked, when that bounds what the answer can say:
+    /// the filters name one document, or some document they choose was not tracked at the
+    /// time asked (`as_of`, `from`/`to`). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
 }
 
 /// The [`MAX_FACET_VALUES`] most counted values, most first (then by value); only those
@@ -218,10 +256,14 @@ impl Engine {
         let prepared = self.prepare_search(searcher, request)?;
         let (request, clauses) = (&prepared.request, &prepared.clauses);
         let build = |query: &str| self.ranked_query(searcher, request, query);
-        search_relaxing(&request.query, request.matching, &build, &mut |text| {
+        let response = search_relaxing(&request.query, request.matching, &build, &mut |text| {
             let response = self.search_with(searcher, request, text, clauses)?;
             let found = response.total > 0;
             Ok((response, found))
+        })?;
+        Ok(SearchResponse {
+            coverage: self.coverage(searcher, &request.filters, request.time)?,
+            ..response
         })
     }
 
@@ -262,11 +304,11 @@ impl Engine {
                 searcher,
                 snippets: &snippets,
                 text,
+                versions: self.all_versions(searcher)?,
             };
             streamed = true;
             let make = |engine: &Engine, twinned: &Twinned<Group>| {
-                let hit = engine.hit(&mut maker, &twinned.hit)?;
-                Ok(Some(with_twins(hit, twinned.collections.clone())))
+                engine.hit(&mut maker, twinned).map(Some)
             };
             stream(self, options, &groups, make, sink)?;
             Ok(((), true))
@@ -358,13 +400,7 @@ impl Engine {
         .map_err(SearchError::tantivy("search failed"))?;
         self.deadline.check()?;
         let kept = collapse(self, searcher, top, usize::MAX)?.kept;
-        Ok(kept
-            .into_iter()
-            .map(|twinned| Twinned {
-                hit: Group::single(twinned.hit),
-                collections: twinned.collections,
-            })
-            .collect())
+        Ok(kept.into_iter().map(Twinned::map_group).collect())
     }
 
     /// One run of a search with one text query, under the filter and time clauses.
@@ -388,10 +424,11 @@ impl Engine {
             shared: Arc::clone(&shared),
             facets,
         };
-        let mut maker = HitMaker {
+        let maker = |versions: Arc<VersionTable>| HitMaker {
             searcher,
             snippets: &snippets,
             text,
+            versions,
         };
 
         if request.time == TimeMode::History {
@@ -429,14 +466,15 @@ impl Engine {
                 }
                 None => total,
             };
-            let hits = groups
+            let page: Vec<Twinned<Group>> = groups
                 .into_iter()
                 .skip(request.offset)
                 .take(request.limit)
-                .map(|twinned| {
-                    let hit = self.hit(&mut maker, &twinned.hit)?;
-                    Ok(with_twins(hit, twinned.collections))
-                })
+                .collect();
+            let mut maker = maker(self.versions_of_groups(searcher, &page)?);
+            let hits = page
+                .iter()
+                .map(|twinned| self.hit(&mut maker, twinned))
                 .collect::<Result<Vec<_>>>()?;
             return Ok(SearchResponse {
                 total,
@@ -444,6 +482,7 @@ impl Engine {
                 did_you_mean: text.suggestion.clone(),
                 hits,
                 facets: tally.into(),
+                coverage: None,
             });
         }
 
@@ -480,15 +519,17 @@ impl Engine {
             None => total,
         };
         self.deadline.check()?;
-        let hits = collapsed
+        let page: Vec<Twinned<Group>> = collapsed
             .kept
             .into_iter()
             .skip(request.offset)
             .take(request.limit)
-            .map(|twinned| {
-                let hit = self.hit(&mut maker, &Group::single(twinned.hit))?;
-                Ok(with_twins(hit, twinned.collections))
-            })
+            .map(Twinned::map_group)
+            .collect();
+        let mut maker = maker(self.versions_of_groups(searcher, &page)?);
+        let hits = page
+            .iter()
+            .map(|twinned| self.hit(&mut maker, twinned))
             .collect::<Result<Vec<_>>>()?;
         Ok(SearchResponse {
             total,
@@ -496,6 +537,7 @@ impl Engine {
             did_you_mean: text.suggestion.clone(),
             hits,
             facets: tally.into(),
+            coverage: None,
         })
     }
 
@@ -523,27 +565,28 @@ impl Engine {
         }
     }
 
-    fn hit(&self, maker: &mut HitMaker, group: &Group) -> Result<Hit> {
+    /// One hit from a group and its twins: the collection that recorded the text first
+    /// names it, and each collection's own dates are in `by_collection`.
+    fn hit(&self, maker: &mut HitMaker, twinned: &Twinned<Group>) -> Result<Hit> {
+        let groups: Vec<&Group> = std::iter::once(&twinned.hit)
+            .chain(&twinned.twins)
+            .collect();
+        let mut records = groups
+            .iter()
+            .map(|group| self.record(maker, group))
+            .collect::<Result<Vec<_>>>()?;
+        let primary = (0..records.len())
+            .min_by_key(|&i| (records[i].valid_from, i))
+            .unwrap_or(0);
+        let own = records.remove(primary);
+        records.sort_by(|a, b| a.collection.cmp(&b.collection));
+        records.insert(0, own);
+        let group = groups[primary];
         let (searcher, snippets) = (maker.searcher, maker.snippets);
         let f = &self.fields;
-        let load = |address: DocAddress| -> Result<TantivyDocument> {
-            searcher
-                .doc(address)
-                .map_err(SearchError::tantivy("cannot read stored span"))
-        };
-        let best = load(group.best)?;
-        let first = if group.spans[0] == group.best {
-            best.clone()
-        } else {
-            load(group.spans[0])?
-        };
-        let last_address = *group.spans.last().expect("groups are not empty");
-        let last = if last_address == group.best {
-            best.clone()
-        } else {
-            load(last_address)?
-        };
-
+        let best = searcher
+            .doc::<TantivyDocument>(group.best)
+            .map_err(SearchError::tantivy("cannot read stored span"))?;
         let section: Vec<String> = best
             .get_all(f.heading)
             .filter_map(|v| v.as_str().map(str::to_owned))
@@ -562,51 +605,156 @@ impl Engine {
             .map(|&seq| texts.paragraph_text(key.hash64(), seq).map(str::to_owned));
         let source = snippet::source(&maker.text.highlight, paragraphs, SNIPPET_CHARS)?;
         let snippet = Snippet::of(snippets, &source, SNIPPET_CHARS);
-        let valid_to_raw = stored_i64(&last, f.valid_to);
-        let valid_to = if valid_to_raw == OPEN_END {
-            None
-        } else {
-            Timestamp::from_unix(valid_to_raw)
-        };
-        let last_version = match stored_str(&last, f.last_version) {
-            id if !id.is_empty() => id,
-            _ => self.latest_version_id(searcher, &key)?,
-        };
         let matched_terms = maker.text.matched_in(searcher, f, group.best)?;
-        let valid_from =
-            Timestamp::from_unix(stored_i64(&first, f.valid_from)).unwrap_or(Timestamp::MIN);
-        let intervals = match group.intervals.as_slice() {
-            [] => vec![Interval {
-                from: valid_from,
-                to: valid_to,
-            }],
-            runs => runs.iter().map(|&(from, to)| interval(from, to)).collect(),
-        };
+        let overall = Overall::of(&records);
+        let own = &records[0];
         Ok(Hit {
             title: section.last().cloned().unwrap_or_default(),
             section,
             snippet,
-            span: SpanId(stored_u64(&first, f.span_id)).to_string(),
-            valid_from,
-            valid_to,
-            intervals,
-            first_version: stored_str(&first, f.first_version),
-            last_version,
+            span: own.span.clone(),
+            valid_from: overall.valid_from,
+            valid_to: overall.valid_to,
+            intervals: overall.intervals,
+            first_version: own.first_version.clone(),
+            last_version: own.last_version.clone(),
             score: group.score,
             spans: group.spans.len(),
             matched_terms,
             service,
             terms_type,
-            collections: vec![collection.clone()],
+            collections: records.iter().map(|r| r.collection.clone()).collect(),
             collection,
+            by_collection: records,
         })
+    }
+
+    /// What one collection recorded of a group: read from its first and last spans.
+    fn record(&self, maker: &HitMaker, group: &Group) -> Result<CollectionRecord> {
+        let searcher = maker.searcher;
+        let f = &self.fields;
+        let load = |address: DocAddress| -> Result<TantivyDocument> {
+            searcher
+                .doc(address)
+                .map_err(SearchError::tantivy("cannot read stored span"))
+        };
+        let first = load(group.spans[0])?;
+        let last_address = *group.spans.last().expect("groups are not empty");
+        let last = if last_address == group.spans[0] {
+            first.clone()
+        } else {
+            load(last_address)?
+        };
+        let collection = stored_str(&first, f.collection);
+        let key = DocKey::new(
+            &collection,
+            &stored_str(&first, f.service),
+            &stored_str(&first, f.terms_type),
+        )?;
+        let valid_from_raw = stored_i64(&first, f.valid_from);
+        let valid_to_raw = stored_i64(&last, f.valid_to);
+        let last_version = match stored_str(&last, f.last_version) {
+            id if !id.is_empty() => id,
+            _ => self.latest_version_id(searcher, &key)?,
+        };
+        let runs = match group.intervals.as_slice() {
+            [] => vec![(valid_from_raw, valid_to_raw)],
+            runs => runs.to_vec(),
+        };
+        let tracked_since = maker
+            .versions
+            .by_doc
+            .get(&key.hash64())
+            .and_then(|versions| versions.first())
+            .map_or(valid_from_raw, |v| v.recorded_at);
+        Ok(CollectionRecord {
+            collection,
+            valid_from: unix(valid_from_raw),
+            valid_to: interval(valid_from_raw, valid_to_raw).to,
+            intervals: runs.iter().map(|&(from, to)| interval(from, to)).collect(),
+            first_version: stored_str(&first, f.first_version),
+            last_version,
+            span: SpanId(stored_u64(&first, f.span_id)).to_string(),
+            tracked_since: unix(tracked_since),
+        })
+    }
+
+    /// The version records a page of hits needs (each document's first record), read for
+    /// the documents of these groups and their twins alone.
+    fn versions_of_groups<'a>(
+        &self,
+        searcher: &Searcher,
+        groups: impl IntoIterator<Item = &'a Twinned<Group>>,
+    ) -> Result<Arc<VersionTable>> {
+        let keys = groups
+            .into_iter()
+            .flat_map(|twinned| std::iter::once(&twinned.hit).chain(&twinned.twins))
+            .map(|group| self.doc_key_at(searcher, group.best))
+            .collect::<Result<Vec<_>>>()?;
+        self.version_table_of(searcher, &keys)
     }
 }
 
-/// A hit naming every collection that holds its text, its own first.
-fn with_twins(hit: Hit, mut collections: Vec<String>) -> Hit {
-    collections[1..].sort();
-    Hit { collections, ..hit }
+/// A hit's dates over all its collections: the earliest start, the latest end (none while
+/// in force in any), and the union of their intervals.
+struct Overall {
+    valid_from: Timestamp,
+    valid_to: Option<Timestamp>,
+    intervals: Vec<Interval>,
+}
+
+impl Overall {
+    fn of(records: &[CollectionRecord]) -> Overall {
+        let raw = |t: Option<Timestamp>| t.map_or(OPEN_END, Timestamp::as_unix);
+        let merged = crate::history::union(
+            records
+                .iter()
+                .flat_map(|r| &r.intervals)
+                .map(|i| (i.from.as_unix(), raw(i.to)))
+                .collect(),
+        );
+        let valid_from = records
+            .iter()
+            .map(|r| r.valid_from)
+            .min()
+            .unwrap_or(Timestamp::MIN);
+        let valid_to = if records.iter().any(|r| r.valid_to.is_none()) {
+            None
+        } else {
+            records.iter().filter_map(|r| r.valid_to).max()
+        };
+        let intervals = if merged.is_empty() {
+            records
+                .first()
+                .map(|r| r.intervals.clone())
+                .unwrap_or_default()
+        } else {
+            merged
+                .iter()
+                .map(|&(from, to)| interval(from, to))
+                .collect()
+        };
+        Overall {
+            valid_from,
+            valid_to,
+            intervals,
+        }
+    }
+}
+
+fn unix(seconds: i64) -> Timestamp {
+    Timestamp::from_unix(seconds).unwrap_or(Timestamp::MIN)
+}
+
+impl Twinned<(Score, DocAddress)> {
+    /// A ranked span and its twins as groups of one span each.
+    fn map_group(self) -> Twinned<Group> {
+        Twinned {
+            hit: Group::single(self.hit),
+            collections: self.collections,
+            twins: self.twins.into_iter().map(Group::single).collect(),
+        }
+    }
 }
 
 /// An interval of validity from Unix seconds (`OPEN_END`: still in force).
@@ -622,6 +770,8 @@ struct HitMaker<'a> {
     searcher: &'a Searcher,
     snippets: &'a SnippetGenerator,
     text: &'a TextQuery,
+    /// The version records of (at least) the hits' documents, for their first records.
+    versions: Arc<VersionTable>,
 }
 
 /// Longest gap between two spans of one section that history mode still shows as one hit

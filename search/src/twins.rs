@@ -85,10 +85,15 @@ pub(crate) trait Ranked {
     fn address(&self) -> DocAddress;
 }
 
-/// A kept hit and the collections of its twins (its own collection first).
+/// A kept hit and its twins: the same text in other collections, each recorded there with
+/// its own dates.
 pub(crate) struct Twinned<T> {
     pub hit: T,
+    /// The collections holding the text, the hit's own first, then its twins' in `twins`
+    /// order.
     pub collections: Vec<String>,
+    /// The twins' candidates, one per other collection.
+    pub twins: Vec<T>,
 }
 
 /// The first `needed` distinct hits of a ranked list.
@@ -124,12 +129,16 @@ pub(crate) fn collapse<T: Ranked>(
             .copied()
             .find(|&i| !kept[i].collections.contains(&twin.collection));
         match open {
-            Some(i) => kept[i].collections.push(twin.collection),
+            Some(i) => {
+                kept[i].collections.push(twin.collection);
+                kept[i].twins.push(candidate);
+            }
             None => {
                 slots.push(kept.len());
                 kept.push(Twinned {
                     hit: candidate,
                     collections: vec![twin.collection],
+                    twins: Vec::new(),
                 });
             }
         }

@@ -223,6 +223,10 @@ function plural(n, one, many = one + "s") {
   return `${n.toLocaleString("en")} ${n === 1 ? one : many}`;
 }
 
+/** Absences shorter than this are shown as brief ones within an interval (the server's
+ * `BRIEF_ABSENCE_HOURS`, from `scripts/brief_absences.py`). */
+const BRIEF_ABSENCE_HOURS = 72;
+
 const KIND_NAMES = {
   first_record: "first record",
   change: "change",
@@ -516,13 +520,14 @@ async function drawSearch(state, main, signal) {
     facetGroup("Year the text appeared", f.year, (v) => state.year === v, (v, on) => withState(state, { year: on ? "" : v })),
   ], modeOf(state) === "current" || modeOf(state) === "as_of" ? null : "Counts are of texts: a section counts once for each text it had. The list has one entry per section, its texts together.");
   const heading = h("h1", { class: "summary" }, `${plural(answer.total, "section")} ${timeLabel(state)}`, state.q ? ` ${answer.total === 1 ? "matches" : "match"} ${state.q}` : "");
+  const coverage = coverageNote(state, answer.coverage);
   if (answer.total === 0) {
-    fill(main, heading, message("empty", "No results", "No section matches this query with these filters and time. Try fewer words, another time, or remove a filter."));
+    fill(main, heading, coverage, message("empty", "No results", "No section matches this query with these filters and time. Try fewer words, another time, or remove a filter."));
     return;
   }
   const list = h("ol", { class: "hits", start: state.offset + 1 }, answer.hits.map((hit) => h("li", {}, drawHit(state, hit))));
   const every = answer.all_words < answer.total ? h("p", { class: "muted" }, `${plural(answer.all_words, "section")} hold every word; the others most of them.`) : null;
-  fill(main, heading, didYouMean(state, answer), every, list, pager(state, answer.total, answer.hits.length), exportLinks("search", searchParams(state), answer.total));
+  fill(main, heading, didYouMean(state, answer), coverage, every, list, pager(state, answer.total, answer.hits.length), exportLinks("search", searchParams(state), answer.total));
 }
 
 function hasFilters(state) {
@@ -543,7 +548,7 @@ function drawHit(state, hit) {
     span: hit.span,
     hl: state.q && state.q !== "*" ? state.q : "",
   });
-  const validity = inForce(hit.intervals && hit.intervals.length ? hit.intervals : [{ from: hit.valid_from, to: hit.valid_to }]);
+  const validity = hitDates(hit);
   return h(
     "article",
     { class: "hit" },
@@ -554,11 +559,66 @@ function drawHit(state, hit) {
   );
 }
 
-/** When a text was in force: "in force since A", or "in force A → B, and again C → now". */
-function inForce(intervals) {
-  if (intervals.length === 1 && !intervals[0].to) return h("span", {}, "in force since ", time(intervals[0].from));
-  const parts = intervals.map((iv, i) => [i === 0 ? "" : i === intervals.length - 1 ? ", and again " : ", again ", time(iv.from), " → ", iv.to ? time(iv.to) : "now"]);
+/** When a text was in force: "in force since A", or "in force A → B, and again C → now";
+ * "tracked since A" when it was there at the document's first record (it may be older). */
+function inForce(intervals, trackedSince) {
+  const first = intervals[0];
+  const tracked = trackedSince && first && first.from === trackedSince;
+  if (intervals.length === 1 && !first.to) return h("span", {}, tracked ? "tracked since " : "in force since ", time(first.from));
+  const parts = intervals.map((iv, i) => [i === 0 ? "" : i === intervals.length - 1 ? ", and again " : ", again ", ...ivTimes(iv), i === 0 && tracked ? " (there when tracking began)" : ""]);
   return h("span", {}, "in force ", parts);
+}
+
+/** An interval as <time> elements: days, to the minute when it starts and ends on one day. */
+function ivTimes(iv) {
+  if (iv.to && day(iv.from) === day(iv.to)) {
+    return [h("time", { datetime: iv.from, title: iv.from }, minute(iv.from)), " → ", h("time", { datetime: iv.to, title: iv.to }, iv.to.slice(11, 16)), " UTC"];
+  }
+  return [time(iv.from), " → ", iv.to ? time(iv.to) : "now"];
+}
+
+/** A hit's dates in each collection holding its text: "in force since 2024-07-25 (pga),
+ * 2025-09-13 (vlopses-us)"; a text there since a collection began tracking the document
+ * reads "tracked since" (it may be older). */
+function hitDates(hit) {
+  const records = hit.by_collection && hit.by_collection.length ? hit.by_collection : [{ collection: hit.collection, intervals: hit.intervals, valid_from: hit.valid_from, valid_to: hit.valid_to }];
+  const intervalsOf = (r) => (r.intervals && r.intervals.length ? r.intervals : [{ from: r.valid_from, to: r.valid_to }]);
+  if (records.length === 1) return h("span", { class: "dates" }, inForce(intervalsOf(records[0]), records[0].tracked_since));
+  const tracked = (r) => r.valid_from === r.tracked_since;
+  if (records.every((r) => intervalsOf(r).length === 1 && !r.valid_to)) {
+    const parts = records.map((r, i) => {
+      const switched = i === 0 || tracked(r) !== tracked(records[i - 1]);
+      const lead = !switched ? "" : tracked(r) ? "tracked since " : "in force since ";
+      return [i === 0 ? "" : ", ", lead, time(r.valid_from), h("span", { class: "muted" }, ` (${r.collection})`)];
+    });
+    return h("span", { class: "dates" }, parts);
+  }
+  const parts = records.map((r, i) => {
+    const ivs = intervalsOf(r).map((iv, j) => [j === 0 ? "" : ", ", ...ivTimes(iv)]);
+    const note = tracked(r) ? ", there when tracking began" : "";
+    return [i === 0 ? "" : "; ", ivs, h("span", { class: "muted" }, ` (${r.collection}${note})`)];
+  });
+  return h("span", { class: "dates" }, "in force ", parts);
+}
+
+/** What the archive recorded of the documents searched, when it bounds the answer:
+ * "Not tracked before 2022-07-11" when the time asked precedes every record. */
+function coverageNote(state, coverage) {
+  if (!coverage) return null;
+  const first = day(coverage.first_recorded);
+  const mode = modeOf(state);
+  const asked = mode === "as_of" ? state.as_of : mode === "between" ? state.to : "";
+  const beforeAll = asked && (mode === "as_of" ? asked < coverage.first_recorded : asked <= coverage.first_recorded);
+  const docs = coverage.documents === 1 ? "this document" : "these documents";
+  let text;
+  if (coverage.not_tracked === coverage.documents && beforeAll) {
+    text = [h("strong", {}, `Not tracked before ${first}`), `: the archive holds no version of ${docs} from before then, so an empty answer says nothing about that time.`];
+  } else if (coverage.not_tracked > 0) {
+    text = [h("strong", {}, `${coverage.not_tracked} of ${plural(coverage.documents, "document")} not tracked then`), ` (the first recorded ${first}): they cannot match.`];
+  } else {
+    return h("p", { class: "coverage info small muted" }, `Tracked from ${first} to ${day(coverage.last_recorded)} (the last record).`);
+  }
+  return h("p", { class: "coverage" }, text);
 }
 
 /** The page without a query: what the archive holds, with links to each document. */
@@ -691,7 +751,8 @@ function drawTrend(state, trend, axis) {
     section.append(message("empty", "Nothing to chart", "No document was tracked in this window."));
     return section;
   }
-  const max = Math.max(...points.map((p) => p.share));
+  // A period with no document tracked has no share (null): nothing is known of it.
+  const max = Math.max(0, ...points.map((p) => p.share || 0));
   // The axis ends at the first round share above the highest: 1-2 % fill the chart too.
   const top = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1].find((t) => t >= max) || 1;
   // The plot is in time units (0-1000 across the shared axis), stretched to its box; its
@@ -711,6 +772,10 @@ function drawTrend(state, trend, axis) {
   for (const p of points) {
     const from = axis.at(Date.parse(p.start)) * (W / 100);
     const to = axis.at(periodEnd(trend.by, p.start)) * (W / 100);
+    if (p.share === null) {
+      svg.append(s("rect", { x: from, y: 0, width: Math.max(1, to - from), height: H, class: "untracked" }, s("title", {}, `${p.period}: not tracked yet`)));
+      continue;
+    }
     const height = H * (p.share / top);
     svg.append(
       s(
@@ -723,9 +788,12 @@ function drawTrend(state, trend, axis) {
       labels.append(h("span", { class: "count", "data-left": `${(from + to) / 20}%`, "data-bottom": `${(p.share / top) * 100}%` }, `${p.documents}/${p.tracked}`));
     }
   }
-  if (counts) section.append(h("p", { class: "small muted" }, "Above each bar: documents with a match / documents tracked."));
+  const untracked = points.some((p) => p.share === null);
+  if (counts || untracked) {
+    section.append(h("p", { class: "small muted" }, counts ? "Above each bar: documents with a match / documents tracked." : "", counts && untracked ? " " : "", untracked ? "Hatched: no document tracked yet, so no share." : ""));
+  }
   section.append(h("div", { class: "plot-row" }, levels, h("div", { class: "plot" }, svg, labels)), axisRow(axis));
-  const rows = points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.period), h("td", { class: "num" }, p.documents), h("td", { class: "num" }, p.tracked), h("td", { class: "num" }, `${(p.share * 100).toFixed(1)} %`)));
+  const rows = points.map((p) => h("tr", {}, h("th", { scope: "row" }, p.period), h("td", { class: "num" }, p.documents), h("td", { class: "num" }, p.tracked), h("td", { class: "num" }, p.share === null ? "not tracked" : `${(p.share * 100).toFixed(1)} %`)));
   section.append(
     h(
       "details",
@@ -744,21 +812,49 @@ function spanText(from, to) {
   return `${day(from)} → ${day(to)}`;
 }
 
-/** When matching text was in force, as text: "in force 2023-01-10 → 2024-05-20, and again …". */
+/** When matching text was in force, as text: "in force 2023-01-10 → 2024-05-20, and again
+ * …", brief absences counted ("briefly absent 9 times"). */
 function inForceText(d) {
-  const shown = d.intervals.slice(0, 3).map((iv) => spanText(iv.from, iv.to));
-  const more = d.intervals.length - shown.length;
-  return `in force ${shown.join(", and again ")}${more > 0 ? `, and ${plural(more, "more time")}` : ""}`;
+  const runs = historyRuns(d);
+  const shown = runs.slice(0, 3).map(runText);
+  if (shown.length && d.tracked_since && runs[0].from === d.tracked_since) shown[0] += " (there when tracking began)";
+  const more = runs.length - shown.length;
+  return `in force ${shown.join("; and again ")}${more > 0 ? `; and ${plural(more, "more time")}` : ""}`;
 }
 
-/** When matching text was in force, as the page shows it: the first intervals, and the
- * others behind "and N more times", which expands to list them. */
+/** A history's runs of text in force (brief absences bridged), or its raw intervals. */
+function historyRuns(d) {
+  return d.runs && d.runs.length ? d.runs : d.intervals.map((iv) => ({ ...iv, brief_absences: [] }));
+}
+
+function runText(r) {
+  const n = r.brief_absences.length;
+  return `${spanText(r.from, r.to)}${n ? `, briefly absent ${n === 1 ? "once" : `${n} times`}` : ""}`;
+}
+
+/** The brief absences of a history, each to the minute, on demand. */
+function absencesList(d) {
+  const absences = (d.runs || []).flatMap((r) => r.brief_absences);
+  if (!absences.length) return null;
+  const item = (a) => h("li", {}, h("time", { datetime: a.from }, `${minute(a.from)}`), " → ", h("time", { datetime: a.to }, day(a.to) === day(a.from) ? a.to.slice(11, 16) : minute(a.to)), " UTC");
+  return h(
+    "details",
+    { class: "absences small" },
+    h("summary", {}, `${plural(absences.length, "brief absence")} (each under ${BRIEF_ABSENCE_HOURS} hours: text gone for a recording run or a few, then back)`),
+    h("ol", {}, absences.map(item)),
+  );
+}
+
+/** When matching text was in force, as the page shows it: the first runs, and the others
+ * behind "and N more times", which expands to list them. */
 function inForceLine(d) {
   const shown = 3;
-  if (d.intervals.length <= shown) return inForceText(d);
-  const first = d.intervals.slice(0, shown).map((iv) => spanText(iv.from, iv.to));
-  const rest = d.intervals.slice(shown).map((iv) => spanText(iv.from, iv.to));
-  return h("span", {}, `in force ${first.join(", and again ")}, `, h("details", { class: "more-times" }, h("summary", {}, `and ${plural(rest.length, "more time")}`), ` ${rest.join(", ")}`));
+  const runs = historyRuns(d);
+  if (runs.length <= shown) return inForceText(d);
+  const first = runs.slice(0, shown).map(runText);
+  if (d.tracked_since && runs[0].from === d.tracked_since) first[0] += " (there when tracking began)";
+  const rest = runs.slice(shown).map(runText);
+  return h("span", {}, `in force ${first.join("; and again ")}; `, h("details", { class: "more-times" }, h("summary", {}, `and ${plural(rest.length, "more time")}`), ` ${rest.join("; ")}`));
 }
 
 function drawTimeline(documents, axis) {
@@ -769,16 +865,24 @@ function drawTimeline(documents, axis) {
       const to = axis.at(iv.to ? Date.parse(iv.to) : axis.now);
       return h("span", { class: "interval", "data-left": `${from.toFixed(3)}%`, "data-width": `${Math.max(0.4, to - from).toFixed(3)}%`, title: spanText(iv.from, iv.to) });
     });
-    const summary = `${inForceText(d)}${d.present ? "" : "; no longer in force"}`;
+    if (d.tracked_since) {
+      // Tracked without a match is not the same as not tracked yet: a band from the first record.
+      const from = axis.at(Date.parse(d.tracked_since));
+      bars.unshift(h("span", { class: "tracked", "data-left": `${from.toFixed(3)}%`, "data-width": `${(100 - from).toFixed(3)}%`, title: `tracked since ${day(d.tracked_since)}` }));
+    }
+    const tracked = d.tracked_since && d.tracked_since !== d.first_seen ? ` · tracked since ${day(d.tracked_since)}` : "";
+    const summary = `${inForceText(d)}${d.present ? "" : "; no longer in force"}${tracked}`;
     return h(
       "li",
       { class: "row" },
       h("div", { class: "name" }, link(target, [h("strong", {}, d.service), " · ", d.terms_type]), h("span", { class: "muted small" }, ` ${d.collection}`)),
       h("div", { class: "track", role: "img", "aria-label": summary, title: summary }, bars),
-      h("div", { class: "small muted" }, inForceLine(d), d.present ? "" : "; no longer in force"),
+      h("div", { class: "small muted" }, inForceLine(d), d.present ? "" : "; no longer in force", tracked),
+      absencesList(d),
     );
   });
-  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), axisRow(axis), h("ol", {}, rows));
+  const legend = h("p", { class: "small muted legend" }, h("span", { class: "key key-match" }), " matching text in force ", h("span", { class: "key key-tracked" }), " tracked, no match ", h("span", { class: "key key-untracked" }), " not tracked yet");
+  const list = h("section", { class: "timeline", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "When matching text was in force"), legend, axisRow(axis), h("ol", {}, rows));
   return placeAll(list);
 }
 

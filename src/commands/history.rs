@@ -1,14 +1,20 @@
 //! `palimpsest history`: when a phrase was in force, per document.
 
-use palimpsest_search::{DocumentHistory, HistoryRequest, HistoryResponse};
+use palimpsest_schema::Timestamp;
+use palimpsest_search::{
+    BRIEF_ABSENCE_HOURS, DocumentHistory, HistoryRequest, HistoryResponse, Interval, Run,
+};
 
 use crate::Context;
-use crate::output::{self, Style};
+use crate::output::{self, Style, day};
 
 /// Show when text matching QUERY was in force in each document, first appearance first
 ///
 /// For every document where some version of some section matched: when it first appeared,
 /// when it was last seen, whether it is still there, and the intervals (and gaps) in between.
+/// Absences shorter than 72 hours (text an extraction glitch took away for a recording
+/// run or a few) are counted within one interval, "briefly absent N times"; --json lists
+/// them (`runs`), and every interval as recorded (`intervals`).
 ///
 /// Examples:
 ///   palimpsest history '"artificial intelligence"'
@@ -59,10 +65,6 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn day(t: palimpsest_schema::Timestamp) -> String {
-    t.to_string()[..10].to_owned()
-}
-
 fn heading(style: &Style, total: u64, query: &str) {
     outln!(
         "{} {} where {query} was in force",
@@ -80,7 +82,9 @@ fn print(request: &HistoryRequest, response: &HistoryResponse) {
     style.more(request.offset + response.documents.len(), response.total);
 }
 
-/// One document of a history: still present or gone, first and last seen, when in force.
+/// One document of a history: still present or gone, first and last seen, when in force
+/// (brief absences counted, not listed: `--json` lists them), and since when the document
+/// is tracked.
 fn print_document(style: &Style, doc: &DocumentHistory) {
     outln!();
     outln!(
@@ -101,18 +105,49 @@ fn print_document(style: &Style, doc: &DocumentHistory) {
             )
         }
     );
-    outln!(
-        "     first seen {}, last seen {}",
-        day(doc.first_seen),
-        day(doc.last_seen)
-    );
-    let intervals: Vec<String> = doc
-        .intervals
-        .iter()
-        .map(|i| format!("{} → {}", day(i.from), i.to.map_or("now".into(), day)))
-        .collect();
+    let first = if doc.first_seen == doc.tracked_since {
+        format!(
+            "there when tracking began, {} (it may be older)",
+            day(doc.first_seen)
+        )
+    } else {
+        format!(
+            "first seen {} (tracked since {})",
+            day(doc.first_seen),
+            day(doc.tracked_since)
+        )
+    };
+    outln!("     {first}, last seen {}", day(doc.last_seen));
     outln!(
         "     {}",
-        style.dim(&format!("in force: {}", intervals.join(", ")))
+        style.dim(&format!("in force: {}", runs(&doc.runs)))
     );
+}
+
+/// The runs of a history: `2024-08-16 → now (briefly absent 9 times)`.
+fn runs(runs: &[Run]) -> String {
+    let text: Vec<String> = runs
+        .iter()
+        .map(|run| {
+            let absent = match run.brief_absences.len() {
+                0 => String::new(),
+                1 => format!(
+                    " (briefly absent once: {})",
+                    absence(&run.brief_absences[0])
+                ),
+                n => format!(" (briefly absent {n} times, each under {BRIEF_ABSENCE_HOURS} h)"),
+            };
+            format!("{}{absent}", output::interval(run.from, run.to))
+        })
+        .collect();
+    text.join(", ")
+}
+
+fn absence(gap: &Interval) -> String {
+    let minute = |t: Timestamp| t.to_string()[..16].replace('T', " ");
+    match gap.to {
+        Some(to) if day(gap.from) == day(to) => output::interval(gap.from, gap.to),
+        Some(to) => format!("{} → {} UTC", minute(gap.from), minute(to)),
+        None => output::interval(gap.from, None),
+    }
 }

@@ -1,7 +1,7 @@
 //! `palimpsest search`: find sections.
 
 use palimpsest_schema::Timestamp;
-use palimpsest_search::{Hit, SearchRequest, SearchResponse, TimeMode};
+use palimpsest_search::{CollectionRecord, Coverage, Hit, SearchRequest, SearchResponse, TimeMode};
 
 use crate::Context;
 use crate::output::{self, Style};
@@ -144,6 +144,9 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
         }
     );
     output::did_you_mean(&style, response.did_you_mean.as_deref());
+    if let Some(coverage) = &response.coverage {
+        outln!("{}", style.dim(&coverage_line(request.time, coverage)));
+    }
     for (i, hit) in response.hits.iter().enumerate() {
         print_hit(&style, request.offset + i + 1, hit);
     }
@@ -158,11 +161,38 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     }
 }
 
-/// One hit for people: where, when, and its snippet.
+/// When the documents searched were tracked: "not tracked before 2022-07-11" when the time
+/// asked precedes every record, else how many were not tracked then, or (for one document)
+/// from when to when it was recorded.
+fn coverage_line(time: TimeMode, coverage: &Coverage) -> String {
+    let first = output::day(coverage.first_recorded);
+    let before_all = match time {
+        TimeMode::AsOf(at) => at < coverage.first_recorded,
+        TimeMode::Between { to: Some(to), .. } => to <= coverage.first_recorded,
+        _ => false,
+    };
+    if coverage.not_tracked == coverage.documents && before_all {
+        return format!(
+            "not tracked before {first}: the archive holds no version of {} from before then, \
+             so an empty answer says nothing about that time",
+            output::noun(coverage.documents, "this document", "these documents")
+        );
+    }
+    if coverage.not_tracked > 0 {
+        return format!(
+            "{} of {} not tracked then (the first recorded {first})",
+            coverage.not_tracked,
+            output::count(coverage.documents, "document", "documents")
+        );
+    }
+    format!(
+        "tracked from {first} to {} (the last record)",
+        output::day(coverage.last_recorded)
+    )
+}
+
+/// One hit for people: where, when (in each collection holding it), and its snippet.
 fn print_hit(style: &Style, number: usize, hit: &Hit) {
-    let until = hit
-        .valid_to
-        .map_or("now".to_owned(), |t| t.to_string()[..10].to_owned());
     outln!();
     outln!(
         "{:>3}. {} · {} › {}",
@@ -171,19 +201,31 @@ fn print_hit(style: &Style, number: usize, hit: &Hit) {
         hit.terms_type,
         output::section(&hit.section)
     );
-    outln!(
-        "     {}",
-        style.dim(&format!(
-            "{} → {}{}  [{}]",
-            &hit.valid_from.to_string()[..10],
-            until,
-            if hit.spans > 1 {
-                format!(", {} versions of the text", hit.spans)
-            } else {
-                String::new()
-            },
-            hit.collections.join(", ")
-        ))
-    );
+    for (i, record) in hit.by_collection.iter().enumerate() {
+        outln!(
+            "     {}",
+            style.dim(&format!(
+                "{}{}{}  [{}]",
+                dates(record),
+                if i == 0 && hit.spans > 1 {
+                    format!(", {} versions of the text", hit.spans)
+                } else {
+                    String::new()
+                },
+                if record.valid_from == record.tracked_since {
+                    " (there when tracking began: it may be older)"
+                } else {
+                    ""
+                },
+                record.collection
+            ))
+        );
+    }
     outln!("     {}", style.snippet(&hit.snippet));
+}
+
+/// When a collection recorded a hit's text: from its start to its end.
+fn dates(record: &CollectionRecord) -> String {
+    let (from, to) = (record.valid_from, record.valid_to);
+    output::interval(from, to)
 }

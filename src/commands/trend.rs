@@ -65,13 +65,24 @@ fn print(response: &TrendResponse) {
     let style = Style::detect();
     outln!("{}", style.dim("period   matching / tracked   share"));
     for point in &response.points {
-        let bar = "█".repeat((point.share * 40.0).round() as usize);
+        let Some(share) = point.share else {
+            // Not a share of 0: nothing was recorded of these documents then.
+            outln!(
+                "{:<8} {:>8} / {:<7} {}",
+                point.period,
+                "-",
+                0,
+                style.dim("not tracked yet")
+            );
+            continue;
+        };
+        let bar = "█".repeat((share * 40.0).round() as usize);
         outln!(
             "{:<8} {:>8} / {:<7} {:>6.1}% {bar}",
             point.period,
             point.documents,
             point.tracked,
-            point.share * 100.0
+            share * 100.0
         );
     }
 }

@@ -4,6 +4,7 @@ mod support;
 use support::*;
 
 mod cli;
+mod coverage;
 mod default_index;
 mod diff_budget;
 mod exports;

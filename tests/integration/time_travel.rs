@@ -336,7 +336,7 @@ fn trend_divides_by_the_documents_tracked_then() {
     assert_eq!(point("2023-02").tracked, 3);
     let november = point("2023-11");
     assert_eq!((november.documents, november.tracked), (1, 4));
-    assert!((november.share - 0.25).abs() < 1e-9);
+    assert!((november.share.unwrap() - 0.25).abs() < 1e-9);
     assert_eq!(point("2024-03").documents, 1);
     assert_eq!(point("2024-04").documents, 0, "removed on 2024-04-01");
     let years = engine

@@ -678,7 +678,11 @@ async fn journey(page: &Page, engine: &Engine) {
         trend.points.len()
     );
     // The axis scales to the data: the tallest bar fills most of the chart.
-    let max = trend.points.iter().map(|p| p.share).fold(0.0, f64::max);
+    let max = trend
+        .points
+        .iter()
+        .map(|p| p.share.unwrap_or(0.0))
+        .fold(0.0, f64::max);
     let top: f64 = page
         .find("svg.chart")
         .await
@@ -1068,7 +1072,7 @@ async fn more_times_steps(page: &Page) {
     assert!(more.attr("open").await.unwrap().is_some());
     let line = page.text(".timeline li.row > div.small").await;
     assert!(
-        line.contains("2023-07-01 → 2023-08-01, 2023-09-01 → 2023-10-01"),
+        line.contains("2023-07-01 → 2023-08-01; 2023-09-01 → 2023-10-01"),
         "{line}"
     );
 }
@@ -1172,12 +1176,13 @@ async fn tiny_steps(page: &Page) {
     );
     page.shot("document-deleted", "desktop").await;
 
-    // Text in force for a few hours: its interval says when, to the minute.
+    // Text in force for a few hours: its interval says when, to the minute, and that it was
+    // there at the document's first record (it may be older).
     page.open("/?view=history&q=fleeting").await;
     let summary = page.text(".timeline li.row > div.small").await;
     assert_eq!(
         summary,
-        "in force 2024-05-01 09:00 → 15:30 UTC; no longer in force"
+        "in force 2024-05-01 09:00 → 15:30 UTC (there when tracking began); no longer in force"
     );
 
     more_times_steps(page).await;
@@ -1193,3 +1198,6 @@ async fn tiny_steps(page: &Page) {
     );
     page.shot("diff-split", "phone").await;
 }
+
+#[path = "browser/coverage.rs"]
+mod coverage;
