@@ -22,7 +22,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, Term};
 
 use crate::error::{Result, SearchError};
-use crate::matching::QueryWord;
+use crate::query::strategy::QueryWord;
 use crate::shared_texts::SharedTexts;
 
 /// Weight of a word inserted or deleted, relative to one in the heading path or the context.

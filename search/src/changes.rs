@@ -35,8 +35,8 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{Recorded, SpanFact, SpanFacts, VersionFact, VersionTable};
-use crate::matching::{QueryWord, search_relaxing};
-use crate::query::{Fields, document_clauses, i64_range, section_clause, text_query};
+use crate::query::clauses::{Fields, document_clauses, i64_range, section_clause, text_query};
+use crate::query::strategy::{QueryWord, search_relaxing};
 use crate::request::{AnswerBytes, Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
 use texts::{ChangeReader, Shown};
@@ -768,7 +768,7 @@ impl Engine {
         let in_window = BooleanQuery::new(span_clauses);
         let facts =
             |query: &dyn Query, scoring: bool, steps_of: Option<Arc<FxHashSet<(u64, u64)>>>| {
-                crate::query::scored(
+                crate::query::clauses::scored(
                     searcher,
                     &self.columns,
                     query,

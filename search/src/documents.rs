@@ -15,9 +15,9 @@ use tantivy::{DocAddress, Searcher};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError, shorten};
 use crate::facts::VersionFact;
-use crate::matching::MatchMode;
 use crate::names::{NameKind, resolve_name};
-use crate::query::{Fields, term, text_query};
+use crate::query::clauses::{Fields, term, text_query};
+use crate::query::strategy::MatchMode;
 use crate::request::validate_query;
 use crate::snippet::highlight_ranges;
 

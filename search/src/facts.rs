@@ -19,7 +19,7 @@ use tantivy::{
 use crate::deadline::{Deadline, Ticker};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
-use crate::query::{any_document, term};
+use crate::query::clauses::{any_document, term};
 use crate::request::Filters;
 use crate::shared_texts::SharedTexts;
 use crate::twins::{SharedDocuments, TwinOf, twin_key};

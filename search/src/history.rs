@@ -12,8 +12,8 @@ use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::{Recorded, SpanFact, SpanFacts};
-use crate::matching::MatchMode;
-use crate::query::{Fields, span_clauses, text_query};
+use crate::query::clauses::{Fields, span_clauses, text_query};
+use crate::query::strategy::MatchMode;
 use crate::request::{Filters, TimeMode, validate_page, validate_query, validate_window};
 
 /// A phrase history request.

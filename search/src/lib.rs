@@ -28,23 +28,19 @@ mod diff;
 mod documents;
 mod engine;
 mod error;
-mod expand;
 mod export;
 mod facts;
 mod feed;
 mod history;
 mod integrity;
-mod matching;
 mod names;
 mod query;
-mod query_check;
 mod read_only;
 mod request;
 mod search;
 mod shared_texts;
 mod snippet;
 mod twins;
-mod typos;
 
 pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};
 pub use changes::{
@@ -69,7 +65,7 @@ pub use history::{
     BRIEF_ABSENCE_HOURS, DocumentHistory, HistoryRequest, HistoryResponse, Interval, Run,
     TrendBucket, TrendPoint, TrendRequest, TrendResponse,
 };
-pub use matching::{MatchMode, is_stop_word, min_should_match};
+pub use query::strategy::{MatchMode, is_stop_word, min_should_match};
 pub use request::{Filters, Limits, SearchRequest, TimeMode};
 pub use search::{CollectionRecord, FacetCount, Facets, Hit, SearchResponse};
 pub use snippet::Snippet;

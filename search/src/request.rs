@@ -242,7 +242,7 @@ pub(crate) fn validate_query(query: &str, limits: &Limits) -> Result<()> {
         let word = current
             .trim_matches(|c: char| !c.is_alphanumeric())
             .to_lowercase();
-        if !word.is_empty() && !crate::matching::is_stop_word(&word) {
+        if !word.is_empty() && !crate::query::strategy::is_stop_word(&word) {
             terms += 1;
         }
         current.clear();

@@ -18,9 +18,9 @@ use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
 use crate::facts::VersionTable;
 use crate::history::Interval;
-use crate::matching::TextQuery;
-use crate::matching::search_relaxing;
-use crate::query::{Fields, span_clauses, text_query, year_clause};
+use crate::query::clauses::{Fields, span_clauses, text_query, year_clause};
+use crate::query::strategy::TextQuery;
+use crate::query::strategy::search_relaxing;
 use crate::request::{SearchRequest, TimeMode};
 use crate::snippet::{self, Snippet};
 use crate::twins::{Ranked, SharedDocuments, Twinned, collapse};
@@ -376,7 +376,7 @@ impl Engine {
     ) -> Result<Vec<Twinned<Group>>> {
         let query = filtered(clauses, &*text.query);
         if request.time == TimeMode::History {
-            let matches = crate::query::scored(
+            let matches = crate::query::clauses::scored(
                 searcher,
                 &self.columns,
                 &query,
@@ -389,9 +389,9 @@ impl Engine {
             self.deadline.check()?;
             return Ok(collapse(self, searcher, group_adjacent(matches), usize::MAX)?.kept);
         }
-        let count = crate::query::scored(searcher, &self.columns, &query, &Count)
+        let count = crate::query::clauses::scored(searcher, &self.columns, &query, &Count)
             .map_err(SearchError::tantivy("search failed"))?;
-        let top = crate::query::scored(
+        let top = crate::query::clauses::scored(
             searcher,
             &self.columns,
             &query,
@@ -432,7 +432,7 @@ impl Engine {
         };
 
         if request.time == TimeMode::History {
-            let (matches, tally) = crate::query::scored(
+            let (matches, tally) = crate::query::clauses::scored(
                 searcher,
                 &self.columns,
                 &query,
@@ -451,7 +451,7 @@ impl Engine {
             let total = groups.len() as u64;
             let all_words = match &strict {
                 Some(strict) => {
-                    let matches = crate::query::scored(
+                    let matches = crate::query::clauses::scored(
                         searcher,
                         &self.columns,
                         strict,
@@ -488,7 +488,7 @@ impl Engine {
 
         let needed = request.offset + request.limit;
         let mut fetch = needed * 2 + 8;
-        let (mut top, tally) = crate::query::scored(
+        let (mut top, tally) = crate::query::clauses::scored(
             searcher,
             &self.columns,
             &query,
@@ -502,7 +502,7 @@ impl Engine {
                 break collapsed;
             }
             fetch *= 4;
-            top = crate::query::scored(
+            top = crate::query::clauses::scored(
                 searcher,
                 &self.columns,
                 &query,
@@ -512,7 +512,7 @@ impl Engine {
         };
         let all_words = match &strict {
             Some(strict) => {
-                crate::query::scored(searcher, &self.columns, strict, &counter(false))
+                crate::query::clauses::scored(searcher, &self.columns, strict, &counter(false))
                     .map_err(SearchError::tantivy("search failed"))?
                     .hits
             }

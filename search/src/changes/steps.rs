@@ -25,7 +25,7 @@ use crate::compare::ChangeKind;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::facts::{SpanFacts, VersionFact, VersionTable};
-use crate::query::{any_document, term};
+use crate::query::clauses::{any_document, term};
 use crate::request::AnswerBytes;
 
 /// Whether the version records' counts answer this request: no query and no section filter

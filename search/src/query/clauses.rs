@@ -11,7 +11,7 @@ use tantivy::{Searcher, TantivyError, Term};
 
 use crate::error::{Result, SearchError};
 use crate::facts::ColumnCache;
-use crate::matching::{self, MatchMode, TextQuery};
+use crate::query::strategy::{self, MatchMode, TextQuery};
 use crate::request::{Filters, TimeMode};
 use crate::shared_texts::SharedTexts;
 
@@ -95,7 +95,7 @@ pub(crate) enum Fields {
     Body,
 }
 
-/// Builds the user's text query (see [`crate::matching`]), matching spans that share another
+/// Builds the user's text query (see [`crate::query::strategy`]), matching spans that share another
 /// span's indexed text too ([`crate::shared_texts::SharedTextQuery`]). Words ending in `*` are expanded to the
 /// indexed words they start, at most `max_expansions` in all.
 pub(crate) fn text_query(
@@ -108,7 +108,7 @@ pub(crate) fn text_query(
 ) -> Result<TextQuery> {
     let texts = columns.shared_texts(searcher)?;
     let fields = columns.fields();
-    let built = matching::build(
+    let built = strategy::build(
         searcher,
         fields,
         &texts,

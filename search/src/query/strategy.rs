@@ -35,10 +35,10 @@ use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocSet, Searcher, Term};
 
 use crate::error::{Result, SearchError};
-use crate::expand::expand_wildcards;
-use crate::query::{Fields, TITLE_BOOST, describe_parse_error};
-use crate::query_check::check_query_ast;
-use crate::typos;
+use crate::query::check::check_query_ast;
+use crate::query::clauses::{Fields, TITLE_BOOST, describe_parse_error};
+use crate::query::expand::expand_wildcards;
+use crate::query::typos;
 
 /// How many of a query's words a section must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -831,8 +831,10 @@ impl<'a> Builder<'a> {
         let n = self
             .searcher
             .num_docs()
-            .saturating_sub(crate::query::paragraph_docs(self.searcher, self.fields))
-            as f32;
+            .saturating_sub(crate::query::clauses::paragraph_docs(
+                self.searcher,
+                self.fields,
+            )) as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 }
