@@ -40,6 +40,7 @@ use tower_http::cors::{Any, CorsLayer};
 pub use error::{ApiError, Code, ErrorBody, ErrorDetail, Suggestions};
 pub use options::{MAX_QUERY_DEPTH, ServerOptions};
 pub use params::{FormatParam, ListParams, NoParams, Params, PathParams, QueryParams, from_query};
+pub use render::feed_content;
 pub use serve::{ServeConfig, THREAD_STACK_BYTES, serve, serve_on, shutdown_signal};
 pub use source_url::{PLACEHOLDERS, SourceUrlTemplate, SourceUrls, VersionName};
 pub use state::{AppState, Slot};

@@ -621,10 +621,18 @@ async fn journey(page: &Page, engine: &Engine) {
         assert_eq!(s.text().await.unwrap(), "Birdsong");
     }
     page.open("/?q=data&service=birdsonk").await;
+    // In words, with "Did you mean" said once, by the link.
+    let alert = page.text("[role=alert]").await;
+    assert!(alert.contains("Did you mean Birdsong?"), "{alert}");
+    assert_eq!(
+        alert.to_lowercase().matches("did you mean").count(),
+        1,
+        "{alert}"
+    );
+    assert!(alert.starts_with("No such name in this archive"), "{alert}");
     assert!(
-        page.text("[role=alert]")
-            .await
-            .contains("did you mean `Birdsong`?")
+        !alert.contains("400") && !alert.contains("unknown_name"),
+        "{alert}"
     );
     page.click("[role=alert] a.suggestion").await;
     assert!(query_has(&page.query_string().await, "service=Birdsong"));
@@ -975,6 +983,8 @@ fn tiny_versions() -> Vec<PolicyVersion> {
             VersionKind::Deleted,
             String::new(),
         ),
+        version("Linked", "2024-01-01", VersionKind::FirstRecord, linked(16)),
+        version("Linked", "2024-02-01", VersionKind::Change, linked(23)),
         version(
             "Brief",
             "2024-05-01T09:00:00Z",
@@ -988,6 +998,16 @@ fn tiny_versions() -> Vec<PolicyVersion> {
             "# Terms\n\nNothing here.\n".into(),
         ),
     ]
+}
+
+/// Links as Meta's policies write them: a printable version whose address changes with
+/// each version, and a "link card" whose text spans a blank line.
+fn linked(day: u32) -> String {
+    format!(
+        "# Terms\n\nEffective July {day}, 2025 | [View printable \
+         version](https://example.com/printable/{day}/) | **Read** it.\n\n[Manage the \
+         information we collect\n\nPrivacy Center](https://example.com/center/{day}/)\n"
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1063,6 +1083,36 @@ async fn tiny_steps(page: &Page) {
     page.shot("diff-split", "desktop").await;
     page.click("a[data-layout=unified]").await;
     assert!(!page.query_string().await.contains("layout="));
+
+    // Links whose addresses changed: no Markdown syntax in either layout, each link one
+    // link marked as changed, pointing where it pointed then on the earlier side.
+    let linked = "/?view=document&document=Linked%2FTerms+of+Service&collection=tiny\
+                  &from_version=linked-2024-01-01&to_version=linked-2024-02-01";
+    for layout in ["", "&layout=split"] {
+        page.open(&format!("{linked}{layout}")).await;
+        let shown = page.text("ol.changes .diff").await;
+        for syntax in ["](", "~~", "**", "[", "https://"] {
+            assert!(!shown.contains(syntax), "{syntax} in {shown}");
+        }
+        assert!(shown.contains("View printable version"), "{shown}");
+        assert!(shown.contains("Privacy Center"), "{shown}");
+        assert!(
+            page.all(".diff del").await.len() <= 2,
+            "only the dates: {shown}"
+        );
+    }
+    let links = page.all(".split .side.before a.changed-link").await;
+    assert_eq!(links.len(), 2);
+    assert_eq!(
+        links[0].attr("href").await.unwrap().as_deref(),
+        Some("https://example.com/printable/16/")
+    );
+    let links = page.all(".split .side.after a.changed-link").await;
+    assert_eq!(
+        links[1].attr("href").await.unwrap().as_deref(),
+        Some("https://example.com/center/23/")
+    );
+    page.shot("diff-links", "desktop").await;
 
     // A deleted document: a banner with the date, its versions still readable.
     page.open("/?view=document&document=Gone%2FTerms+of+Service&collection=tiny")
