@@ -844,7 +844,9 @@ async fn journey(page: &Page, engine: &Engine) {
     assert_eq!(api.status, StatusCode::BAD_REQUEST);
     let message = api.json["error"]["message"].as_str().unwrap();
     assert!(alert.contains(message), "{alert:?} shows {message:?}");
-    assert!(alert.contains("400"), "{alert}");
+    // Said in words, not as a status code: "The server answered 400 (invalid_query)".
+    assert!(alert.starts_with("The search cannot be read"), "{alert}");
+    assert!(!alert.contains("400") && !alert.contains("invalid_query"), "{alert}");
     page.shot("error", "desktop").await;
     page.open("/?q=zzzunmatchedzzz").await;
     assert!(page.text(".message").await.contains("No results"));
