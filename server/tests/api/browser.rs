@@ -846,7 +846,10 @@ async fn journey(page: &Page, engine: &Engine) {
     assert!(alert.contains(message), "{alert:?} shows {message:?}");
     // Said in words, not as a status code: "The server answered 400 (invalid_query)".
     assert!(alert.starts_with("The search cannot be read"), "{alert}");
-    assert!(!alert.contains("400") && !alert.contains("invalid_query"), "{alert}");
+    assert!(
+        !alert.contains("400") && !alert.contains("invalid_query"),
+        "{alert}"
+    );
     page.shot("error", "desktop").await;
     page.open("/?q=zzzunmatchedzzz").await;
     assert!(page.text(".message").await.contains("No results"));
