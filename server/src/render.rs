@@ -193,9 +193,10 @@ fn join_link_cards(text: &str) -> String {
         };
         let inner = &text[open + 1..close];
         let blank_line = inner.lines().skip(1).any(|l| l.trim().is_empty());
-        if !blank_line || inner.lines().any(|l| l.trim_start().starts_with('#')) {
+        if !blank_line || inner.lines().skip(1).any(starts_block) {
             continue;
         }
+        blank_rules(&mut bytes[open + 1..close]);
         join_blank_lines(&mut bytes[open + 1..close]);
     }
     // Only ASCII bytes were replaced by ASCII bytes.
@@ -219,8 +220,39 @@ fn link_text_start(before: &[u8]) -> Option<usize> {
     None
 }
 
+/// Whether a line would start a block of its own after a line break (a list item, a quote,
+/// a heading, a table row): a link card holding one is left as it is.
+fn starts_block(line: &str) -> bool {
+    let line = line.trim_start();
+    !is_rule(line)
+        && (list_marker(line).is_some()
+            || heading_marker(line).is_some()
+            || line.starts_with(['>', '|']))
+}
+
+/// Whether a line is a thematic break (`* * *`, `---`): a card's separator, not its words.
+fn is_rule(line: &str) -> bool {
+    let line = line.trim();
+    ['*', '-', '_'].into_iter().any(|mark| {
+        line.chars().filter(|&c| c == mark).count() >= 3
+            && line.chars().all(|c| c == mark || c == ' ' || c == '\t')
+    })
+}
+
+/// The thematic breaks among the lines of `text` after its first written as spaces.
+fn blank_rules(text: &mut [u8]) {
+    let mut start = 0;
+    for line in text.to_vec().split(|&c| c == b'\n') {
+        let end = start + line.len();
+        if start > 0 && std::str::from_utf8(line).is_ok_and(is_rule) {
+            text[start..end].fill(b' ');
+        }
+        start = end + 1;
+    }
+}
+
 /// Each run of a line feed, blank space and a line feed in `text` written as `\`, a line
-/// feed and spaces.
+/// feed and spaces; a run of blank space that ends `text` as spaces.
 fn join_blank_lines(text: &mut [u8]) {
     let mut at = 0;
     while at < text.len() {
@@ -232,6 +264,10 @@ fn join_blank_lines(text: &mut [u8]) {
             .iter()
             .take_while(|&&c| c == b' ' || c == b'\t' || c == b'\n')
             .count();
+        if at + 1 + blank == text.len() {
+            text[at..].fill(b' ');
+            break;
+        }
         let run = &text[at..at + 1 + blank];
         let Some(last) = run.iter().rposition(|&c| c == b'\n').filter(|&l| l > 0) else {
             at += 1 + blank;

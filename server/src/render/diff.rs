@@ -494,6 +494,19 @@ mod tests {
         );
         assert!(!seen(&html).contains(']'), "{html}");
         assert!(html.contains("class=\"changed-link\""), "{html}");
+        // Facebook's cards end with a rule: `[Title\n\n* * *](…)`; it shows as no syntax.
+        let html = markdown(
+            "[Turn on Page\n\n* * *](https://example.com/a)\n\nNext.",
+            &[],
+        );
+        assert!(
+            html.starts_with(
+                "<p><a href=\"https://example.com/a\" rel=\"nofollow noopener noreferrer\" \
+                 target=\"_blank\">Turn on Page"
+            ) && html.ends_with("</a></p><p>Next.</p>")
+                && !html.contains(['*', '[', ']']),
+            "{html}"
+        );
         // A bracket closed before the blank line is not a card.
         let text = "See [1] above.\n\nThen a](https://example.com/) stray one.";
         assert!(markdown(text, &[]).starts_with("<p>See [1] above.</p><p>Then a]("));
