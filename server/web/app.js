@@ -585,7 +585,8 @@ async function drawWelcome(main, signal) {
         {},
         h("th", { scope: "row" }, service.service),
         h("td", {}, link(documentState(service.service, doc.terms_type, doc.collection), doc.terms_type)),
-        h("td", { class: "num" }, doc.versions.toLocaleString("en")),
+        // The unit shows on a phone, where the rows are stacked without their column heads.
+        h("td", { class: "num" }, doc.versions.toLocaleString("en"), h("span", { class: "unit" }, doc.versions === 1 ? " version" : " versions")),
         h("td", {}, time(doc.first_recorded), " → ", time(doc.last_recorded)),
         h("td", { class: "muted" }, doc.collection),
       ),
