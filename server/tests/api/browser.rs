@@ -876,6 +876,18 @@ async fn journey(page: &Page, engine: &Engine) {
         );
         page.shot(name, "phone").await;
     }
+    // The start page's documents table stacks its rows on a phone: it scrolled sideways.
+    page.open("/").await;
+    let sideways = page
+        .script(
+            "const box = document.querySelector('table.documents').parentElement;\
+             return box.scrollWidth - box.clientWidth",
+        )
+        .await;
+    assert!(
+        sideways.as_i64().unwrap_or(0) <= 0,
+        "the documents table scrolls sideways by {sideways} px"
+    );
 }
 
 /// What the page relies on beyond the other endpoints: the `year` filter of search (the
