@@ -148,7 +148,15 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     style.more(request.offset + response.hits.len(), response.total);
     if response.total > 0 {
         outln!();
-        if request.time == TimeMode::History {
+        let facets = &response.facets;
+        let lists = [
+            &facets.service,
+            &facets.terms_type,
+            &facets.collection,
+            &facets.section,
+            &facets.year,
+        ];
+        if request.time == TimeMode::History && lists.iter().any(|l| l.len() > 1) {
             // The total counts sections; the facets count each text a section had.
             outln!("{}", style.dim(HISTORY_FACETS));
         }
