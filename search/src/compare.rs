@@ -270,11 +270,11 @@ fn word_overlap(old: &[&str], new: &[&str]) -> f64 {
     }
     let mut counts: rustc_hash::FxHashMap<&str, i64> = rustc_hash::FxHashMap::default();
     for word in &old {
-        *counts.entry(word.as_str()).or_default() += 1;
+        *counts.entry(word.as_ref()).or_default() += 1;
     }
     let mut common = 0usize;
     for word in &new {
-        if let Some(left) = counts.get_mut(word.as_str())
+        if let Some(left) = counts.get_mut(word.as_ref())
             && *left > 0
         {
             *left -= 1;
@@ -286,7 +286,7 @@ fn word_overlap(old: &[&str], new: &[&str]) -> f64 {
 
 /// The words of a token list as a reader reads them: case folded, without the tokens of
 /// link addresses (from `](` to the next `)`).
-fn read_words(tokens: &[&str]) -> Vec<String> {
+fn read_words<'t>(tokens: &[&'t str]) -> Vec<std::borrow::Cow<'t, str>> {
     let mut words = Vec::new();
     let mut in_address = false;
     for (i, token) in tokens.iter().enumerate() {
@@ -295,7 +295,10 @@ fn read_words(tokens: &[&str]) -> Vec<String> {
         } else if *token == "(" && i > 0 && tokens[i - 1] == "]" {
             in_address = true;
         } else if token.starts_with(char::is_alphanumeric) {
-            words.push(token.to_lowercase());
+            words.push(match token.chars().any(char::is_uppercase) {
+                true => token.to_lowercase().into(),
+                false => (*token).into(),
+            });
         }
     }
     words
