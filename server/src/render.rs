@@ -241,13 +241,17 @@ fn is_rule(line: &str) -> bool {
 
 /// The thematic breaks among the lines of `text` after its first written as spaces.
 fn blank_rules(text: &mut [u8]) {
+    let mut rules = Vec::new();
     let mut start = 0;
-    for line in text.to_vec().split(|&c| c == b'\n') {
+    for line in text.split(|&c| c == b'\n') {
         let end = start + line.len();
         if start > 0 && std::str::from_utf8(line).is_ok_and(is_rule) {
-            text[start..end].fill(b' ');
+            rules.push(start..end);
         }
         start = end + 1;
+    }
+    for rule in rules {
+        text[rule].fill(b' ');
     }
 }
 
