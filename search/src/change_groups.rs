@@ -112,8 +112,12 @@ impl VersionChanges {
     }
 }
 
+/// Words of a diff's part: what whitespace separates, but punctuation alone (a comma the
+/// diff inserted beside a word) is no word.
 fn words(text: &str) -> usize {
-    text.split_whitespace().count()
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
 }
 
 fn touched(change: Change) -> SectionTouched {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use palimpsest_schema::paragraphs;
 use serde::Serialize;
-use similar::{Algorithm, ChangeTag, DiffTag, TextDiff, capture_diff_slices_deadline};
+use similar::{Algorithm, DiffTag, capture_diff_slices_deadline};
 
 use crate::deadline::Deadline;
 use crate::error::Result;
@@ -165,29 +165,31 @@ impl Differ {
         }
     }
 
-    /// A changed run of lines diffed word by word, or replaced whole past the caps.
+    /// A changed run of lines diffed word by word, or replaced whole past the caps or when
+    /// the two sides have too little in common to read as an edit ([`REWRITE_OVERLAP`]).
     fn by_words(&mut self, removed: &str, added: &str) {
         let size = removed.len() + added.len();
         if size > WORD_DIFF_CHARS || size > self.word_chars_left {
             return self.replaced(removed, added);
         }
         self.word_chars_left -= size;
-        // Patience anchors on the words found once on each side and diffs only the gaps
+        let (old, new) = (tokens(removed), tokens(added));
+        if word_overlap(&old, &new) < REWRITE_OVERLAP {
+            return self.replaced(removed, added);
+        }
+        // Patience anchors on the tokens found once on each side and diffs only the gaps
         // between them: fewer, longer parts that read like the edit made (it costs more than
         // Myers on a few long rewrites), and the same texts still always give the same diff.
-        let mut config = TextDiff::configure();
-        config.algorithm(Algorithm::Patience);
-        if let Some(deadline) = self.deadline {
-            config.deadline(deadline);
-        }
-        let words = config.diff_words(removed, added);
-        for change in words.iter_all_changes() {
-            let op = match change.tag() {
-                ChangeTag::Equal => DiffOp::Equal,
-                ChangeTag::Insert => DiffOp::Insert,
-                ChangeTag::Delete => DiffOp::Delete,
-            };
-            self.push(op, change.value());
+        let ops = capture_diff_slices_deadline(Algorithm::Patience, &old, &new, self.deadline);
+        for op in ops {
+            let (tag, removed, added) = runs(&op, &old, &new);
+            match tag {
+                DiffTag::Equal => self.push(DiffOp::Equal, &removed),
+                _ => {
+                    self.push(DiffOp::Delete, &removed);
+                    self.push(DiffOp::Insert, &added);
+                }
+            }
         }
     }
 
@@ -210,6 +212,96 @@ impl Differ {
             }),
         }
     }
+}
+
+/// Below this share of words in common, a changed run of lines is shown deleted and inserted
+/// whole rather than word by word: the words the two sides share, counted with their
+/// repeats, over the words of the shorter side (words as read: letters and digits, case
+/// folded, link addresses left out). A paragraph rewritten or translated keeps a few words
+/// ("the", a name, a number) that a word diff would interleave with everything else
+/// ("~~Requests~~ Wniosek ~~for~~ o …"); one edited, grown or cut keeps most of the shorter
+/// side's. On the 25,312 changed runs of pga's modified sections, 6.9 % share less than half
+/// (3.7 % less than 0.3); read at random, runs under 0.45 were rewrites and runs over 0.55
+/// edits.
+pub const REWRITE_OVERLAP: f64 = 0.5;
+
+/// A text cut into the pieces a word diff compares: runs of letters and digits, runs of
+/// whitespace, and each other character alone, so Markdown's syntax (`**`, `[`, `](`, a link's
+/// address) is never part of a word and a word keeps its place when the syntax around it
+/// changes.
+fn tokens(text: &str) -> Vec<&str> {
+    #[derive(PartialEq)]
+    enum Class {
+        Word,
+        Space,
+        Other,
+    }
+    let class = |c: char| match c {
+        c if c.is_alphanumeric() => Class::Word,
+        c if c.is_whitespace() => Class::Space,
+        _ => Class::Other,
+    };
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut last: Option<Class> = None;
+    for (at, c) in text.char_indices() {
+        let now = class(c);
+        let joins = last
+            .as_ref()
+            .is_some_and(|l| *l == now && now != Class::Other);
+        if !joins && at > start {
+            out.push(&text[start..at]);
+            start = at;
+        }
+        last = Some(now);
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// The share of words two token lists have in common ([`REWRITE_OVERLAP`]): 1 when either
+/// side has no words.
+fn word_overlap(old: &[&str], new: &[&str]) -> f64 {
+    let (old, new) = (read_words(old), read_words(new));
+    if old.is_empty() || new.is_empty() {
+        return 1.0;
+    }
+    let mut counts: rustc_hash::FxHashMap<&str, i64> = rustc_hash::FxHashMap::default();
+    for word in &old {
+        *counts.entry(word.as_ref()).or_default() += 1;
+    }
+    let mut common = 0usize;
+    for word in &new {
+        if let Some(left) = counts.get_mut(word.as_ref())
+            && *left > 0
+        {
+            *left -= 1;
+            common += 1;
+        }
+    }
+    common as f64 / old.len().min(new.len()) as f64
+}
+
+/// The words of a token list as a reader reads them: case folded, without the tokens of
+/// link addresses (from `](` to the next `)`).
+fn read_words<'t>(tokens: &[&'t str]) -> Vec<std::borrow::Cow<'t, str>> {
+    let mut words = Vec::new();
+    let mut in_address = false;
+    for (i, token) in tokens.iter().enumerate() {
+        if in_address {
+            in_address = *token != ")" && !token.contains(char::is_whitespace);
+        } else if *token == "(" && i > 0 && tokens[i - 1] == "]" {
+            in_address = true;
+        } else if token.starts_with(char::is_alphanumeric) {
+            words.push(match token.chars().any(char::is_uppercase) {
+                true => token.to_lowercase().into(),
+                false => (*token).into(),
+            });
+        }
+    }
+    words
 }
 
 /// An op of a diff of pieces (lines or paragraphs): its tag and the text it removed and added.
@@ -292,6 +384,75 @@ mod tests {
             .filter(|p| p.op == DiffOp::Equal || p.op == keep)
             .map(|p| p.text.as_str())
             .collect()
+    }
+
+    /// A link's address changing made `version](https://…/1)` one word, deleted and
+    /// inserted whole with the word `version` that did not change.
+    #[test]
+    fn a_link_whose_address_changed_keeps_its_words_equal() {
+        let parts = word_diff(
+            "[View printable version](https://example.com/v/25862970/)\n",
+            "[View printable version](https://example.com/v/26776488/)\n",
+        );
+        let marked: Vec<(DiffOp, &str)> = parts.iter().map(|p| (p.op, p.text.as_str())).collect();
+        assert_eq!(
+            marked,
+            vec![
+                (
+                    DiffOp::Equal,
+                    "[View printable version](https://example.com/v/"
+                ),
+                (DiffOp::Delete, "25862970"),
+                (DiffOp::Insert, "26776488"),
+                (DiffOp::Equal, "/)\n"),
+            ]
+        );
+    }
+
+    /// Instagram's Law Enforcement Guidelines switching from English to Polish read
+    /// "~~Requests~~ Wniosek ~~for~~ o …": a paragraph sharing less than half its words is
+    /// replaced whole; one edited keeps its word diff.
+    #[test]
+    fn a_paragraph_rewritten_with_little_in_common_is_deleted_and_inserted_whole() {
+        let before = "Intro.\n\nRequests for Instagram user information, 2024.\n\nEnd.\n";
+        let after = "Intro.\n\nWniosek o dane użytkownika Instagram, 2024.\n\nEnd.\n";
+        let parts = word_diff(before, after);
+        let marked: Vec<(DiffOp, &str)> = parts.iter().map(|p| (p.op, p.text.as_str())).collect();
+        assert_eq!(
+            marked,
+            vec![
+                (DiffOp::Equal, "Intro.\n\n"),
+                (
+                    DiffOp::Delete,
+                    "Requests for Instagram user information, 2024.\n"
+                ),
+                (
+                    DiffOp::Insert,
+                    "Wniosek o dane użytkownika Instagram, 2024.\n"
+                ),
+                (DiffOp::Equal, "\nEnd.\n"),
+            ]
+        );
+        let tokens = |t| tokens(t);
+        let overlap = word_overlap(
+            &tokens("Requests for Instagram user information, 2024."),
+            &tokens("Wniosek o dane użytkownika Instagram, 2024."),
+        );
+        assert!((overlap - 2.0 / 6.0).abs() < 1e-9, "{overlap}");
+        // Half the words kept: still an edit, diffed word by word.
+        let edited = word_diff(
+            "We keep your data for a year.\n",
+            "We keep your data for two years.\n",
+        );
+        assert_eq!(edited[0].text, "We keep your data for ");
+        // Link addresses are not words a reader reads.
+        let linked = word_overlap(
+            &tokens("[Your settings](https://help.example.com/313609505054371/?ref=related)"),
+            &tokens(
+                "[When we block servers](https://help.example.com/914046486923176/?ref=related)",
+            ),
+        );
+        assert_eq!(linked, 0.0);
     }
 
     #[test]

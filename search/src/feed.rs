@@ -5,8 +5,7 @@ use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Person, Text};
 use palimpsest_schema::Timestamp;
 
 use crate::changes::{Change, ChangesRequest, ChangesResponse};
-use crate::compare::{ChangeKind, DiffOp};
-use crate::search::html_escape;
+use crate::compare::ChangeKind;
 
 /// Where a feed lives, for its id and links.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,29 +39,6 @@ pub fn encode_component(value: &str) -> String {
     out
 }
 
-/// The change rendered as HTML: a word diff with `<del>` and `<ins>`, or the added or removed
-/// text.
-fn content_html(change: &Change) -> String {
-    let mut html = String::from("<div style=\"white-space: pre-wrap\">");
-    match (&change.diff, &change.before, &change.after) {
-        (Some(parts), _, _) => {
-            for part in parts {
-                let text = html_escape(&part.text);
-                match part.op {
-                    DiffOp::Equal => html.push_str(&text),
-                    DiffOp::Insert => html.push_str(&format!("<ins>{text}</ins>")),
-                    DiffOp::Delete => html.push_str(&format!("<del>{text}</del>")),
-                }
-            }
-        }
-        (None, _, Some(after)) => html.push_str(&format!("<ins>{}</ins>", html_escape(after))),
-        (None, Some(before), None) => html.push_str(&format!("<del>{}</del>", html_escape(before))),
-        (None, None, None) => {}
-    }
-    html.push_str("</div>");
-    html
-}
-
 fn section_name(path: &[String]) -> String {
     if path.is_empty() {
         "(text before the first heading)".to_owned()
@@ -71,7 +47,7 @@ fn section_name(path: &[String]) -> String {
     }
 }
 
-fn entry(change: &Change, info: &FeedInfo) -> Entry {
+fn entry(change: &Change, info: &FeedInfo, content: &dyn Fn(&Change) -> String) -> Entry {
     let what = match change.kind {
         ChangeKind::Moved => format!(
             "{} moved to {}",
@@ -127,7 +103,7 @@ fn entry(change: &Change, info: &FeedInfo) -> Entry {
             change.date
         ))),
         content: Some(Content {
-            value: Some(content_html(change)),
+            value: Some(content(change)),
             content_type: Some("html".into()),
             ..Content::default()
         }),
@@ -148,8 +124,10 @@ impl ChangesRequest {
 }
 
 impl ChangesResponse {
-    /// The page of changes as an Atom feed document.
-    pub fn to_atom(&self, info: &FeedInfo) -> String {
+    /// The page of changes as an Atom feed document, each entry's content the HTML that
+    /// `content` renders of its change (rendering is the caller's: the server renders it as
+    /// its page does).
+    pub fn to_atom(&self, info: &FeedInfo, content: &dyn Fn(&Change) -> String) -> String {
         let updated = self
             .changes
             .iter()
@@ -174,7 +152,11 @@ impl ChangesResponse {
                     ..Link::default()
                 })
                 .collect(),
-            entries: self.changes.iter().map(|c| entry(c, info)).collect(),
+            entries: self
+                .changes
+                .iter()
+                .map(|c| entry(c, info, content))
+                .collect(),
             ..Feed::default()
         };
         xml_chars(feed.to_string())

@@ -216,21 +216,6 @@ fn stored_i64(doc: &TantivyDocument, field: Field) -> i64 {
         .unwrap_or_default()
 }
 
-pub(crate) fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The clauses with a text query added.
 fn filtered(
     clauses: &[(Occur, Box<dyn tantivy::query::Query>)],

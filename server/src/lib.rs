@@ -37,6 +37,7 @@ pub use app::app;
 pub use error::{ApiError, Code, ErrorBody, ErrorDetail, Suggestions};
 pub use options::{MAX_QUERY_DEPTH, ServerOptions, THREAD_STACK_BYTES};
 pub use params::{FormatParam, ListParams, NoParams, Params, PathParams, QueryParams, from_query};
+pub use render::feed_content;
 pub use serve::{ServeConfig, serve, serve_on, shutdown_signal};
 pub use source_url::{PLACEHOLDERS, SourceUrlTemplate, SourceUrls, VersionName};
 pub use state::{AppState, Slot};

@@ -8,9 +8,11 @@
 //! noopener noreferrer"`), `start` on ordered lists and `class` on marks. Raw HTML in the
 //! source is shown as text; images are shown as their description.
 
+mod diff;
+
 use std::ops::Range;
 
-use palimpsest_search::{DiffOp, DiffPart, VersionResponse};
+use palimpsest_search::{DiffPart, VersionResponse};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 
@@ -86,24 +88,19 @@ pub fn with_change_html<T: serde::Serialize, C: ChangeText>(answer: &T, changes:
 /// insertions and deletions marked, or the whole text added or removed.
 pub fn change(before: Option<&str>, after: Option<&str>, diff: Option<&[DiffPart]>) -> String {
     if let Some(parts) = diff {
-        let mut text = String::new();
-        let mut marks = Vec::new();
-        for part in parts {
-            let start = text.len();
-            text.push_str(&part.text);
-            match part.op {
-                DiffOp::Equal => {}
-                DiffOp::Insert => marks.push((start..text.len(), Mark::Insert)),
-                DiffOp::Delete => marks.push((start..text.len(), Mark::Delete)),
-            }
-        }
-        return markdown(&text, &marks);
+        return diff::rendered(parts);
     }
     match (after, before) {
         (Some(text), _) => markdown(text, &[(0..text.len(), Mark::Insert)]),
         (None, Some(text)) => markdown(text, &[(0..text.len(), Mark::Delete)]),
         (None, None) => String::new(),
     }
+}
+
+/// The HTML of a change as an Atom entry's content: as the page renders it.
+pub fn feed_content(change: &palimpsest_search::Change) -> String {
+    let (before, after, diff) = change.sides();
+    self::change(before, after, diff)
 }
 
 /// Sets `html` on each object of a JSON list, in order.
@@ -163,13 +160,130 @@ impl Mark {
 /// `text` (Markdown) as HTML, with `marks` (byte ranges of `text`, in order, not
 /// overlapping) around the words they cover.
 pub fn markdown(text: &str, marks: &[(Range<usize>, Mark)]) -> String {
-    let source = with_sentinels(text, marks);
+    let source = with_sentinels(&join_link_cards(text), marks);
     let mut writer = Writer::default();
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    for event in Parser::new_ext(&source, options) {
+    for event in Parser::new_ext(&source, parser_options()) {
         writer.event(event);
     }
     writer.out
+}
+
+/// The Markdown the page reads: tables and strikethrough besides CommonMark.
+fn parser_options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
+}
+
+/// Farthest back, in bytes, the text of a link is looked for from its `](`.
+const LINK_CARD_BYTES: usize = 1_000;
+
+/// `text` with the blank lines inside a link's text written as line breaks, byte for byte
+/// as long (so offsets into `text` hold): Meta's "link cards" put a blank line between a
+/// link's title and its label (`[Manage the information we collect\n\nPrivacy
+/// Center](https://…)`), which CommonMark reads as two paragraphs of text with the syntax
+/// showing. Each blank line (its line feeds and the spaces between) becomes a backslash and a
+/// line feed, a hard line break, and spaces.
+fn join_link_cards(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("](") {
+        let close = from + found;
+        from = close + 2;
+        let Some(open) = link_text_start(&text.as_bytes()[..close]) else {
+            continue;
+        };
+        let inner = &text[open + 1..close];
+        let blank_line = inner.lines().skip(1).any(|l| l.trim().is_empty());
+        if !blank_line || inner.lines().skip(1).any(starts_block) {
+            continue;
+        }
+        blank_rules(&mut bytes[open + 1..close]);
+        join_blank_lines(&mut bytes[open + 1..close]);
+    }
+    // Only ASCII bytes were replaced by ASCII bytes.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_owned())
+}
+
+/// Where the `[` opening the link text that ends at the end of `before` is: the nearest
+/// unmatched one, not escaped, within [`LINK_CARD_BYTES`].
+fn link_text_start(before: &[u8]) -> Option<usize> {
+    let floor = before.len().saturating_sub(LINK_CARD_BYTES);
+    let mut depth = 0usize;
+    for at in (floor..before.len()).rev() {
+        let escaped = at > 0 && before[at - 1] == b'\\';
+        match before[at] {
+            b']' if !escaped => depth += 1,
+            b'[' if !escaped && depth == 0 => return Some(at),
+            b'[' if !escaped => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a line would start a block of its own after a line break (a list item, a quote,
+/// a heading, a table row): a link card holding one is left as it is.
+fn starts_block(line: &str) -> bool {
+    let line = line.trim_start();
+    !is_rule(line)
+        && (list_marker(line).is_some()
+            || heading_marker(line).is_some()
+            || line.starts_with(['>', '|']))
+}
+
+/// Whether a line is a thematic break (`* * *`, `---`): a card's separator, not its words.
+fn is_rule(line: &str) -> bool {
+    let line = line.trim();
+    ['*', '-', '_'].into_iter().any(|mark| {
+        line.chars().filter(|&c| c == mark).count() >= 3
+            && line.chars().all(|c| c == mark || c == ' ' || c == '\t')
+    })
+}
+
+/// The thematic breaks among the lines of `text` after its first written as spaces.
+fn blank_rules(text: &mut [u8]) {
+    let mut rules = Vec::new();
+    let mut start = 0;
+    for line in text.split(|&c| c == b'\n') {
+        let end = start + line.len();
+        if start > 0 && std::str::from_utf8(line).is_ok_and(is_rule) {
+            rules.push(start..end);
+        }
+        start = end + 1;
+    }
+    for rule in rules {
+        text[rule].fill(b' ');
+    }
+}
+
+/// Each run of a line feed, blank space and a line feed in `text` written as `\`, a line
+/// feed and spaces; a run of blank space that ends `text` as spaces.
+fn join_blank_lines(text: &mut [u8]) {
+    let mut at = 0;
+    while at < text.len() {
+        if text[at] != b'\n' {
+            at += 1;
+            continue;
+        }
+        let blank = text[at + 1..]
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t' || c == b'\n')
+            .count();
+        if at + 1 + blank == text.len() {
+            text[at..].fill(b' ');
+            break;
+        }
+        let run = &text[at..at + 1 + blank];
+        let Some(last) = run.iter().rposition(|&c| c == b'\n').filter(|&l| l > 0) else {
+            at += 1 + blank;
+            continue;
+        };
+        text[at] = b'\\';
+        text[at + 1] = b'\n';
+        for c in &mut text[at + 2..=at + last] {
+            *c = b' ';
+        }
+        at += 1 + blank;
+    }
 }
 
 /// Character offsets (as the API gives highlights) to byte ranges of `text`.
@@ -357,7 +471,7 @@ impl Writer {
             Tag::Emphasis => "<em>".to_owned(),
             Tag::Strong => "<strong>".to_owned(),
             Tag::Strikethrough => "<s>".to_owned(),
-            Tag::Link { dest_url, .. } => return self.open_link(&dest_url),
+            Tag::Link { dest_url, .. } => return self.open_link(&dest_url, None),
             Tag::Image { .. } => {
                 self.in_image = 1;
                 return;
@@ -399,7 +513,9 @@ impl Writer {
         self.out.push_str(&html);
     }
 
-    fn open_link(&mut self, url: &str) {
+    /// Opens a link; `was` is the address it had before, in a diff where only that changed
+    /// (empty when it was not a link), which the page shows on the earlier side.
+    fn open_link(&mut self, url: &str, was: Option<&str>) {
         let url: String = url.chars().filter(|&c| Mark::of(c).is_none()).collect();
         if !allowed_url(&url) {
             self.links.push(None);
@@ -408,8 +524,24 @@ impl Writer {
         self.links.push(Some(self.out.len()));
         self.out.push_str("<a href=\"");
         escape_into(&mut self.out, &url);
+        self.out.push('"');
+        if let Some(was) = was {
+            let was = if allowed_url(was) { was } else { "" };
+            self.out
+                .push_str(" class=\"changed-link\" data-before-href=\"");
+            escape_into(&mut self.out, was);
+            self.out.push_str("\" title=\"");
+            match was {
+                "" => self.out.push_str("Link added"),
+                _ => {
+                    self.out.push_str("Address changed; before: ");
+                    escape_into(&mut self.out, was);
+                }
+            }
+            self.out.push('"');
+        }
         self.out
-            .push_str("\" rel=\"nofollow noopener noreferrer\" target=\"_blank\">");
+            .push_str(" rel=\"nofollow noopener noreferrer\" target=\"_blank\">");
     }
 
     /// Closes a link; a link with no text (`[](…)`) is left out.

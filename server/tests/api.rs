@@ -699,6 +699,34 @@ mod endpoints {
         atom_syndication::Feed::read_from(&bytes[..]).expect("a valid Atom document")
     }
 
+    /// Atom entries carried raw Markdown (`**13\\. Arbitration.**`, a line of dashes) in
+    /// preformatted HTML: they are rendered as the page renders a change.
+    #[tokio::test]
+    async fn atom_entries_are_rendered_as_the_page_renders_changes() {
+        let query = "changes?first_records=true&technical_upgrades=true&limit=100";
+        let app = test_app();
+        let feed = atom(
+            &app,
+            &format!("/api/v1/{}", query.replace("changes?", "changes.atom?")),
+        )
+        .await;
+        let page = get(&app, &format!("/api/v1/{query}&html=true")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let changes = page.json["changes"].as_array().unwrap();
+        assert_eq!(feed.entries().len(), changes.len());
+        let mut bold = 0;
+        for (entry, change) in feed.entries().iter().zip(changes) {
+            let content = entry.content().unwrap().value().unwrap();
+            assert_eq!(content, change["html"].as_str().unwrap());
+            assert!(
+                !content.contains("**") && !content.contains("pre-wrap"),
+                "{content}"
+            );
+            bold += usize::from(content.contains("<strong>"));
+        }
+        assert!(bold > 0, "the sample's bold headings are rendered bold");
+    }
+
     #[tokio::test]
     async fn changes_atom_is_a_feed_with_one_stable_entry_per_change() {
         let uri = "/api/v1/changes.atom?technical_upgrades=true&limit=100";

@@ -427,11 +427,30 @@ function message(kind, title, ...text) {
   return h("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" }, h("h2", {}, title), text.length ? h("p", {}, text) : null);
 }
 
+/** What went wrong, in words, by the server's error code; its message says the rest. */
+const ERROR_TITLES = {
+  invalid_parameter: "This cannot be asked as it stands",
+  unknown_parameter: "This cannot be asked as it stands",
+  invalid_query: "The search cannot be read",
+  unknown_name: "No such name in this archive",
+  not_found: "Not found",
+  date_in_future: "That date is still to come",
+  time_budget_exceeded: "This took too long",
+  overloaded: "The server is busy",
+  answer_too_large: "The answer would be too large",
+  no_index: "There is no index yet",
+  other_schema: "The index needs rebuilding",
+  index_verifying: "The index is being checked",
+  index_damaged: "The index is damaged",
+};
+
 function errorMessage(error, state) {
   if (error instanceof ApiFailure) {
-    const what = error.status ? `The server answered ${error.status} (${error.code})` : "No answer";
-    const box = message("error", what, error.message);
+    const what = error.status ? ERROR_TITLES[error.code] || "The server could not answer" : "No answer";
     const offer = state ? suggestionLinks(state, error.suggestions) : null;
+    // The links below say "did you mean" once: the message need not say it too.
+    const text = offer ? error.message.replace(/;?\s*did you mean [^]*$/i, ".") : error.message;
+    const box = message("error", what, text);
     if (offer) box.append(offer);
     return box;
   }
@@ -632,7 +651,8 @@ async function drawWelcome(main, signal) {
         {},
         h("th", { scope: "row" }, service.service),
         h("td", {}, link(documentState(service.service, doc.terms_type, doc.collection), doc.terms_type)),
-        h("td", { class: "num" }, doc.versions.toLocaleString("en")),
+        // The unit shows on a phone, where the rows are stacked without their column heads.
+        h("td", { class: "num" }, doc.versions.toLocaleString("en"), h("span", { class: "unit" }, doc.versions === 1 ? " version" : " versions")),
         h("td", {}, time(doc.first_recorded), " → ", time(doc.last_recorded)),
         h("td", { class: "muted" }, doc.collection),
       ),
@@ -1003,7 +1023,7 @@ function drawVersionChanges(v) {
       badge(t.kind),
       " ",
       sectionLine(t),
-      h("span", { class: "muted small" }, ` +${t.words_inserted} −${t.words_deleted} words`),
+      h("span", { class: "muted small" }, ` +${t.words_inserted} −${t.words_deleted} ${t.words_inserted + t.words_deleted === 1 ? "word" : "words"}`),
       t.minor ? [" ", badge("minor")] : null,
     ),
   );
@@ -1076,6 +1096,8 @@ function splitBlock(block) {
   const side = (el, drop, name) => {
     const copy = el.cloneNode(true);
     for (const mark of copy.querySelectorAll(drop)) mark.remove();
+    // A link whose address changed points, on the earlier side, where it pointed then.
+    if (name === "before") for (const a of copy.querySelectorAll("a.changed-link")) a.dataset.beforeHref ? a.setAttribute("href", a.dataset.beforeHref) : a.replaceWith(...a.childNodes);
     const empty = copy.textContent.trim() === "";
     return h("div", { class: `side ${name}${empty ? " empty" : ""}` }, empty ? null : copy);
   };
@@ -1214,7 +1236,17 @@ async function drawDocument(state, main, signal) {
       h("div", { class: "reading" }, drawCompareForm(state, list, shownId), comparing ? drawDiff(state, diff) : drawVersion(state, version)),
     ),
   );
+  showMarkedVersion(main);
   if (!comparing) focusSection(main, state);
+}
+
+/** Scrolls the version list (not the page) to the version shown, or the first one compared. */
+function showMarkedVersion(main) {
+  const list = main.querySelector(".versions ol");
+  const marked = list && list.querySelector('[aria-current="true"]');
+  if (!marked) return;
+  const item = marked.closest("li");
+  list.scrollTop = Math.max(0, item.offsetTop - (list.clientHeight - item.offsetHeight) / 2);
 }
 
 function drawVersionList(state, versions, marked) {

@@ -173,7 +173,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             self_url: None,
             base_url: String::new(),
         };
-        outln!("{}", response.to_atom(&info));
+        outln!(
+            "{}",
+            response.to_atom(&info, &palimpsest_server::feed_content)
+        );
         return Ok(());
     }
     if let Some(format) = context.list_format {

@@ -41,7 +41,7 @@ pub struct Args {
     /// Sections in force at some point before this instant.
     #[arg(long, value_name = "B", value_parser = super::parse_time, conflicts_with = "history")]
     to: Option<Timestamp>,
-    /// Every section ever recorded; one hit per run of unchanged text.
+    /// Every section ever recorded; one hit per section, the texts it had together.
     #[arg(long)]
     history: bool,
     /// Only sections whose text first appeared in this calendar year (UTC), as the year facet
@@ -112,6 +112,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Why, over all history, the facet counts add up to more than the sections listed.
+pub const HISTORY_FACETS: &str = "counts below are of texts: a section counts once for each text it had \
+     (the list has one entry per section, its texts together)";
+
 /// What a search counted, and when: "sections in force now".
 fn mode(request: &SearchRequest, total: u64) -> String {
     let when = match request.time {
@@ -124,12 +128,7 @@ fn mode(request: &SearchRequest, total: u64) -> String {
         ),
         TimeMode::History => "over all history".to_owned(),
     };
-    let unit = if request.time == TimeMode::History {
-        output::noun(total, "run of unchanged text", "runs of unchanged text")
-    } else {
-        output::noun(total, "section", "sections")
-    };
-    format!("{unit} {when}")
+    format!("{} {when}", output::noun(total, "section", "sections"))
 }
 
 fn print(request: &SearchRequest, response: &SearchResponse) {
@@ -153,6 +152,18 @@ fn print(request: &SearchRequest, response: &SearchResponse) {
     style.more(request.offset + response.hits.len(), response.total);
     if response.total > 0 {
         outln!();
+        let facets = &response.facets;
+        let lists = [
+            &facets.service,
+            &facets.terms_type,
+            &facets.collection,
+            &facets.section,
+            &facets.year,
+        ];
+        if request.time == TimeMode::History && lists.iter().any(|l| l.len() > 1) {
+            // The total counts sections; the facets count each text a section had.
+            outln!("{}", style.dim(HISTORY_FACETS));
+        }
         style.facet("services", &response.facets.service);
         style.facet("terms types", &response.facets.terms_type);
         style.facet("collections", &response.facets.collection);

@@ -145,3 +145,51 @@ fn one_version_was_counted_as_1_versions() {
     let history = run(&["history", "account"]);
     assert!(history.contains("1 document where"), "{history}");
 }
+
+/// `search --history` said "2 matching runs of unchanged text", and its facets, which count
+/// each text a section had, added up to more than that without a word.
+#[test]
+fn history_search_counted_runs_of_unchanged_text_and_facets_without_a_word() {
+    let archive = tempfile::tempdir().unwrap();
+    let document = archive.path().join("Acme/Terms of Service.md");
+    std::fs::create_dir_all(document.parent().unwrap()).unwrap();
+    let index = tempfile::tempdir().unwrap();
+    let archive_path = archive.path().to_str().unwrap();
+    let texts = [
+        (
+            "2024-01-01T00:00:00Z",
+            "# Terms\n\nAcme may end your account.\n\n# Other\n\nAcme account rules.\n",
+        ),
+        (
+            "2024-03-01T00:00:00Z",
+            "# Terms\n\nAcme may close your account.\n\n# Other\n\nAcme account rules.\n",
+        ),
+    ];
+    for (at, text) in texts {
+        std::fs::write(&document, text).unwrap();
+        let out = palimpsest(
+            index.path(),
+            &[
+                "index",
+                archive_path,
+                "--collection",
+                "acme",
+                "--recorded-at",
+                at,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let out = palimpsest(index.path(), &["search", "account", "--history"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let found = stdout(&out);
+    assert!(
+        found.starts_with("2 matching sections over all history"),
+        "{found}"
+    );
+    assert!(!found.contains("runs of unchanged text"), "{found}");
+    assert!(
+        found.contains("counts below are of texts: a section counts once for each text it had"),
+        "{found}"
+    );
+}

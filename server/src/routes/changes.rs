@@ -231,7 +231,7 @@ pub async fn changes_atom(
     };
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        response.to_atom(&info),
+        response.to_atom(&info, &crate::render::feed_content),
     )
         .into_response())
 }

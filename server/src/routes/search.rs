@@ -46,7 +46,7 @@ pub struct SearchParams {
     /// Sections in force at some point before this instant.
     #[param(value_type = Option<crate::routes::Instant>)]
     pub to: Option<String>,
-    /// Every section ever recorded; one hit per run of unchanged text.
+    /// Every section ever recorded; one hit per section, the texts it had together.
     #[serde(default, deserialize_with = "params::flag")]
     pub history: Option<bool>,
     /// Only sections whose text first appeared in this calendar year (UTC), as the `year`

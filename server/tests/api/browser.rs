@@ -621,10 +621,18 @@ async fn journey(page: &Page, engine: &Engine) {
         assert_eq!(s.text().await.unwrap(), "Birdsong");
     }
     page.open("/?q=data&service=birdsonk").await;
+    // In words, with "Did you mean" said once, by the link.
+    let alert = page.text("[role=alert]").await;
+    assert!(alert.contains("Did you mean Birdsong?"), "{alert}");
+    assert_eq!(
+        alert.to_lowercase().matches("did you mean").count(),
+        1,
+        "{alert}"
+    );
+    assert!(alert.starts_with("No such name in this archive"), "{alert}");
     assert!(
-        page.text("[role=alert]")
-            .await
-            .contains("did you mean `Birdsong`?")
+        !alert.contains("400") && !alert.contains("unknown_name"),
+        "{alert}"
     );
     page.click("[role=alert] a.suggestion").await;
     assert!(query_has(&page.query_string().await, "service=Birdsong"));
@@ -841,7 +849,12 @@ async fn journey(page: &Page, engine: &Engine) {
     assert_eq!(api.status, StatusCode::BAD_REQUEST);
     let message = api.json["error"]["message"].as_str().unwrap();
     assert!(alert.contains(message), "{alert:?} shows {message:?}");
-    assert!(alert.contains("400"), "{alert}");
+    // Said in words, not as a status code: "The server answered 400 (invalid_query)".
+    assert!(alert.starts_with("The search cannot be read"), "{alert}");
+    assert!(
+        !alert.contains("400") && !alert.contains("invalid_query"),
+        "{alert}"
+    );
     page.shot("error", "desktop").await;
     page.open("/?q=zzzunmatchedzzz").await;
     assert!(page.text(".message").await.contains("No results"));
@@ -868,6 +881,18 @@ async fn journey(page: &Page, engine: &Engine) {
         );
         page.shot(name, "phone").await;
     }
+    // The start page's documents table stacks its rows on a phone: it scrolled sideways.
+    page.open("/").await;
+    let sideways = page
+        .script(
+            "const box = document.querySelector('table.documents').parentElement;\
+             return box.scrollWidth - box.clientWidth",
+        )
+        .await;
+    assert!(
+        sideways.as_i64().unwrap_or(0) <= 0,
+        "the documents table scrolls sideways by {sideways} px"
+    );
 }
 
 /// What the change list leaves out, said with a link that shows it: first records were left
@@ -1018,6 +1043,8 @@ fn tiny_versions() -> Vec<PolicyVersion> {
             VersionKind::Deleted,
             String::new(),
         ),
+        version("Linked", "2024-01-01", VersionKind::FirstRecord, linked(16)),
+        version("Linked", "2024-02-01", VersionKind::Change, linked(23)),
         version(
             "Brief",
             "2024-05-01T09:00:00Z",
@@ -1075,6 +1102,16 @@ async fn more_times_steps(page: &Page) {
         line.contains("2023-07-01 → 2023-08-01; 2023-09-01 → 2023-10-01"),
         "{line}"
     );
+}
+
+/// Links as Meta's policies write them: a printable version whose address changes with
+/// each version, and a "link card" whose text spans a blank line.
+fn linked(day: u32) -> String {
+    format!(
+        "# Terms\n\nEffective July {day}, 2025 | [View printable \
+         version](https://example.com/printable/{day}/) | **Read** it.\n\n[Manage the \
+         information we collect\n\nPrivacy Center](https://example.com/center/{day}/)\n"
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1153,6 +1190,36 @@ async fn tiny_steps(page: &Page) {
     page.shot("diff-split", "desktop").await;
     page.click("a[data-layout=unified]").await;
     assert!(!page.query_string().await.contains("layout="));
+
+    // Links whose addresses changed: no Markdown syntax in either layout, each link one
+    // link marked as changed, pointing where it pointed then on the earlier side.
+    let linked = "/?view=document&document=Linked%2FTerms+of+Service&collection=tiny\
+                  &from_version=linked-2024-01-01&to_version=linked-2024-02-01";
+    for layout in ["", "&layout=split"] {
+        page.open(&format!("{linked}{layout}")).await;
+        let shown = page.text("ol.changes .diff").await;
+        for syntax in ["](", "~~", "**", "[", "https://"] {
+            assert!(!shown.contains(syntax), "{syntax} in {shown}");
+        }
+        assert!(shown.contains("View printable version"), "{shown}");
+        assert!(shown.contains("Privacy Center"), "{shown}");
+        assert!(
+            page.all(".diff del").await.len() <= 2,
+            "only the dates: {shown}"
+        );
+    }
+    let links = page.all(".split .side.before a.changed-link").await;
+    assert_eq!(links.len(), 2);
+    assert_eq!(
+        links[0].attr("href").await.unwrap().as_deref(),
+        Some("https://example.com/printable/16/")
+    );
+    let links = page.all(".split .side.after a.changed-link").await;
+    assert_eq!(
+        links[1].attr("href").await.unwrap().as_deref(),
+        Some("https://example.com/center/23/")
+    );
+    page.shot("diff-links", "desktop").await;
 
     // A deleted document: a banner with the date, its versions still readable.
     page.open("/?view=document&document=Gone%2FTerms+of+Service&collection=tiny")
