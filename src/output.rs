@@ -245,11 +245,22 @@ pub fn interval(
     from: palimpsest_schema::Timestamp,
     to: Option<palimpsest_schema::Timestamp>,
 ) -> String {
-    let minute = |t: palimpsest_schema::Timestamp| t.to_string()[11..16].to_owned();
+    // Times to the minute, or to the second when both fall in one minute.
+    let clock = |t: palimpsest_schema::Timestamp, end: usize| t.to_string()[11..end].to_owned();
     match to {
         None => format!("{} → now", day(from)),
         Some(to) if day(from) == day(to) => {
-            format!("{} {} → {} UTC", day(from), minute(from), minute(to))
+            let end = if clock(from, 16) == clock(to, 16) {
+                19
+            } else {
+                16
+            };
+            format!(
+                "{} {} → {} UTC",
+                day(from),
+                clock(from, end),
+                clock(to, end)
+            )
         }
         Some(to) => format!("{} → {}", day(from), day(to)),
     }
@@ -297,6 +308,10 @@ mod tests {
         assert_eq!(
             interval(at("2025-05-21T12:31:31Z"), Some(at("2025-05-25T12:31:32Z"))),
             "2025-05-21 → 2025-05-25"
+        );
+        assert_eq!(
+            interval(at("2025-07-11T10:11:03Z"), Some(at("2025-07-11T10:11:17Z"))),
+            "2025-07-11 10:11:03 → 10:11:17 UTC"
         );
         assert_eq!(
             interval(at("2025-05-21T12:31:31Z"), None),

@@ -828,7 +828,11 @@ function drawTrend(state, trend, axis) {
 /** An interval for people: dates, and times too when it starts and ends on one day. */
 function spanText(from, to) {
   if (!to) return `${day(from)} → now`;
-  if (day(from) === day(to)) return `${minute(from)} → ${to.slice(11, 16)} UTC`;
+  if (day(from) === day(to)) {
+    // To the second when both fall in one minute (a first record deleted seconds later).
+    const end = from.slice(11, 16) === to.slice(11, 16) ? 19 : 16;
+    return `${day(from)} ${from.slice(11, end)} → ${to.slice(11, end)} UTC`;
+  }
   return `${day(from)} → ${day(to)}`;
 }
 
