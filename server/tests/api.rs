@@ -90,6 +90,20 @@ async fn send(app: &Router, request: Request<Body>) -> Answer {
     }
 }
 
+/// Status, headers and body of an answer.
+async fn raw(app: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
 async fn get(app: &Router, uri: &str) -> Answer {
     send(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
@@ -1521,20 +1535,6 @@ mod formats {
 
 mod exports {
     use super::*;
-
-    /// Status, headers and body of an answer.
-    async fn raw(app: &Router, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
-        let response = app
-            .clone()
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let (status, headers) = (response.status(), response.headers().clone());
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
-    }
 
     /// The items of every page of a list endpoint, one page of `limit` after the other.
     async fn paged(app: &Router, uri: &str, key: &str, limit: usize) -> Vec<Value> {
