@@ -14,23 +14,24 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use palimpsest_schema::{
-    DocKey, DocType, OPEN_END, OPEN_ORDINAL, RunRefs, SpanRecord, TextReader, Timestamp,
-    VersionKind, is_minor, pair_step, span_from_document,
+    DocKey, DocType, OPEN_END, OPEN_ORDINAL, RunRefs, SpanRecord, TextReader, Timestamp, is_minor,
+    pair_step, span_from_document,
 };
 use serde::Serialize;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::{DocAddress, Searcher};
 
+mod change;
+pub(crate) mod grouped;
 mod hidden;
 mod linked;
+pub(crate) mod score;
 mod steps;
 mod texts;
 
 pub use hidden::HiddenChanges;
 
-use crate::change_groups::{ChangeGrouping, VersionChanges, by_version};
-use crate::change_score::{NetChange, ScoredStems};
-use crate::compare::{ChangeKind, DiffPart, Pairing};
+use crate::compare::{ChangeKind, Pairing};
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};
 use crate::export::{ExportOptions, ExportSink, stream};
@@ -39,6 +40,9 @@ use crate::query::clauses::{Fields, document_clauses, i64_range, section_clause,
 use crate::query::strategy::{QueryWord, search_relaxing};
 use crate::request::{AnswerBytes, Filters, validate_page, validate_query, validate_window};
 use crate::search::FacetCount;
+pub use change::Change;
+use grouped::{ChangeGrouping, VersionChanges, by_version};
+use score::{NetChange, ScoredStems};
 use texts::{ChangeReader, Shown};
 
 /// Order of a change list.
@@ -131,50 +135,6 @@ impl ChangesRequest {
             None => Ok(()),
         }
     }
-}
-
-/// One change to one section.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Change {
-    /// Stable identifier: the same change has the same id in every build of the index.
-    pub id: String,
-    /// When the version that made the change was recorded.
-    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
-    pub date: Timestamp,
-    /// `added`, `removed`, `modified` or `moved`.
-    pub kind: ChangeKind,
-    /// Service.
-    pub service: String,
-    /// Terms type.
-    pub terms_type: String,
-    /// Collection.
-    pub collection: String,
-    /// Heading path of the section (after the change; before it when removed).
-    pub section: Vec<String>,
-    /// Heading path before the change, for `moved`.
-    pub previous_section: Option<Vec<String>>,
-    /// Source id of the version that made the change.
-    pub version: String,
-    /// How that version was recorded (`change`, `technical_upgrade`, `first_record`, `deleted`).
-    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "change"))]
-    pub version_kind: VersionKind,
-    /// Source id of the version before it (none for a first record).
-    pub previous_version: Option<String>,
-    /// The section's text before (none when added).
-    pub before: Option<String>,
-    /// The section's text after (none when removed).
-    pub after: Option<String>,
-    /// Word-level diff of `before` and `after`, for `modified` and `moved`.
-    pub diff: Option<Vec<DiffPart>>,
-    /// Whether only dates, punctuation, quote marks, whitespace (inside words too) or link
-    /// targets changed; such changes rank after the others by relevance.
-    pub minor: bool,
-    /// Whether `before`, `after` or `diff` was cut at [`CHANGE_TEXT_BYTES`] (ask for full
-    /// texts to have them whole).
-    pub truncated: bool,
-    /// Relevance to the query (0 without one).
-    pub score: f32,
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary; whether it was longer.
@@ -980,7 +940,7 @@ impl Engine {
     }
 
     /// Scores each change by the query's words it inserted or deleted, then by those of its
-    /// heading path and context ([`crate::change_score`]); the section's own score breaks ties.
+    /// heading path and context ([`score`]); the section's own score breaks ties.
     fn score_by_change(
         &self,
         searcher: &Searcher,

@@ -17,8 +17,6 @@
 #![warn(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-mod change_groups;
-mod change_score;
 mod changes;
 mod collectors;
 mod compare;
@@ -42,7 +40,7 @@ mod shared_texts;
 mod snippet;
 mod twins;
 
-pub use change_groups::{ChangeGrouping, SectionTouched, VersionChanges};
+pub use changes::grouped::{ChangeGrouping, SectionTouched, VersionChanges};
 pub use changes::{
     CHANGE_TEXT_BYTES, Change, ChangeEntry, ChangeFacets, ChangeOrder, ChangesRequest,
     ChangesResponse, HiddenChanges,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use palimpsest_schema::VersionKind;
 
 use super::ChangesRequest;
-use crate::change_groups::ChangeGrouping;
+use super::grouped::ChangeGrouping;
 use crate::compare::ChangeKind;
 use crate::facts::VersionFact;
 

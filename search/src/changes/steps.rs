@@ -15,12 +15,12 @@ use palimpsest_schema::{DocKey, DocType};
 use tantivy::Searcher;
 use tantivy::query::{BooleanQuery, Occur};
 
+use super::grouped::{ChangeGrouping, by_version};
 use super::hidden::{self, HiddenChanges};
 use super::{
     ChangeOrder, ChangesRequest, ChangesResponse, SelectedSpans, change_facets, compare_changes,
     document_ranks, pair_events, shown, sort_keys,
 };
-use crate::change_groups::{ChangeGrouping, by_version};
 use crate::compare::ChangeKind;
 use crate::engine::Engine;
 use crate::error::{Result, SearchError};

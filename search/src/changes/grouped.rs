@@ -9,7 +9,7 @@ use std::hash::Hash;
 use palimpsest_schema::{Timestamp, VersionKind};
 use serde::Serialize;
 
-use crate::changes::Change;
+use super::change::Change;
 use crate::compare::{ChangeKind, DiffOp};
 use crate::error::Result;
 
